@@ -1,0 +1,18 @@
+// Whitespace-level JSON formatting that keeps the key order of the original text
+// (QJsonDocument sorts object keys, which would reorder the vendor's payloads).
+// Input is assumed to be valid JSON; invalid input is passed through unchanged in structure.
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+
+namespace JsonText {
+
+// Drops insignificant whitespace.
+QByteArray minify(const QByteArray &json);
+// Indents by `indent` spaces per level, one member per line, "key": value.
+QByteArray pretty(const QByteArray &json, int indent = 2);
+// Escapes text for use inside a JSON string literal (without the quotes).
+QString escapeString(const QString &text);
+
+} // namespace JsonText

@@ -1,0 +1,33 @@
+// The one typed wrapper over QSettings: every preference Hookline keeps goes through here,
+// so names and defaults live in one place and tests can point it at a temporary file.
+// Secrets never go in here (they live in the store with the endpoint).
+#pragma once
+
+#include <QByteArray>
+#include <QSettings>
+#include <QString>
+
+#include <memory>
+
+class AppSettings
+{
+public:
+    // Uses the platform's default location (~/.config/Hookline/Hookline.conf on Linux).
+    AppSettings();
+    // Uses an INI file at `path` (tests, portable runs).
+    explicit AppSettings(const QString &path);
+
+    QByteArray windowGeometry() const;
+    void setWindowGeometry(const QByteArray &geometry);
+    QByteArray windowState() const;
+    void setWindowState(const QByteArray &state);
+    QString lastPage() const;
+    void setLastPage(const QString &page);
+    QString language() const; // empty: follow the system
+    void setLanguage(const QString &code);
+
+    void sync();
+
+private:
+    std::unique_ptr<QSettings> m_settings;
+};

@@ -1,0 +1,167 @@
+#include "WebhookSigner.h"
+
+#include <QCoreApplication>
+#include <QMessageAuthenticationCode>
+#include <QRandomGenerator>
+
+namespace {
+
+QString tr(const char *text)
+{
+    return QCoreApplication::translate("WebhookSigner", text);
+}
+
+QByteArray randomBytes(int n)
+{
+    QByteArray bytes(n, Qt::Uninitialized);
+    // QRandomGenerator::system() reads the kernel's CSPRNG (getrandom / /dev/urandom).
+    auto *rng = QRandomGenerator::system();
+    for (int i = 0; i < n; ++i)
+        bytes[i] = char(rng->bounded(256));
+    return bytes;
+}
+
+} // namespace
+
+QString signatureVerdictName(SignatureVerdict verdict)
+{
+    switch (verdict) {
+    case SignatureVerdict::Valid:
+        return QStringLiteral("valid");
+    case SignatureVerdict::Invalid:
+        return QStringLiteral("invalid");
+    case SignatureVerdict::Missing:
+        return QStringLiteral("missing");
+    case SignatureVerdict::TimestampOutOfTolerance:
+        return QStringLiteral("timestamp-out-of-tolerance");
+    case SignatureVerdict::Malformed:
+        return QStringLiteral("malformed");
+    }
+    return {};
+}
+
+QString WebhookSigner::generateSecret(int bytes)
+{
+    bytes = qBound(24, bytes, 64);
+    return QLatin1String("whsec_") + QString::fromLatin1(randomBytes(bytes).toBase64());
+}
+
+QByteArray WebhookSigner::secretKey(const QString &secret)
+{
+    QString b64 = secret;
+    if (b64.startsWith(QLatin1String("whsec_")))
+        b64 = b64.mid(6);
+    const auto decoded =
+        QByteArray::fromBase64Encoding(b64.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
+    return decoded ? decoded.decoded : QByteArray();
+}
+
+QString WebhookSigner::generateMessageId()
+{
+    QByteArray id =
+        randomBytes(20).toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+    return QLatin1String("msg_") + QString::fromLatin1(id.left(27));
+}
+
+QByteArray WebhookSigner::computeSignature(const QString &secret, const QByteArray &id,
+                                           qint64 timestamp, const QByteArray &body)
+{
+    QMessageAuthenticationCode mac(QCryptographicHash::Sha256, secretKey(secret));
+    mac.addData(id);
+    mac.addData(".", 1);
+    mac.addData(QByteArray::number(timestamp));
+    mac.addData(".", 1);
+    mac.addData(body);
+    return mac.result().toBase64();
+}
+
+SignatureHeaders WebhookSigner::sign(const QStringList &secrets, const QByteArray &id,
+                                     qint64 timestamp, const QByteArray &body)
+{
+    SignatureHeaders h;
+    h.id = id;
+    h.timestamp = QByteArray::number(timestamp);
+    QByteArrayList parts;
+    for (const QString &s : secrets)
+        parts << (QByteArrayLiteral("v1,") + computeSignature(s, id, timestamp, body));
+    h.signature = parts.join(' ');
+    return h;
+}
+
+bool WebhookSigner::constantTimeEquals(const QByteArray &a, const QByteArray &b)
+{
+    // Compare every byte whatever the first difference, so timing tells nothing about where
+    // a forged signature goes wrong. The length itself is not secret (it is fixed by SHA-256).
+    if (a.size() != b.size())
+        return false;
+    unsigned char diff = 0;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        diff |= static_cast<unsigned char>(a.at(i) ^ b.at(i));
+    return diff == 0;
+}
+
+VerificationResult WebhookSigner::verify(const QStringList &secrets, const QByteArray &id,
+                                         const QByteArray &timestamp, const QByteArray &signature,
+                                         const QByteArray &body, qint64 now,
+                                         qint64 toleranceSeconds)
+{
+    VerificationResult r;
+    if (id.isEmpty() && timestamp.isEmpty() && signature.isEmpty()) {
+        r.verdict = SignatureVerdict::Missing;
+        r.reason = tr("The request carries no webhook-id, webhook-timestamp or "
+                      "webhook-signature header.");
+        return r;
+    }
+    if (id.isEmpty() || timestamp.isEmpty() || signature.isEmpty()) {
+        r.verdict = SignatureVerdict::Missing;
+        QStringList missing;
+        if (id.isEmpty())
+            missing << QStringLiteral("webhook-id");
+        if (timestamp.isEmpty())
+            missing << QStringLiteral("webhook-timestamp");
+        if (signature.isEmpty())
+            missing << QStringLiteral("webhook-signature");
+        r.reason = tr("The request lacks the header(s) %1.").arg(missing.join(u", "));
+        return r;
+    }
+    bool isNumber = false;
+    const qint64 ts = timestamp.trimmed().toLongLong(&isNumber);
+    if (!isNumber) {
+        r.verdict = SignatureVerdict::Malformed;
+        r.reason = tr("webhook-timestamp \u201C%1\u201D is not a number of seconds.")
+                       .arg(QString::fromLatin1(timestamp.left(40)));
+        return r;
+    }
+    if (ts < now - toleranceSeconds || ts > now + toleranceSeconds) {
+        r.verdict = SignatureVerdict::TimestampOutOfTolerance;
+        r.reason = tr("webhook-timestamp is %1 s away from this machine's clock; at most %2 s "
+                      "is accepted. Check both clocks, or a replayed request.")
+                       .arg(qAbs(now - ts))
+                       .arg(toleranceSeconds);
+        return r;
+    }
+    if (secrets.isEmpty()) {
+        r.verdict = SignatureVerdict::Invalid;
+        r.reason = tr("The request is signed but no secret is configured to check it.");
+        return r;
+    }
+    bool sawV1 = false;
+    for (const QByteArray &part : signature.split(' ')) {
+        if (!part.startsWith("v1,"))
+            continue;
+        sawV1 = true;
+        const QByteArray candidate = part.mid(3);
+        for (const QString &secret : secrets) {
+            if (constantTimeEquals(candidate, computeSignature(secret, id, ts, body))) {
+                r.verdict = SignatureVerdict::Valid;
+                r.reason = tr("Signature matches.");
+                return r;
+            }
+        }
+    }
+    r.verdict = sawV1 ? SignatureVerdict::Invalid : SignatureVerdict::Malformed;
+    r.reason = sawV1 ? tr("No v1 signature matches the configured secret: the secret differs, "
+                          "or the body was changed on the way.")
+                     : tr("webhook-signature has no \u201Cv1,\u201D entry.");
+    return r;
+}

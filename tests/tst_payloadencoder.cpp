@@ -1,0 +1,204 @@
+// Payload encoding: JSON passes through, XML is a deterministic, well-formed and lossless
+// mapping of any JSON value (checked by parsing it back with QXmlStreamReader), and form
+// encoding carries the JSON in a "payload" field. Each with its Content-Type.
+#include "encoding/JsonText.h"
+#include "encoding/PayloadEncoder.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTest>
+#include <QUrlQuery>
+#include <QXmlStreamReader>
+
+namespace {
+
+// The inverse of PayloadEncoder's XML mapping, written independently from the encoder so a
+// mismatch shows up as a failed round trip.
+QJsonValue readValue(QXmlStreamReader &r, QString *key);
+
+QString decodeText(QXmlStreamReader &r, const QXmlStreamAttributes &attrs)
+{
+    const QString text = r.readElementText(QXmlStreamReader::ErrorOnUnexpectedElement);
+    if (attrs.value(QStringLiteral("encoding")) == QLatin1String("base64"))
+        return QString::fromUtf8(QByteArray::fromBase64(text.toLatin1()));
+    return text;
+}
+
+QJsonValue readValue(QXmlStreamReader &r, QString *key)
+{
+    const QXmlStreamAttributes attrs = r.attributes();
+    if (r.name() == QLatin1String("entry")) {
+        if (attrs.hasAttribute(QStringLiteral("key-base64")))
+            *key = QString::fromUtf8(
+                QByteArray::fromBase64(attrs.value(QStringLiteral("key-base64")).toLatin1()));
+        else
+            *key = attrs.value(QStringLiteral("key")).toString();
+    } else {
+        *key = r.name().toString();
+    }
+    const QString type = attrs.value(QStringLiteral("type")).toString();
+    if (type == QLatin1String("object")) {
+        QJsonObject o;
+        while (r.readNextStartElement()) {
+            QString k;
+            const QJsonValue v = readValue(r, &k);
+            o.insert(k, v);
+        }
+        return o;
+    }
+    if (type == QLatin1String("array")) {
+        QJsonArray a;
+        while (r.readNextStartElement()) {
+            QString k;
+            a.append(readValue(r, &k));
+        }
+        return a;
+    }
+    if (type == QLatin1String("null")) {
+        r.skipCurrentElement();
+        return QJsonValue::Null;
+    }
+    const QString text = decodeText(r, attrs);
+    if (type == QLatin1String("number"))
+        return text.toDouble();
+    if (type == QLatin1String("boolean"))
+        return text == QLatin1String("true");
+    return text;
+}
+
+QJsonValue fromXml(const QByteArray &xml, QString *error)
+{
+    QXmlStreamReader r(xml);
+    if (!r.readNextStartElement()) {
+        *error = r.errorString();
+        return {};
+    }
+    QString key;
+    const QJsonValue v = readValue(r, &key);
+    while (!r.atEnd())
+        r.readNext();
+    if (r.hasError())
+        *error = r.errorString();
+    return v;
+}
+
+QJsonValue parseJson(const QByteArray &json)
+{
+    const QJsonDocument doc = QJsonDocument::fromJson(json);
+    return doc.isArray() ? QJsonValue(doc.array()) : QJsonValue(doc.object());
+}
+
+} // namespace
+
+class TestPayloadEncoder : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void jsonPassesThrough();
+    void xmlRoundTrip_data();
+    void xmlRoundTrip();
+    void xmlIsDeterministicAndReadable();
+    void xmlRefusesInvalidJson();
+    void formEncoding();
+    void contentTypes();
+    void prettyKeepsOrder();
+};
+
+void TestPayloadEncoder::jsonPassesThrough()
+{
+    const QByteArray json = R"({"b":1,"a":"x"})";
+    const EncodedPayload p = PayloadEncoder::encode(json, PayloadFormat::Json);
+    QVERIFY(p.ok());
+    QCOMPARE(p.body, json);
+}
+
+void TestPayloadEncoder::xmlRoundTrip_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::newRow("article ringing") << QByteArray(
+        R"({"coreUUID":"c0ffee00-0000-4000-8000-000000000001","dialplan":null,"type":"ringing","flags":"0","startedAtEpoch":"1581838555122651"})");
+    QTest::newRow("null, bool, numbers") << QByteArray(
+        R"({"n":null,"t":true,"f":false,"i":42,"neg":-7,"d":3.25,"big":1581838555122651})");
+    QTest::newRow("nested objects") << QByteArray(R"({"agent":{"id":1,"name":"Aisha","tags":{}}})");
+    QTest::newRow("arrays") << QByteArray(R"({"a":[1,"two",null,[3,4],{"x":1}],"empty":[]})");
+    QTest::newRow("top-level array") << QByteArray(R"([1,{"a":2}])");
+    QTest::newRow("unicode")
+        << QString::fromUtf8(R"({"name":"عائشة المنصوري","emoji":"📞","cjk":"電話"})").toUtf8();
+    QTest::newRow("keys that are not XML names") << QByteArray(
+        R"({"1st":1,"with space":2,"a:b":3,"xmlThing":4,"":5,"ключ":6,"entry":7,"item":8})");
+    QTest::newRow("markup in text")
+        << QByteArray(R"({"html":"<b>&amp;</b> \"q\" 'a'","cr":"a\r\nb\tc"})");
+    QTest::newRow("control characters")
+        << QByteArray(R"({"bell":"a\u0007b","nul":"x\u0000y","key\u0001":1})");
+    QTest::newRow("empty strings") << QByteArray(R"({"a":"","b":[""]})");
+}
+
+void TestPayloadEncoder::xmlRoundTrip()
+{
+    QFETCH(QByteArray, json);
+    const EncodedPayload p = PayloadEncoder::encode(json, PayloadFormat::Xml);
+    QVERIFY2(p.ok(), qPrintable(p.error));
+    QVERIFY(p.body.startsWith("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+    QString error;
+    const QJsonValue back = fromXml(p.body, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error + QLatin1String("\n") + QString::fromUtf8(p.body)));
+    QCOMPARE(back, parseJson(json));
+}
+
+void TestPayloadEncoder::xmlIsDeterministicAndReadable()
+{
+    const QByteArray json = R"({"type":"ringing","agent":{"id":7},"list":[1],"dialplan":null})";
+    const QByteArray a = PayloadEncoder::encode(json, PayloadFormat::Xml).body;
+    const QByteArray b = PayloadEncoder::encode(json, PayloadFormat::Xml).body;
+    QCOMPARE(a, b);
+    QCOMPARE(a, QByteArray("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                           "<webhook type=\"object\">"
+                           "<agent type=\"object\"><id type=\"number\">7</id></agent>"
+                           "<dialplan type=\"null\"/>"
+                           "<list type=\"array\"><item type=\"number\">1</item></list>"
+                           "<type>ringing</type>"
+                           "</webhook>\n"));
+}
+
+void TestPayloadEncoder::xmlRefusesInvalidJson()
+{
+    const EncodedPayload p = PayloadEncoder::encode("{not json", PayloadFormat::Xml);
+    QVERIFY(!p.ok());
+    QVERIFY(p.body.isEmpty());
+    QVERIFY(p.error.contains(QStringLiteral("not valid JSON")));
+}
+
+void TestPayloadEncoder::formEncoding()
+{
+    const QByteArray json = QString::fromUtf8(R"({"a":"x&y=z +%","n":"عائشة"})").toUtf8();
+    const EncodedPayload p = PayloadEncoder::encode(json, PayloadFormat::Form);
+    QVERIFY(p.body.startsWith("payload="));
+    QVERIFY(!p.body.contains('&'));
+    QVERIFY(!p.body.contains(' '));
+    const QUrlQuery q(QString::fromLatin1(p.body));
+    QCOMPARE(q.queryItemValue(QStringLiteral("payload"), QUrl::FullyDecoded).toUtf8(), json);
+}
+
+void TestPayloadEncoder::contentTypes()
+{
+    QCOMPARE(PayloadEncoder::encode("{}", PayloadFormat::Json).contentType,
+             QByteArray("application/json"));
+    QCOMPARE(PayloadEncoder::encode("{}", PayloadFormat::Xml).contentType,
+             QByteArray("application/xml; charset=utf-8"));
+    QCOMPARE(PayloadEncoder::encode("{}", PayloadFormat::Form).contentType,
+             QByteArray("application/x-www-form-urlencoded"));
+}
+
+void TestPayloadEncoder::prettyKeepsOrder()
+{
+    const QByteArray compact = R"({"z":1,"a":[1,2],"e":{},"s":"a, b: {c}"})";
+    const QByteArray pretty = JsonText::pretty(compact);
+    QCOMPARE(pretty, QByteArray("{\n  \"z\": 1,\n  \"a\": [\n    1,\n    2\n  ],\n  \"e\": {},\n"
+                                "  \"s\": \"a, b: {c}\"\n}"));
+    QCOMPARE(JsonText::minify(pretty), compact);
+}
+
+QTEST_GUILESS_MAIN(TestPayloadEncoder)
+#include "tst_payloadencoder.moc"
