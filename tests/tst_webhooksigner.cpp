@@ -63,7 +63,8 @@ void TestWebhookSigner::verdicts_data()
     const int valid = int(SignatureVerdict::Valid), invalid = int(SignatureVerdict::Invalid),
               missing = int(SignatureVerdict::Missing),
               stale = int(SignatureVerdict::TimestampOutOfTolerance),
-              malformed = int(SignatureVerdict::Malformed);
+              malformed = int(SignatureVerdict::Malformed),
+              unchecked = int(SignatureVerdict::Unchecked);
     QTest::newRow("valid") << s << kSpecId << ts << kSpecSignature << kSpecBody << kSpecTimestamp
                            << valid;
     QTest::newRow("valid within tolerance")
@@ -80,7 +81,7 @@ void TestWebhookSigner::verdicts_data()
     QTest::newRow("other secret") << QStringList{WebhookSigner::generateSecret()} << kSpecId << ts
                                   << kSpecSignature << kSpecBody << kSpecTimestamp << invalid;
     QTest::newRow("no secret configured") << QStringList{} << kSpecId << ts << kSpecSignature
-                                          << kSpecBody << kSpecTimestamp << invalid;
+                                          << kSpecBody << kSpecTimestamp << unchecked;
     QTest::newRow("all missing") << s << QByteArray() << QByteArray() << QByteArray() << kSpecBody
                                  << kSpecTimestamp << missing;
     QTest::newRow("signature missing")

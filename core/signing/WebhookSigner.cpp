@@ -36,6 +36,8 @@ QString signatureVerdictName(SignatureVerdict verdict)
         return QStringLiteral("timestamp-out-of-tolerance");
     case SignatureVerdict::Malformed:
         return QStringLiteral("malformed");
+    case SignatureVerdict::Unchecked:
+        return QStringLiteral("unchecked");
     }
     return {};
 }
@@ -141,7 +143,7 @@ VerificationResult WebhookSigner::verify(const QStringList &secrets, const QByte
         return r;
     }
     if (secrets.isEmpty()) {
-        r.verdict = SignatureVerdict::Invalid;
+        r.verdict = SignatureVerdict::Unchecked;
         r.reason = tr("The request is signed but no secret is configured to check it.");
         return r;
     }

@@ -17,7 +17,15 @@ struct SignatureHeaders
     QByteArray signature;
 };
 
-enum class SignatureVerdict { Valid, Invalid, Missing, TimestampOutOfTolerance, Malformed };
+// Unchecked: the request is signed but no secret is configured to check it against.
+enum class SignatureVerdict {
+    Valid,
+    Invalid,
+    Missing,
+    TimestampOutOfTolerance,
+    Malformed,
+    Unchecked
+};
 
 struct VerificationResult
 {

@@ -1,0 +1,114 @@
+// Hookline's built-in test receiver: a small HTTP/1.1 server on loopback (127.0.0.1 and
+// ::1, one port) with named inboxes at /inbox/<name>. It records every request with its
+// signature verdict and can play a failing endpoint (status, latency, failure rate, 429 with
+// Retry-After, 410, dropped connections, slow drip, scripted sequences).
+// It must never crash or grow without bound on a hostile client: header/body limits,
+// header and idle timeouts, a connection cap and per-inbox ring buffers see to that.
+// It listens on loopback only; it is a test tool, not a production endpoint.
+#pragma once
+
+#include "HttpRequestParser.h"
+#include "Inbox.h"
+
+#include <QHash>
+#include <QList>
+#include <QObject>
+#include <QRandomGenerator>
+#include <QUrl>
+
+#include <deque>
+
+class QTcpServer;
+class QTcpSocket;
+class ReceiverConnection;
+struct Endpoint;
+
+struct ReceiverLimits
+{
+    HttpLimits http;
+    int headerTimeoutMs = 10000; // a request's head must arrive within this
+    int idleTimeoutMs = 30000;   // no bytes for this long: close
+    int maxConnections = 1024;
+    int storedBodyCap = 64 * 1024;
+};
+
+class ReceiverServer : public QObject
+{
+    Q_OBJECT
+public:
+    explicit ReceiverServer(QObject *parent = nullptr);
+    ~ReceiverServer() override;
+
+    // Listens on 127.0.0.1 (and ::1 when the machine has IPv6) on `port`, or a free port when
+    // 0. Returns false with a readable reason in *error.
+    bool listen(quint16 port = 0, QString *error = nullptr);
+    void close();
+    bool isListening() const;
+    quint16 port() const { return m_port; }
+    bool hasIpv6() const { return m_v6 != nullptr; }
+
+    void setLimits(const ReceiverLimits &limits) { m_limits = limits; }
+    const ReceiverLimits &limits() const { return m_limits; }
+
+    // Adds or replaces an inbox (its captured requests are kept on replace).
+    QString setInbox(const InboxConfig &config);
+    bool removeInbox(const QString &name);
+    QStringList inboxNames() const;
+    InboxConfig inbox(const QString &name) const;
+    QUrl inboxUrl(const QString &name, bool ipv6 = false) const;
+
+    QList<CapturedRequest> requests(const QString &inbox) const;
+    // Requests whose path matched no inbox (answered 404).
+    QList<CapturedRequest> unmatchedRequests() const
+    {
+        return {m_unmatched.begin(), m_unmatched.end()};
+    }
+    void clearRequests(const QString &inbox);
+    int openConnections() const { return int(m_connections.size()); }
+    qint64 totalRequests() const { return m_sequence; }
+
+    // Creates (or reuses) inbox `inboxName`, shares the endpoint's secret with it (generating
+    // one if the endpoint has none) and points the endpoint's URL at it: the GUI's "use a
+    // local test inbox" in one call.
+    void attachEndpoint(Endpoint *endpoint, const QString &inboxName);
+
+signals:
+    void requestCaptured(const CapturedRequest &request);
+    void connectionRefused(const QString &reason);
+
+private:
+    friend class ReceiverConnection;
+    struct InboxState
+    {
+        InboxConfig config;
+        std::deque<CapturedRequest> requests;
+        int scriptPosition = 0;
+    };
+    struct Answer
+    {
+        int status = 200;
+        QByteArray reason;
+        QByteArray body;
+        QByteArray contentType;
+        QList<QPair<QByteArray, QByteArray>> extraHeaders;
+        int delayMs = 0;
+        int dripIntervalMs = 0;
+        bool close = false; // drop without answering
+        QString note;
+    };
+
+    void acceptConnections(QTcpServer *server);
+    // Records the request and decides the answer.
+    Answer handle(const HttpRequest &request, const QString &remoteAddress, quint16 remotePort);
+    void connectionFinished(ReceiverConnection *connection);
+
+    ReceiverLimits m_limits;
+    QTcpServer *m_v4 = nullptr;
+    QTcpServer *m_v6 = nullptr;
+    quint16 m_port = 0;
+    QHash<QString, InboxState> m_inboxes;
+    std::deque<CapturedRequest> m_unmatched;
+    QList<ReceiverConnection *> m_connections;
+    qint64 m_sequence = 0;
+    QRandomGenerator m_rng;
+};
