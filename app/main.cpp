@@ -1,14 +1,14 @@
 // Entry point. Decides between the GUI and headless work before any QGuiApplication exists,
-// so that --version, --help and (later) the command-line subcommands run without a display,
-// and so that a missing display gives a sentence to act on instead of a platform-plugin abort.
-#include "HooklineVersion.h"
+// so that --version, --help and the command-line subcommands run without a display, and so
+// that a missing display gives a sentence to act on instead of a platform-plugin abort.
+#include "AppIdentity.h"
+#include "Cli.h"
 #include "MainWindow.h"
 #include "catalog/EventCatalog.h"
 #include "settings/AppSettings.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QCoreApplication>
 #include <QTextStream>
 
 #include <cstdio>
@@ -16,29 +16,13 @@
 
 namespace {
 
-void setIdentity()
-{
-    QCoreApplication::setOrganizationName(QStringLiteral("Hookline"));
-    QCoreApplication::setOrganizationDomain(QStringLiteral("hookline.io"));
-    QCoreApplication::setApplicationName(QStringLiteral("Hookline"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(HOOKLINE_VERSION));
-}
-
-void addGuiOptions(QCommandLineParser &parser)
-{
-    parser.setApplicationDescription(QCoreApplication::translate(
-        "main", "Hookline: a desktop console for contact-center webhook integrations."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-}
-
-bool wantsHeadless(int argc, char **argv)
+bool hasFlag(int argc, char **argv, std::initializer_list<const char *> names)
 {
     for (int i = 1; i < argc; ++i) {
-        const char *a = argv[i];
-        if (!std::strcmp(a, "--version") || !std::strcmp(a, "-v") || !std::strcmp(a, "--help") ||
-            !std::strcmp(a, "-h") || !std::strcmp(a, "--help-all"))
-            return true;
+        for (const char *n : names) {
+            if (!std::strcmp(argv[i], n))
+                return true;
+        }
     }
     return false;
 }
@@ -59,12 +43,15 @@ bool displayMissing()
 
 int main(int argc, char *argv[])
 {
-    if (wantsHeadless(argc, argv)) {
+    if (hasFlag(argc, argv, {"--version", "-v"})) {
+        std::printf("Hookline %s\n", HOOKLINE_VERSION);
+        return 0;
+    }
+    if (Cli::isCommand(argc, argv))
+        return Cli::run(argc, argv);
+    if (hasFlag(argc, argv, {"--help", "-h", "--help-all"})) {
         QCoreApplication app(argc, argv);
-        setIdentity();
-        QCommandLineParser parser;
-        addGuiOptions(parser);
-        parser.process(app); // prints --version / --help and exits
+        QTextStream(stdout) << Cli::usage();
         return 0;
     }
 
@@ -76,20 +63,31 @@ int main(int argc, char *argv[])
                      "      xvfb-run -a hookline\n"
                      "  or render off screen (nothing visible, useful for checks):\n"
                      "      QT_QPA_PLATFORM=offscreen hookline\n"
-                     "  'hookline --help' lists the options.\n");
+                     "  The command line works without a display: 'hookline --help' lists it.\n");
         return 1;
     }
 
     QApplication app(argc, argv);
-    setIdentity();
+    setAppIdentity();
     QApplication::setDesktopFileName(QStringLiteral(HOOKLINE_APP_ID));
     QCommandLineParser parser;
-    addGuiOptions(parser);
-    parser.process(app);
+    parser.addOption({QStringLiteral("data-dir"), QStringLiteral("Where the database lives."),
+                      QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("lang"), QStringLiteral("Interface language (en, fr, ar)."),
+                      QStringLiteral("CODE")});
+    parser.addOption(
+        {QStringLiteral("page"), QStringLiteral("Open on this page."), QStringLiteral("PAGE")});
+    if (!parser.parse(QApplication::arguments())) {
+        std::fprintf(stderr, "hookline: %s\n\n%s", qPrintable(parser.errorText()),
+                     qPrintable(Cli::usage()));
+        return 2;
+    }
 
     AppSettings settings;
     EventCatalog catalog;
     MainWindow window(&settings, catalog);
+    if (parser.isSet(QStringLiteral("page")))
+        window.showPage(parser.value(QStringLiteral("page")));
     window.show();
     return app.exec();
 }

@@ -26,8 +26,8 @@ public:
                          [this] { m_received += m_socket.readAll(); });
         QObject::connect(&m_socket, &QTcpSocket::disconnected, &m_socket,
                          [this] { m_closed = true; });
-        QTest::qWaitFor([this] { return m_socket.state() == QAbstractSocket::ConnectedState; },
-                        5000);
+        static_cast<void>(QTest::qWaitFor(
+            [this] { return m_socket.state() == QAbstractSocket::ConnectedState; }, 5000));
     }
 
     bool connected() const { return m_socket.state() == QAbstractSocket::ConnectedState; }
@@ -47,7 +47,7 @@ public:
     RawResponse read(int ms = 5000)
     {
         RawResponse r;
-        QTest::qWaitFor([this] { return complete() >= 0 || m_closed; }, ms);
+        static_cast<void>(QTest::qWaitFor([this] { return complete() >= 0 || m_closed; }, ms));
         const qsizetype end = complete();
         const qsizetype headEnd = m_received.indexOf("\r\n\r\n");
         if (headEnd < 0) {

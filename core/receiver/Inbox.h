@@ -19,7 +19,8 @@ struct InboxConfig
     int status = 200;
     QByteArray body = QByteArrayLiteral("{\"ok\":true}");
     QByteArray contentType = QByteArrayLiteral("application/json");
-    int delayMs = 0;       // wait before answering
+    QList<QPair<QByteArray, QByteArray>> headers; // extra response headers (e.g. Location)
+    int delayMs = 0;                              // wait before answering
     double failRate = 0.0; // 0..1: this share of requests gets failStatus instead
     int failStatus = 503;
     int retryAfterSeconds = 0;       // > 0: a Retry-After header on 429/503 answers

@@ -121,6 +121,12 @@ QString validateInboxConfig(const InboxConfig &c)
                       "the connection.")
                 .arg(s);
     }
+    for (const auto &h : c.headers) {
+        if (h.first.isEmpty() || h.first.contains(':') || h.first.contains('\r') ||
+            h.first.contains('\n') || h.second.contains('\r') || h.second.contains('\n'))
+            return tr("The response header \u201C%1\u201D is not a valid header line.")
+                .arg(QString::fromUtf8(h.first + ": " + h.second).left(80));
+    }
     if (!c.secret.isEmpty() && WebhookSigner::secretKey(c.secret).isEmpty())
         return tr("The inbox secret is not a whsec_ secret.");
     return {};
@@ -530,6 +536,7 @@ ReceiverServer::Answer ReceiverServer::handle(const HttpRequest &request,
     }
     if (c.retryAfterSeconds > 0 && (answer.status == 429 || answer.status == 503))
         answer.extraHeaders.append({"Retry-After", QByteArray::number(c.retryAfterSeconds)});
+    answer.extraHeaders.append(c.headers);
     answer.extraHeaders.append({"X-Hookline-Inbox", c.name.toUtf8()});
     record.responseStatus = answer.close ? 0 : answer.status;
 

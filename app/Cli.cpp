@@ -1,0 +1,842 @@
+#include "Cli.h"
+
+#include "AppIdentity.h"
+#include "ShutdownSignals.h"
+#include "catalog/EventCatalog.h"
+#include "delivery/Dispatcher.h"
+#include "domain/EndpointValidation.h"
+#include "export/DeliveryJson.h"
+#include "receiver/ReceiverServer.h"
+#include "signing/WebhookSigner.h"
+#include "store/Store.h"
+#include "store/StoreWriter.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QEventLoop>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSet>
+#include <QTextStream>
+#include <QTimer>
+#include <QUuid>
+
+#include <cstring>
+#include <memory>
+
+namespace {
+
+const QStringList kCommands = {
+    QStringLiteral("endpoints"), QStringLiteral("fire"),      QStringLiteral("scenario"),
+    QStringLiteral("history"),   QStringLiteral("redeliver"), QStringLiteral("run"),
+    QStringLiteral("receive"),
+};
+
+QString tr(const char *text, const char *disambiguation = nullptr, int n = -1)
+{
+    return QCoreApplication::translate("Cli", text, disambiguation, n);
+}
+
+QTextStream &out()
+{
+    static QTextStream s(stdout);
+    return s;
+}
+
+QTextStream &err()
+{
+    static QTextStream s(stderr);
+    return s;
+}
+
+QString usageText()
+{
+    return tr(
+        "Usage: hookline [--data-dir DIR] COMMAND [options]\n"
+        "\n"
+        "Without a command, Hookline opens its window. Commands run headless:\n"
+        "  endpoints add --url URL [--name N] [--event TYPE]... [--format json|xml|form]\n"
+        "                [--header 'Name: value']... [--secret whsec_...|--generate-secret]\n"
+        "                [--timeout-ms N] [--max-attempts N] [--retry-schedule S,S,...]\n"
+        "                [--description TEXT] [--no-verify-tls] [--http2-cleartext]\n"
+        "  endpoints list [--json]\n"
+        "  endpoints remove|enable|disable ID\n"
+        "  fire TYPE [--endpoint ID] [--payload FILE] [--count N] [--wait]\n"
+        "  scenario call|agent [--endpoint ID] [--wait]\n"
+        "  history [--limit N] [--status S] [--event TYPE] [--endpoint ID] [--json]\n"
+        "  redeliver DELIVERY_ID [--wait]\n"
+        "  run                  deliver queued and retrying work until SIGINT/SIGTERM\n"
+        "  receive [--port P] [--inbox NAME] [--status CODE] [--delay-ms N]\n"
+        "          [--fail-rate R] [--retry-after S] [--drip-ms N] [--drop]\n"
+        "          [--script CODE,CODE,...] [--secret whsec_...] [--json]\n"
+        "\n"
+        "Global options:\n"
+        "  --data-dir DIR       where the database lives (default: the user's data directory)\n"
+        "  --version, --help\n"
+        "\n"
+        "Exit codes: 0 success, 1 a delivery or operation failed, 2 bad arguments.\n");
+}
+
+int usageError(const QString &message)
+{
+    err() << "hookline: " << message << "\n\n" << usageText();
+    err().flush();
+    return 2;
+}
+
+// Input that parsed but is not acceptable (a bad URL, an injected header): the message
+// says what to fix; the usage text would only bury it.
+int invalidInput(const QString &message)
+{
+    err() << "hookline: " << message << "\n";
+    err().flush();
+    return 2;
+}
+
+int failure(const QString &message)
+{
+    err() << "hookline: " << message << "\n";
+    err().flush();
+    return 1;
+}
+
+// Parses one subcommand's options strictly: unknown options are usage errors (exit 2).
+bool parse(QCommandLineParser &parser, const QString &command, const QStringList &args,
+           QString *error)
+{
+    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    if (!parser.parse(QStringList{QStringLiteral("hookline ") + command} + args)) {
+        *error = parser.errorText();
+        return false;
+    }
+    return true;
+}
+
+bool toInt(const QString &text, int low, int high, int *value)
+{
+    bool ok = false;
+    const int v = text.toInt(&ok);
+    if (!ok || v < low || v > high)
+        return false;
+    *value = v;
+    return true;
+}
+
+// The engine as the CLI uses it: a reader connection on this thread, the batched writer,
+// and the dispatcher. Destroyed in the right order: the dispatcher finishes, then the
+// writer commits.
+class Engine
+{
+public:
+    bool open(const QString &dataDir, QString *error)
+    {
+        const QString path = Store::defaultPath(dataDir);
+        store = Store::open(path, error);
+        if (!store)
+            return false;
+        writer = std::make_unique<StoreWriter>(path);
+        if (!writer->start(error))
+            return false;
+        dispatcher = std::make_unique<Dispatcher>(writer.get());
+        dispatcher->setEndpoints(store->endpoints());
+        return true;
+    }
+    ~Engine()
+    {
+        if (dispatcher)
+            dispatcher->shutdown(5000);
+        dispatcher.reset();
+        writer.reset();
+    }
+
+    std::unique_ptr<Store> store;
+    std::unique_ptr<StoreWriter> writer;
+    std::unique_ptr<Dispatcher> dispatcher;
+};
+
+QString endpointName(const Engine &engine, const QString &id)
+{
+    for (const Endpoint &e : engine.dispatcher->endpoints()) {
+        if (e.id == id)
+            return e.name;
+    }
+    return id.left(8);
+}
+
+QString attemptLine(const QString &endpoint, const Delivery &d, const Attempt &a)
+{
+    const QString outcome = a.responseStatus > 0 && a.errorClass != ErrorClass::Timeout
+                                ? QString::number(a.responseStatus)
+                                : errorClassName(a.errorClass);
+    QString line = QStringLiteral("%1  %2  %3 ms  %4  %5  attempt %6")
+                       .arg(endpoint, outcome)
+                       .arg(a.durationMs)
+                       .arg(d.eventType, d.id)
+                       .arg(a.number);
+    if (a.errorClass != ErrorClass::None)
+        line += QLatin1String("  ") + a.errorText;
+    return line;
+}
+
+// Waits until each delivery has had its first attempt (or ended without one), printing a
+// line per attempt. Returns true when every one succeeded.
+bool waitForFirstAttempts(Engine &engine, const QStringList &ids)
+{
+    QSet<QString> waiting(ids.begin(), ids.end());
+    bool allOk = true;
+    QEventLoop loop;
+    QObject::connect(engine.dispatcher.get(), &Dispatcher::attemptFinished, &loop,
+                     [&](const Delivery &d, const Attempt &a) {
+                         if (!waiting.remove(d.id))
+                             return;
+                         out() << attemptLine(endpointName(engine, d.endpointId), d, a) << "\n";
+                         out().flush();
+                         if (a.errorClass != ErrorClass::None)
+                             allOk = false;
+                         if (waiting.isEmpty())
+                             loop.quit();
+                     });
+    QObject::connect(engine.dispatcher.get(), &Dispatcher::deliveryFinished, &loop,
+                     [&](const Delivery &d, const QString &why) {
+                         if (d.attemptCount > 0 || !waiting.remove(d.id))
+                             return;
+                         out() << QStringLiteral("%1  %2  %3  %4\n")
+                                      .arg(endpointName(engine, d.endpointId),
+                                           deliveryStateName(d.state), d.id, why);
+                         out().flush();
+                         allOk = false;
+                         if (waiting.isEmpty())
+                             loop.quit();
+                     });
+    ShutdownSignals shutdownSignals;
+    QObject::connect(&shutdownSignals, &ShutdownSignals::requested, &loop, [&] {
+        allOk = false;
+        loop.quit();
+    });
+    if (!waiting.isEmpty())
+        loop.exec();
+    return allOk;
+}
+
+int endpointsCommand(const QString &dataDir, QStringList args)
+{
+    if (args.isEmpty())
+        return usageError(tr("'endpoints' needs an action: add, list, remove, enable or disable."));
+    const QString action = args.takeFirst();
+    QString error;
+    std::unique_ptr<Store> store = Store::open(Store::defaultPath(dataDir), &error);
+    if (!store)
+        return failure(error);
+
+    if (action == QLatin1String("list")) {
+        QCommandLineParser p;
+        p.addOption({QStringLiteral("json"), tr("Print JSON.")});
+        if (!parse(p, QStringLiteral("endpoints list"), args, &error))
+            return usageError(error);
+        const QList<Endpoint> all = store->endpoints();
+        if (p.isSet(QStringLiteral("json"))) {
+            QJsonArray a;
+            for (const Endpoint &e : all)
+                a.append(endpointToJson(e));
+            out() << QJsonDocument(a).toJson(QJsonDocument::Indented);
+            return 0;
+        }
+        if (all.isEmpty()) {
+            err() << tr("No endpoints yet. Add one with: hookline endpoints add --url URL") << "\n";
+            return 0;
+        }
+        out() << QStringLiteral("%1  %2  %3  %4  %5\n")
+                     .arg(QStringLiteral("ID").leftJustified(36),
+                          QStringLiteral("STATE").leftJustified(8),
+                          QStringLiteral("EVENTS").leftJustified(7),
+                          QStringLiteral("NAME").leftJustified(20), QStringLiteral("URL"));
+        for (const Endpoint &e : all) {
+            out() << QStringLiteral("%1  %2  %3  %4  %5")
+                         .arg(e.id,
+                              (e.enabled ? QStringLiteral("enabled") : QStringLiteral("disabled"))
+                                  .leftJustified(8),
+                              (e.allEvents ? QStringLiteral("all")
+                                           : QString::number(e.eventTypes.size()))
+                                  .leftJustified(7),
+                              e.name.leftJustified(20), e.url);
+            if (!e.enabled && !e.disabledReason.isEmpty())
+                out() << "  (" << e.disabledReason << ")";
+            out() << "\n";
+        }
+        return 0;
+    }
+
+    if (action == QLatin1String("remove") || action == QLatin1String("enable") ||
+        action == QLatin1String("disable")) {
+        QCommandLineParser p;
+        p.addPositionalArgument(QStringLiteral("ID"), tr("Endpoint id (or a unique prefix)."));
+        if (!parse(p, QStringLiteral("endpoints ") + action, args, &error))
+            return usageError(error);
+        if (p.positionalArguments().size() != 1)
+            return usageError(tr("'endpoints %1' takes exactly one endpoint id.").arg(action));
+        const std::optional<Endpoint> e =
+            store->findEndpoint(p.positionalArguments().first(), &error);
+        if (!e)
+            return failure(error);
+        bool ok = false;
+        if (action == QLatin1String("remove"))
+            ok = store->removeEndpoint(e->id);
+        else
+            ok = store->setEndpointEnabled(e->id, action == QLatin1String("enable"),
+                                           tr("disabled from the command line"));
+        if (!ok)
+            return failure(
+                tr("Could not %1 endpoint %2: %3").arg(action, e->id, store->lastError()));
+        err() << tr("%1: %2 (%3)").arg(action, e->name, e->id) << "\n";
+        return 0;
+    }
+
+    if (action != QLatin1String("add"))
+        return usageError(tr("Unknown endpoints action \u201C%1\u201D.").arg(action));
+
+    QCommandLineParser p;
+    p.addOption({QStringLiteral("url"), tr("Receiving URL."), QStringLiteral("URL")});
+    p.addOption({QStringLiteral("name"), tr("Name."), QStringLiteral("N")});
+    p.addOption({QStringLiteral("description"), tr("Description."), QStringLiteral("TEXT")});
+    p.addOption({QStringLiteral("event"), tr("Event type (repeatable)."), QStringLiteral("TYPE")});
+    p.addOption({QStringLiteral("format"), tr("json, xml or form."), QStringLiteral("F"),
+                 QStringLiteral("json")});
+    p.addOption({QStringLiteral("header"), tr("'Name: value' (repeatable)."), QStringLiteral("H")});
+    p.addOption({QStringLiteral("secret"), tr("Signing secret (whsec_...)."), QStringLiteral("S")});
+    p.addOption({QStringLiteral("generate-secret"), tr("Generate a signing secret.")});
+    p.addOption({QStringLiteral("timeout-ms"), tr("Timeout per attempt."), QStringLiteral("N")});
+    p.addOption(
+        {QStringLiteral("max-attempts"), tr("Attempts before giving up."), QStringLiteral("N")});
+    p.addOption({QStringLiteral("retry-schedule"), tr("Delays in seconds, comma-separated."),
+                 QStringLiteral("S,S")});
+    p.addOption({QStringLiteral("no-verify-tls"), tr("Accept any TLS certificate.")});
+    p.addOption(
+        {QStringLiteral("http2-cleartext"), tr("HTTP/2 with prior knowledge over http://.")});
+    if (!parse(p, QStringLiteral("endpoints add"), args, &error))
+        return usageError(error);
+    if (!p.positionalArguments().isEmpty())
+        return usageError(
+            tr("Unexpected argument \u201C%1\u201D.").arg(p.positionalArguments().first()));
+    if (!p.isSet(QStringLiteral("url")))
+        return usageError(tr("'endpoints add' needs --url."));
+
+    Endpoint e;
+    e.url = p.value(QStringLiteral("url"));
+    e.name = p.value(QStringLiteral("name"));
+    if (e.name.isEmpty())
+        e.name = QUrl(e.url).host().isEmpty() ? e.url.left(60) : QUrl(e.url).host();
+    e.description = p.value(QStringLiteral("description"));
+    e.eventTypes = p.values(QStringLiteral("event"));
+    e.allEvents = e.eventTypes.isEmpty();
+    if (!payloadFormatFromName(p.value(QStringLiteral("format")), &e.format))
+        return usageError(tr("--format must be json, xml or form, not \u201C%1\u201D.")
+                              .arg(p.value(QStringLiteral("format"))));
+    for (const QString &line : p.values(QStringLiteral("header"))) {
+        HttpHeader h;
+        const QString headerError = parseHeaderLine(line, &h);
+        if (!headerError.isEmpty())
+            return invalidInput(headerError);
+        e.headers << h;
+    }
+    if (p.isSet(QStringLiteral("secret")) && p.isSet(QStringLiteral("generate-secret")))
+        return usageError(tr("Use either --secret or --generate-secret, not both."));
+    if (p.isSet(QStringLiteral("generate-secret")))
+        e.secret = WebhookSigner::generateSecret();
+    else
+        e.secret = p.value(QStringLiteral("secret"));
+    if (p.isSet(QStringLiteral("timeout-ms")) &&
+        !toInt(p.value(QStringLiteral("timeout-ms")), kMinTimeoutMs, kMaxTimeoutMs, &e.timeoutMs))
+        return usageError(tr("--timeout-ms must be a number from %1 to %2.")
+                              .arg(kMinTimeoutMs)
+                              .arg(kMaxTimeoutMs));
+    if (p.isSet(QStringLiteral("max-attempts")) &&
+        !toInt(p.value(QStringLiteral("max-attempts")), 1, kMaxAttemptsLimit, &e.retry.maxAttempts))
+        return usageError(
+            tr("--max-attempts must be a number from 1 to %1.").arg(kMaxAttemptsLimit));
+    if (p.isSet(QStringLiteral("retry-schedule"))) {
+        e.retry.scheduleSeconds.clear();
+        for (const QString &part :
+             p.value(QStringLiteral("retry-schedule")).split(u',', Qt::SkipEmptyParts)) {
+            int seconds = 0;
+            if (!toInt(part.trimmed(), 0, 7 * 24 * 3600, &seconds))
+                return usageError(tr("--retry-schedule takes seconds separated by commas, e.g. "
+                                     "5,300,1800; \u201C%1\u201D is not one.")
+                                      .arg(part));
+            e.retry.scheduleSeconds << seconds;
+        }
+    }
+    e.verifyTls = !p.isSet(QStringLiteral("no-verify-tls"));
+    e.http2Cleartext = p.isSet(QStringLiteral("http2-cleartext"));
+    const QString saveError = store->saveEndpoint(&e, store->catalog().ids());
+    if (!saveError.isEmpty())
+        return invalidInput(saveError);
+    out() << e.id << "\n";
+    if (p.isSet(QStringLiteral("generate-secret")))
+        err() << tr("Signing secret (give it to the receiver): %1").arg(e.secret) << "\n";
+    return 0;
+}
+
+// Prints ids or waits; shared by fire, scenario and redeliver.
+int finishDispatch(Engine &engine, const QStringList &ids, bool wait)
+{
+    if (wait)
+        return waitForFirstAttempts(engine, ids) ? 0 : 1;
+    engine.writer->flush();
+    for (const QString &id : ids)
+        out() << id << "\n";
+    err() << tr("Queued %n delivery(s). They are sent by 'hookline run' or the Hookline window; "
+                "add --wait to send them now.",
+                nullptr, int(ids.size()))
+          << "\n";
+    return 0;
+}
+
+int fireCommand(const QString &dataDir, const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addPositionalArgument(QStringLiteral("TYPE"), tr("Event type."));
+    p.addOption({QStringLiteral("endpoint"), tr("Only this endpoint."), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("payload"),
+                 tr("JSON (template) file instead of the type's template."),
+                 QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("count"), tr("How many events."), QStringLiteral("N"),
+                 QStringLiteral("1")});
+    p.addOption({QStringLiteral("wait"), tr("Wait for the first attempts and report them.")});
+    QString error;
+    if (!parse(p, QStringLiteral("fire"), args, &error))
+        return usageError(error);
+    if (p.positionalArguments().size() != 1)
+        return usageError(
+            tr("'fire' takes exactly one event type, e.g. hookline fire call.ringing."));
+    int count = 1;
+    if (!toInt(p.value(QStringLiteral("count")), 1, 100000, &count))
+        return usageError(tr("--count must be a number from 1 to 100000."));
+    const QString type = p.positionalArguments().first();
+
+    Engine engine;
+    if (!engine.open(dataDir, &error))
+        return failure(error);
+    const EventCatalog catalog = engine.store->catalog();
+    if (!catalog.find(type))
+        return invalidInput(tr("Unknown event type \u201C%1\u201D. Known types: %2.")
+                                .arg(type, catalog.ids().join(u", ")));
+    QString templateText;
+    if (p.isSet(QStringLiteral("payload"))) {
+        QFile f(p.value(QStringLiteral("payload")));
+        if (!f.open(QIODevice::ReadOnly))
+            return usageError(tr("Cannot read %1: %2").arg(f.fileName(), f.errorString()));
+        templateText = QString::fromUtf8(f.readAll());
+        const RenderResult check = TemplateRenderer::check(templateText);
+        if (!check.ok())
+            return invalidInput(QStringLiteral("%1: %2").arg(f.fileName(), check.error));
+    }
+    QString endpointId;
+    if (p.isSet(QStringLiteral("endpoint"))) {
+        const auto e = engine.store->findEndpoint(p.value(QStringLiteral("endpoint")), &error);
+        if (!e)
+            return usageError(error);
+        endpointId = e->id;
+    }
+    SampleData sample;
+    QStringList ids;
+    for (int i = 0; i < count; ++i) {
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        const RenderResult r = templateText.isEmpty()
+                                   ? catalog.render(type, sample, now)
+                                   : TemplateRenderer::render(templateText, sample.anyContext(now));
+        if (!r.ok())
+            return failure(r.error);
+        Event e{QUuid::createUuid().toString(QUuid::WithoutBraces),
+                type,
+                r.json,
+                now,
+                EventOrigin::Api,
+                {}};
+        const QStringList more =
+            engine.dispatcher->dispatch(e, endpointId, AttemptTrigger::Test, &error);
+        if (more.isEmpty())
+            return failure(error);
+        ids << more;
+    }
+    return finishDispatch(engine, ids, p.isSet(QStringLiteral("wait")));
+}
+
+int scenarioCommand(const QString &dataDir, const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addPositionalArgument(QStringLiteral("KIND"), tr("call or agent."));
+    p.addOption({QStringLiteral("endpoint"), tr("Only this endpoint."), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("wait"), tr("Send stage by stage and report each attempt.")});
+    QString error;
+    if (!parse(p, QStringLiteral("scenario"), args, &error))
+        return usageError(error);
+    const QStringList pos = p.positionalArguments();
+    if (pos.size() != 1 ||
+        (pos.first() != QLatin1String("call") && pos.first() != QLatin1String("agent")))
+        return usageError(tr("'scenario' takes 'call' (created, ringing, answered, ended) or "
+                             "'agent' (login, logout)."));
+    Engine engine;
+    if (!engine.open(dataDir, &error))
+        return failure(error);
+    QString endpointId;
+    if (p.isSet(QStringLiteral("endpoint"))) {
+        const auto e = engine.store->findEndpoint(p.value(QStringLiteral("endpoint")), &error);
+        if (!e)
+            return usageError(error);
+        endpointId = e->id;
+    }
+    SampleData sample;
+    const EventCatalog catalog = engine.store->catalog();
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const ScenarioResult s = pos.first() == QLatin1String("call")
+                                 ? catalog.callScenario(sample, now)
+                                 : catalog.agentShift(sample, now);
+    if (!s.ok())
+        return failure(s.error);
+    const QString scenarioId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    const bool wait = p.isSet(QStringLiteral("wait"));
+    QStringList all;
+    bool ok = true;
+    for (const RenderedEvent &r : s.events) {
+        Event e{QUuid::createUuid().toString(QUuid::WithoutBraces),
+                r.type,
+                r.payload,
+                QDateTime::currentDateTimeUtc(),
+                EventOrigin::Scenario,
+                scenarioId};
+        const QStringList ids =
+            engine.dispatcher->dispatch(e, endpointId, AttemptTrigger::Test, &error);
+        if (ids.isEmpty())
+            return failure(error);
+        // Stage by stage, so a receiver sees created before ringing before answered...
+        if (wait)
+            ok = waitForFirstAttempts(engine, ids) && ok;
+        all << ids;
+    }
+    return wait ? (ok ? 0 : 1) : finishDispatch(engine, all, false);
+}
+
+int historyCommand(const QString &dataDir, const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addOption(
+        {QStringLiteral("limit"), tr("How many."), QStringLiteral("N"), QStringLiteral("20")});
+    p.addOption({QStringLiteral("status"),
+                 tr("pending, in-flight, succeeded, retrying, failed or cancelled."),
+                 QStringLiteral("S")});
+    p.addOption({QStringLiteral("event"), tr("Event type."), QStringLiteral("TYPE")});
+    p.addOption({QStringLiteral("endpoint"), tr("Endpoint id."), QStringLiteral("ID")});
+    p.addOption(
+        {QStringLiteral("json"), tr("JSON Lines, one delivery per line with its attempts.")});
+    QString error;
+    if (!parse(p, QStringLiteral("history"), args, &error))
+        return usageError(error);
+    DeliveryQuery q;
+    if (!toInt(p.value(QStringLiteral("limit")), 1, 1000000, &q.limit))
+        return usageError(tr("--limit must be a number from 1 to 1000000."));
+    if (p.isSet(QStringLiteral("status"))) {
+        DeliveryState s;
+        if (!deliveryStateFromName(p.value(QStringLiteral("status")), &s))
+            return usageError(tr("--status must be one of pending, in-flight, succeeded, "
+                                 "retrying, failed, cancelled; not \u201C%1\u201D.")
+                                  .arg(p.value(QStringLiteral("status"))));
+        q.state = s;
+    }
+    q.eventType = p.value(QStringLiteral("event"));
+    std::unique_ptr<Store> store = Store::open(Store::defaultPath(dataDir), &error);
+    if (!store)
+        return failure(error);
+    if (p.isSet(QStringLiteral("endpoint"))) {
+        const auto e = store->findEndpoint(p.value(QStringLiteral("endpoint")), &error);
+        if (!e)
+            return usageError(error);
+        q.endpointId = e->id;
+    }
+    const bool json = p.isSet(QStringLiteral("json"));
+    QHash<QString, QString> names;
+    for (const Endpoint &e : store->endpoints())
+        names.insert(e.id, e.name);
+    for (Delivery d : store->deliveries(q)) {
+        if (json) {
+            d.attempts = store->attempts(d.id);
+            out() << QJsonDocument(deliveryToJson(d)).toJson(QJsonDocument::Compact) << "\n";
+            continue;
+        }
+        out() << QStringLiteral("%1  %2  %3  %4  %5  %6  %7\n")
+                     .arg(d.created.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+                          deliveryStateName(d.state).leftJustified(9),
+                          (d.lastStatus                      ? QString::number(d.lastStatus)
+                           : d.lastError == ErrorClass::None ? QStringLiteral("-")
+                                                             : errorClassName(d.lastError))
+                              .leftJustified(7),
+                          QString::number(d.attemptCount).leftJustified(2),
+                          d.eventType.leftJustified(14),
+                          names.value(d.endpointId, d.endpointId.left(8)).leftJustified(16), d.id);
+    }
+    return 0;
+}
+
+int redeliverCommand(const QString &dataDir, const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addPositionalArgument(QStringLiteral("DELIVERY_ID"), tr("Delivery id (or a unique prefix)."));
+    p.addOption({QStringLiteral("wait"), tr("Wait for the attempt and report it.")});
+    QString error;
+    if (!parse(p, QStringLiteral("redeliver"), args, &error))
+        return usageError(error);
+    if (p.positionalArguments().size() != 1)
+        return usageError(tr("'redeliver' takes exactly one delivery id."));
+    Engine engine;
+    if (!engine.open(dataDir, &error))
+        return failure(error);
+    const auto d = engine.store->findDelivery(p.positionalArguments().first(), &error);
+    if (!d)
+        return failure(error);
+    if (!p.isSet(QStringLiteral("wait"))) {
+        // Without --wait the attempt still has to happen somewhere: mark it due now, so
+        // 'hookline run' or the window sends it.
+        Delivery due = *d;
+        due.state = DeliveryState::Pending;
+        due.nextAttempt = QDateTime::currentDateTimeUtc();
+        due.updated = due.nextAttempt;
+        engine.writer->submit([due](Store &s) { return s.updateDelivery(due); });
+        return finishDispatch(engine, {d->id}, false);
+    }
+    QSet<QString> ids{d->id};
+    int result = 1;
+    QEventLoop loop;
+    QObject::connect(
+        engine.dispatcher.get(), &Dispatcher::attemptFinished, &loop,
+        [&](const Delivery &delivery, const Attempt &a) {
+            if (!ids.contains(delivery.id))
+                return;
+            out() << attemptLine(endpointName(engine, delivery.endpointId), delivery, a) << "\n";
+            result = a.errorClass == ErrorClass::None ? 0 : 1;
+            loop.quit();
+        });
+    if (!engine.dispatcher->redeliver(*engine.store, d->id, &error))
+        return failure(error);
+    loop.exec();
+    return result;
+}
+
+int runCommand(const QString &dataDir, const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addOption({QStringLiteral("quiet"), tr("Do not print a line per attempt.")});
+    QString error;
+    if (!parse(p, QStringLiteral("run"), args, &error))
+        return usageError(error);
+    Engine engine;
+    if (!engine.open(dataDir, &error))
+        return failure(error);
+    const bool quiet = p.isSet(QStringLiteral("quiet"));
+    QObject::connect(engine.dispatcher.get(), &Dispatcher::attemptFinished, engine.dispatcher.get(),
+                     [&](const Delivery &d, const Attempt &a) {
+                         if (quiet)
+                             return;
+                         out() << attemptLine(endpointName(engine, d.endpointId), d, a) << "\n";
+                         out().flush();
+                     });
+    const int resumed = engine.dispatcher->resume(*engine.store);
+    err() << tr("hookline run: delivering from %1 (%n delivery(s) resumed). Stop with Ctrl+C.",
+                nullptr, resumed)
+                 .arg(engine.store->path())
+          << "\n";
+    err().flush();
+    // Pick up what other processes (hookline fire, the window) queue, and endpoint changes.
+    QTimer poll;
+    QObject::connect(&poll, &QTimer::timeout, &poll, [&] {
+        engine.dispatcher->setEndpoints(engine.store->endpoints());
+        engine.dispatcher->resume(*engine.store);
+    });
+    poll.start(1000);
+    ShutdownSignals shutdownSignals;
+    QEventLoop loop;
+    QObject::connect(&shutdownSignals, &ShutdownSignals::requested, &loop,
+                     [&](int) { loop.quit(); });
+    loop.exec();
+    poll.stop();
+    err() << tr("hookline run: stopping; finishing attempts in flight.") << "\n";
+    err().flush();
+    engine.dispatcher->shutdown(5000);
+    return 0;
+}
+
+int receiveCommand(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addOption({QStringLiteral("port"), tr("Port (0: any free one)."), QStringLiteral("P"),
+                 QStringLiteral("0")});
+    p.addOption({QStringLiteral("inbox"), tr("Inbox name."), QStringLiteral("NAME"),
+                 QStringLiteral("default")});
+    p.addOption({QStringLiteral("status"), tr("Response status."), QStringLiteral("CODE"),
+                 QStringLiteral("200")});
+    p.addOption({QStringLiteral("delay-ms"), tr("Delay before answering."), QStringLiteral("N"),
+                 QStringLiteral("0")});
+    p.addOption({QStringLiteral("fail-rate"), tr("Share of requests answered 503 (0..1)."),
+                 QStringLiteral("R"), QStringLiteral("0")});
+    p.addOption({QStringLiteral("fail-status"), tr("Status for simulated failures."),
+                 QStringLiteral("CODE"), QStringLiteral("503")});
+    p.addOption({QStringLiteral("retry-after"), tr("Retry-After seconds on 429/503."),
+                 QStringLiteral("S"), QStringLiteral("0")});
+    p.addOption({QStringLiteral("drip-ms"), tr("Send the body one byte per N ms."),
+                 QStringLiteral("N"), QStringLiteral("0")});
+    p.addOption({QStringLiteral("drop"), tr("Close connections without answering.")});
+    p.addOption({QStringLiteral("script"), tr("Statuses in order, then --status (0 drops)."),
+                 QStringLiteral("CODES")});
+    p.addOption({QStringLiteral("secret"), tr("Secret to verify signatures with."),
+                 QStringLiteral("whsec_...")});
+    p.addOption({QStringLiteral("json"), tr("One JSON object per request.")});
+    QString error;
+    if (!parse(p, QStringLiteral("receive"), args, &error))
+        return usageError(error);
+    InboxConfig c;
+    c.name = p.value(QStringLiteral("inbox"));
+    int port = 0;
+    bool ok = true;
+    ok &= toInt(p.value(QStringLiteral("port")), 0, 65535, &port);
+    ok &= toInt(p.value(QStringLiteral("status")), 200, 599, &c.status);
+    ok &= toInt(p.value(QStringLiteral("fail-status")), 200, 599, &c.failStatus);
+    ok &= toInt(p.value(QStringLiteral("delay-ms")), 0, 600000, &c.delayMs);
+    ok &= toInt(p.value(QStringLiteral("retry-after")), 0, 86400, &c.retryAfterSeconds);
+    ok &= toInt(p.value(QStringLiteral("drip-ms")), 0, 60000, &c.dripIntervalMs);
+    bool rateOk = false;
+    c.failRate = p.value(QStringLiteral("fail-rate")).toDouble(&rateOk);
+    if (!ok || !rateOk)
+        return usageError(tr("A numeric option is out of range: --port 0..65535, --status "
+                             "200..599, --delay-ms 0..600000, --fail-rate 0..1, --retry-after "
+                             "0..86400, --drip-ms 0..60000."));
+    c.closeWithoutAnswer = p.isSet(QStringLiteral("drop"));
+    for (const QString &s : p.value(QStringLiteral("script")).split(u',', Qt::SkipEmptyParts)) {
+        int code = 0;
+        if (!toInt(s.trimmed(), 0, 599, &code))
+            return usageError(tr("--script takes statuses separated by commas, e.g. 503,503,200."));
+        c.script << code;
+    }
+    c.secret = p.value(QStringLiteral("secret"));
+    ReceiverServer server;
+    const QString configError = server.setInbox(c);
+    if (!configError.isEmpty())
+        return invalidInput(configError);
+    if (!server.listen(quint16(port), &error))
+        return failure(error);
+    const bool json = p.isSet(QStringLiteral("json"));
+    err() << tr("Receiving on %1 (and %2). Stop with Ctrl+C.")
+                 .arg(server.inboxUrl(c.name).toString(),
+                      server.hasIpv6() ? server.inboxUrl(c.name, true).toString() : tr("no IPv6"))
+          << "\n";
+    err().flush();
+    QObject::connect(
+        &server, &ReceiverServer::requestCaptured, &server, [json](const CapturedRequest &r) {
+            if (json) {
+                QJsonArray headers;
+                for (const auto &h : r.headers)
+                    headers.append(
+                        QJsonArray{QString::fromLatin1(h.first), QString::fromUtf8(h.second)});
+                QJsonObject o{
+                    {QStringLiteral("received"), r.received.toString(Qt::ISODateWithMs)},
+                    {QStringLiteral("inbox"), r.inbox},
+                    {QStringLiteral("method"), QString::fromLatin1(r.method)},
+                    {QStringLiteral("target"), QString::fromUtf8(r.target)},
+                    {QStringLiteral("remote"), r.remoteAddress},
+                    {QStringLiteral("headers"), headers},
+                    {QStringLiteral("bodySize"), r.bodySize},
+                    {QStringLiteral("body"), QString::fromUtf8(r.body)},
+                    {QStringLiteral("signature"), signatureVerdictName(r.signature.verdict)},
+                    {QStringLiteral("signatureReason"), r.signature.reason},
+                    {QStringLiteral("status"), r.responseStatus},
+                    {QStringLiteral("note"), r.note},
+                };
+                out() << QJsonDocument(o).toJson(QJsonDocument::Compact) << "\n";
+            } else {
+                out() << QStringLiteral("%1  %2 %3  %4  signature %5  %6 B  %7")
+                             .arg(r.received.toLocalTime().toString(QStringLiteral("HH:mm:ss.zzz")),
+                                  QString::fromLatin1(r.method), QString::fromUtf8(r.target),
+                                  r.responseStatus ? QString::number(r.responseStatus)
+                                                   : QStringLiteral("dropped"),
+                                  signatureVerdictName(r.signature.verdict))
+                             .arg(r.bodySize)
+                             .arg(QString::fromUtf8(r.header("webhook-id")));
+                if (!r.note.isEmpty())
+                    out() << "  (" << r.note << ")";
+                out() << "\n";
+            }
+            out().flush();
+        });
+    ShutdownSignals shutdownSignals;
+    QEventLoop loop;
+    QObject::connect(&shutdownSignals, &ShutdownSignals::requested, &loop,
+                     [&](int) { loop.quit(); });
+    loop.exec();
+    return 0;
+}
+
+} // namespace
+
+namespace Cli {
+
+bool isCommand(int argc, char **argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const QString a = QString::fromLocal8Bit(argv[i]);
+        if (a == QLatin1String("--data-dir") || a == QLatin1String("--lang")) {
+            ++i;
+            continue;
+        }
+        if (a.startsWith(QLatin1String("-")))
+            continue;
+        return true; // the GUI takes no positional arguments: Cli::run names a typo
+    }
+    return false;
+}
+
+int run(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    setAppIdentity();
+    QStringList args = QCoreApplication::arguments();
+    args.removeFirst();
+    QString dataDir;
+    while (!args.isEmpty() && args.first().startsWith(QLatin1String("--"))) {
+        const QString a = args.takeFirst();
+        if (a == QLatin1String("--data-dir") || a == QLatin1String("--lang")) {
+            if (args.isEmpty())
+                return usageError(tr("%1 needs a value.").arg(a));
+            const QString value = args.takeFirst();
+            if (a == QLatin1String("--data-dir"))
+                dataDir = value;
+        } else if (a.startsWith(QLatin1String("--data-dir="))) {
+            dataDir = a.mid(11);
+        } else {
+            return usageError(tr("Unknown option %1 before the command.").arg(a));
+        }
+    }
+    if (args.isEmpty())
+        return usageError(tr("No command given."));
+    const QString command = args.takeFirst();
+    if (command == QLatin1String("endpoints"))
+        return endpointsCommand(dataDir, args);
+    if (command == QLatin1String("fire"))
+        return fireCommand(dataDir, args);
+    if (command == QLatin1String("scenario"))
+        return scenarioCommand(dataDir, args);
+    if (command == QLatin1String("history"))
+        return historyCommand(dataDir, args);
+    if (command == QLatin1String("redeliver"))
+        return redeliverCommand(dataDir, args);
+    if (command == QLatin1String("run"))
+        return runCommand(dataDir, args);
+    if (command == QLatin1String("receive"))
+        return receiveCommand(args);
+    return usageError(tr("Unknown command \u201C%1\u201D.").arg(command));
+}
+
+QString usage()
+{
+    return usageText();
+}
+
+} // namespace Cli

@@ -1,0 +1,690 @@
+#include "Dispatcher.h"
+
+#include "RequestBuilder.h"
+#include "RetryPlanner.h"
+#include "signing/WebhookSigner.h"
+#include "store/Store.h"
+#include "store/StoreWriter.h"
+
+#include <QCoreApplication>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSslError>
+#include <QUuid>
+
+#include <limits>
+#include <memory>
+
+namespace {
+
+QString hostPort(const QUrl &url)
+{
+    const int port = url.port(url.scheme() == QLatin1String("https") ? 443 : 80);
+    return QStringLiteral("%1:%2").arg(url.host()).arg(port);
+}
+
+} // namespace
+
+Dispatcher::Dispatcher(StoreWriter *writer, QObject *parent)
+    : QObject(parent)
+    , m_writer(writer)
+    , m_nam(new QNetworkAccessManager(this))
+    , m_rng(QRandomGenerator::system()->generate())
+{
+    // Keep-alive connections are what make a burst fast; QNAM's cache and cookies are not
+    // wanted for webhooks at all.
+    m_nam->setCookieJar(nullptr);
+    m_nam->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
+    m_retryTimer.setSingleShot(true);
+    m_retryTimer.setTimerType(Qt::CoarseTimer);
+    connect(&m_retryTimer, &QTimer::timeout, this, &Dispatcher::onRetryTimer);
+}
+
+Dispatcher::~Dispatcher()
+{
+    m_stopping = true;
+    for (auto it = m_active.begin(); it != m_active.end(); ++it) {
+        if (it->reply) {
+            it->reply->disconnect(this);
+            it->reply->abort();
+        }
+    }
+}
+
+void Dispatcher::setEndpoints(const QList<Endpoint> &endpoints)
+{
+    m_endpoints.clear();
+    for (const Endpoint &e : endpoints)
+        m_endpoints.insert(e.id, e);
+}
+
+void Dispatcher::upsertEndpoint(const Endpoint &endpoint)
+{
+    m_endpoints.insert(endpoint.id, endpoint);
+}
+
+void Dispatcher::removeEndpoint(const QString &id)
+{
+    m_endpoints.remove(id);
+}
+
+QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpointId,
+                                 AttemptTrigger trigger, QString *error)
+{
+    auto fail = [error](const QString &message) {
+        if (error)
+            *error = message;
+        return QStringList();
+    };
+    if (m_stopping)
+        return fail(tr("Hookline is shutting down; the event was not sent."));
+    QList<Endpoint> targets;
+    if (!onlyEndpointId.isEmpty()) {
+        const auto it = m_endpoints.constFind(onlyEndpointId);
+        if (it == m_endpoints.constEnd())
+            return fail(tr("There is no endpoint %1.").arg(onlyEndpointId));
+        if (!it->enabled)
+            return fail(tr("The endpoint \u201C%1\u201D is disabled%2. Enable it first.")
+                            .arg(it->name, it->disabledReason.isEmpty()
+                                               ? QString()
+                                               : QStringLiteral(" (%1)").arg(it->disabledReason)));
+        targets << *it;
+    } else {
+        for (const Endpoint &e : std::as_const(m_endpoints)) {
+            if (e.enabled && e.subscribesTo(event.type))
+                targets << e;
+        }
+        if (targets.isEmpty())
+            return fail(tr("No enabled endpoint subscribes to %1. Add one, or subscribe an "
+                           "endpoint to this event.")
+                            .arg(event.type));
+    }
+
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QList<Delivery> deliveries;
+    QStringList ids;
+    for (const Endpoint &e : std::as_const(targets)) {
+        Delivery d;
+        d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        d.eventId = event.id;
+        d.eventType = event.type;
+        d.endpointId = e.id;
+        d.webhookId = WebhookSigner::generateMessageId();
+        d.state = DeliveryState::Pending;
+        d.created = now;
+        d.updated = now;
+        d.nextAttempt = now;
+        deliveries << d;
+        ids << d.id;
+        m_jobs.insert(d.id, Job{d, event.payload, trigger});
+    }
+    // The outbox: the first attempt starts only once the deliveries are committed.
+    m_writer->submit(
+        [event, deliveries](Store &store) {
+            if (!store.insertEvent(event))
+                return false;
+            for (const Delivery &d : deliveries) {
+                if (!store.insertDelivery(d))
+                    return false;
+            }
+            return true;
+        },
+        this,
+        [this, ids](bool ok) {
+            for (const QString &id : ids) {
+                if (!m_jobs.contains(id))
+                    continue;
+                if (ok) {
+                    makeReady(id);
+                } else {
+                    Job job = m_jobs.take(id);
+                    job.delivery.state = DeliveryState::Failed;
+                    emit deliveryFinished(job.delivery,
+                                          tr("The delivery could not be recorded, so it was "
+                                             "not sent. Check free disk space and the data "
+                                             "directory's permissions."));
+                }
+            }
+            pump();
+            checkIdle();
+        });
+    emit deliveriesQueued(ids);
+    return ids;
+}
+
+void Dispatcher::makeReady(const QString &deliveryId)
+{
+    const QString endpointId = m_jobs.value(deliveryId).delivery.endpointId;
+    m_ready[endpointId].push_back(deliveryId);
+    if (!m_endpointRing.contains(endpointId))
+        m_endpointRing.append(endpointId);
+    ++m_readyCount;
+}
+
+void Dispatcher::schedule(const QString &deliveryId, const QDateTime &when)
+{
+    m_scheduled.emplace(when.toMSecsSinceEpoch(), deliveryId);
+    const qint64 next = m_scheduled.begin()->first;
+    const qint64 wait = qBound<qint64>(0, next - QDateTime::currentMSecsSinceEpoch(),
+                                       qint64(std::numeric_limits<int>::max()));
+    if (!m_stopping && (!m_retryTimer.isActive() || m_retryTimer.remainingTime() > wait))
+        m_retryTimer.start(int(wait));
+}
+
+void Dispatcher::onRetryTimer()
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    while (!m_scheduled.empty() && m_scheduled.begin()->first <= now) {
+        const QString id = m_scheduled.begin()->second;
+        m_scheduled.erase(m_scheduled.begin());
+        auto it = m_jobs.find(id);
+        if (it == m_jobs.end())
+            continue;
+        it->trigger = AttemptTrigger::Scheduled;
+        makeReady(id);
+    }
+    if (!m_scheduled.empty() && !m_stopping) {
+        const qint64 wait = qBound<qint64>(0, m_scheduled.begin()->first - now,
+                                           qint64(std::numeric_limits<int>::max()));
+        m_retryTimer.start(int(wait));
+    }
+    pump();
+}
+
+void Dispatcher::pump()
+{
+    if (m_stopping)
+        return;
+    bool progress = true;
+    while (progress && m_readyCount > 0 && m_active.size() < m_options.maxInFlight) {
+        progress = false;
+        for (int i = 0; i < m_endpointRing.size() && m_active.size() < m_options.maxInFlight;) {
+            const QString endpointId = m_endpointRing.at(i);
+            auto queue = m_ready.find(endpointId);
+            if (queue == m_ready.end() || queue->empty()) {
+                m_ready.remove(endpointId);
+                m_endpointRing.removeAt(i);
+                continue;
+            }
+            if (m_inFlightPerEndpoint.value(endpointId) >= m_options.perEndpointLimit) {
+                ++i;
+                continue;
+            }
+            const QString id = queue->front();
+            queue->pop_front();
+            --m_readyCount;
+            auto job = m_jobs.find(id);
+            if (job != m_jobs.end()) {
+                start(*job);
+                progress = true;
+            }
+            ++i;
+        }
+    }
+}
+
+void Dispatcher::start(Job &job)
+{
+    const auto ep = m_endpoints.constFind(job.delivery.endpointId);
+    if (ep == m_endpoints.constEnd()) {
+        cancel(job, tr("The endpoint was removed."));
+        return;
+    }
+    if (!ep->enabled && job.trigger != AttemptTrigger::Manual) {
+        cancel(job, tr("The endpoint is disabled%1.")
+                        .arg(ep->disabledReason.isEmpty()
+                                 ? QString()
+                                 : QStringLiteral(": %1").arg(ep->disabledReason)));
+        return;
+    }
+    const Endpoint &endpoint = *ep;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const OutgoingRequest out = buildRequest(endpoint, job.delivery, job.payload, now);
+
+    Attempt attempt;
+    attempt.deliveryId = job.delivery.id;
+    attempt.number = job.delivery.attemptCount + 1;
+    attempt.trigger = job.trigger;
+    attempt.started = now;
+    attempt.requestUrl = endpoint.url;
+    attempt.requestHeaders = out.headers;
+    attempt.requestBody = out.body;
+
+    job.delivery.state = DeliveryState::InFlight;
+    job.delivery.updated = now;
+    if (!out.ok()) {
+        attempt.errorClass = ErrorClass::Aborted;
+        attempt.errorText = out.error;
+        Active none;
+        none.deliveryId = job.delivery.id;
+        none.endpointId = endpoint.id;
+        none.attempt = attempt;
+        ++m_inFlightPerEndpoint[endpoint.id];
+        finishAttempt(none, job);
+        return;
+    }
+
+    QNetworkRequest request(out.url);
+    for (const HttpHeader &h : out.headers)
+        request.setRawHeader(h.name.toLatin1(), h.value.toUtf8());
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                         QNetworkRequest::ManualRedirectPolicy);
+    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, true);
+    if (endpoint.http2Cleartext)
+        request.setAttribute(QNetworkRequest::Http2DirectAttribute, true);
+    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute,
+                         QNetworkRequest::AlwaysNetwork);
+
+    QNetworkReply *reply = m_nam->post(request, out.body);
+    reply->setReadBufferSize(m_options.responseReadCap);
+    Active active;
+    active.deliveryId = job.delivery.id;
+    active.endpointId = endpoint.id;
+    active.timeoutMs = endpoint.timeoutMs;
+    active.reply = reply;
+    active.clock.start();
+    active.attempt = attempt;
+    // QNAM's transfer timeout only notices idle connections; a server that drips a byte a
+    // second would never trip it. This deadline bounds the whole attempt.
+    active.deadline = new QTimer(reply);
+    active.deadline->setSingleShot(true);
+    connect(active.deadline, &QTimer::timeout, this, [this, reply] {
+        auto it = m_active.find(reply);
+        if (it == m_active.end())
+            return;
+        it->timedOut = true;
+        reply->abort();
+    });
+    active.deadline->start(endpoint.timeoutMs);
+    const bool verifyTls = endpoint.verifyTls;
+    connect(reply, &QNetworkReply::sslErrors, this,
+            [this, reply, verifyTls](const QList<QSslError> &errors) {
+                if (!verifyTls) {
+                    reply->ignoreSslErrors();
+                    return;
+                }
+                auto it = m_active.find(reply);
+                if (it == m_active.end())
+                    return;
+                for (const QSslError &e : errors)
+                    it->tlsErrors << e.errorString();
+            });
+    connect(reply, &QNetworkReply::readyRead, this, [this, reply] { onReadyRead(reply); });
+    connect(reply, &QNetworkReply::finished, this, [this, reply] { onFinished(reply); });
+    m_active.insert(reply, active);
+    ++m_inFlightPerEndpoint[endpoint.id];
+    ++m_counters.started;
+
+    const Delivery snapshot = job.delivery;
+    m_writer->submit([snapshot](Store &store) { return store.updateDelivery(snapshot); });
+    emit attemptStarted(job.delivery, attempt);
+}
+
+void Dispatcher::onReadyRead(QNetworkReply *reply)
+{
+    auto it = m_active.find(reply);
+    if (it == m_active.end() || it->capped)
+        return;
+    const QByteArray chunk = reply->readAll();
+    it->bytesRead += chunk.size();
+    QByteArray &body = it->attempt.responseBody;
+    const qsizetype room = m_options.storedBodyCap - body.size();
+    if (room > 0)
+        body.append(chunk.left(room));
+    if (it->bytesRead >= m_options.responseReadCap) {
+        // Enough to show what the receiver said; the rest is never buffered. The read
+        // buffer limit stops QNAM from pulling more off the socket until the abort lands.
+        it->capped = true;
+        QTimer::singleShot(0, reply, [reply] { reply->abort(); });
+    }
+}
+
+void Dispatcher::onFinished(QNetworkReply *reply)
+{
+    auto it = m_active.find(reply);
+    if (it == m_active.end())
+        return;
+    Active active = *it;
+    m_active.erase(it);
+    reply->deleteLater();
+    if (active.deadline)
+        active.deadline->stop();
+
+    Attempt &a = active.attempt;
+    a.durationMs = active.clock.elapsed();
+    a.responseStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    a.responseReason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
+    for (const auto &h : reply->rawHeaderPairs())
+        a.responseHeaders.append({QString::fromLatin1(h.first), QString::fromUtf8(h.second)});
+    if (!active.capped && !active.timedOut) {
+        const QByteArray rest = reply->readAll();
+        active.bytesRead += rest.size();
+        const qsizetype room = m_options.storedBodyCap - a.responseBody.size();
+        if (room > 0)
+            a.responseBody.append(rest.left(room));
+    }
+    const qint64 declared = reply->header(QNetworkRequest::ContentLengthHeader).toLongLong();
+    a.responseBodySize = qMax(active.bytesRead, active.capped ? declared : 0);
+
+    const QUrl url = reply->url();
+    const int status = a.responseStatus;
+    if (active.timedOut) {
+        a.errorClass = ErrorClass::Timeout;
+        a.errorText = status > 0
+                          ? tr("The endpoint answered %1 but did not finish the response within "
+                               "the %2 ms timeout; the attempt was cut off.")
+                                .arg(status)
+                                .arg(active.timeoutMs)
+                          : tr("No answer from %1 within the endpoint's timeout; the attempt "
+                               "was cut off.")
+                                .arg(hostPort(url));
+    } else if (status > 0) {
+        a.errorClass = errorClassForStatus(status);
+        if (a.errorClass == ErrorClass::Http3xx) {
+            const QString location = QString::fromUtf8(reply->rawHeader("Location"));
+            a.errorText = tr("Redirects are not followed: the endpoint answered %1 %2 pointing "
+                             "to %3. Register the final URL instead.")
+                              .arg(status)
+                              .arg(a.responseReason, location.isEmpty() ? tr("nowhere") : location);
+        } else if (a.errorClass != ErrorClass::None) {
+            a.errorText = tr("The endpoint answered %1 %2.").arg(status).arg(a.responseReason);
+        }
+        if (active.capped)
+            a.errorText = (a.errorText.isEmpty() ? QString() : a.errorText + u' ') +
+                          tr("The response body was longer than %1 KiB; Hookline read that much "
+                             "and discarded the rest.")
+                              .arg(m_options.responseReadCap / 1024);
+    } else {
+        switch (reply->error()) {
+        case QNetworkReply::HostNotFoundError:
+            a.errorClass = ErrorClass::Dns;
+            a.errorText = tr("The host name %1 could not be resolved (DNS). Check the URL's "
+                             "spelling, or the machine's DNS settings.")
+                              .arg(url.host());
+            break;
+        case QNetworkReply::ConnectionRefusedError:
+            a.errorClass = ErrorClass::Refused;
+            a.errorText = tr("Connection refused by %1: nothing is listening there. Is the "
+                             "receiver running, and is the port right?")
+                              .arg(hostPort(url));
+            break;
+        case QNetworkReply::TimeoutError:
+            a.errorClass = ErrorClass::Timeout;
+            a.errorText = tr("%1 did not answer in time.").arg(hostPort(url));
+            break;
+        case QNetworkReply::SslHandshakeFailedError:
+        case QNetworkReply::InsecureRedirectError:
+            a.errorClass = ErrorClass::Tls;
+            a.errorText = tr("The TLS handshake with %1 failed: %2. Fix the server's "
+                             "certificate, or turn off TLS verification for this endpoint "
+                             "(for testing only).")
+                              .arg(hostPort(url), active.tlsErrors.isEmpty()
+                                                      ? reply->errorString()
+                                                      : active.tlsErrors.join(QLatin1String("; ")));
+            break;
+        case QNetworkReply::OperationCanceledError:
+            a.errorClass = active.tlsErrors.isEmpty() ? ErrorClass::Aborted : ErrorClass::Tls;
+            a.errorText = active.tlsErrors.isEmpty()
+                              ? tr("The attempt was aborted before an answer arrived.")
+                              : tr("The TLS handshake with %1 failed: %2. Fix the server's "
+                                   "certificate, or turn off TLS verification for this "
+                                   "endpoint (for testing only).")
+                                    .arg(hostPort(url), active.tlsErrors.join(QLatin1String("; ")));
+            break;
+        case QNetworkReply::RemoteHostClosedError:
+            a.errorClass = ErrorClass::Network;
+            a.errorText = tr("%1 closed the connection without answering.").arg(hostPort(url));
+            break;
+        default:
+            a.errorClass = active.tlsErrors.isEmpty() ? ErrorClass::Network : ErrorClass::Tls;
+            a.errorText =
+                tr("The request to %1 failed: %2.").arg(hostPort(url), reply->errorString());
+            break;
+        }
+    }
+
+    auto job = m_jobs.find(active.deliveryId);
+    if (job == m_jobs.end()) {
+        if (--m_inFlightPerEndpoint[active.endpointId] <= 0)
+            m_inFlightPerEndpoint.remove(active.endpointId);
+        return;
+    }
+    finishAttempt(active, *job);
+}
+
+void Dispatcher::finishAttempt(Active &active, Job &job)
+{
+    Attempt &a = active.attempt;
+    Delivery &d = job.delivery;
+    const QString endpointId = d.endpointId;
+    if (--m_inFlightPerEndpoint[endpointId] <= 0)
+        m_inFlightPerEndpoint.remove(endpointId);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const Endpoint endpoint = m_endpoints.value(endpointId);
+    d.attemptCount = a.number;
+    d.lastStatus = a.responseStatus;
+    d.lastError = a.errorClass;
+    d.lastDurationMs = a.durationMs;
+    d.updated = now;
+
+    const bool succeeded = a.errorClass == ErrorClass::None;
+    bool finalOutcome = true;
+    QString disableReason;
+    if (succeeded) {
+        d.state = DeliveryState::Succeeded;
+        d.nextAttempt = QDateTime();
+        ++m_counters.succeeded;
+    } else {
+        ++m_counters.failed;
+        const qint64 retryAfter = parseRetryAfterSeconds(
+            [&a] {
+                for (const HttpHeader &h : a.responseHeaders) {
+                    if (h.name.compare(QLatin1String("retry-after"), Qt::CaseInsensitive) == 0)
+                        return h.value.toLatin1();
+                }
+                return QByteArray();
+            }(),
+            now);
+        const RetryDecision decision = planRetry(endpoint.retry, a.number, a.responseStatus,
+                                                 retryAfter, m_rng.generateDouble() * 2.0 - 1.0);
+        if (a.responseStatus == 410) {
+            d.state = DeliveryState::Failed;
+            d.nextAttempt = QDateTime();
+            disableReason = tr("answered 410 Gone at %1").arg(now.toString(Qt::ISODate));
+        } else if (decision.retry && !m_stopping) {
+            d.state = DeliveryState::Retrying;
+            d.nextAttempt = now.addMSecs(decision.delayMs);
+            finalOutcome = false;
+        } else if (decision.retry) {
+            // Shutting down: keep it retrying in the store; the next start resumes it.
+            d.state = DeliveryState::Retrying;
+            d.nextAttempt = now.addMSecs(decision.delayMs);
+            finalOutcome = false;
+        } else {
+            d.state = DeliveryState::Failed;
+            d.nextAttempt = QDateTime();
+        }
+    }
+
+    if (!disableReason.isEmpty()) {
+        auto ep = m_endpoints.find(endpointId);
+        if (ep != m_endpoints.end()) {
+            ep->enabled = false;
+            ep->disabledReason = disableReason;
+        }
+        emit endpointDisabled(endpointId, disableReason);
+    }
+    persistOutcome(job, a, finalOutcome, succeeded, disableReason);
+
+    const Delivery delivery = d;
+    const Attempt attempt = a;
+    if (finalOutcome)
+        m_jobs.remove(delivery.id);
+    else if (!m_stopping)
+        schedule(delivery.id, delivery.nextAttempt);
+    emit attemptFinished(delivery, attempt);
+    if (finalOutcome)
+        emit deliveryFinished(delivery, attempt.errorText);
+    pump();
+    checkIdle();
+}
+
+void Dispatcher::persistOutcome(const Job &job, const Attempt &attempt, bool finalOutcome,
+                                bool succeeded, const QString &disableReason)
+{
+    const Delivery delivery = job.delivery;
+    const int threshold = m_endpoints.value(delivery.endpointId).retry.disableAfterFailures;
+    auto disabledNow = std::make_shared<QString>();
+    m_writer->submit(
+        [delivery, attempt = Attempt(attempt), finalOutcome, succeeded, disableReason, threshold,
+         disabledNow](Store &store) mutable {
+            if (!store.insertAttempt(&attempt) || !store.updateDelivery(delivery))
+                return false;
+            if (!finalOutcome)
+                return true;
+            const int run = store.recordEndpointOutcome(delivery.endpointId, succeeded);
+            if (!disableReason.isEmpty()) {
+                store.setEndpointEnabled(delivery.endpointId, false, disableReason);
+            } else if (!succeeded && threshold > 0 && run >= threshold) {
+                *disabledNow = tr("%n deliveries in a row failed", nullptr, run);
+                store.setEndpointEnabled(delivery.endpointId, false, *disabledNow);
+            }
+            return true;
+        },
+        this,
+        [this, endpointId = delivery.endpointId, disabledNow](bool) {
+            if (disabledNow->isEmpty())
+                return;
+            auto ep = m_endpoints.find(endpointId);
+            if (ep != m_endpoints.end()) {
+                ep->enabled = false;
+                ep->disabledReason = *disabledNow;
+            }
+            emit endpointDisabled(endpointId, *disabledNow);
+        });
+}
+
+void Dispatcher::cancel(Job &job, const QString &why)
+{
+    Delivery d = job.delivery;
+    d.state = DeliveryState::Cancelled;
+    d.updated = QDateTime::currentDateTimeUtc();
+    d.nextAttempt = QDateTime();
+    m_jobs.remove(d.id);
+    m_writer->submit([d](Store &store) { return store.updateDelivery(d); });
+    emit deliveryFinished(d, why);
+}
+
+int Dispatcher::resume(const Store &store)
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QHash<QString, QByteArray> payloads;
+    int resumed = 0;
+    for (const Delivery &d : store.unfinishedDeliveries()) {
+        if (m_jobs.contains(d.id))
+            continue;
+        if (!payloads.contains(d.eventId)) {
+            const std::optional<Event> e = store.event(d.eventId);
+            payloads.insert(d.eventId, e ? e->payload : QByteArray());
+        }
+        const QByteArray payload = payloads.value(d.eventId);
+        if (payload.isEmpty())
+            continue;
+        m_jobs.insert(d.id, Job{d, payload, AttemptTrigger::Scheduled});
+        if (d.state == DeliveryState::Retrying && d.nextAttempt.isValid() && d.nextAttempt > now)
+            schedule(d.id, d.nextAttempt);
+        else
+            makeReady(d.id);
+        ++resumed;
+    }
+    pump();
+    return resumed;
+}
+
+bool Dispatcher::redeliver(const Store &store, const QString &deliveryId, QString *error)
+{
+    for (const Active &a : std::as_const(m_active)) {
+        if (a.deliveryId == deliveryId) {
+            if (error)
+                *error = tr("Delivery %1 is being attempted right now.").arg(deliveryId);
+            return false;
+        }
+    }
+    auto existing = m_jobs.find(deliveryId);
+    if (existing != m_jobs.end()) {
+        // Waiting for a retry: attempt it now instead.
+        for (auto it = m_scheduled.begin(); it != m_scheduled.end(); ++it) {
+            if (it->second == deliveryId) {
+                m_scheduled.erase(it);
+                break;
+            }
+        }
+        existing->trigger = AttemptTrigger::Manual;
+        makeReady(deliveryId);
+        pump();
+        return true;
+    }
+    const std::optional<Delivery> d = store.delivery(deliveryId, false);
+    if (!d) {
+        if (error)
+            *error = tr("There is no delivery %1.").arg(deliveryId);
+        return false;
+    }
+    const std::optional<Event> e = store.event(d->eventId);
+    if (!e) {
+        if (error)
+            *error = tr("The event of delivery %1 is no longer stored (retention removed "
+                        "it), so it cannot be sent again.")
+                         .arg(deliveryId);
+        return false;
+    }
+    if (!m_endpoints.contains(d->endpointId)) {
+        if (error)
+            *error = tr("The endpoint of delivery %1 was removed.").arg(deliveryId);
+        return false;
+    }
+    m_jobs.insert(d->id, Job{*d, e->payload, AttemptTrigger::Manual});
+    makeReady(d->id);
+    pump();
+    return true;
+}
+
+int Dispatcher::retryFailedSince(const Store &store, const QString &endpointId,
+                                 const QDateTime &since)
+{
+    int n = 0;
+    for (const Delivery &d : store.failedDeliveries(endpointId, since)) {
+        if (redeliver(store, d.id))
+            ++n;
+    }
+    return n;
+}
+
+void Dispatcher::shutdown(int graceMs)
+{
+    m_stopping = true;
+    m_retryTimer.stop();
+    QElapsedTimer clock;
+    clock.start();
+    while (!m_active.isEmpty() && clock.elapsed() < graceMs)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+    const QList<QNetworkReply *> replies = m_active.keys();
+    for (QNetworkReply *r : replies)
+        r->abort(); // recorded as aborted; the delivery stays retrying for the next start
+    m_writer->flush();
+}
+
+DispatcherCounters Dispatcher::counters() const
+{
+    DispatcherCounters c = m_counters;
+    c.inFlight = int(m_active.size());
+    c.queued = m_readyCount;
+    c.retrying = qint64(m_scheduled.size());
+    return c;
+}
+
+void Dispatcher::checkIdle()
+{
+    if (isIdle())
+        emit idle();
+}

@@ -1,0 +1,26 @@
+// Builds the exact bytes of one delivery attempt: URL, headers (Content-Type, User-Agent,
+// the endpoint's custom headers and the Standard Webhooks signature headers) and the body in
+// the endpoint's format. Pure: the same inputs give the same request, which is what the
+// history shows and what a redelivery repeats (with a fresh timestamp and signature).
+#pragma once
+
+#include "domain/Delivery.h"
+#include "domain/Endpoint.h"
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QUrl>
+
+struct OutgoingRequest
+{
+    QUrl url;
+    QList<HttpHeader> headers;
+    QByteArray body;
+    QString error; // the payload could not be encoded (never sent then)
+    bool ok() const { return error.isEmpty(); }
+};
+
+QByteArray hooklineUserAgent();
+
+OutgoingRequest buildRequest(const Endpoint &endpoint, const Delivery &delivery,
+                             const QByteArray &payloadJson, const QDateTime &now);

@@ -1,0 +1,106 @@
+#include "DeliveryJson.h"
+
+#include <QJsonArray>
+#include <QStringDecoder>
+
+namespace {
+
+QJsonValue time(const QDateTime &t)
+{
+    return t.isValid() ? QJsonValue(t.toUTC().toString(Qt::ISODateWithMs)) : QJsonValue();
+}
+
+QJsonArray headers(const QList<HttpHeader> &list)
+{
+    QJsonArray a;
+    for (const HttpHeader &h : list)
+        a.append(QJsonArray{h.name, h.value});
+    return a;
+}
+
+void putBody(QJsonObject &o, const QString &key, const QByteArray &body)
+{
+    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    const QString text = decoder(body);
+    if (!decoder.hasError())
+        o.insert(key, text);
+    else
+        o.insert(key + QLatin1String("Base64"), QString::fromLatin1(body.toBase64()));
+}
+
+} // namespace
+
+QJsonObject attemptToJson(const Attempt &a)
+{
+    QJsonObject o{
+        {QStringLiteral("number"), a.number},
+        {QStringLiteral("trigger"), attemptTriggerName(a.trigger)},
+        {QStringLiteral("started"), time(a.started)},
+        {QStringLiteral("durationMs"), a.durationMs},
+        {QStringLiteral("requestUrl"), a.requestUrl},
+        {QStringLiteral("requestHeaders"), headers(a.requestHeaders)},
+        {QStringLiteral("responseStatus"), a.responseStatus},
+        {QStringLiteral("responseReason"), a.responseReason},
+        {QStringLiteral("responseHeaders"), headers(a.responseHeaders)},
+        {QStringLiteral("responseBodySize"), a.responseBodySize},
+        {QStringLiteral("errorClass"), errorClassName(a.errorClass)},
+        {QStringLiteral("errorText"), a.errorText},
+    };
+    putBody(o, QStringLiteral("requestBody"), a.requestBody);
+    putBody(o, QStringLiteral("responseBody"), a.responseBody);
+    return o;
+}
+
+QJsonObject deliveryToJson(const Delivery &d)
+{
+    QJsonArray attempts;
+    for (const Attempt &a : d.attempts)
+        attempts.append(attemptToJson(a));
+    return QJsonObject{
+        {QStringLiteral("id"), d.id},
+        {QStringLiteral("eventId"), d.eventId},
+        {QStringLiteral("eventType"), d.eventType},
+        {QStringLiteral("endpointId"), d.endpointId},
+        {QStringLiteral("webhookId"), d.webhookId},
+        {QStringLiteral("state"), deliveryStateName(d.state)},
+        {QStringLiteral("attemptCount"), d.attemptCount},
+        {QStringLiteral("created"), time(d.created)},
+        {QStringLiteral("updated"), time(d.updated)},
+        {QStringLiteral("nextAttempt"), time(d.nextAttempt)},
+        {QStringLiteral("lastStatus"), d.lastStatus},
+        {QStringLiteral("lastError"), errorClassName(d.lastError)},
+        {QStringLiteral("lastDurationMs"), d.lastDurationMs},
+        {QStringLiteral("attempts"), attempts},
+    };
+}
+
+QJsonObject endpointToJson(const Endpoint &e, bool includeSecrets)
+{
+    QJsonArray schedule;
+    for (int s : e.retry.scheduleSeconds)
+        schedule.append(s);
+    QJsonObject o{
+        {QStringLiteral("id"), e.id},
+        {QStringLiteral("name"), e.name},
+        {QStringLiteral("url"), e.url},
+        {QStringLiteral("description"), e.description},
+        {QStringLiteral("enabled"), e.enabled},
+        {QStringLiteral("disabledReason"), e.disabledReason},
+        {QStringLiteral("allEvents"), e.allEvents},
+        {QStringLiteral("eventTypes"), QJsonArray::fromStringList(e.eventTypes)},
+        {QStringLiteral("format"), payloadFormatName(e.format)},
+        {QStringLiteral("headers"), headers(e.headers)},
+        {QStringLiteral("signed"), !e.secret.isEmpty()},
+        {QStringLiteral("timeoutMs"), e.timeoutMs},
+        {QStringLiteral("retrySchedule"), schedule},
+        {QStringLiteral("maxAttempts"), e.retry.maxAttempts},
+        {QStringLiteral("disableAfterFailures"), e.retry.disableAfterFailures},
+        {QStringLiteral("verifyTls"), e.verifyTls},
+        {QStringLiteral("http2Cleartext"), e.http2Cleartext},
+        {QStringLiteral("created"), time(e.created)},
+        {QStringLiteral("updated"), time(e.updated)},
+    };
+    if (includeSecrets)
+        o.insert(QStringLiteral("secret"), e.secret);
+    return o;
+}

@@ -1,0 +1,14 @@
+// Deliveries and attempts as JSON: one object per delivery with its attempts, the format of
+// `hookline history --json` (JSON Lines) and of the GUI's JSON Lines export. Bodies that
+// are valid UTF-8 are strings; anything else goes as base64 under "...Base64" keys, so an
+// export never corrupts binary data.
+#pragma once
+
+#include "domain/Delivery.h"
+#include "domain/Endpoint.h"
+
+#include <QJsonObject>
+
+QJsonObject attemptToJson(const Attempt &attempt);
+QJsonObject deliveryToJson(const Delivery &delivery);
+QJsonObject endpointToJson(const Endpoint &endpoint, bool includeSecrets = false);

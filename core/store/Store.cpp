@@ -1,0 +1,839 @@
+#include "Store.h"
+
+#include "domain/EndpointValidation.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStandardPaths>
+#include <QUuid>
+#include <QVariant>
+
+#include <atomic>
+
+namespace {
+
+QString tr(const char *text)
+{
+    return QCoreApplication::translate("Store", text);
+}
+
+QString newId()
+{
+    return QUuid::createUuid().toString(QUuid::WithoutBraces);
+}
+
+// QtSql binds a null QString or QByteArray as SQL NULL; the columns are NOT NULL.
+QVariant text(const QString &s)
+{
+    return QVariant(s.isNull() ? QStringLiteral("") : s);
+}
+QVariant blob(const QByteArray &b)
+{
+    return QVariant(b.isNull() ? QByteArray("") : b);
+}
+
+QVariant ms(const QDateTime &t)
+{
+    return t.isValid() ? QVariant(t.toMSecsSinceEpoch()) : QVariant();
+}
+
+QDateTime fromMs(const QVariant &v)
+{
+    return v.isNull() ? QDateTime() : QDateTime::fromMSecsSinceEpoch(v.toLongLong(), Qt::UTC);
+}
+
+QString headersToJson(const QList<HttpHeader> &headers)
+{
+    QJsonArray a;
+    for (const HttpHeader &h : headers)
+        a.append(QJsonArray{h.name, h.value});
+    return QString::fromUtf8(QJsonDocument(a).toJson(QJsonDocument::Compact));
+}
+
+QList<HttpHeader> headersFromJson(const QString &json)
+{
+    QList<HttpHeader> out;
+    const QJsonArray a = QJsonDocument::fromJson(json.toUtf8()).array();
+    for (const QJsonValue &v : a) {
+        const QJsonArray pair = v.toArray();
+        out.append({pair.at(0).toString(), pair.at(1).toString()});
+    }
+    return out;
+}
+
+QString stringsToJson(const QStringList &list)
+{
+    return QString::fromUtf8(
+        QJsonDocument(QJsonArray::fromStringList(list)).toJson(QJsonDocument::Compact));
+}
+
+QStringList stringsFromJson(const QString &json)
+{
+    QStringList out;
+    for (const QJsonValue &v : QJsonDocument::fromJson(json.toUtf8()).array())
+        out << v.toString();
+    return out;
+}
+
+QString intsToJson(const QList<int> &list)
+{
+    QJsonArray a;
+    for (int i : list)
+        a.append(i);
+    return QString::fromUtf8(QJsonDocument(a).toJson(QJsonDocument::Compact));
+}
+
+QList<int> intsFromJson(const QString &json)
+{
+    QList<int> out;
+    for (const QJsonValue &v : QJsonDocument::fromJson(json.toUtf8()).array())
+        out << v.toInt();
+    return out;
+}
+
+const char *const kMigrations[] = {
+    // 1: the first schema.
+    R"(
+CREATE TABLE endpoints (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    url TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    enabled INTEGER NOT NULL,
+    disabled_reason TEXT NOT NULL DEFAULT '',
+    all_events INTEGER NOT NULL,
+    event_types TEXT NOT NULL,
+    format TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    secret TEXT NOT NULL DEFAULT '',
+    previous_secret TEXT NOT NULL DEFAULT '',
+    previous_secret_expires INTEGER,
+    timeout_ms INTEGER NOT NULL,
+    retry_schedule TEXT NOT NULL,
+    max_attempts INTEGER NOT NULL,
+    disable_after_failures INTEGER NOT NULL,
+    verify_tls INTEGER NOT NULL,
+    http2_cleartext INTEGER NOT NULL,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    created INTEGER NOT NULL,
+    updated INTEGER NOT NULL
+);
+CREATE TABLE event_types (
+    id TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    template TEXT NOT NULL
+);
+CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    created INTEGER NOT NULL,
+    origin TEXT NOT NULL,
+    scenario_id TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE deliveries (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    webhook_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempt_count INTEGER NOT NULL DEFAULT 0,
+    created INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    next_attempt INTEGER,
+    last_status INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT 'none',
+    last_duration_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX deliveries_by_state ON deliveries(state, next_attempt);
+CREATE INDEX deliveries_by_endpoint ON deliveries(endpoint_id, seq);
+CREATE INDEX deliveries_by_type ON deliveries(event_type, seq);
+CREATE INDEX deliveries_by_event ON deliveries(event_id);
+CREATE TABLE attempts (
+    id INTEGER PRIMARY KEY,
+    delivery_id TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    trigger TEXT NOT NULL,
+    started INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    request_url TEXT NOT NULL,
+    request_headers TEXT NOT NULL,
+    request_body BLOB NOT NULL,
+    response_status INTEGER NOT NULL,
+    response_reason TEXT NOT NULL DEFAULT '',
+    response_headers TEXT NOT NULL,
+    response_body BLOB NOT NULL,
+    response_body_size INTEGER NOT NULL,
+    error_class TEXT NOT NULL,
+    error_text TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX attempts_by_delivery ON attempts(delivery_id, number);
+)",
+};
+
+constexpr const char *kDeliveryColumns =
+    "id, event_id, event_type, endpoint_id, webhook_id, state, attempt_count, created, updated, "
+    "next_attempt, last_status, last_error, last_duration_ms";
+
+Delivery deliveryFrom(const QSqlQuery &q)
+{
+    Delivery d;
+    d.id = q.value(0).toString();
+    d.eventId = q.value(1).toString();
+    d.eventType = q.value(2).toString();
+    d.endpointId = q.value(3).toString();
+    d.webhookId = q.value(4).toString();
+    deliveryStateFromName(q.value(5).toString(), &d.state);
+    d.attemptCount = q.value(6).toInt();
+    d.created = fromMs(q.value(7));
+    d.updated = fromMs(q.value(8));
+    d.nextAttempt = fromMs(q.value(9));
+    d.lastStatus = q.value(10).toInt();
+    errorClassFromName(q.value(11).toString(), &d.lastError);
+    d.lastDurationMs = q.value(12).toLongLong();
+    return d;
+}
+
+constexpr const char *kEndpointColumns =
+    "id, name, url, description, enabled, disabled_reason, all_events, event_types, format, "
+    "headers, secret, previous_secret, previous_secret_expires, timeout_ms, retry_schedule, "
+    "max_attempts, disable_after_failures, verify_tls, http2_cleartext, created, updated";
+
+Endpoint endpointFrom(const QSqlQuery &q)
+{
+    Endpoint e;
+    e.id = q.value(0).toString();
+    e.name = q.value(1).toString();
+    e.url = q.value(2).toString();
+    e.description = q.value(3).toString();
+    e.enabled = q.value(4).toBool();
+    e.disabledReason = q.value(5).toString();
+    e.allEvents = q.value(6).toBool();
+    e.eventTypes = stringsFromJson(q.value(7).toString());
+    payloadFormatFromName(q.value(8).toString(), &e.format);
+    e.headers = headersFromJson(q.value(9).toString());
+    e.secret = q.value(10).toString();
+    e.previousSecret = q.value(11).toString();
+    e.previousSecretExpires = fromMs(q.value(12));
+    e.timeoutMs = q.value(13).toInt();
+    e.retry.scheduleSeconds = intsFromJson(q.value(14).toString());
+    e.retry.maxAttempts = q.value(15).toInt();
+    e.retry.disableAfterFailures = q.value(16).toInt();
+    e.verifyTls = q.value(17).toBool();
+    e.http2Cleartext = q.value(18).toBool();
+    e.created = fromMs(q.value(19));
+    e.updated = fromMs(q.value(20));
+    return e;
+}
+
+} // namespace
+
+Store::~Store()
+{
+    m_db = QSqlDatabase();
+    QSqlDatabase::removeDatabase(m_connection);
+}
+
+QString Store::defaultPath(const QString &dataDir)
+{
+    const QString dir = dataDir.isEmpty()
+                            ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
+                            : dataDir;
+    return QDir(dir).filePath(QStringLiteral("hookline.sqlite"));
+}
+
+std::unique_ptr<Store> Store::open(const QString &path, QString *error)
+{
+    static std::atomic<int> counter{0};
+    std::unique_ptr<Store> store(new Store);
+    store->m_path = path;
+    store->m_connection = QStringLiteral("hookline-store-%1").arg(counter.fetch_add(1));
+
+    const QFileInfo info(path);
+    if (!QDir().mkpath(info.absolutePath())) {
+        if (error)
+            *error = tr("Cannot create the data directory %1. Check its permissions or choose "
+                        "another one with --data-dir.")
+                         .arg(info.absolutePath());
+        return nullptr;
+    }
+    store->m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), store->m_connection);
+    if (!store->m_db.isValid()) {
+        if (error)
+            *error = tr("The Qt SQLite driver is missing. Install the package libqt6sql6-sqlite.");
+        return nullptr;
+    }
+    store->m_db.setDatabaseName(path);
+    store->m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
+    if (!store->m_db.open()) {
+        if (error)
+            *error =
+                tr("Cannot open the database %1: %2").arg(path, store->m_db.lastError().text());
+        return nullptr;
+    }
+    // WAL lets readers (history, CLI) work while the engine writes; NORMAL sync keeps every
+    // committed transaction across a process crash (kill -9), which is what we promise.
+    if (!store->exec(QStringLiteral("PRAGMA journal_mode=WAL")) ||
+        !store->exec(QStringLiteral("PRAGMA synchronous=NORMAL")) ||
+        !store->exec(QStringLiteral("PRAGMA foreign_keys=ON"))) {
+        if (error)
+            *error = tr("Cannot use the database %1: %2. Is it a Hookline database?")
+                         .arg(path, store->m_lastError);
+        return nullptr;
+    }
+    if (!store->migrate(error))
+        return nullptr;
+    return store;
+}
+
+bool Store::exec(const QString &sql) const
+{
+    QSqlQuery q(m_db);
+    if (!q.exec(sql)) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    return true;
+}
+
+bool Store::migrate(QString *error)
+{
+    QSqlQuery q(m_db);
+    if (!q.exec(QStringLiteral("PRAGMA user_version")) || !q.next()) {
+        if (error)
+            *error =
+                tr("%1 is not a readable SQLite database: %2").arg(m_path, q.lastError().text());
+        return false;
+    }
+    const int version = q.value(0).toInt();
+    if (version > kSchemaVersion) {
+        if (error)
+            *error = tr("%1 was written by a newer Hookline (schema %2; this version knows up to "
+                        "%3). It was left untouched: upgrade Hookline, or use another "
+                        "--data-dir.")
+                         .arg(m_path)
+                         .arg(version)
+                         .arg(kSchemaVersion);
+        return false;
+    }
+    for (int v = version; v < kSchemaVersion; ++v) {
+        if (!m_db.transaction()) {
+            if (error)
+                *error = m_db.lastError().text();
+            return false;
+        }
+        const QStringList statements =
+            QString::fromUtf8(kMigrations[v]).split(u';', Qt::SkipEmptyParts);
+        for (const QString &statement : statements) {
+            if (statement.trimmed().isEmpty())
+                continue;
+            if (!exec(statement)) {
+                m_db.rollback();
+                if (error)
+                    *error = tr("Upgrading %1 to schema %2 failed: %3")
+                                 .arg(m_path)
+                                 .arg(v + 1)
+                                 .arg(m_lastError);
+                return false;
+            }
+        }
+        if (!exec(QStringLiteral("PRAGMA user_version = %1").arg(v + 1)) || !m_db.commit()) {
+            m_db.rollback();
+            if (error)
+                *error = m_lastError;
+            return false;
+        }
+    }
+    return true;
+}
+
+bool Store::begin()
+{
+    return m_db.transaction();
+}
+bool Store::commit()
+{
+    return m_db.commit();
+}
+void Store::rollback()
+{
+    m_db.rollback();
+}
+bool Store::savepoint()
+{
+    return exec(QStringLiteral("SAVEPOINT op"));
+}
+bool Store::releaseSavepoint()
+{
+    return exec(QStringLiteral("RELEASE op"));
+}
+bool Store::rollbackToSavepoint()
+{
+    const QString keep = m_lastError;
+    const bool ok = exec(QStringLiteral("ROLLBACK TO op")) && exec(QStringLiteral("RELEASE op"));
+    m_lastError = keep;
+    return ok;
+}
+
+QList<Endpoint> Store::endpoints() const
+{
+    QList<Endpoint> out;
+    QSqlQuery q(m_db);
+    q.exec(QStringLiteral("SELECT %1 FROM endpoints ORDER BY created, id")
+               .arg(QLatin1String(kEndpointColumns)));
+    while (q.next())
+        out.append(endpointFrom(q));
+    return out;
+}
+
+std::optional<Endpoint> Store::endpoint(const QString &id) const
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("SELECT %1 FROM endpoints WHERE id = ?")
+                  .arg(QLatin1String(kEndpointColumns)));
+    q.addBindValue(id);
+    if (q.exec() && q.next())
+        return endpointFrom(q);
+    return std::nullopt;
+}
+
+std::optional<Endpoint> Store::findEndpoint(const QString &idOrPrefix, QString *error) const
+{
+    QList<Endpoint> matches;
+    for (const Endpoint &e : endpoints()) {
+        if (e.id == idOrPrefix)
+            return e;
+        if (!idOrPrefix.isEmpty() && e.id.startsWith(idOrPrefix))
+            matches << e;
+    }
+    if (matches.size() == 1)
+        return matches.first();
+    if (error)
+        *error = matches.isEmpty()
+                     ? tr("There is no endpoint %1. 'hookline endpoints list' shows them.")
+                           .arg(idOrPrefix)
+                     : tr("%1 matches %2 endpoints; type more of the id.")
+                           .arg(idOrPrefix)
+                           .arg(matches.size());
+    return std::nullopt;
+}
+
+QString Store::saveEndpoint(Endpoint *e, const QStringList &knownEventTypes)
+{
+    const QList<ValidationError> errors = validateEndpoint(*e, knownEventTypes);
+    if (!errors.isEmpty()) {
+        QStringList messages;
+        for (const ValidationError &v : errors)
+            messages << v.message;
+        return messages.join(u'\n');
+    }
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const bool insert = e->id.isEmpty() || !endpoint(e->id);
+    if (e->id.isEmpty())
+        e->id = newId();
+    if (insert && !e->created.isValid())
+        e->created = now;
+    e->updated = now;
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral(
+                  "INSERT INTO endpoints (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                  "ON CONFLICT(id) DO UPDATE SET name=excluded.name, url=excluded.url, "
+                  "description=excluded.description, enabled=excluded.enabled, "
+                  "disabled_reason=excluded.disabled_reason, all_events=excluded.all_events, "
+                  "event_types=excluded.event_types, format=excluded.format, "
+                  "headers=excluded.headers, secret=excluded.secret, "
+                  "previous_secret=excluded.previous_secret, "
+                  "previous_secret_expires=excluded.previous_secret_expires, "
+                  "timeout_ms=excluded.timeout_ms, retry_schedule=excluded.retry_schedule, "
+                  "max_attempts=excluded.max_attempts, "
+                  "disable_after_failures=excluded.disable_after_failures, "
+                  "verify_tls=excluded.verify_tls, http2_cleartext=excluded.http2_cleartext, "
+                  "updated=excluded.updated")
+                  .arg(QLatin1String(kEndpointColumns)));
+    for (const QVariant &v : {QVariant(e->id),
+                              text(e->name),
+                              text(e->url),
+                              text(e->description),
+                              QVariant(e->enabled),
+                              text(e->disabledReason),
+                              QVariant(e->allEvents),
+                              QVariant(stringsToJson(e->eventTypes)),
+                              QVariant(payloadFormatName(e->format)),
+                              QVariant(headersToJson(e->headers)),
+                              text(e->secret),
+                              text(e->previousSecret),
+                              ms(e->previousSecretExpires),
+                              QVariant(e->timeoutMs),
+                              QVariant(intsToJson(e->retry.scheduleSeconds)),
+                              QVariant(e->retry.maxAttempts),
+                              QVariant(e->retry.disableAfterFailures),
+                              QVariant(e->verifyTls),
+                              QVariant(e->http2Cleartext),
+                              ms(e->created),
+                              ms(e->updated)})
+        q.addBindValue(v);
+    if (!q.exec())
+        return tr("Saving the endpoint failed: %1").arg(q.lastError().text());
+    return {};
+}
+
+bool Store::removeEndpoint(const QString &id)
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("DELETE FROM endpoints WHERE id = ?"));
+    q.addBindValue(id);
+    return q.exec() && q.numRowsAffected() > 0;
+}
+
+bool Store::setEndpointEnabled(const QString &id, bool enabled, const QString &reason)
+{
+    QSqlQuery q(m_db);
+    q.prepare(
+        QStringLiteral("UPDATE endpoints SET enabled = ?, disabled_reason = ?, updated = ?, "
+                       "consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures END "
+                       "WHERE id = ?"));
+    q.addBindValue(enabled);
+    q.addBindValue(text(enabled ? QString() : reason));
+    q.addBindValue(QDateTime::currentMSecsSinceEpoch());
+    q.addBindValue(enabled);
+    q.addBindValue(id);
+    return q.exec() && q.numRowsAffected() > 0;
+}
+
+int Store::recordEndpointOutcome(const QString &id, bool succeeded)
+{
+    QSqlQuery q(m_db);
+    q.prepare(succeeded
+                  ? QStringLiteral("UPDATE endpoints SET consecutive_failures = 0 WHERE id = ?")
+                  : QStringLiteral("UPDATE endpoints SET consecutive_failures = "
+                                   "consecutive_failures + 1 WHERE id = ?"));
+    q.addBindValue(id);
+    q.exec();
+    q.prepare(QStringLiteral("SELECT consecutive_failures FROM endpoints WHERE id = ?"));
+    q.addBindValue(id);
+    return q.exec() && q.next() ? q.value(0).toInt() : 0;
+}
+
+EventCatalog Store::catalog() const
+{
+    EventCatalog catalog;
+    QSqlQuery q(m_db);
+    q.exec(QStringLiteral(
+        "SELECT id, display_name, description, template FROM event_types ORDER BY rowid"));
+    while (q.next()) {
+        EventType t{q.value(0).toString(), q.value(1).toString(), q.value(2).toString(),
+                    q.value(3).toString(), false};
+        catalog.upsert(t); // keeps built-in flags for edited built-ins
+    }
+    return catalog;
+}
+
+QString Store::saveEventType(const EventType &type)
+{
+    EventCatalog check = catalog();
+    const QString error = check.upsert(type);
+    if (!error.isEmpty())
+        return error;
+    QSqlQuery q(m_db);
+    q.prepare(
+        QStringLiteral("INSERT INTO event_types (id, display_name, description, template) "
+                       "VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                       "display_name=excluded.display_name, description=excluded.description, "
+                       "template=excluded.template"));
+    q.addBindValue(type.id);
+    q.addBindValue(text(type.displayName));
+    q.addBindValue(text(type.description));
+    q.addBindValue(text(type.payloadTemplate));
+    return q.exec() ? QString() : q.lastError().text();
+}
+
+QString Store::removeEventType(const QString &id)
+{
+    // Removing a saved built-in resets it to the shipped template.
+    EventCatalog current = catalog();
+    const EventType *t = current.find(id);
+    if (!t)
+        return tr("There is no event type %1.").arg(id);
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("DELETE FROM event_types WHERE id = ?"));
+    q.addBindValue(id);
+    return q.exec() ? QString() : q.lastError().text();
+}
+
+bool Store::insertEvent(const Event &e)
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("INSERT INTO events (id, type, payload, created, origin, scenario_id) "
+                             "VALUES (?, ?, ?, ?, ?, ?)"));
+    q.addBindValue(e.id);
+    q.addBindValue(e.type);
+    q.addBindValue(blob(e.payload));
+    q.addBindValue(ms(e.created));
+    q.addBindValue(eventOriginName(e.origin));
+    q.addBindValue(text(e.scenarioId));
+    if (!q.exec()) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    return true;
+}
+
+std::optional<Event> Store::event(const QString &id) const
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral(
+        "SELECT id, type, payload, created, origin, scenario_id FROM events WHERE id = ?"));
+    q.addBindValue(id);
+    if (!q.exec() || !q.next())
+        return std::nullopt;
+    Event e;
+    e.id = q.value(0).toString();
+    e.type = q.value(1).toString();
+    e.payload = q.value(2).toByteArray();
+    e.created = fromMs(q.value(3));
+    eventOriginFromName(q.value(4).toString(), &e.origin);
+    e.scenarioId = q.value(5).toString();
+    return e;
+}
+
+bool Store::insertDelivery(const Delivery &d)
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("INSERT INTO deliveries (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                  .arg(QLatin1String(kDeliveryColumns)));
+    for (const QVariant &v :
+         {QVariant(d.id), QVariant(d.eventId), QVariant(d.eventType), QVariant(d.endpointId),
+          QVariant(d.webhookId), QVariant(deliveryStateName(d.state)), QVariant(d.attemptCount),
+          ms(d.created), ms(d.updated), ms(d.nextAttempt), QVariant(d.lastStatus),
+          QVariant(errorClassName(d.lastError)), QVariant(d.lastDurationMs)})
+        q.addBindValue(v);
+    if (!q.exec()) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    return true;
+}
+
+bool Store::updateDelivery(const Delivery &d)
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("UPDATE deliveries SET state = ?, attempt_count = ?, updated = ?, "
+                             "next_attempt = ?, last_status = ?, last_error = ?, "
+                             "last_duration_ms = ? WHERE id = ?"));
+    q.addBindValue(deliveryStateName(d.state));
+    q.addBindValue(d.attemptCount);
+    q.addBindValue(ms(d.updated));
+    q.addBindValue(ms(d.nextAttempt));
+    q.addBindValue(d.lastStatus);
+    q.addBindValue(errorClassName(d.lastError));
+    q.addBindValue(d.lastDurationMs);
+    q.addBindValue(d.id);
+    if (!q.exec()) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    return true;
+}
+
+bool Store::insertAttempt(Attempt *a)
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral(
+        "INSERT INTO attempts (delivery_id, number, trigger, started, duration_ms, request_url, "
+        "request_headers, request_body, response_status, response_reason, response_headers, "
+        "response_body, response_body_size, error_class, error_text) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    for (const QVariant &v :
+         {QVariant(a->deliveryId), QVariant(a->number), QVariant(attemptTriggerName(a->trigger)),
+          ms(a->started), QVariant(a->durationMs), text(a->requestUrl),
+          QVariant(headersToJson(a->requestHeaders)), blob(a->requestBody),
+          QVariant(a->responseStatus), text(a->responseReason),
+          QVariant(headersToJson(a->responseHeaders)), blob(a->responseBody),
+          QVariant(a->responseBodySize), QVariant(errorClassName(a->errorClass)),
+          text(a->errorText)})
+        q.addBindValue(v);
+    if (!q.exec()) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    a->id = q.lastInsertId().toLongLong();
+    return true;
+}
+
+QList<Attempt> Store::attempts(const QString &deliveryId) const
+{
+    QList<Attempt> out;
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral(
+        "SELECT id, delivery_id, number, trigger, started, duration_ms, request_url, "
+        "request_headers, request_body, response_status, response_reason, response_headers, "
+        "response_body, response_body_size, error_class, error_text FROM attempts "
+        "WHERE delivery_id = ? ORDER BY id"));
+    q.addBindValue(deliveryId);
+    q.exec();
+    while (q.next()) {
+        Attempt a;
+        a.id = q.value(0).toLongLong();
+        a.deliveryId = q.value(1).toString();
+        a.number = q.value(2).toInt();
+        attemptTriggerFromName(q.value(3).toString(), &a.trigger);
+        a.started = fromMs(q.value(4));
+        a.durationMs = q.value(5).toLongLong();
+        a.requestUrl = q.value(6).toString();
+        a.requestHeaders = headersFromJson(q.value(7).toString());
+        a.requestBody = q.value(8).toByteArray();
+        a.responseStatus = q.value(9).toInt();
+        a.responseReason = q.value(10).toString();
+        a.responseHeaders = headersFromJson(q.value(11).toString());
+        a.responseBody = q.value(12).toByteArray();
+        a.responseBodySize = q.value(13).toLongLong();
+        errorClassFromName(q.value(14).toString(), &a.errorClass);
+        a.errorText = q.value(15).toString();
+        out.append(a);
+    }
+    return out;
+}
+
+std::optional<Delivery> Store::delivery(const QString &id, bool withAttempts) const
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("SELECT %1 FROM deliveries WHERE id = ?")
+                  .arg(QLatin1String(kDeliveryColumns)));
+    q.addBindValue(id);
+    if (!q.exec() || !q.next())
+        return std::nullopt;
+    Delivery d = deliveryFrom(q);
+    if (withAttempts)
+        d.attempts = attempts(d.id);
+    return d;
+}
+
+std::optional<Delivery> Store::findDelivery(const QString &idOrPrefix, QString *error) const
+{
+    if (auto exact = delivery(idOrPrefix))
+        return exact;
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("SELECT id FROM deliveries WHERE id >= ? AND id < ? LIMIT 2"));
+    q.addBindValue(idOrPrefix);
+    q.addBindValue(QString(idOrPrefix + QChar(0xFFFF)));
+    q.exec();
+    QStringList ids;
+    while (q.next())
+        ids << q.value(0).toString();
+    if (ids.size() == 1 && !idOrPrefix.isEmpty())
+        return delivery(ids.first());
+    if (error)
+        *error = ids.isEmpty()
+                     ? tr("There is no delivery %1. 'hookline history' lists them.").arg(idOrPrefix)
+                     : tr("%1 matches several deliveries; type more of the id.").arg(idOrPrefix);
+    return std::nullopt;
+}
+
+QList<Delivery> Store::deliveries(const DeliveryQuery &query) const
+{
+    QStringList where;
+    QVariantList binds;
+    if (!query.endpointId.isEmpty()) {
+        where << QStringLiteral("endpoint_id = ?");
+        binds << query.endpointId;
+    }
+    if (!query.eventType.isEmpty()) {
+        where << QStringLiteral("event_type = ?");
+        binds << query.eventType;
+    }
+    if (query.state) {
+        where << QStringLiteral("state = ?");
+        binds << deliveryStateName(*query.state);
+    }
+    QString sql = QStringLiteral("SELECT %1 FROM deliveries").arg(QLatin1String(kDeliveryColumns));
+    if (!where.isEmpty())
+        sql += QLatin1String(" WHERE ") + where.join(QLatin1String(" AND "));
+    sql += QStringLiteral(" ORDER BY seq DESC LIMIT %1").arg(qMax(1, query.limit));
+    QSqlQuery q(m_db);
+    q.prepare(sql);
+    for (const QVariant &v : binds)
+        q.addBindValue(v);
+    q.exec();
+    QList<Delivery> out;
+    while (q.next())
+        out.append(deliveryFrom(q));
+    return out;
+}
+
+QList<Delivery> Store::unfinishedDeliveries() const
+{
+    QSqlQuery q(m_db);
+    q.exec(QStringLiteral("SELECT %1 FROM deliveries WHERE state IN ('pending', 'in-flight', "
+                          "'retrying') ORDER BY seq")
+               .arg(QLatin1String(kDeliveryColumns)));
+    QList<Delivery> out;
+    while (q.next())
+        out.append(deliveryFrom(q));
+    return out;
+}
+
+QList<Delivery> Store::failedDeliveries(const QString &endpointId, const QDateTime &since) const
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("SELECT %1 FROM deliveries WHERE endpoint_id = ? AND state = "
+                             "'failed' AND updated >= ? ORDER BY seq")
+                  .arg(QLatin1String(kDeliveryColumns)));
+    q.addBindValue(endpointId);
+    q.addBindValue(since.toMSecsSinceEpoch());
+    q.exec();
+    QList<Delivery> out;
+    while (q.next())
+        out.append(deliveryFrom(q));
+    return out;
+}
+
+qint64 Store::deliveryCount() const
+{
+    QSqlQuery q(m_db);
+    return q.exec(QStringLiteral("SELECT COUNT(*) FROM deliveries")) && q.next()
+               ? q.value(0).toLongLong()
+               : 0;
+}
+
+qint64 Store::applyRetention(const RetentionPolicy &policy, const QDateTime &now)
+{
+    static const QString finalStates = QStringLiteral("('succeeded', 'failed', 'cancelled')");
+    qint64 removed = 0;
+    if (!begin())
+        return 0;
+    QSqlQuery q(m_db);
+    auto removeWhere = [&](const QString &condition, const QVariantList &binds) {
+        q.prepare(QStringLiteral("DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM "
+                                 "deliveries WHERE state IN %1 AND %2)")
+                      .arg(finalStates, condition));
+        for (const QVariant &v : binds)
+            q.addBindValue(v);
+        q.exec();
+        q.prepare(QStringLiteral("DELETE FROM deliveries WHERE state IN %1 AND %2")
+                      .arg(finalStates, condition));
+        for (const QVariant &v : binds)
+            q.addBindValue(v);
+        if (q.exec())
+            removed += q.numRowsAffected();
+    };
+    if (policy.maxAgeDays > 0)
+        removeWhere(QStringLiteral("created < ?"),
+                    {now.addDays(-policy.maxAgeDays).toMSecsSinceEpoch()});
+    if (policy.maxDeliveries > 0) {
+        // Keep the newest maxDeliveries rows overall; only final ones are ever removed.
+        removeWhere(QStringLiteral("seq <= (SELECT seq FROM deliveries ORDER BY seq DESC "
+                                   "LIMIT 1 OFFSET ?)"),
+                    {policy.maxDeliveries});
+    }
+    q.exec(QStringLiteral("DELETE FROM events WHERE id NOT IN (SELECT event_id FROM deliveries)"));
+    commit();
+    return removed;
+}

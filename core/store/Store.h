@@ -1,0 +1,105 @@
+// Durable storage of everything Hookline knows: endpoints, custom event types, events,
+// deliveries and their attempts, in one SQLite file (WAL mode) through QtSql.
+// A Store is one connection and must be used from one thread only; the delivery engine
+// writes through StoreWriter (its own thread, batched transactions) while readers open
+// their own Store on the same file. The schema is versioned (PRAGMA user_version) and
+// migrated in order; a file from a newer Hookline is refused and left untouched.
+#pragma once
+
+#include "catalog/EventCatalog.h"
+#include "domain/Delivery.h"
+#include "domain/Endpoint.h"
+#include "domain/Event.h"
+
+#include <QSqlDatabase>
+#include <QString>
+
+#include <memory>
+#include <optional>
+
+struct DeliveryQuery
+{
+    QString endpointId;
+    QString eventType;
+    std::optional<DeliveryState> state;
+    int limit = 100;
+};
+
+struct RetentionPolicy
+{
+    int maxAgeDays = 0;       // 0: keep forever
+    qint64 maxDeliveries = 0; // 0: no cap
+};
+
+class Store
+{
+public:
+    static constexpr int kSchemaVersion = 1;
+
+    ~Store();
+    Store(const Store &) = delete;
+    Store &operator=(const Store &) = delete;
+
+    // Opens (creating if needed) the database file and migrates it. On failure returns null
+    // and a message naming the file and what to do.
+    static std::unique_ptr<Store> open(const QString &path, QString *error);
+    // The default file: <user data dir>/hookline.sqlite, or <dataDir>/hookline.sqlite.
+    static QString defaultPath(const QString &dataDir = {});
+
+    QString path() const { return m_path; }
+    QString lastError() const { return m_lastError; }
+
+    bool begin();
+    bool commit();
+    void rollback();
+    // Nested scopes inside a transaction (StoreWriter runs each operation in one).
+    bool savepoint();
+    bool releaseSavepoint();
+    bool rollbackToSavepoint();
+
+    // Endpoints. saveEndpoint validates, assigns id/created on insert and updated always.
+    QList<Endpoint> endpoints() const;
+    std::optional<Endpoint> endpoint(const QString &id) const;
+    // Accepts a unique id prefix too (as typed on the command line).
+    std::optional<Endpoint> findEndpoint(const QString &idOrPrefix, QString *error) const;
+    QString saveEndpoint(Endpoint *endpoint, const QStringList &knownEventTypes = {});
+    bool removeEndpoint(const QString &id);
+    bool setEndpointEnabled(const QString &id, bool enabled, const QString &reason = {});
+    // Counts a delivery's final outcome; returns the run of consecutive failures after it.
+    int recordEndpointOutcome(const QString &id, bool succeeded);
+
+    // Event types: the built-ins plus what was saved (custom or edited built-ins).
+    EventCatalog catalog() const;
+    QString saveEventType(const EventType &type);
+    QString removeEventType(const QString &id);
+
+    bool insertEvent(const Event &event);
+    std::optional<Event> event(const QString &id) const;
+    bool insertDelivery(const Delivery &delivery);
+    bool updateDelivery(const Delivery &delivery);
+    bool insertAttempt(Attempt *attempt);
+    std::optional<Delivery> delivery(const QString &id, bool withAttempts = true) const;
+    std::optional<Delivery> findDelivery(const QString &idOrPrefix, QString *error) const;
+    QList<Attempt> attempts(const QString &deliveryId) const;
+    // Newest first.
+    QList<Delivery> deliveries(const DeliveryQuery &query) const;
+    // Pending, in-flight and retrying deliveries: what an engine must resume after a start.
+    QList<Delivery> unfinishedDeliveries() const;
+    // Final failures of one endpoint since a time (for "retry all failed since T").
+    QList<Delivery> failedDeliveries(const QString &endpointId, const QDateTime &since) const;
+    qint64 deliveryCount() const;
+
+    // Deletes old final deliveries (never pending, in-flight or retrying work), their
+    // attempts and events no delivery refers to. Returns how many deliveries went.
+    qint64 applyRetention(const RetentionPolicy &policy, const QDateTime &now);
+
+private:
+    Store() = default;
+    bool migrate(QString *error);
+    bool exec(const QString &sql) const;
+
+    QString m_path;
+    QString m_connection;
+    QSqlDatabase m_db;
+    mutable QString m_lastError;
+};

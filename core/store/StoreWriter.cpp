@@ -1,0 +1,123 @@
+#include "StoreWriter.h"
+
+#include "Store.h"
+
+#include <QPointer>
+
+StoreWriter::StoreWriter(const QString &path, QObject *parent)
+    : QObject(parent)
+    , m_path(path)
+{
+}
+
+StoreWriter::~StoreWriter()
+{
+    if (!m_thread)
+        return;
+    {
+        QMutexLocker lock(&m_mutex);
+        m_stopping = true;
+        m_wake.wakeAll();
+    }
+    m_thread->wait();
+}
+
+bool StoreWriter::start(QString *error)
+{
+    m_thread.reset(QThread::create([this] { run(); }));
+    m_thread->setObjectName(QStringLiteral("hookline-store-writer"));
+    m_thread->start();
+    QMutexLocker lock(&m_mutex);
+    while (!m_opened && m_openError.isEmpty())
+        m_progress.wait(&m_mutex);
+    if (!m_opened && error)
+        *error = m_openError;
+    return m_opened;
+}
+
+void StoreWriter::submit(Operation operation, QObject *context, Done done)
+{
+    QMutexLocker lock(&m_mutex);
+    m_queue.push_back({std::move(operation), context, std::move(done)});
+    ++m_submitted;
+    m_wake.wakeOne();
+}
+
+void StoreWriter::flush()
+{
+    QMutexLocker lock(&m_mutex);
+    const qint64 target = m_submitted;
+    while (m_committed < target && m_opened)
+        m_progress.wait(&m_mutex);
+}
+
+qint64 StoreWriter::committedBatches() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_batches;
+}
+
+qint64 StoreWriter::committedOperations() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_committed;
+}
+
+void StoreWriter::run()
+{
+    QString error;
+    std::unique_ptr<Store> store = Store::open(m_path, &error);
+    {
+        QMutexLocker lock(&m_mutex);
+        m_opened = store != nullptr;
+        m_openError = store ? QString() : error;
+        m_progress.wakeAll();
+        if (!store)
+            return;
+    }
+    for (;;) {
+        std::deque<Item> batch;
+        {
+            QMutexLocker lock(&m_mutex);
+            while (m_queue.empty() && !m_stopping)
+                m_wake.wait(&m_mutex);
+            if (m_queue.empty() && m_stopping)
+                break;
+            batch.swap(m_queue);
+        }
+        std::vector<bool> results;
+        results.reserve(batch.size());
+        store->begin();
+        for (Item &item : batch) {
+            store->savepoint();
+            const bool ok = item.operation(*store);
+            if (ok) {
+                store->releaseSavepoint();
+            } else {
+                store->rollbackToSavepoint();
+                emit writeFailed(store->lastError());
+            }
+            results.push_back(ok);
+        }
+        if (!store->commit()) {
+            emit writeFailed(store->lastError());
+            store->rollback();
+            std::fill(results.begin(), results.end(), false);
+        }
+        {
+            QMutexLocker lock(&m_mutex);
+            m_committed += qint64(batch.size());
+            ++m_batches;
+            m_progress.wakeAll();
+        }
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            Item &item = batch[i];
+            if (!item.context || !item.done)
+                continue;
+            // Queued to the context's thread; dropped by Qt if the context is gone by then.
+            QMetaObject::invokeMethod(
+                item.context, [done = std::move(item.done), ok = results[i]] { done(ok); },
+                Qt::QueuedConnection);
+        }
+    }
+}
