@@ -20,7 +20,11 @@ qint64 parseRetryAfterSeconds(const QByteArray &value, const QDateTime &now)
     const qint64 seconds = v.toLongLong(&ok);
     if (ok)
         return seconds >= 0 ? seconds : -1;
-    const QDateTime when = QDateTime::fromString(QString::fromLatin1(v), Qt::RFC2822Date);
+    // HTTP dates end in "GMT", which Qt's RFC 2822 parser does not take for +0000.
+    QString date = QString::fromLatin1(v);
+    if (date.endsWith(QLatin1String(" GMT")))
+        date = date.left(date.size() - 4) + QLatin1String(" +0000");
+    const QDateTime when = QDateTime::fromString(date, Qt::RFC2822Date);
     if (!when.isValid())
         return -1;
     return qMax<qint64>(0, now.secsTo(when));

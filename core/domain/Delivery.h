@@ -8,6 +8,7 @@
 #include <QByteArray>
 #include <QDateTime>
 #include <QList>
+#include <QMetaType>
 #include <QString>
 
 enum class DeliveryState { Pending, InFlight, Succeeded, Retrying, Failed, Cancelled };
@@ -78,3 +79,6 @@ struct Delivery
 
 // Maps a response status (or a failure with no response) to the class shown in history.
 ErrorClass errorClassForStatus(int status);
+
+Q_DECLARE_METATYPE(Attempt)
+Q_DECLARE_METATYPE(Delivery)

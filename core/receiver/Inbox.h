@@ -8,6 +8,7 @@
 #include <QByteArray>
 #include <QDateTime>
 #include <QList>
+#include <QMetaType>
 #include <QPair>
 #include <QString>
 
@@ -53,3 +54,5 @@ struct CapturedRequest
 
 // Validates a configuration typed by a person; returns an actionable message or empty.
 QString validateInboxConfig(const InboxConfig &config);
+
+Q_DECLARE_METATYPE(CapturedRequest)

@@ -571,8 +571,9 @@ QString Store::removeEventType(const QString &id)
 bool Store::insertEvent(const Event &e)
 {
     QSqlQuery q(m_db);
+    // Events are immutable: sending the same event again (to another endpoint) reuses it.
     q.prepare(QStringLiteral("INSERT INTO events (id, type, payload, created, origin, scenario_id) "
-                             "VALUES (?, ?, ?, ?, ?, ?)"));
+                             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING"));
     q.addBindValue(e.id);
     q.addBindValue(e.type);
     q.addBindValue(blob(e.payload));

@@ -115,8 +115,9 @@ void StoreWriter::run()
             if (!item.context || !item.done)
                 continue;
             // Queued to the context's thread; dropped by Qt if the context is gone by then.
+            const bool ok = results[i]; // a bool, not vector<bool>'s proxy into `results`
             QMetaObject::invokeMethod(
-                item.context, [done = std::move(item.done), ok = results[i]] { done(ok); },
+                item.context, [done = std::move(item.done), ok] { done(ok); },
                 Qt::QueuedConnection);
         }
     }

@@ -1,0 +1,546 @@
+// The delivery engine against a real HTTP server on 127.0.0.1 (Hookline's own receiver, or
+// small raw servers for what a real receiver would never do): what is recorded on success,
+// retries, deadlines, refused connections, redirects, 410, Retry-After, huge and garbage
+// responses, TLS failures, signatures, fan-out, limits, redelivery and resume after a crash.
+#include "DeliveryFixture.h"
+
+#include "signing/WebhookSigner.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QXmlStreamReader>
+
+namespace {
+
+QString header(const QList<HttpHeader> &headers, const QString &name)
+{
+    for (const HttpHeader &h : headers) {
+        if (h.name.compare(name, Qt::CaseInsensitive) == 0)
+            return h.value;
+    }
+    return {};
+}
+
+qint64 peakRssKiB()
+{
+    QFile f(QStringLiteral("/proc/self/status"));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').first().toLongLong();
+    }
+    return 0;
+}
+
+// Answers every connection with `head`, then streams `bodyBytes` of filler as the client
+// takes it; counts what it managed to send.
+class StreamingServer : public QObject
+{
+public:
+    StreamingServer(const QByteArray &head, qint64 bodyBytes)
+        : m_head(head)
+        , m_bodyBytes(bodyBytes)
+    {
+        m_server.listen(QHostAddress::LocalHost, 0);
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *s = m_server.nextPendingConnection()) {
+                connect(s, &QTcpSocket::readyRead, s, [this, s] {
+                    s->readAll();
+                    if (s->property("answered").toBool())
+                        return;
+                    s->setProperty("answered", true);
+                    s->write(m_head);
+                    feed(s);
+                });
+                connect(s, &QTcpSocket::bytesWritten, s, [this, s] { feed(s); });
+                connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
+            }
+        });
+    }
+    quint16 port() const { return m_server.serverPort(); }
+    qint64 sent() const { return m_sent; }
+
+private:
+    void feed(QTcpSocket *s)
+    {
+        // Keep at most 1 MiB queued: we want to see how much the client really pulls.
+        while (m_sent < m_bodyBytes && s->bytesToWrite() < 1024 * 1024) {
+            const qint64 n = qMin<qint64>(256 * 1024, m_bodyBytes - m_sent);
+            s->write(QByteArray(n, 'z'));
+            m_sent += n;
+        }
+        if (m_sent >= m_bodyBytes && m_bodyBytes >= 0 && s->bytesToWrite() == 0)
+            s->disconnectFromHost();
+    }
+
+    QTcpServer m_server;
+    QByteArray m_head;
+    qint64 m_bodyBytes;
+    qint64 m_sent = 0;
+};
+
+} // namespace
+
+class TestDispatcher : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void cleanup();
+
+    void successIsRecorded();
+    void xmlAndFormFormats();
+    void failureThenSuccessOnRetry();
+    void idleServerHitsTheDeadline();
+    void slowDripHitsTheDeadline();
+    void connectionRefused();
+    void redirectIsNotFollowed();
+    void goneDisablesTheEndpoint();
+    void retryAfterIsHonoured();
+    void hugeResponseIsNotHeldInMemory();
+    void garbageResponse();
+    void tlsFailureIsClassified();
+    void rotationSignsWithBothSecrets();
+    void fanOutFollowsSubscriptions();
+    void autoDisableAfterFailureRun();
+    void perEndpointConcurrencyLimit();
+    void manualRedeliverKeepsWebhookId();
+    void retryFailedSince();
+    void resumeAfterCrash();
+    void unreachableEndpointIsCancelled();
+
+private:
+    std::unique_ptr<DeliveryFixture> f;
+};
+
+void TestDispatcher::init()
+{
+    f = std::make_unique<DeliveryFixture>();
+    QVERIFY(f->ok());
+}
+
+void TestDispatcher::cleanup()
+{
+    f.reset();
+}
+
+void TestDispatcher::successIsRecorded()
+{
+    InboxConfig inbox;
+    inbox.body = "{\"received\":true}";
+    const Endpoint e = f->addEndpoint(QStringLiteral("crm"), inbox, [](Endpoint &e) {
+        e.headers = {{QStringLiteral("x-api-key"), QStringLiteral("k-123")}};
+    });
+    const Event event = f->event();
+    const Delivery d = f->deliverAndWait(event, e.id);
+    QCOMPARE(d.state, DeliveryState::Succeeded);
+    QCOMPARE(d.attemptCount, 1);
+    QCOMPARE(d.lastStatus, 200);
+    QCOMPARE(d.attempts.size(), 1);
+    const Attempt &a = d.attempts.first();
+    QCOMPARE(a.responseStatus, 200);
+    QCOMPARE(a.responseReason, QStringLiteral("OK"));
+    QCOMPARE(a.responseBody, QByteArray("{\"received\":true}"));
+    QCOMPARE(a.responseBodySize, qint64(17));
+    QCOMPARE(header(a.responseHeaders, QStringLiteral("X-Hookline-Inbox")), QStringLiteral("crm"));
+    QCOMPARE(a.errorClass, ErrorClass::None);
+    QCOMPARE(a.trigger, AttemptTrigger::Test);
+    QVERIFY(a.durationMs >= 0 && a.durationMs < 5000);
+    QCOMPARE(a.requestUrl, e.url);
+    QCOMPARE(a.requestBody, event.payload);
+    QCOMPARE(header(a.requestHeaders, QStringLiteral("webhook-id")), d.webhookId);
+    QVERIFY(header(a.requestHeaders, QStringLiteral("User-Agent"))
+                .startsWith(QLatin1String("Hookline/")));
+
+    // What arrived is what was recorded, and the receiver verified the signature.
+    const QList<CapturedRequest> got = f->receiver.requests(QStringLiteral("crm"));
+    QCOMPARE(got.size(), 1);
+    QCOMPARE(got.first().body, event.payload);
+    QCOMPARE(got.first().header("content-type"), QByteArray("application/json"));
+    QCOMPARE(got.first().header("x-api-key"), QByteArray("k-123"));
+    QCOMPARE(got.first().header("webhook-id"), d.webhookId.toLatin1());
+    QCOMPARE(got.first().signature.verdict, SignatureVerdict::Valid);
+}
+
+void TestDispatcher::xmlAndFormFormats()
+{
+    const Endpoint xml = f->addEndpoint(QStringLiteral("xml"), {},
+                                        [](Endpoint &e) { e.format = PayloadFormat::Xml; });
+    const Endpoint form = f->addEndpoint(QStringLiteral("form"), {},
+                                         [](Endpoint &e) { e.format = PayloadFormat::Form; });
+    const Event event = f->event();
+    QCOMPARE(f->deliverAndWait(event, xml.id).state, DeliveryState::Succeeded);
+    QCOMPARE(f->deliverAndWait(event, form.id).state, DeliveryState::Succeeded);
+    const CapturedRequest x = f->receiver.requests(QStringLiteral("xml")).first();
+    QVERIFY(x.header("content-type").startsWith("application/xml"));
+    QXmlStreamReader reader(x.body);
+    while (!reader.atEnd())
+        reader.readNext();
+    QVERIFY2(!reader.hasError(), qPrintable(reader.errorString()));
+    QCOMPARE(x.signature.verdict, SignatureVerdict::Valid); // signed over the XML bytes
+    const CapturedRequest fm = f->receiver.requests(QStringLiteral("form")).first();
+    QCOMPARE(fm.header("content-type"), QByteArray("application/x-www-form-urlencoded"));
+    QCOMPARE(fm.formFields.first().first, QStringLiteral("payload"));
+    QCOMPARE(fm.formFields.first().second.toUtf8(), event.payload);
+}
+
+void TestDispatcher::failureThenSuccessOnRetry()
+{
+    InboxConfig inbox;
+    inbox.script = {500};
+    const Endpoint e = f->addEndpoint(QStringLiteral("flaky"), inbox);
+    const Delivery d = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(d.state, DeliveryState::Succeeded);
+    QCOMPARE(d.attempts.size(), 2);
+    QCOMPARE(d.attempts.at(0).responseStatus, 500);
+    QCOMPARE(d.attempts.at(0).errorClass, ErrorClass::Http5xx);
+    QVERIFY(d.attempts.at(0).errorText.contains(QStringLiteral("500")));
+    QCOMPARE(d.attempts.at(1).responseStatus, 200);
+    QCOMPARE(d.attempts.at(1).trigger, AttemptTrigger::Scheduled);
+    const auto got = f->receiver.requests(QStringLiteral("flaky"));
+    QCOMPARE(got.size(), 2);
+    QCOMPARE(got.at(0).header("webhook-id"), got.at(1).header("webhook-id"));
+}
+
+void TestDispatcher::idleServerHitsTheDeadline()
+{
+    InboxConfig inbox;
+    inbox.delayMs = 5000;
+    const Endpoint e = f->addEndpoint(QStringLiteral("slow"), inbox, [](Endpoint &e) {
+        e.timeoutMs = 300;
+        e.retry.maxAttempts = 1;
+    });
+    const Delivery d = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(d.state, DeliveryState::Failed);
+    const Attempt &a = d.attempts.first();
+    QCOMPARE(a.errorClass, ErrorClass::Timeout);
+    QVERIFY2(a.durationMs >= 250 && a.durationMs < 2000, qPrintable(QString::number(a.durationMs)));
+    QVERIFY(!a.errorText.isEmpty());
+}
+
+void TestDispatcher::slowDripHitsTheDeadline()
+{
+    InboxConfig inbox;
+    inbox.body = QByteArray(200, 'd');
+    inbox.dripIntervalMs = 20; // 4 s for the body, a byte every 20 ms: never idle
+    const Endpoint e = f->addEndpoint(QStringLiteral("drip"), inbox, [](Endpoint &e) {
+        e.timeoutMs = 500;
+        e.retry.maxAttempts = 1;
+    });
+    const Delivery d = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(d.state, DeliveryState::Failed);
+    const Attempt &a = d.attempts.first();
+    QCOMPARE(a.errorClass, ErrorClass::Timeout);
+    QCOMPARE(a.responseStatus, 200); // the head came, the body did not finish
+    QVERIFY2(a.durationMs < 2000, qPrintable(QString::number(a.durationMs)));
+    QVERIFY(a.errorText.contains(QStringLiteral("500 ms")));
+}
+
+void TestDispatcher::connectionRefused()
+{
+    QTcpServer probe;
+    QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = probe.serverPort();
+    probe.close();
+    const Endpoint e = f->addEndpoint(QStringLiteral("gone"), {}, [port](Endpoint &e) {
+        e.url = QStringLiteral("http://127.0.0.1:%1/hook").arg(port);
+        e.retry.maxAttempts = 1;
+    });
+    const Delivery d = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(d.state, DeliveryState::Failed);
+    QCOMPARE(d.lastError, ErrorClass::Refused);
+    QVERIFY(d.attempts.first().errorText.contains(QString::number(port)));
+    QCOMPARE(d.attempts.first().responseStatus, 0);
+}
+
+void TestDispatcher::redirectIsNotFollowed()
+{
+    InboxConfig inbox;
+    inbox.status = 302;
+    inbox.headers = {{"Location", "http://127.0.0.1:1/elsewhere"}};
+    const Endpoint e = f->addEndpoint(QStringLiteral("moved"), inbox,
+                                      [](Endpoint &e) { e.retry.maxAttempts = 1; });
+    const Delivery d = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(d.state, DeliveryState::Failed);
+    QCOMPARE(d.lastError, ErrorClass::Http3xx);
+    QCOMPARE(d.lastStatus, 302);
+    QVERIFY(d.attempts.first().errorText.contains(QStringLiteral("http://127.0.0.1:1/elsewhere")));
+    QCOMPARE(f->receiver.requests(QStringLiteral("moved")).size(), 1);
+}
+
+void TestDispatcher::goneDisablesTheEndpoint()
+{
+    InboxConfig inbox;
+    inbox.status = 410;
+    const Endpoint e =
+        f->addEndpoint(QStringLiteral("gone"), inbox, [](Endpoint &e) { e.retry.maxAttempts = 5; });
+    QSignalSpy disabled(f->dispatcher.get(), &Dispatcher::endpointDisabled);
+    const Delivery d = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(d.state, DeliveryState::Failed);
+    QCOMPARE(d.attempts.size(), 1); // 410 is never retried
+    QCOMPARE(disabled.count(), 1);
+    QCOMPARE(disabled.first().at(0).toString(), e.id);
+    const Endpoint stored = *f->store->endpoint(e.id);
+    QVERIFY(!stored.enabled);
+    QVERIFY(stored.disabledReason.contains(QStringLiteral("410")));
+    QString error;
+    QVERIFY(f->dispatcher->dispatch(f->event(), {}, AttemptTrigger::Test, &error).isEmpty());
+    QVERIFY(error.contains(QStringLiteral("No enabled endpoint")));
+    QVERIFY(f->dispatcher->dispatch(f->event(), e.id, AttemptTrigger::Test, &error).isEmpty());
+    QVERIFY(error.contains(QStringLiteral("disabled")));
+}
+
+void TestDispatcher::retryAfterIsHonoured()
+{
+    InboxConfig inbox;
+    inbox.script = {429};
+    inbox.retryAfterSeconds = 1;
+    // The schedule says an hour; the server says one second.
+    const Endpoint e = f->addEndpoint(QStringLiteral("busy"), inbox,
+                                      [](Endpoint &e) { e.retry.scheduleSeconds = {3600}; });
+    const Delivery d = f->deliverAndWait(f->event(), e.id, 10000);
+    QCOMPARE(d.state, DeliveryState::Succeeded);
+    QCOMPARE(d.attempts.size(), 2);
+    QCOMPARE(d.attempts.at(0).responseStatus, 429);
+    const qint64 gap = d.attempts.at(0).started.msecsTo(d.attempts.at(1).started);
+    QVERIFY2(gap >= 900 && gap < 4000, qPrintable(QString::number(gap)));
+}
+
+void TestDispatcher::hugeResponseIsNotHeldInMemory()
+{
+    const qint64 fifty = 50LL * 1024 * 1024;
+    StreamingServer server(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " +
+            QByteArray::number(fifty) + "\r\n\r\n",
+        fifty);
+    const Endpoint e = f->addEndpoint(QStringLiteral("big"), {}, [&server](Endpoint &e) {
+        e.url = QStringLiteral("http://127.0.0.1:%1/big").arg(server.port());
+    });
+    const qint64 before = peakRssKiB();
+    const Delivery d = f->deliverAndWait(f->event(), e.id);
+    const qint64 growthKiB = peakRssKiB() - before;
+    QCOMPARE(d.state, DeliveryState::Succeeded);
+    const Attempt &a = d.attempts.first();
+    QCOMPARE(a.responseStatus, 200);
+    QCOMPARE(a.responseBody.size(), kStoredResponseBodyCap);
+    QCOMPARE(a.responseBodySize, fifty); // the declared size, though we read only the cap
+    QVERIFY(a.errorText.contains(QStringLiteral("discarded")));
+    QVERIFY2(server.sent() < fifty / 2, qPrintable(QString::number(server.sent())));
+    QVERIFY2(growthKiB < 40 * 1024, qPrintable(QString::number(growthKiB)));
+}
+
+void TestDispatcher::garbageResponse()
+{
+    StreamingServer server("THIS IS NOT HTTP\r\n\x01\x02\x03\r\n\r\n", 0);
+    const Endpoint e = f->addEndpoint(QStringLiteral("junk"), {}, [&server](Endpoint &e) {
+        e.url = QStringLiteral("http://127.0.0.1:%1/").arg(server.port());
+        e.retry.maxAttempts = 1;
+        e.timeoutMs = 3000;
+    });
+    const Delivery d = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(d.state, DeliveryState::Failed);
+    QVERIFY(d.lastError != ErrorClass::None);
+    QVERIFY(!d.attempts.first().errorText.isEmpty());
+}
+
+void TestDispatcher::tlsFailureIsClassified()
+{
+    // https:// to a plain-HTTP server: the TLS handshake gets an HTTP error page back.
+    ReceiverLimits limits = f->receiver.limits();
+    limits.headerTimeoutMs = 200;
+    f->receiver.setLimits(limits);
+    const Endpoint e = f->addEndpoint(QStringLiteral("tls"), {}, [this](Endpoint &e) {
+        e.url = QStringLiteral("https://127.0.0.1:%1/inbox/tls").arg(f->receiver.port());
+        e.retry.maxAttempts = 1;
+    });
+    const Delivery d = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(d.state, DeliveryState::Failed);
+    QCOMPARE(d.lastError, ErrorClass::Tls);
+    QVERIFY2(d.attempts.first().errorText.contains(QStringLiteral("TLS")),
+             qPrintable(d.attempts.first().errorText));
+}
+
+void TestDispatcher::rotationSignsWithBothSecrets()
+{
+    const QString oldSecret = WebhookSigner::generateSecret();
+    InboxConfig inbox;
+    const Endpoint e = f->addEndpoint(QStringLiteral("rot"), inbox, [&](Endpoint &e) {
+        e.previousSecret = oldSecret;
+        e.previousSecretExpires = QDateTime::currentDateTimeUtc().addSecs(3600);
+    });
+    // The receiver still has only the old secret.
+    inbox.name = QStringLiteral("rot");
+    inbox.secret = oldSecret;
+    QVERIFY(f->receiver.setInbox(inbox).isEmpty());
+    QCOMPARE(f->deliverAndWait(f->event(), e.id).state, DeliveryState::Succeeded);
+    const CapturedRequest r = f->receiver.requests(QStringLiteral("rot")).first();
+    QCOMPARE(r.header("webhook-signature").split(' ').size(), 2);
+    QCOMPARE(r.signature.verdict, SignatureVerdict::Valid);
+}
+
+void TestDispatcher::fanOutFollowsSubscriptions()
+{
+    const Endpoint calls = f->addEndpoint(QStringLiteral("calls"), {}, [](Endpoint &e) {
+        e.allEvents = false;
+        e.eventTypes = {QStringLiteral("call.ringing")};
+    });
+    const Endpoint agents = f->addEndpoint(QStringLiteral("agents"), {}, [](Endpoint &e) {
+        e.allEvents = false;
+        e.eventTypes = {QStringLiteral("agent.login")};
+    });
+    const Endpoint everything = f->addEndpoint(QStringLiteral("all"));
+    f->addEndpoint(QStringLiteral("off"), {}, [](Endpoint &e) { e.enabled = false; });
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    const QStringList ids = f->dispatcher->dispatch(f->event(QStringLiteral("call.ringing")));
+    QCOMPARE(ids.size(), 2);
+    QTRY_COMPARE(finished.count(), 2);
+    QCOMPARE(f->receiver.requests(QStringLiteral("calls")).size(), 1);
+    QCOMPARE(f->receiver.requests(QStringLiteral("all")).size(), 1);
+    QCOMPARE(f->receiver.requests(QStringLiteral("agents")).size(), 0);
+    QCOMPARE(f->receiver.requests(QStringLiteral("off")).size(), 0);
+    Q_UNUSED(calls);
+    Q_UNUSED(agents);
+    Q_UNUSED(everything);
+}
+
+void TestDispatcher::autoDisableAfterFailureRun()
+{
+    InboxConfig inbox;
+    inbox.status = 500;
+    const Endpoint e = f->addEndpoint(QStringLiteral("bad"), inbox, [](Endpoint &e) {
+        e.retry.maxAttempts = 1;
+        e.retry.disableAfterFailures = 2;
+    });
+    QSignalSpy disabled(f->dispatcher.get(), &Dispatcher::endpointDisabled);
+    QCOMPARE(f->deliverAndWait(f->event(), e.id).state, DeliveryState::Failed);
+    QCOMPARE(disabled.count(), 0);
+    QCOMPARE(f->deliverAndWait(f->event(), e.id).state, DeliveryState::Failed);
+    QTRY_COMPARE(disabled.count(), 1);
+    const Endpoint stored = *f->store->endpoint(e.id);
+    QVERIFY(!stored.enabled);
+    QVERIFY2(stored.disabledReason.contains(QStringLiteral("2")),
+             qPrintable(stored.disabledReason));
+    // Reversible: enabling resets the run.
+    QVERIFY(f->store->setEndpointEnabled(e.id, true));
+    QVERIFY(f->store->endpoint(e.id)->enabled);
+}
+
+void TestDispatcher::perEndpointConcurrencyLimit()
+{
+    InboxConfig inbox;
+    inbox.delayMs = 150;
+    const Endpoint e = f->addEndpoint(QStringLiteral("limited"), inbox);
+    DispatcherOptions options = f->dispatcher->options();
+    options.perEndpointLimit = 3;
+    f->dispatcher->setOptions(options);
+    int inFlight = 0, peak = 0, done = 0;
+    connect(f->dispatcher.get(), &Dispatcher::attemptStarted, this,
+            [&] { peak = qMax(peak, ++inFlight); });
+    connect(f->dispatcher.get(), &Dispatcher::attemptFinished, this, [&] {
+        --inFlight;
+        ++done;
+    });
+    for (int i = 0; i < 12; ++i)
+        QCOMPARE(f->dispatcher->dispatch(f->event(), e.id).size(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(done, 12, 15000);
+    QCOMPARE(peak, 3);
+}
+
+void TestDispatcher::manualRedeliverKeepsWebhookId()
+{
+    const Endpoint e = f->addEndpoint(QStringLiteral("again"));
+    const Delivery first = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(first.state, DeliveryState::Succeeded);
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    QString error;
+    QVERIFY2(f->dispatcher->redeliver(*f->store, first.id, &error), qPrintable(error));
+    const Delivery d = f->waitFinal(first.id, finished);
+    QCOMPARE(d.attempts.size(), 2);
+    QCOMPARE(d.attempts.at(1).trigger, AttemptTrigger::Manual);
+    const auto got = f->receiver.requests(QStringLiteral("again"));
+    QCOMPARE(got.size(), 2);
+    QCOMPARE(got.at(1).header("webhook-id"), first.webhookId.toLatin1());
+    QVERIFY(!f->dispatcher->redeliver(*f->store, QStringLiteral("nope"), &error));
+    QVERIFY(error.contains(QStringLiteral("nope")));
+}
+
+void TestDispatcher::retryFailedSince()
+{
+    InboxConfig inbox;
+    inbox.status = 503;
+    const Endpoint e = f->addEndpoint(QStringLiteral("outage"), inbox,
+                                      [](Endpoint &e) { e.retry.maxAttempts = 1; });
+    const QDateTime since = QDateTime::currentDateTimeUtc().addSecs(-1);
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(f->deliverAndWait(f->event(), e.id).state, DeliveryState::Failed);
+    inbox.name = QStringLiteral("outage");
+    inbox.status = 200;
+    inbox.secret = e.secret;
+    QVERIFY(f->receiver.setInbox(inbox).isEmpty());
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    QCOMPARE(f->dispatcher->retryFailedSince(*f->store, e.id, since), 3);
+    QTRY_COMPARE(finished.count(), 3);
+    f->writer->flush();
+    DeliveryQuery q;
+    q.state = DeliveryState::Succeeded;
+    QCOMPARE(f->store->deliveries(q).size(), 3);
+}
+
+void TestDispatcher::resumeAfterCrash()
+{
+    const Endpoint e = f->addEndpoint(QStringLiteral("resume"));
+    // What a crash leaves behind: a committed delivery that never got its attempt, one
+    // that was in flight, and one waiting for a retry that is now due.
+    const Event event = f->event();
+    QVERIFY(f->store->insertEvent(event));
+    QStringList ids;
+    for (DeliveryState s :
+         {DeliveryState::Pending, DeliveryState::InFlight, DeliveryState::Retrying}) {
+        Delivery d;
+        d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        d.eventId = event.id;
+        d.eventType = event.type;
+        d.endpointId = e.id;
+        d.webhookId = WebhookSigner::generateMessageId();
+        d.state = s;
+        d.created = d.updated = QDateTime::currentDateTimeUtc();
+        d.nextAttempt = d.created;
+        QVERIFY(f->store->insertDelivery(d));
+        ids << d.id;
+    }
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    QCOMPARE(f->dispatcher->resume(*f->store), 3);
+    QTRY_COMPARE(finished.count(), 3);
+    f->writer->flush();
+    QSet<QByteArray> received;
+    for (const CapturedRequest &r : f->receiver.requests(QStringLiteral("resume")))
+        received.insert(r.header("webhook-id"));
+    for (const QString &id : ids) {
+        const Delivery d = *f->store->delivery(id);
+        QCOMPARE(d.state, DeliveryState::Succeeded);
+        QVERIFY(received.contains(d.webhookId.toLatin1()));
+    }
+    QCOMPARE(f->dispatcher->resume(*f->store), 0); // nothing left
+}
+
+void TestDispatcher::unreachableEndpointIsCancelled()
+{
+    const Endpoint e = f->addEndpoint(QStringLiteral("removed"));
+    const Event event = f->event();
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    const QStringList ids = f->dispatcher->dispatch(event, e.id);
+    QCOMPARE(ids.size(), 1);
+    f->dispatcher->removeEndpoint(e.id); // before the outbox commit lets it start
+    QTRY_COMPARE(finished.count(), 1);
+    QCOMPARE(finished.first().at(0).value<Delivery>().state, DeliveryState::Cancelled);
+    QVERIFY(finished.first().at(1).toString().contains(QStringLiteral("removed")));
+}
+
+QTEST_GUILESS_MAIN(TestDispatcher)
+#include "tst_dispatcher.moc"

@@ -1,0 +1,386 @@
+// The SQLite store: endpoints, event types, events, deliveries and attempts survive a
+// reopen; the schema refuses a newer version without touching it; retention never deletes
+// unfinished work; StoreWriter batches writes and calls back only after the commit.
+#include "store/Store.h"
+#include "store/StoreWriter.h"
+
+#include <QSignalSpy>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QUuid>
+
+namespace {
+
+QString uuid()
+{
+    return QUuid::createUuid().toString(QUuid::WithoutBraces);
+}
+
+Endpoint sampleEndpoint()
+{
+    Endpoint e;
+    e.name = QStringLiteral("CRM");
+    e.url = QStringLiteral("https://crm.example.com/hooks");
+    e.description = QStringLiteral("Call log");
+    e.allEvents = false;
+    e.eventTypes = {QStringLiteral("call.ringing"), QStringLiteral("call.ended")};
+    e.format = PayloadFormat::Xml;
+    e.headers = {{QStringLiteral("x-api-key"), QStringLiteral("k-123")}};
+    e.secret = QStringLiteral("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    e.timeoutMs = 2500;
+    e.retry.scheduleSeconds = {1, 2, 3};
+    e.retry.maxAttempts = 4;
+    e.retry.disableAfterFailures = 3;
+    e.verifyTls = false;
+    return e;
+}
+
+Delivery sampleDelivery(const QString &eventId, const QString &endpointId, DeliveryState state,
+                        const QDateTime &created)
+{
+    Delivery d;
+    d.id = uuid();
+    d.eventId = eventId;
+    d.eventType = QStringLiteral("call.ringing");
+    d.endpointId = endpointId;
+    d.webhookId = QStringLiteral("msg_") + d.id.left(8);
+    d.state = state;
+    d.created = created;
+    d.updated = created;
+    return d;
+}
+
+} // namespace
+
+class TestStore : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void endpointsRoundTrip();
+    void invalidEndpointIsRefused();
+    void prefixLookup();
+    void deliveriesAndAttemptsSurviveReopen();
+    void newerSchemaIsRefusedUntouched();
+    void notADatabase();
+    void eventTypes();
+    void retentionKeepsUnfinishedWork();
+    void outcomeCountsFailures();
+    void writerBatchesAndCallsBackAfterCommit();
+    void writerIsolatesAFailingOperation();
+
+private:
+    std::unique_ptr<QTemporaryDir> m_dir;
+    QString path() const { return m_dir->filePath(QStringLiteral("hookline.sqlite")); }
+    std::unique_ptr<Store> open()
+    {
+        QString error;
+        auto store = Store::open(path(), &error);
+        if (!store)
+            qWarning("%s", qPrintable(error));
+        return store;
+    }
+};
+
+void TestStore::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+}
+
+void TestStore::endpointsRoundTrip()
+{
+    Endpoint e = sampleEndpoint();
+    {
+        auto store = open();
+        QVERIFY(store);
+        QVERIFY(store->saveEndpoint(&e).isEmpty());
+        QVERIFY(!e.id.isEmpty());
+        QVERIFY(e.created.isValid());
+    }
+    auto store = open();
+    const auto loaded = store->endpoint(e.id);
+    QVERIFY(loaded);
+    QCOMPARE(*loaded, e);
+    QCOMPARE(store->endpoints().size(), 1);
+
+    Endpoint changed = *loaded;
+    changed.name = QStringLiteral("CRM 2");
+    QVERIFY(store->saveEndpoint(&changed).isEmpty());
+    QCOMPARE(store->endpoint(e.id)->name, QStringLiteral("CRM 2"));
+    QCOMPARE(store->endpoint(e.id)->created, e.created);
+    QCOMPARE(store->endpoints().size(), 1);
+
+    QVERIFY(store->setEndpointEnabled(e.id, false, QStringLiteral("answered 410")));
+    QCOMPARE(store->endpoint(e.id)->disabledReason, QStringLiteral("answered 410"));
+    QVERIFY(!store->endpoint(e.id)->enabled);
+    QVERIFY(store->removeEndpoint(e.id));
+    QVERIFY(!store->endpoint(e.id));
+}
+
+void TestStore::invalidEndpointIsRefused()
+{
+    auto store = open();
+    Endpoint e = sampleEndpoint();
+    e.url = QStringLiteral("https://example.com/\r\nX: 1");
+    const QString error = store->saveEndpoint(&e);
+    QVERIFY(error.contains(QStringLiteral("carriage return")));
+    QVERIFY(store->endpoints().isEmpty());
+    e = sampleEndpoint();
+    e.eventTypes = {QStringLiteral("call.exploded")};
+    QVERIFY(!store->saveEndpoint(&e, store->catalog().ids()).isEmpty());
+}
+
+void TestStore::prefixLookup()
+{
+    auto store = open();
+    Endpoint a = sampleEndpoint();
+    QVERIFY(store->saveEndpoint(&a).isEmpty());
+    QString error;
+    QCOMPARE(store->findEndpoint(a.id.left(6), &error)->id, a.id);
+    QVERIFY(!store->findEndpoint(QStringLiteral("zzzz"), &error));
+    QVERIFY(error.contains(QStringLiteral("zzzz")));
+}
+
+void TestStore::deliveriesAndAttemptsSurviveReopen()
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    Event event{uuid(), QStringLiteral("call.ringing"), QByteArray("{\"type\":\"ringing\"}"),
+                now,    EventOrigin::Scenario,          QStringLiteral("s-1")};
+    Delivery d = sampleDelivery(event.id, QStringLiteral("ep"), DeliveryState::Pending, now);
+    Attempt a;
+    a.deliveryId = d.id;
+    a.number = 1;
+    a.trigger = AttemptTrigger::Test;
+    a.started = now;
+    a.durationMs = 42;
+    a.requestUrl = QStringLiteral("http://127.0.0.1:9/x");
+    a.requestHeaders = {{QStringLiteral("webhook-id"), d.webhookId}};
+    a.requestBody = event.payload;
+    a.responseStatus = 503;
+    a.responseReason = QStringLiteral("Service Unavailable");
+    a.responseHeaders = {{QStringLiteral("Retry-After"), QStringLiteral("5")}};
+    a.responseBody = QByteArray("\x00\xff binary", 9);
+    a.responseBodySize = 9;
+    a.errorClass = ErrorClass::Http5xx;
+    a.errorText = QStringLiteral("The endpoint answered 503.");
+    {
+        auto store = open();
+        QVERIFY(store->insertEvent(event));
+        QVERIFY(store->insertDelivery(d));
+        QVERIFY(store->insertAttempt(&a));
+        QVERIFY(a.id > 0);
+        d.state = DeliveryState::Retrying;
+        d.attemptCount = 1;
+        d.nextAttempt = now.addSecs(5);
+        d.lastStatus = 503;
+        d.lastError = ErrorClass::Http5xx;
+        QVERIFY(store->updateDelivery(d));
+    }
+    auto store = open();
+    const auto loaded = store->delivery(d.id);
+    QVERIFY(loaded);
+    QCOMPARE(loaded->state, DeliveryState::Retrying);
+    QCOMPARE(loaded->webhookId, d.webhookId);
+    QCOMPARE(loaded->nextAttempt, d.nextAttempt);
+    QCOMPARE(loaded->attempts.size(), 1);
+    const Attempt &b = loaded->attempts.first();
+    QCOMPARE(b.responseBody, a.responseBody);
+    QCOMPARE(b.responseHeaders, a.responseHeaders);
+    QCOMPARE(b.errorClass, ErrorClass::Http5xx);
+    QCOMPARE(b.trigger, AttemptTrigger::Test);
+    QCOMPARE(store->event(event.id)->payload, event.payload);
+    QCOMPARE(store->event(event.id)->origin, EventOrigin::Scenario);
+    QCOMPARE(store->unfinishedDeliveries().size(), 1);
+    DeliveryQuery q;
+    q.state = DeliveryState::Retrying;
+    QCOMPARE(store->deliveries(q).size(), 1);
+    q.state = DeliveryState::Failed;
+    QCOMPARE(store->deliveries(q).size(), 0);
+}
+
+void TestStore::newerSchemaIsRefusedUntouched()
+{
+    {
+        auto store = open();
+        QVERIFY(store);
+    }
+    {
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("raw"));
+        db.setDatabaseName(path());
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        QVERIFY(q.exec(QStringLiteral("PRAGMA user_version = 99")));
+        q.finish();
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("raw"));
+    QFile f(path());
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray before = f.readAll();
+    f.close();
+    QString error;
+    QVERIFY(!Store::open(path(), &error));
+    QVERIFY2(error.contains(QStringLiteral("newer Hookline")), qPrintable(error));
+    QVERIFY(error.contains(QStringLiteral("99")));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), before);
+}
+
+void TestStore::notADatabase()
+{
+    QFile f(path());
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray(4096, 'x'));
+    f.close();
+    QString error;
+    QVERIFY(!Store::open(path(), &error));
+    QVERIFY2(error.contains(path()), qPrintable(error));
+}
+
+void TestStore::eventTypes()
+{
+    auto store = open();
+    EventType custom{QStringLiteral("call.transferred"), QStringLiteral("Call Transferred"),
+                     QStringLiteral("A call moves."), QStringLiteral(R"({"type":"transferred"})"),
+                     false};
+    QVERIFY(store->saveEventType(custom).isEmpty());
+    EventType edited = EventCatalog::builtInType(QStringLiteral("call.ringing"));
+    edited.payloadTemplate = QStringLiteral(R"({"type":"RINGING","callID":"{{call.id}}"})");
+    QVERIFY(store->saveEventType(edited).isEmpty());
+    EventType broken = custom;
+    broken.payloadTemplate = QStringLiteral("{\"type\": }");
+    QVERIFY(store->saveEventType(broken).contains(QStringLiteral("line 1")));
+
+    const EventCatalog catalog = open()->catalog();
+    QCOMPARE(catalog.types().size(), 7);
+    QVERIFY(catalog.find(QStringLiteral("call.ringing"))->builtIn);
+    QVERIFY(catalog.find(QStringLiteral("call.ringing"))
+                ->payloadTemplate.contains(QStringLiteral("RINGING")));
+    QVERIFY(!catalog.find(QStringLiteral("call.transferred"))->builtIn);
+    // Removing a saved built-in resets it to the shipped template.
+    QVERIFY(store->removeEventType(QStringLiteral("call.ringing")).isEmpty());
+    QVERIFY(!store->catalog()
+                 .find(QStringLiteral("call.ringing"))
+                 ->payloadTemplate.contains(QStringLiteral("RINGING")));
+}
+
+void TestStore::retentionKeepsUnfinishedWork()
+{
+    auto store = open();
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const QDateTime old = now.addDays(-40);
+    Event e{uuid(), QStringLiteral("call.ringing"), QByteArray("{}"), old, EventOrigin::Test, {}};
+    QVERIFY(store->insertEvent(e));
+    QStringList keep;
+    for (DeliveryState s :
+         {DeliveryState::Pending, DeliveryState::Retrying, DeliveryState::InFlight}) {
+        const Delivery d = sampleDelivery(e.id, QStringLiteral("ep"), s, old);
+        QVERIFY(store->insertDelivery(d));
+        keep << d.id;
+    }
+    for (DeliveryState s :
+         {DeliveryState::Succeeded, DeliveryState::Failed, DeliveryState::Cancelled})
+        QVERIFY(store->insertDelivery(sampleDelivery(e.id, QStringLiteral("ep"), s, old)));
+    Event fresh{uuid(), QStringLiteral("call.ended"), QByteArray("{}"), now, EventOrigin::Test, {}};
+    QVERIFY(store->insertEvent(fresh));
+    const Delivery recent =
+        sampleDelivery(fresh.id, QStringLiteral("ep"), DeliveryState::Succeeded, now);
+    QVERIFY(store->insertDelivery(recent));
+    keep << recent.id;
+
+    RetentionPolicy policy;
+    policy.maxAgeDays = 30;
+    QCOMPARE(store->applyRetention(policy, now), qint64(3));
+    QCOMPARE(store->deliveryCount(), qint64(4));
+    for (const QString &id : keep)
+        QVERIFY(store->delivery(id));
+    QVERIFY(store->event(e.id)); // still referenced by unfinished work
+
+    // A row cap removes the oldest final rows only.
+    policy = RetentionPolicy();
+    policy.maxDeliveries = 1;
+    QCOMPARE(store->applyRetention(policy, now), qint64(0)); // the only final row is the newest
+    QCOMPARE(store->deliveryCount(), qint64(4));
+}
+
+void TestStore::outcomeCountsFailures()
+{
+    auto store = open();
+    Endpoint e = sampleEndpoint();
+    QVERIFY(store->saveEndpoint(&e).isEmpty());
+    QCOMPARE(store->recordEndpointOutcome(e.id, false), 1);
+    QCOMPARE(store->recordEndpointOutcome(e.id, false), 2);
+    QCOMPARE(store->recordEndpointOutcome(e.id, true), 0);
+    QCOMPARE(store->recordEndpointOutcome(e.id, false), 1);
+    QVERIFY(store->setEndpointEnabled(e.id, true));
+    QCOMPARE(store->recordEndpointOutcome(e.id, false), 1); // enabling resets the run
+}
+
+void TestStore::writerBatchesAndCallsBackAfterCommit()
+{
+    StoreWriter writer(path());
+    QString error;
+    QVERIFY2(writer.start(&error), qPrintable(error));
+    auto reader = open();
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    Event e{uuid(), QStringLiteral("call.ringing"), QByteArray("{}"), now, EventOrigin::Test, {}};
+    writer.submit([e](Store &s) { return s.insertEvent(e); });
+    const int n = 2000;
+    int callbacks = 0;
+    bool visibleAtCallback = true;
+    QStringList ids;
+    for (int i = 0; i < n; ++i) {
+        const Delivery d = sampleDelivery(e.id, QStringLiteral("ep"), DeliveryState::Pending, now);
+        ids << d.id;
+        writer.submit([d](Store &s) { return s.insertDelivery(d); }, this,
+                      [&, id = d.id](bool ok) {
+                          ++callbacks;
+                          // The callback promises durability: another connection sees it.
+                          if (!ok || !reader->delivery(id, false))
+                              visibleAtCallback = false;
+                      });
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(callbacks, n, 20000);
+    QVERIFY(visibleAtCallback);
+    QCOMPARE(reader->deliveryCount(), qint64(n));
+    QCOMPARE(writer.committedOperations(), qint64(n + 1));
+    // Batching: far fewer transactions than operations.
+    QVERIFY2(writer.committedBatches() < n / 4,
+             qPrintable(QString::number(writer.committedBatches())));
+}
+
+void TestStore::writerIsolatesAFailingOperation()
+{
+    StoreWriter writer(path());
+    QVERIFY(writer.start(nullptr));
+    QSignalSpy failures(&writer, &StoreWriter::writeFailed);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    Event e{uuid(), QStringLiteral("call.ringing"), QByteArray("{}"), now, EventOrigin::Test, {}};
+    bool firstOk = false, dupOk = true, lastOk = false;
+    const Delivery d = sampleDelivery(e.id, QStringLiteral("ep"), DeliveryState::Pending, now);
+    Delivery other = sampleDelivery(e.id, QStringLiteral("ep"), DeliveryState::Pending, now);
+    writer.submit([e, d](Store &s) { return s.insertEvent(e) && s.insertDelivery(d); }, this,
+                  [&](bool ok) { firstOk = ok; });
+    // Half of this succeeds before the duplicate id fails: the savepoint undoes both halves.
+    writer.submit([d, other](Store &s) { return s.insertDelivery(other) && s.insertDelivery(d); },
+                  this, [&](bool ok) { dupOk = ok; });
+    const Delivery last = sampleDelivery(e.id, QStringLiteral("ep"), DeliveryState::Pending, now);
+    writer.submit([last](Store &s) { return s.insertDelivery(last); }, this,
+                  [&](bool ok) { lastOk = ok; });
+    writer.flush();
+    QTRY_VERIFY(firstOk && lastOk);
+    QVERIFY(!dupOk);
+    QTRY_COMPARE(failures.count(), 1);
+    auto reader = open();
+    QVERIFY(reader->delivery(d.id));
+    QVERIFY(reader->delivery(last.id));
+    QVERIFY(!reader->delivery(other.id));
+}
+
+QTEST_GUILESS_MAIN(TestStore)
+#include "tst_store.moc"
