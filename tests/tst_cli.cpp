@@ -1,0 +1,393 @@
+// The hookline command line end to end, as separate processes against the built-in
+// receiver on 127.0.0.1: add an endpoint, fire and wait, read the history as JSON, run a
+// call scenario, catch deliveries with 'hookline receive', deliver queued work with
+// 'hookline run', refuse bad arguments with exit code 2 - and lose nothing when a sender is
+// killed with SIGKILL in the middle of a burst.
+#include "receiver/ReceiverServer.h"
+#include "signing/WebhookSigner.h"
+#include "store/Store.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSet>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+namespace {
+
+struct Result
+{
+    int code = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+} // namespace
+
+class TestCli : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void cleanup();
+
+    void versionAndHelp();
+    void badArguments_data();
+    void badArguments();
+    void endToEnd();
+    void failedDeliveryExitsNonZero();
+    void scenarioArrivesInOrder();
+    void receiveShowsSignatureVerdicts();
+    void runDeliversQueuedWork();
+    void newerDatabaseIsRefused();
+    void killNineLosesNothing();
+
+private:
+    Result hookline(const QStringList &args, int timeoutMs = 60000);
+    QStringList withDataDir(const QStringList &args) const
+    {
+        return QStringList{QStringLiteral("--data-dir"), m_dir->path()} + args;
+    }
+    QString addEndpoint(const QString &inbox, const QStringList &extra = {});
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<ReceiverServer> m_receiver;
+    QString m_secret;
+};
+
+Result TestCli::hookline(const QStringList &args, int timeoutMs)
+{
+    QProcess p;
+    p.start(QStringLiteral(HOOKLINE_BINARY), args);
+    Result r;
+    // The receiver lives on this thread: keep its event loop turning while we wait.
+    if (!QTest::qWaitFor([&] { return p.state() == QProcess::NotRunning; }, timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        qWarning("hookline %s timed out", qPrintable(args.join(u' ')));
+        return r;
+    }
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+void TestCli::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    m_receiver = std::make_unique<ReceiverServer>();
+    QVERIFY(m_receiver->listen());
+    m_secret = WebhookSigner::generateSecret();
+}
+
+void TestCli::cleanup()
+{
+    m_receiver.reset();
+    m_dir.reset();
+}
+
+QString TestCli::addEndpoint(const QString &inbox, const QStringList &extra)
+{
+    InboxConfig c;
+    c.name = inbox;
+    c.secret = m_secret;
+    if (!m_receiver->setInbox(c).isEmpty())
+        return {};
+    const Result r = hookline(withDataDir(
+        QStringList{QStringLiteral("endpoints"), QStringLiteral("add"), QStringLiteral("--url"),
+                    m_receiver->inboxUrl(inbox).toString(), QStringLiteral("--name"), inbox,
+                    QStringLiteral("--secret"), m_secret} +
+        extra));
+    if (r.code != 0)
+        qWarning("endpoints add: %s", r.err.constData());
+    return QString::fromLatin1(r.out.trimmed());
+}
+
+void TestCli::versionAndHelp()
+{
+    Result r = hookline({QStringLiteral("--version")});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.startsWith("Hookline "));
+    r = hookline({QStringLiteral("--help")});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains("endpoints add --url URL"));
+    QVERIFY(r.out.contains("receive"));
+}
+
+void TestCli::badArguments_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("mentions");
+    QTest::newRow("unknown command") << QStringList{QStringLiteral("launch")} << "launch";
+    QTest::newRow("endpoints without action") << QStringList{QStringLiteral("endpoints")} << "action";
+    QTest::newRow("add without url") << QStringList{QStringLiteral("endpoints"), QStringLiteral("add")} << "--url";
+    QTest::newRow("bad url") << QStringList{QStringLiteral("endpoints"), QStringLiteral("add"), QStringLiteral("--url"), QStringLiteral("ftp://x")} << "ftp";
+    QTest::newRow("header injection")
+        << QStringList{QStringLiteral("endpoints"), QStringLiteral("add"), QStringLiteral("--url"),
+                       QStringLiteral("http://127.0.0.1:1/"), QStringLiteral("--header"), QStringLiteral("X-A: 1\r\nX-B: 2")}
+        << "line break";
+    QTest::newRow("bad format") << QStringList{QStringLiteral("endpoints"), QStringLiteral("add"), QStringLiteral("--url"),
+                                               QStringLiteral("http://127.0.0.1:1/"), QStringLiteral("--format"), QStringLiteral("yaml")}
+                                << "yaml";
+    QTest::newRow("unknown option") << QStringList{QStringLiteral("history"), QStringLiteral("--colour")} << "colour";
+    QTest::newRow("bad status") << QStringList{QStringLiteral("history"), QStringLiteral("--status"), QStringLiteral("exploded")} << "exploded";
+    QTest::newRow("unknown event type") << QStringList{QStringLiteral("fire"), QStringLiteral("call.exploded")} << "call.ringing";
+    QTest::newRow("fire without type") << QStringList{QStringLiteral("fire")} << "event type";
+    QTest::newRow("bad count") << QStringList{QStringLiteral("fire"), QStringLiteral("call.ringing"), QStringLiteral("--count"), QStringLiteral("lots")} << "--count";
+    QTest::newRow("bad scenario") << QStringList{QStringLiteral("scenario"), QStringLiteral("meeting")} << "call";
+    QTest::newRow("receive bad rate") << QStringList{QStringLiteral("receive"), QStringLiteral("--fail-rate"), QStringLiteral("2")} << "2";
+}
+
+void TestCli::badArguments()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, mentions);
+    const Result r = hookline(withDataDir(args));
+    QCOMPARE(r.code, 2);
+    QVERIFY2(QString::fromUtf8(r.err).contains(mentions), r.err.constData());
+}
+
+void TestCli::endToEnd()
+{
+    const QString id = addEndpoint(QStringLiteral("crm"), {QStringLiteral("--header"), QStringLiteral("x-api-key: 42")});
+    QVERIFY(!id.isEmpty());
+    Result r = hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("list"), QStringLiteral("--json")}));
+    QCOMPARE(r.code, 0);
+    const QJsonArray list = QJsonDocument::fromJson(r.out).array();
+    QCOMPARE(list.size(), 1);
+    QCOMPARE(list.first().toObject().value(QStringLiteral("id")).toString(), id);
+    QVERIFY(!list.first().toObject().contains(QStringLiteral("secret"))); // never printed
+
+    r = hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("call.ringing"), QStringLiteral("--wait")}));
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY2(r.out.contains("crm  200  "), r.out.constData());
+    QCOMPARE(r.out.count('\n'), 1);
+    const auto got = m_receiver->requests(QStringLiteral("crm"));
+    QCOMPARE(got.size(), 1);
+    QCOMPARE(got.first().signature.verdict, SignatureVerdict::Valid);
+    QCOMPARE(got.first().header("x-api-key"), QByteArray("42"));
+
+    r = hookline(withDataDir({QStringLiteral("history"), QStringLiteral("--json")}));
+    QCOMPARE(r.code, 0);
+    const QList<QByteArray> lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 1);
+    const QJsonObject d = QJsonDocument::fromJson(lines.first()).object();
+    QCOMPARE(d.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+    QCOMPARE(d.value(QStringLiteral("eventType")).toString(), QStringLiteral("call.ringing"));
+    QCOMPARE(d.value(QStringLiteral("webhookId")).toString().toLatin1(), got.first().header("webhook-id"));
+    const QJsonObject attempt = d.value(QStringLiteral("attempts")).toArray().first().toObject();
+    QCOMPARE(attempt.value(QStringLiteral("responseStatus")).toInt(), 200);
+    QCOMPARE(attempt.value(QStringLiteral("requestBody")).toString().toUtf8(), got.first().body);
+
+    // Redeliver by id prefix; the receiver sees the same webhook-id again.
+    r = hookline(withDataDir({QStringLiteral("redeliver"), d.value(QStringLiteral("id")).toString().left(8), QStringLiteral("--wait")}));
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(m_receiver->requests(QStringLiteral("crm")).size(), 2);
+    QCOMPARE(m_receiver->requests(QStringLiteral("crm")).last().header("webhook-id"), got.first().header("webhook-id"));
+
+    r = hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("disable"), id.left(8)}));
+    QCOMPARE(r.code, 0);
+    r = hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("call.ringing"), QStringLiteral("--wait")}));
+    QCOMPARE(r.code, 1);
+    QVERIFY(r.err.contains("No enabled endpoint"));
+    QCOMPARE(hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("remove"), id})).code, 0);
+    QCOMPARE(hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("remove"), id})).code, 1);
+}
+
+void TestCli::failedDeliveryExitsNonZero()
+{
+    InboxConfig c;
+    const QString id = addEndpoint(QStringLiteral("down"), {QStringLiteral("--max-attempts"), QStringLiteral("1")});
+    c.name = QStringLiteral("down");
+    c.status = 503;
+    QVERIFY(m_receiver->setInbox(c).isEmpty());
+    const Result r = hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("agent.login"), QStringLiteral("--wait"), QStringLiteral("--count"), QStringLiteral("2")}));
+    QCOMPARE(r.code, 1);
+    QCOMPARE(r.out.count("down  503  "), 2);
+    QVERIFY(r.out.contains("answered 503"));
+    Q_UNUSED(id);
+}
+
+void TestCli::scenarioArrivesInOrder()
+{
+    QVERIFY(!addEndpoint(QStringLiteral("calls")).isEmpty());
+    const Result r = hookline(withDataDir({QStringLiteral("scenario"), QStringLiteral("call"), QStringLiteral("--wait")}));
+    QVERIFY2(r.code == 0, r.err.constData());
+    const auto got = m_receiver->requests(QStringLiteral("calls"));
+    QCOMPARE(got.size(), 4);
+    QStringList types;
+    QSet<QString> callIds;
+    for (const CapturedRequest &c : got) {
+        const QJsonObject o = QJsonDocument::fromJson(c.body).object();
+        types << o.value(QStringLiteral("type")).toString();
+        callIds << o.value(QStringLiteral("callID")).toString();
+    }
+    QCOMPARE(types, (QStringList{QStringLiteral("created"), QStringLiteral("ringing"),
+                                 QStringLiteral("answered"), QStringLiteral("ended")}));
+    QCOMPARE(callIds.size(), 1);
+}
+
+void TestCli::receiveShowsSignatureVerdicts()
+{
+    // 'hookline receive' in its own process catches what 'hookline fire' sends.
+    QProcess receiver;
+    receiver.start(QStringLiteral(HOOKLINE_BINARY),
+                   {QStringLiteral("receive"), QStringLiteral("--inbox"), QStringLiteral("cli"),
+                    QStringLiteral("--secret"), m_secret, QStringLiteral("--json")});
+    QVERIFY(receiver.waitForStarted());
+    QByteArray banner;
+    QVERIFY(QTest::qWaitFor([&] {
+        banner += receiver.readAllStandardError();
+        return banner.contains("Receiving on");
+    }, 20000));
+    const QRegularExpression re(QStringLiteral("http://127\\.0\\.0\\.1:(\\d+)/inbox/cli"));
+    const QRegularExpressionMatch m = re.match(QString::fromUtf8(banner));
+    QVERIFY2(m.hasMatch(), banner.constData());
+    const QString url = m.captured(0);
+
+    auto fireTo = [&](const QString &secret) {
+        const Result add = hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("add"),
+                                                 QStringLiteral("--url"), url, QStringLiteral("--secret"), secret,
+                                                 QStringLiteral("--name"), secret.right(6)}));
+        const QString id = QString::fromLatin1(add.out.trimmed());
+        return hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("call.answered"),
+                                     QStringLiteral("--endpoint"), id, QStringLiteral("--wait")}))
+            .code;
+    };
+    QCOMPARE(fireTo(m_secret), 0);
+    QCOMPARE(fireTo(WebhookSigner::generateSecret()), 0);
+    QByteArray lines;
+    QVERIFY(QTest::qWaitFor([&] {
+        lines += receiver.readAllStandardOutput();
+        return lines.count('\n') >= 2;
+    }, 10000));
+    receiver.terminate();
+    QVERIFY(receiver.waitForFinished(10000));
+    QCOMPARE(receiver.exitCode(), 0);
+    const QList<QByteArray> json = lines.trimmed().split('\n');
+    QCOMPARE(QJsonDocument::fromJson(json.at(0)).object().value(QStringLiteral("signature")).toString(), QStringLiteral("valid"));
+    QCOMPARE(QJsonDocument::fromJson(json.at(1)).object().value(QStringLiteral("signature")).toString(), QStringLiteral("invalid"));
+}
+
+void TestCli::runDeliversQueuedWork()
+{
+    QVERIFY(!addEndpoint(QStringLiteral("later")).isEmpty());
+    Result r = hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("call.ended"), QStringLiteral("--count"), QStringLiteral("3")}));
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out.trimmed().split('\n').size(), 3);
+    QVERIFY(m_receiver->requests(QStringLiteral("later")).isEmpty());
+
+    QProcess run;
+    run.start(QStringLiteral(HOOKLINE_BINARY), withDataDir({QStringLiteral("run")}));
+    QVERIFY(run.waitForStarted());
+    QVERIFY(QTest::qWaitFor([&] { return m_receiver->requests(QStringLiteral("later")).size() == 3; }, 20000));
+    // Work queued while it runs is picked up too.
+    r = hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("agent.logout")}));
+    QCOMPARE(r.code, 0);
+    QVERIFY(QTest::qWaitFor([&] { return m_receiver->requests(QStringLiteral("later")).size() == 4; }, 20000));
+    run.terminate();
+    QVERIFY(QTest::qWaitFor([&] { return run.state() == QProcess::NotRunning; }, 20000));
+    QCOMPARE(run.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(run.exitCode(), 0);
+    r = hookline(withDataDir({QStringLiteral("history"), QStringLiteral("--status"), QStringLiteral("succeeded")}));
+    QCOMPARE(r.out.trimmed().split('\n').size(), 4);
+}
+
+void TestCli::newerDatabaseIsRefused()
+{
+    {
+        QString error;
+        auto store = Store::open(Store::defaultPath(m_dir->path()), &error);
+        QVERIFY(store);
+    }
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("raw"));
+        db.setDatabaseName(Store::defaultPath(m_dir->path()));
+        QVERIFY(db.open());
+        QSqlQuery(db).exec(QStringLiteral("PRAGMA user_version = 42"));
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("raw"));
+    const Result r = hookline(withDataDir({QStringLiteral("history")}));
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("newer Hookline"), r.err.constData());
+}
+
+void TestCli::killNineLosesNothing()
+{
+    InboxConfig c;
+    QVERIFY(!addEndpoint(QStringLiteral("burst")).isEmpty());
+    c.name = QStringLiteral("burst");
+    c.secret = m_secret;
+    c.delayMs = 40; // slow enough that the kill lands mid-burst
+    c.capacity = 10000;
+    QVERIFY(m_receiver->setInbox(c).isEmpty());
+
+    const int total = 120;
+    QProcess sender;
+    sender.start(QStringLiteral(HOOKLINE_BINARY),
+                 withDataDir({QStringLiteral("fire"), QStringLiteral("call.ringing"), QStringLiteral("--count"),
+                              QString::number(total), QStringLiteral("--wait")}));
+    QVERIFY(sender.waitForStarted());
+    QVERIFY(QTest::qWaitFor([&] { return m_receiver->requests(QStringLiteral("burst")).size() >= 20; }, 30000));
+    ::kill(pid_t(sender.processId()), SIGKILL);
+    QVERIFY(QTest::qWaitFor([&] { return sender.state() == QProcess::NotRunning; }, 10000));
+    const int beforeRestart = int(m_receiver->requests(QStringLiteral("burst")).size());
+    QVERIFY2(beforeRestart < total, "the kill came too late to be mid-burst");
+
+    // Everything the sender had accepted (committed) must now be delivered by a new process.
+    QString error;
+    qint64 accepted = 0;
+    {
+        auto store = Store::open(Store::defaultPath(m_dir->path()), &error);
+        QVERIFY2(store, qPrintable(error));
+        accepted = store->deliveryCount();
+    }
+    QVERIFY(accepted >= beforeRestart);
+    QProcess run;
+    run.start(QStringLiteral(HOOKLINE_BINARY), withDataDir({QStringLiteral("run"), QStringLiteral("--quiet")}));
+    QVERIFY(run.waitForStarted());
+    auto distinctIds = [&] {
+        QSet<QByteArray> ids;
+        for (const CapturedRequest &r : m_receiver->requests(QStringLiteral("burst")))
+            ids.insert(r.header("webhook-id"));
+        return ids;
+    };
+    QVERIFY(QTest::qWaitFor([&] { return distinctIds().size() >= accepted; }, 60000));
+    run.terminate();
+    QVERIFY(QTest::qWaitFor([&] { return run.state() == QProcess::NotRunning; }, 20000));
+    QCOMPARE(run.exitCode(), 0);
+
+    auto store = Store::open(Store::defaultPath(m_dir->path()), &error);
+    QVERIFY(store);
+    QCOMPARE(store->unfinishedDeliveries().size(), 0);
+    DeliveryQuery q;
+    q.limit = total * 2;
+    const QList<Delivery> all = store->deliveries(q);
+    QCOMPARE(qint64(all.size()), accepted);
+    const QSet<QByteArray> received = distinctIds();
+    for (const Delivery &d : all) {
+        QCOMPARE(d.state, DeliveryState::Succeeded);
+        QVERIFY(received.contains(d.webhookId.toLatin1()));
+    }
+    // Duplicates only for what was in flight at the kill: at most one connection's worth
+    // per allowed connection, and always with the same webhook-id.
+    const int requests = int(m_receiver->requests(QStringLiteral("burst")).size());
+    const int duplicates = requests - int(received.size());
+    QVERIFY2(duplicates >= 0 && duplicates <= 6, qPrintable(QString::number(duplicates)));
+    for (const CapturedRequest &r : m_receiver->requests(QStringLiteral("burst")))
+        QCOMPARE(r.signature.verdict, SignatureVerdict::Valid);
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
