@@ -129,23 +129,45 @@ void TestCli::badArguments_data()
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("mentions");
     QTest::newRow("unknown command") << QStringList{QStringLiteral("launch")} << "launch";
-    QTest::newRow("endpoints without action") << QStringList{QStringLiteral("endpoints")} << "action";
-    QTest::newRow("add without url") << QStringList{QStringLiteral("endpoints"), QStringLiteral("add")} << "--url";
-    QTest::newRow("bad url") << QStringList{QStringLiteral("endpoints"), QStringLiteral("add"), QStringLiteral("--url"), QStringLiteral("ftp://x")} << "ftp";
+    QTest::newRow("endpoints without action")
+        << QStringList{QStringLiteral("endpoints")} << "action";
+    QTest::newRow("add without url")
+        << QStringList{QStringLiteral("endpoints"), QStringLiteral("add")} << "--url";
+    QTest::newRow("bad url") << QStringList{QStringLiteral("endpoints"), QStringLiteral("add"),
+                                            QStringLiteral("--url"), QStringLiteral("ftp://x")}
+                             << "ftp";
     QTest::newRow("header injection")
-        << QStringList{QStringLiteral("endpoints"), QStringLiteral("add"), QStringLiteral("--url"),
-                       QStringLiteral("http://127.0.0.1:1/"), QStringLiteral("--header"), QStringLiteral("X-A: 1\r\nX-B: 2")}
+        << QStringList{QStringLiteral("endpoints"), QStringLiteral("add"),
+                       QStringLiteral("--url"),     QStringLiteral("http://127.0.0.1:1/"),
+                       QStringLiteral("--header"),  QStringLiteral("X-A: 1\r\nX-B: 2")}
         << "line break";
-    QTest::newRow("bad format") << QStringList{QStringLiteral("endpoints"), QStringLiteral("add"), QStringLiteral("--url"),
-                                               QStringLiteral("http://127.0.0.1:1/"), QStringLiteral("--format"), QStringLiteral("yaml")}
+    QTest::newRow("bad format") << QStringList{QStringLiteral("endpoints"),
+                                               QStringLiteral("add"),
+                                               QStringLiteral("--url"),
+                                               QStringLiteral("http://127.0.0.1:1/"),
+                                               QStringLiteral("--format"),
+                                               QStringLiteral("yaml")}
                                 << "yaml";
-    QTest::newRow("unknown option") << QStringList{QStringLiteral("history"), QStringLiteral("--colour")} << "colour";
-    QTest::newRow("bad status") << QStringList{QStringLiteral("history"), QStringLiteral("--status"), QStringLiteral("exploded")} << "exploded";
-    QTest::newRow("unknown event type") << QStringList{QStringLiteral("fire"), QStringLiteral("call.exploded")} << "call.ringing";
+    QTest::newRow("unknown option")
+        << QStringList{QStringLiteral("history"), QStringLiteral("--colour")} << "colour";
+    QTest::newRow("bad status") << QStringList{QStringLiteral("history"),
+                                               QStringLiteral("--status"),
+                                               QStringLiteral("exploded")}
+                                << "exploded";
+    QTest::newRow("unknown event type")
+        << QStringList{QStringLiteral("fire"), QStringLiteral("call.exploded")} << "call.ringing";
     QTest::newRow("fire without type") << QStringList{QStringLiteral("fire")} << "event type";
-    QTest::newRow("bad count") << QStringList{QStringLiteral("fire"), QStringLiteral("call.ringing"), QStringLiteral("--count"), QStringLiteral("lots")} << "--count";
-    QTest::newRow("bad scenario") << QStringList{QStringLiteral("scenario"), QStringLiteral("meeting")} << "call";
-    QTest::newRow("receive bad rate") << QStringList{QStringLiteral("receive"), QStringLiteral("--fail-rate"), QStringLiteral("2")} << "2";
+    QTest::newRow("bad count") << QStringList{QStringLiteral("fire"),
+                                              QStringLiteral("call.ringing"),
+                                              QStringLiteral("--count"), QStringLiteral("lots")}
+                               << "--count";
+    QTest::newRow("bad scenario") << QStringList{QStringLiteral("scenario"),
+                                                 QStringLiteral("meeting")}
+                                  << "call";
+    QTest::newRow("receive bad rate")
+        << QStringList{QStringLiteral("receive"), QStringLiteral("--fail-rate"),
+                       QStringLiteral("2")}
+        << "2";
 }
 
 void TestCli::badArguments()
@@ -159,16 +181,19 @@ void TestCli::badArguments()
 
 void TestCli::endToEnd()
 {
-    const QString id = addEndpoint(QStringLiteral("crm"), {QStringLiteral("--header"), QStringLiteral("x-api-key: 42")});
+    const QString id = addEndpoint(QStringLiteral("crm"),
+                                   {QStringLiteral("--header"), QStringLiteral("x-api-key: 42")});
     QVERIFY(!id.isEmpty());
-    Result r = hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("list"), QStringLiteral("--json")}));
+    Result r = hookline(withDataDir(
+        {QStringLiteral("endpoints"), QStringLiteral("list"), QStringLiteral("--json")}));
     QCOMPARE(r.code, 0);
     const QJsonArray list = QJsonDocument::fromJson(r.out).array();
     QCOMPARE(list.size(), 1);
     QCOMPARE(list.first().toObject().value(QStringLiteral("id")).toString(), id);
     QVERIFY(!list.first().toObject().contains(QStringLiteral("secret"))); // never printed
 
-    r = hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("call.ringing"), QStringLiteral("--wait")}));
+    r = hookline(withDataDir(
+        {QStringLiteral("fire"), QStringLiteral("call.ringing"), QStringLiteral("--wait")}));
     QVERIFY2(r.code == 0, r.err.constData());
     QVERIFY2(r.out.contains("crm  200  "), r.out.constData());
     QCOMPARE(r.out.count('\n'), 1);
@@ -184,34 +209,44 @@ void TestCli::endToEnd()
     const QJsonObject d = QJsonDocument::fromJson(lines.first()).object();
     QCOMPARE(d.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
     QCOMPARE(d.value(QStringLiteral("eventType")).toString(), QStringLiteral("call.ringing"));
-    QCOMPARE(d.value(QStringLiteral("webhookId")).toString().toLatin1(), got.first().header("webhook-id"));
+    QCOMPARE(d.value(QStringLiteral("webhookId")).toString().toLatin1(),
+             got.first().header("webhook-id"));
     const QJsonObject attempt = d.value(QStringLiteral("attempts")).toArray().first().toObject();
     QCOMPARE(attempt.value(QStringLiteral("responseStatus")).toInt(), 200);
     QCOMPARE(attempt.value(QStringLiteral("requestBody")).toString().toUtf8(), got.first().body);
 
     // Redeliver by id prefix; the receiver sees the same webhook-id again.
-    r = hookline(withDataDir({QStringLiteral("redeliver"), d.value(QStringLiteral("id")).toString().left(8), QStringLiteral("--wait")}));
+    r = hookline(
+        withDataDir({QStringLiteral("redeliver"), d.value(QStringLiteral("id")).toString().left(8),
+                     QStringLiteral("--wait")}));
     QVERIFY2(r.code == 0, r.err.constData());
     QCOMPARE(m_receiver->requests(QStringLiteral("crm")).size(), 2);
-    QCOMPARE(m_receiver->requests(QStringLiteral("crm")).last().header("webhook-id"), got.first().header("webhook-id"));
+    QCOMPARE(m_receiver->requests(QStringLiteral("crm")).last().header("webhook-id"),
+             got.first().header("webhook-id"));
 
     r = hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("disable"), id.left(8)}));
     QCOMPARE(r.code, 0);
-    r = hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("call.ringing"), QStringLiteral("--wait")}));
+    r = hookline(withDataDir(
+        {QStringLiteral("fire"), QStringLiteral("call.ringing"), QStringLiteral("--wait")}));
     QCOMPARE(r.code, 1);
     QVERIFY(r.err.contains("No enabled endpoint"));
-    QCOMPARE(hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("remove"), id})).code, 0);
-    QCOMPARE(hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("remove"), id})).code, 1);
+    QCOMPARE(
+        hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("remove"), id})).code, 0);
+    QCOMPARE(
+        hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("remove"), id})).code, 1);
 }
 
 void TestCli::failedDeliveryExitsNonZero()
 {
     InboxConfig c;
-    const QString id = addEndpoint(QStringLiteral("down"), {QStringLiteral("--max-attempts"), QStringLiteral("1")});
+    const QString id = addEndpoint(QStringLiteral("down"),
+                                   {QStringLiteral("--max-attempts"), QStringLiteral("1")});
     c.name = QStringLiteral("down");
     c.status = 503;
     QVERIFY(m_receiver->setInbox(c).isEmpty());
-    const Result r = hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("agent.login"), QStringLiteral("--wait"), QStringLiteral("--count"), QStringLiteral("2")}));
+    const Result r = hookline(
+        withDataDir({QStringLiteral("fire"), QStringLiteral("agent.login"),
+                     QStringLiteral("--wait"), QStringLiteral("--count"), QStringLiteral("2")}));
     QCOMPARE(r.code, 1);
     QCOMPARE(r.out.count("down  503  "), 2);
     QVERIFY(r.out.contains("answered 503"));
@@ -221,7 +256,8 @@ void TestCli::failedDeliveryExitsNonZero()
 void TestCli::scenarioArrivesInOrder()
 {
     QVERIFY(!addEndpoint(QStringLiteral("calls")).isEmpty());
-    const Result r = hookline(withDataDir({QStringLiteral("scenario"), QStringLiteral("call"), QStringLiteral("--wait")}));
+    const Result r = hookline(withDataDir(
+        {QStringLiteral("scenario"), QStringLiteral("call"), QStringLiteral("--wait")}));
     QVERIFY2(r.code == 0, r.err.constData());
     const auto got = m_receiver->requests(QStringLiteral("calls"));
     QCOMPARE(got.size(), 4);
@@ -246,19 +282,21 @@ void TestCli::receiveShowsSignatureVerdicts()
                     QStringLiteral("--secret"), m_secret, QStringLiteral("--json")});
     QVERIFY(receiver.waitForStarted());
     QByteArray banner;
-    QVERIFY(QTest::qWaitFor([&] {
-        banner += receiver.readAllStandardError();
-        return banner.contains("Receiving on");
-    }, 20000));
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            banner += receiver.readAllStandardError();
+            return banner.contains("Receiving on");
+        },
+        20000));
     const QRegularExpression re(QStringLiteral("http://127\\.0\\.0\\.1:(\\d+)/inbox/cli"));
     const QRegularExpressionMatch m = re.match(QString::fromUtf8(banner));
     QVERIFY2(m.hasMatch(), banner.constData());
     const QString url = m.captured(0);
 
     auto fireTo = [&](const QString &secret) {
-        const Result add = hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("add"),
-                                                 QStringLiteral("--url"), url, QStringLiteral("--secret"), secret,
-                                                 QStringLiteral("--name"), secret.right(6)}));
+        const Result add = hookline(withDataDir(
+            {QStringLiteral("endpoints"), QStringLiteral("add"), QStringLiteral("--url"), url,
+             QStringLiteral("--secret"), secret, QStringLiteral("--name"), secret.right(6)}));
         const QString id = QString::fromLatin1(add.out.trimmed());
         return hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("call.answered"),
                                      QStringLiteral("--endpoint"), id, QStringLiteral("--wait")}))
@@ -267,22 +305,29 @@ void TestCli::receiveShowsSignatureVerdicts()
     QCOMPARE(fireTo(m_secret), 0);
     QCOMPARE(fireTo(WebhookSigner::generateSecret()), 0);
     QByteArray lines;
-    QVERIFY(QTest::qWaitFor([&] {
-        lines += receiver.readAllStandardOutput();
-        return lines.count('\n') >= 2;
-    }, 10000));
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            lines += receiver.readAllStandardOutput();
+            return lines.count('\n') >= 2;
+        },
+        10000));
     receiver.terminate();
     QVERIFY(receiver.waitForFinished(10000));
     QCOMPARE(receiver.exitCode(), 0);
     const QList<QByteArray> json = lines.trimmed().split('\n');
-    QCOMPARE(QJsonDocument::fromJson(json.at(0)).object().value(QStringLiteral("signature")).toString(), QStringLiteral("valid"));
-    QCOMPARE(QJsonDocument::fromJson(json.at(1)).object().value(QStringLiteral("signature")).toString(), QStringLiteral("invalid"));
+    QCOMPARE(
+        QJsonDocument::fromJson(json.at(0)).object().value(QStringLiteral("signature")).toString(),
+        QStringLiteral("valid"));
+    QCOMPARE(
+        QJsonDocument::fromJson(json.at(1)).object().value(QStringLiteral("signature")).toString(),
+        QStringLiteral("invalid"));
 }
 
 void TestCli::runDeliversQueuedWork()
 {
     QVERIFY(!addEndpoint(QStringLiteral("later")).isEmpty());
-    Result r = hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("call.ended"), QStringLiteral("--count"), QStringLiteral("3")}));
+    Result r = hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("call.ended"),
+                                     QStringLiteral("--count"), QStringLiteral("3")}));
     QCOMPARE(r.code, 0);
     QCOMPARE(r.out.trimmed().split('\n').size(), 3);
     QVERIFY(m_receiver->requests(QStringLiteral("later")).isEmpty());
@@ -290,16 +335,19 @@ void TestCli::runDeliversQueuedWork()
     QProcess run;
     run.start(QStringLiteral(HOOKLINE_BINARY), withDataDir({QStringLiteral("run")}));
     QVERIFY(run.waitForStarted());
-    QVERIFY(QTest::qWaitFor([&] { return m_receiver->requests(QStringLiteral("later")).size() == 3; }, 20000));
+    QVERIFY(QTest::qWaitFor(
+        [&] { return m_receiver->requests(QStringLiteral("later")).size() == 3; }, 20000));
     // Work queued while it runs is picked up too.
     r = hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("agent.logout")}));
     QCOMPARE(r.code, 0);
-    QVERIFY(QTest::qWaitFor([&] { return m_receiver->requests(QStringLiteral("later")).size() == 4; }, 20000));
+    QVERIFY(QTest::qWaitFor(
+        [&] { return m_receiver->requests(QStringLiteral("later")).size() == 4; }, 20000));
     run.terminate();
     QVERIFY(QTest::qWaitFor([&] { return run.state() == QProcess::NotRunning; }, 20000));
     QCOMPARE(run.exitStatus(), QProcess::NormalExit);
     QCOMPARE(run.exitCode(), 0);
-    r = hookline(withDataDir({QStringLiteral("history"), QStringLiteral("--status"), QStringLiteral("succeeded")}));
+    r = hookline(withDataDir(
+        {QStringLiteral("history"), QStringLiteral("--status"), QStringLiteral("succeeded")}));
     QCOMPARE(r.out.trimmed().split('\n').size(), 4);
 }
 
@@ -311,7 +359,8 @@ void TestCli::newerDatabaseIsRefused()
         QVERIFY(store);
     }
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("raw"));
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("raw"));
         db.setDatabaseName(Store::defaultPath(m_dir->path()));
         QVERIFY(db.open());
         QSqlQuery(db).exec(QStringLiteral("PRAGMA user_version = 42"));
@@ -335,11 +384,13 @@ void TestCli::killNineLosesNothing()
 
     const int total = 120;
     QProcess sender;
-    sender.start(QStringLiteral(HOOKLINE_BINARY),
-                 withDataDir({QStringLiteral("fire"), QStringLiteral("call.ringing"), QStringLiteral("--count"),
-                              QString::number(total), QStringLiteral("--wait")}));
+    sender.start(
+        QStringLiteral(HOOKLINE_BINARY),
+        withDataDir({QStringLiteral("fire"), QStringLiteral("call.ringing"),
+                     QStringLiteral("--count"), QString::number(total), QStringLiteral("--wait")}));
     QVERIFY(sender.waitForStarted());
-    QVERIFY(QTest::qWaitFor([&] { return m_receiver->requests(QStringLiteral("burst")).size() >= 20; }, 30000));
+    QVERIFY(QTest::qWaitFor(
+        [&] { return m_receiver->requests(QStringLiteral("burst")).size() >= 20; }, 30000));
     ::kill(pid_t(sender.processId()), SIGKILL);
     QVERIFY(QTest::qWaitFor([&] { return sender.state() == QProcess::NotRunning; }, 10000));
     const int beforeRestart = int(m_receiver->requests(QStringLiteral("burst")).size());
@@ -355,7 +406,8 @@ void TestCli::killNineLosesNothing()
     }
     QVERIFY(accepted >= beforeRestart);
     QProcess run;
-    run.start(QStringLiteral(HOOKLINE_BINARY), withDataDir({QStringLiteral("run"), QStringLiteral("--quiet")}));
+    run.start(QStringLiteral(HOOKLINE_BINARY),
+              withDataDir({QStringLiteral("run"), QStringLiteral("--quiet")}));
     QVERIFY(run.waitForStarted());
     auto distinctIds = [&] {
         QSet<QByteArray> ids;

@@ -3,6 +3,8 @@
 #include <QCoreApplication>
 #include <QUuid>
 
+#include <cstdio>
+
 namespace {
 
 QString tr(const char *text)
@@ -106,7 +108,15 @@ SampleData::SampleData(quint32 seed)
 
 QString SampleData::isoMillis(const QDateTime &utc)
 {
-    return utc.toUTC().toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss.zzzZ"));
+    // QDateTime::toString(format) costs tens of microseconds; this runs several times per
+    // rendered event, so format the fixed layout by hand.
+    const QDateTime t = utc.toUTC();
+    const QDate d = t.date();
+    const QTime h = t.time();
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", d.year(), d.month(),
+                  d.day(), h.hour(), h.minute(), h.second(), h.msec());
+    return QString::fromLatin1(buffer);
 }
 
 QString SampleData::epochMicros(const QDateTime &utc, int extraMicros)

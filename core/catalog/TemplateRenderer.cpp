@@ -86,6 +86,7 @@ RenderResult TemplateRenderer::render(const QString &tpl, const RenderContext &c
     bool inString = false;
     bool escaped = false;
     qsizetype i = 0;
+    qsizetype runStart = 0; // literal text not yet copied to `out`
     while (i < tpl.size()) {
         const QChar c = tpl.at(i);
         if (c == u'{' && i + 1 < tpl.size() && tpl.at(i + 1) == u'{') {
@@ -114,9 +115,11 @@ RenderResult TemplateRenderer::render(const QString &tpl, const RenderContext &c
                 return result;
             }
             const QJsonValue v = context.value(name);
+            out.append(QStringView(tpl).mid(runStart, i - runStart));
             segments.push_back({out.size(), i, true});
             out += inString ? textFor(v) : literalFor(v);
             i = close + 2;
+            runStart = i;
             segments.push_back({out.size(), i, false});
             continue;
         }
@@ -130,9 +133,9 @@ RenderResult TemplateRenderer::render(const QString &tpl, const RenderContext &c
         } else if (c == u'"') {
             inString = true;
         }
-        out += c;
         ++i;
     }
+    out.append(QStringView(tpl).mid(runStart));
 
     const QByteArray utf8 = out.toUtf8();
     QJsonParseError parseError{};

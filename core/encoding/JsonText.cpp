@@ -4,6 +4,16 @@ namespace JsonText {
 
 QString escapeString(const QString &text)
 {
+    // Most values need no escaping at all: return them shared, without a copy.
+    bool clean = true;
+    for (const QChar c : text) {
+        if (c.unicode() < 0x20 || c == u'"' || c == u'\\') {
+            clean = false;
+            break;
+        }
+    }
+    if (clean)
+        return text;
     QString out;
     out.reserve(text.size());
     for (const QChar c : text) {
@@ -35,13 +45,13 @@ QString escapeString(const QString &text)
 
 QByteArray minify(const QByteArray &json)
 {
-    QByteArray out;
-    out.reserve(json.size());
+    QByteArray out(json.size(), Qt::Uninitialized);
+    char *o = out.data();
     bool inString = false;
     bool escaped = false;
     for (const char c : json) {
         if (inString) {
-            out += c;
+            *o++ = c;
             if (escaped)
                 escaped = false;
             else if (c == '\\')
@@ -54,8 +64,9 @@ QByteArray minify(const QByteArray &json)
             continue;
         if (c == '"')
             inString = true;
-        out += c;
+        *o++ = c;
     }
+    out.truncate(o - out.constData());
     return out;
 }
 

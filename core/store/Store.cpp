@@ -1,6 +1,7 @@
 #include "Store.h"
 
 #include "domain/EndpointValidation.h"
+#include "encoding/JsonText.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -47,12 +48,22 @@ QDateTime fromMs(const QVariant &v)
     return v.isNull() ? QDateTime() : QDateTime::fromMSecsSinceEpoch(v.toLongLong(), Qt::UTC);
 }
 
+// [["name","value"],…] written by hand: this runs twice per recorded attempt, and going
+// through QJsonArray/QJsonDocument cost more than the SQL insert itself.
 QString headersToJson(const QList<HttpHeader> &headers)
 {
-    QJsonArray a;
-    for (const HttpHeader &h : headers)
-        a.append(QJsonArray{h.name, h.value});
-    return QString::fromUtf8(QJsonDocument(a).toJson(QJsonDocument::Compact));
+    QString out;
+    out.reserve(32 * headers.size() + 2);
+    out += u'[';
+    for (qsizetype i = 0; i < headers.size(); ++i) {
+        if (i)
+            out += u',';
+        out += QLatin1String("[\"") + JsonText::escapeString(headers.at(i).name) +
+               QLatin1String("\",\"") + JsonText::escapeString(headers.at(i).value) +
+               QLatin1String("\"]");
+    }
+    out += u']';
+    return out;
 }
 
 QList<HttpHeader> headersFromJson(const QString &json)
@@ -238,6 +249,7 @@ Endpoint endpointFrom(const QSqlQuery &q)
 
 Store::~Store()
 {
+    m_statements.clear();
     m_db = QSqlDatabase();
     QSqlDatabase::removeDatabase(m_connection);
 }
@@ -292,6 +304,17 @@ std::unique_ptr<Store> Store::open(const QString &path, QString *error)
     if (!store->migrate(error))
         return nullptr;
     return store;
+}
+
+QSqlQuery &Store::prepared(const char *sql)
+{
+    auto it = m_statements.find(sql);
+    if (it == m_statements.end()) {
+        auto q = std::make_unique<QSqlQuery>(m_db);
+        q->prepare(QString::fromLatin1(sql));
+        it = m_statements.emplace(sql, std::move(q)).first;
+    }
+    return *it->second;
 }
 
 bool Store::exec(const QString &sql) const
@@ -367,6 +390,18 @@ void Store::rollback()
 {
     m_db.rollback();
 }
+bool Store::setAutoCheckpoint(bool on)
+{
+    return exec(on ? QStringLiteral("PRAGMA wal_autocheckpoint=1000")
+                   : QStringLiteral("PRAGMA wal_autocheckpoint=0"));
+}
+
+bool Store::checkpoint()
+{
+    QSqlQuery q(m_db);
+    return q.exec(QStringLiteral("PRAGMA wal_checkpoint(PASSIVE)"));
+}
+
 bool Store::savepoint()
 {
     return exec(QStringLiteral("SAVEPOINT op"));
@@ -510,16 +545,23 @@ bool Store::setEndpointEnabled(const QString &id, bool enabled, const QString &r
 
 int Store::recordEndpointOutcome(const QString &id, bool succeeded)
 {
-    QSqlQuery q(m_db);
-    q.prepare(succeeded
-                  ? QStringLiteral("UPDATE endpoints SET consecutive_failures = 0 WHERE id = ?")
-                  : QStringLiteral("UPDATE endpoints SET consecutive_failures = "
-                                   "consecutive_failures + 1 WHERE id = ?"));
-    q.addBindValue(id);
-    q.exec();
-    q.prepare(QStringLiteral("SELECT consecutive_failures FROM endpoints WHERE id = ?"));
-    q.addBindValue(id);
-    return q.exec() && q.next() ? q.value(0).toInt() : 0;
+    if (succeeded) {
+        // Usually already 0: the WHERE clause keeps that case free of any page write.
+        QSqlQuery &q = prepared("UPDATE endpoints SET consecutive_failures = 0 "
+                                "WHERE id = ? AND consecutive_failures <> 0");
+        q.bindValue(0, id);
+        q.exec();
+        return 0;
+    }
+    QSqlQuery &bump = prepared("UPDATE endpoints SET consecutive_failures = "
+                               "consecutive_failures + 1 WHERE id = ?");
+    bump.bindValue(0, id);
+    bump.exec();
+    QSqlQuery &read = prepared("SELECT consecutive_failures FROM endpoints WHERE id = ?");
+    read.bindValue(0, id);
+    const int run = read.exec() && read.next() ? read.value(0).toInt() : 0;
+    read.finish();
+    return run;
 }
 
 EventCatalog Store::catalog() const
@@ -570,16 +612,17 @@ QString Store::removeEventType(const QString &id)
 
 bool Store::insertEvent(const Event &e)
 {
-    QSqlQuery q(m_db);
     // Events are immutable: sending the same event again (to another endpoint) reuses it.
-    q.prepare(QStringLiteral("INSERT INTO events (id, type, payload, created, origin, scenario_id) "
-                             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING"));
-    q.addBindValue(e.id);
-    q.addBindValue(e.type);
-    q.addBindValue(blob(e.payload));
-    q.addBindValue(ms(e.created));
-    q.addBindValue(eventOriginName(e.origin));
-    q.addBindValue(text(e.scenarioId));
+    QSqlQuery &q = prepared("INSERT INTO events (id, type, payload, created, origin, scenario_id) "
+                            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING");
+    const QVariant values[] = {e.id,
+                               e.type,
+                               blob(e.payload),
+                               ms(e.created),
+                               eventOriginName(e.origin),
+                               text(e.scenarioId)};
+    for (int i = 0; i < 6; ++i)
+        q.bindValue(i, values[i]);
     if (!q.exec()) {
         m_lastError = q.lastError().text();
         return false;
@@ -607,15 +650,25 @@ std::optional<Event> Store::event(const QString &id) const
 
 bool Store::insertDelivery(const Delivery &d)
 {
-    QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("INSERT INTO deliveries (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
-                  .arg(QLatin1String(kDeliveryColumns)));
-    for (const QVariant &v :
-         {QVariant(d.id), QVariant(d.eventId), QVariant(d.eventType), QVariant(d.endpointId),
-          QVariant(d.webhookId), QVariant(deliveryStateName(d.state)), QVariant(d.attemptCount),
-          ms(d.created), ms(d.updated), ms(d.nextAttempt), QVariant(d.lastStatus),
-          QVariant(errorClassName(d.lastError)), QVariant(d.lastDurationMs)})
-        q.addBindValue(v);
+    QSqlQuery &q = prepared("INSERT INTO deliveries (id, event_id, event_type, endpoint_id, "
+                            "webhook_id, state, attempt_count, created, updated, next_attempt, "
+                            "last_status, last_error, last_duration_ms) "
+                            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    const QVariant values[] = {d.id,
+                               d.eventId,
+                               d.eventType,
+                               d.endpointId,
+                               d.webhookId,
+                               deliveryStateName(d.state),
+                               d.attemptCount,
+                               ms(d.created),
+                               ms(d.updated),
+                               ms(d.nextAttempt),
+                               d.lastStatus,
+                               errorClassName(d.lastError),
+                               d.lastDurationMs};
+    for (int i = 0; i < 13; ++i)
+        q.bindValue(i, values[i]);
     if (!q.exec()) {
         m_lastError = q.lastError().text();
         return false;
@@ -625,18 +678,19 @@ bool Store::insertDelivery(const Delivery &d)
 
 bool Store::updateDelivery(const Delivery &d)
 {
-    QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("UPDATE deliveries SET state = ?, attempt_count = ?, updated = ?, "
-                             "next_attempt = ?, last_status = ?, last_error = ?, "
-                             "last_duration_ms = ? WHERE id = ?"));
-    q.addBindValue(deliveryStateName(d.state));
-    q.addBindValue(d.attemptCount);
-    q.addBindValue(ms(d.updated));
-    q.addBindValue(ms(d.nextAttempt));
-    q.addBindValue(d.lastStatus);
-    q.addBindValue(errorClassName(d.lastError));
-    q.addBindValue(d.lastDurationMs);
-    q.addBindValue(d.id);
+    QSqlQuery &q = prepared("UPDATE deliveries SET state = ?, attempt_count = ?, updated = ?, "
+                            "next_attempt = ?, last_status = ?, last_error = ?, "
+                            "last_duration_ms = ? WHERE id = ?");
+    const QVariant values[] = {deliveryStateName(d.state),
+                               d.attemptCount,
+                               ms(d.updated),
+                               ms(d.nextAttempt),
+                               d.lastStatus,
+                               errorClassName(d.lastError),
+                               d.lastDurationMs,
+                               d.id};
+    for (int i = 0; i < 8; ++i)
+        q.bindValue(i, values[i]);
     if (!q.exec()) {
         m_lastError = q.lastError().text();
         return false;
@@ -646,21 +700,28 @@ bool Store::updateDelivery(const Delivery &d)
 
 bool Store::insertAttempt(Attempt *a)
 {
-    QSqlQuery q(m_db);
-    q.prepare(QStringLiteral(
+    QSqlQuery &q = prepared(
         "INSERT INTO attempts (delivery_id, number, trigger, started, duration_ms, request_url, "
         "request_headers, request_body, response_status, response_reason, response_headers, "
         "response_body, response_body_size, error_class, error_text) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-    for (const QVariant &v :
-         {QVariant(a->deliveryId), QVariant(a->number), QVariant(attemptTriggerName(a->trigger)),
-          ms(a->started), QVariant(a->durationMs), text(a->requestUrl),
-          QVariant(headersToJson(a->requestHeaders)), blob(a->requestBody),
-          QVariant(a->responseStatus), text(a->responseReason),
-          QVariant(headersToJson(a->responseHeaders)), blob(a->responseBody),
-          QVariant(a->responseBodySize), QVariant(errorClassName(a->errorClass)),
-          text(a->errorText)})
-        q.addBindValue(v);
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    const QVariant values[] = {a->deliveryId,
+                               a->number,
+                               attemptTriggerName(a->trigger),
+                               ms(a->started),
+                               a->durationMs,
+                               text(a->requestUrl),
+                               headersToJson(a->requestHeaders),
+                               blob(a->requestBody),
+                               a->responseStatus,
+                               text(a->responseReason),
+                               headersToJson(a->responseHeaders),
+                               blob(a->responseBody),
+                               a->responseBodySize,
+                               errorClassName(a->errorClass),
+                               text(a->errorText)};
+    for (int i = 0; i < 15; ++i)
+        q.bindValue(i, values[i]);
     if (!q.exec()) {
         m_lastError = q.lastError().text();
         return false;

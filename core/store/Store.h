@@ -12,10 +12,12 @@
 #include "domain/Event.h"
 
 #include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QString>
 
 #include <memory>
 #include <optional>
+#include <unordered_map>
 
 struct DeliveryQuery
 {
@@ -52,6 +54,10 @@ public:
     bool begin();
     bool commit();
     void rollback();
+    // The engine's writer turns automatic WAL checkpoints off and lets a background thread
+    // run them, so a commit never waits for a checkpoint's fsync.
+    bool setAutoCheckpoint(bool on);
+    bool checkpoint();
     // Nested scopes inside a transaction (StoreWriter runs each operation in one).
     bool savepoint();
     bool releaseSavepoint();
@@ -97,9 +103,13 @@ private:
     Store() = default;
     bool migrate(QString *error);
     bool exec(const QString &sql) const;
+    // A statement prepared once per connection and reused: the hot write path (events,
+    // deliveries, attempts) would otherwise spend most of its time re-parsing SQL.
+    QSqlQuery &prepared(const char *sql);
 
     QString m_path;
     QString m_connection;
     QSqlDatabase m_db;
     mutable QString m_lastError;
+    std::unordered_map<const char *, std::unique_ptr<QSqlQuery>> m_statements;
 };

@@ -1,0 +1,338 @@
+// Delivery throughput and latency benchmark (not a test: it prints figures).
+//   bench_delivery core URL N        full core: render, sign, durable record, send
+//   bench_delivery qnam URL N        a bare QNetworkAccessManager loop, same body, same
+//                                    number of requests in flight
+//   bench_delivery body - 0          print the request body the other modes send
+//   bench_delivery latency RATE N    core and bare QNAM at RATE deliveries/s against an
+//                                    in-process receiver thread: p50/p99 arrival latency
+// Each prints one line "key=value ..." that delivery_bench.sh turns into the table.
+// Targets only loopback addresses; loops are bounded by N.
+#include "catalog/EventCatalog.h"
+#include "delivery/Dispatcher.h"
+#include "receiver/ReceiverServer.h"
+#include "signing/WebhookSigner.h"
+#include "store/Store.h"
+#include "store/StoreWriter.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMutex>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QTimer>
+#include <QUuid>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+namespace {
+
+constexpr int kConnections = 6;
+
+qint64 peakRssKiB()
+{
+    QFile f(QStringLiteral("/proc/self/status"));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').first().toLongLong();
+    }
+    return 0;
+}
+
+struct Core
+{
+    QTemporaryDir dir;
+    std::unique_ptr<StoreWriter> writer;
+    std::unique_ptr<Dispatcher> dispatcher;
+    Endpoint endpoint;
+    EventCatalog catalog;
+    SampleData sample;
+
+    bool open(const QString &url)
+    {
+        const QString path = dir.filePath(QStringLiteral("bench.sqlite"));
+        QString error;
+        auto store = Store::open(path, &error);
+        if (!store)
+            return false;
+        endpoint.name = QStringLiteral("bench");
+        endpoint.url = url;
+        endpoint.secret = WebhookSigner::generateSecret();
+        endpoint.retry.maxAttempts = 1;
+        endpoint.retry.disableAfterFailures = 0;
+        if (!store->saveEndpoint(&endpoint).isEmpty())
+            return false;
+        writer = std::make_unique<StoreWriter>(path);
+        if (!writer->start(&error))
+            return false;
+        dispatcher = std::make_unique<Dispatcher>(writer.get());
+        DispatcherOptions o;
+        o.perEndpointLimit = kConnections;
+        dispatcher->setOptions(o);
+        dispatcher->upsertEndpoint(endpoint);
+        return true;
+    }
+
+    Event render()
+    {
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        const RenderResult r = catalog.render(QStringLiteral("call.ringing"), sample, now);
+        return Event{QUuid::createUuid().toString(QUuid::WithoutBraces),
+                     QStringLiteral("call.ringing"),
+                     r.json,
+                     now,
+                     EventOrigin::Api,
+                     {}};
+    }
+};
+
+QByteArray sampleBody()
+{
+    EventCatalog catalog;
+    SampleData sample(1);
+    return catalog.render(QStringLiteral("call.ringing"), sample, QDateTime::currentDateTimeUtc())
+        .json;
+}
+
+int runCore(const QString &url, int n)
+{
+    Core core;
+    if (!core.open(url))
+        return 1;
+    int finished = 0, failed = 0;
+    QEventLoop loop;
+    QObject::connect(core.dispatcher.get(), &Dispatcher::deliveryFinished, &loop,
+                     [&](const Delivery &d, const QString &) {
+                         if (d.state != DeliveryState::Succeeded)
+                             ++failed;
+                         if (++finished == n)
+                             loop.quit();
+                     });
+    QElapsedTimer clock;
+    clock.start();
+    // Feed in slices so rendering overlaps sending, as it would for a live stream of events.
+    int fired = 0;
+    QTimer feeder;
+    QObject::connect(&feeder, &QTimer::timeout, &loop, [&] {
+        for (int i = 0; i < 200 && fired < n; ++i, ++fired)
+            core.dispatcher->dispatch(core.render(), core.endpoint.id, AttemptTrigger::Scheduled);
+        if (fired == n)
+            feeder.stop();
+    });
+    feeder.start(0);
+    loop.exec();
+    core.writer->flush(); // every attempt durably recorded
+    const double seconds = clock.nsecsElapsed() / 1e9;
+    std::printf("mode=core n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld batches=%lld\n",
+                n, failed, seconds, n / seconds, peakRssKiB(),
+                static_cast<long long>(core.writer->committedBatches()));
+    return failed ? 1 : 0;
+}
+
+int runQnam(const QString &url, int n)
+{
+    QNetworkAccessManager nam;
+    const QByteArray body = sampleBody();
+    QNetworkRequest request{QUrl(url)};
+    request.setRawHeader("Content-Type", "application/json");
+    int started = 0, finished = 0, failed = 0;
+    QEventLoop loop;
+    std::function<void()> startOne = [&] {
+        if (started >= n)
+            return;
+        ++started;
+        QNetworkReply *reply = nam.post(request, body);
+        QObject::connect(reply, &QNetworkReply::finished, &loop, [&, reply] {
+            const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            if (status < 200 || status >= 300)
+                ++failed;
+            reply->readAll();
+            reply->deleteLater();
+            if (++finished == n)
+                loop.quit();
+            else
+                startOne();
+        });
+    };
+    QElapsedTimer clock;
+    clock.start();
+    for (int i = 0; i < kConnections; ++i)
+        startOne();
+    loop.exec();
+    const double seconds = clock.nsecsElapsed() / 1e9;
+    std::printf("mode=qnam n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld\n", n, failed,
+                seconds, n / seconds, peakRssKiB());
+    return failed ? 1 : 0;
+}
+
+// A receiver on its own thread that notes when each payload's callID arrives.
+class TimedReceiver : public QThread
+{
+public:
+    void run() override
+    {
+        ReceiverServer server;
+        InboxConfig c;
+        c.name = QStringLiteral("bench");
+        c.status = 204;
+        c.capacity = 1;
+        server.setInbox(c);
+        server.listen();
+        QObject::connect(
+            &server, &ReceiverServer::requestCaptured, &server,
+            [this](const CapturedRequest &r) {
+                const qint64 t = clock.nsecsElapsed();
+                const QString id = QJsonDocument::fromJson(r.body)
+                                       .object()
+                                       .value(QStringLiteral("callID"))
+                                       .toString();
+                QMutexLocker lock(&mutex);
+                arrivals.insert(id, t);
+            },
+            Qt::DirectConnection);
+        {
+            QMutexLocker lock(&mutex);
+            url = server.inboxUrl(QStringLiteral("bench")).toString();
+        }
+        exec();
+    }
+    QElapsedTimer clock;
+    QMutex mutex;
+    QHash<QString, qint64> arrivals;
+    QString url;
+};
+
+struct Percentiles
+{
+    double p50 = 0, p99 = 0;
+};
+
+Percentiles percentiles(std::vector<double> v)
+{
+    if (v.empty())
+        return {};
+    std::sort(v.begin(), v.end());
+    auto at = [&](double q) {
+        return v[std::min(v.size() - 1, size_t(q * double(v.size())))];
+    };
+    return {at(0.50), at(0.99)};
+}
+
+int runLatency(double rate, int n)
+{
+    TimedReceiver receiver;
+    receiver.clock.start();
+    receiver.start();
+    while (true) {
+        QMutexLocker lock(&receiver.mutex);
+        if (!receiver.url.isEmpty())
+            break;
+        lock.unlock();
+        QThread::msleep(5);
+    }
+    const QString url = receiver.url;
+
+    auto paced = [&](const std::function<QString()> &fireOne) {
+        QHash<QString, qint64> fired;
+        QEventLoop loop;
+        QTimer tick;
+        const double perTick = rate / 100.0; // 10 ms ticks
+        double owed = 0;
+        int count = 0;
+        QObject::connect(&tick, &QTimer::timeout, &loop, [&] {
+            owed += perTick;
+            while (owed >= 1.0 && count < n) {
+                owed -= 1.0;
+                const qint64 t = receiver.clock.nsecsElapsed();
+                fired.insert(fireOne(), t);
+                ++count;
+            }
+            if (count >= n) {
+                tick.stop();
+                QTimer::singleShot(1000, &loop, &QEventLoop::quit);
+            }
+        });
+        tick.setTimerType(Qt::PreciseTimer);
+        tick.start(10);
+        loop.exec();
+        std::vector<double> ms;
+        QMutexLocker lock(&receiver.mutex);
+        for (auto it = fired.cbegin(); it != fired.cend(); ++it) {
+            const auto arrived = receiver.arrivals.constFind(it.key());
+            if (arrived != receiver.arrivals.cend())
+                ms.push_back((arrived.value() - it.value()) / 1e6);
+        }
+        receiver.arrivals.clear();
+        return ms;
+    };
+
+    Core core;
+    if (!core.open(url))
+        return 1;
+    const std::vector<double> coreMs = paced([&] {
+        const Event e = core.render();
+        core.dispatcher->dispatch(e, core.endpoint.id, AttemptTrigger::Scheduled);
+        return QJsonDocument::fromJson(e.payload)
+            .object()
+            .value(QStringLiteral("callID"))
+            .toString();
+    });
+
+    QNetworkAccessManager nam;
+    EventCatalog catalog;
+    SampleData sample;
+    const std::vector<double> bareMs = paced([&] {
+        const QByteArray body =
+            catalog.render(QStringLiteral("call.ringing"), sample, QDateTime::currentDateTimeUtc())
+                .json;
+        QNetworkRequest request{QUrl(url)};
+        request.setRawHeader("Content-Type", "application/json");
+        QNetworkReply *reply = nam.post(request, body);
+        QObject::connect(reply, &QNetworkReply::finished, reply, &QObject::deleteLater);
+        return QJsonDocument::fromJson(body).object().value(QStringLiteral("callID")).toString();
+    });
+    receiver.quit();
+    receiver.wait();
+    const Percentiles c = percentiles(coreMs), b = percentiles(bareMs);
+    std::printf(
+        "mode=latency rate=%.0f n=%d core_received=%zu core_p50_ms=%.2f core_p99_ms=%.2f "
+        "bare_received=%zu bare_p50_ms=%.2f bare_p99_ms=%.2f added_p50_ms=%.2f added_p99_ms=%.2f\n",
+        rate, n, coreMs.size(), c.p50, c.p99, bareMs.size(), b.p50, b.p99, c.p50 - b.p50,
+        c.p99 - b.p99);
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    const QStringList args = app.arguments();
+    if (args.size() != 4) {
+        std::fprintf(stderr, "usage: bench_delivery core|qnam URL N | latency RATE N\n");
+        return 2;
+    }
+    const QString mode = args.at(1);
+    const int n = args.at(3).toInt();
+    if (mode == QLatin1String("body")) {
+        std::fwrite(sampleBody().constData(), 1, size_t(sampleBody().size()), stdout);
+        return 0;
+    }
+    if (mode == QLatin1String("core"))
+        return runCore(args.at(2), n);
+    if (mode == QLatin1String("qnam"))
+        return runQnam(args.at(2), n);
+    if (mode == QLatin1String("latency"))
+        return runLatency(args.at(2).toDouble(), n);
+    std::fprintf(stderr, "unknown mode\n");
+    return 2;
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Delivery throughput benchmark: one command, prints a table.
+#   bash tests/bench/delivery_bench.sh [N]
+# Starts Debian's nginx on 127.0.0.1 answering 204, then in the same run measures
+# deliveries per second for (a) Hookline's full core (render, sign, durable record),
+# (b) a bare QNetworkAccessManager loop, (c) curl --parallel --parallel-max 6 and
+# (d) wrk -c6, all with the same body and 6 connections; then the core's latency as seen
+# by a receiver at half its maximum rate, against a bare QNAM loop at the same rate.
+# Only loopback is used. Installs nginx, wrk and curl if missing.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$here"
+n="${1:-20000}"
+
+bash .ci/quickstart deps
+need=()
+for p in nginx wrk curl; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+
+cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/bench --target bench_delivery >/dev/null
+bench=build/bench/tests/bench_delivery
+
+work="$(mktemp -d)"
+port=$((20000 + RANDOM % 20000))
+cat > "$work/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/error.log warn;
+$( [ "$(id -u)" -eq 0 ] && echo "user root;" )
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $work/body;
+    keepalive_requests 10000000;
+    keepalive_timeout 60s;
+    server {
+        listen 127.0.0.1:$port;
+        location / { return 204; }
+    }
+}
+CONF
+/usr/sbin/nginx -c "$work/nginx.conf" -p "$work" &
+nginx_pid=$!
+trap 'kill $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do
+    (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
+    sleep 0.1
+done
+url="http://127.0.0.1:$port/hook"
+"$bench" body - 0 > "$work/body.json"
+
+value() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+
+echo "Running each client against nginx at $url ($n deliveries, 6 connections)..." >&2
+core=$("$bench" core "$url" "$n")
+qnam=$("$bench" qnam "$url" "$n")
+
+start=$(date +%s%N)
+curl -sS -Z --parallel-max 6 -X POST -H 'Content-Type: application/json' \
+    --data-binary @"$work/body.json" "http://127.0.0.1:$port/c[1-$n]" > /dev/null 2>&1
+end=$(date +%s%N)
+curl_rate=$(awk -v n="$n" -v ns=$((end - start)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
+
+cat > "$work/post.lua" <<LUA
+wrk.method = "POST"
+local f = io.open("$work/body.json", "rb")
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+LUA
+wrk_rate=$(wrk -t1 -c6 -d5s -s "$work/post.lua" "$url" | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p')
+wrk_rate=${wrk_rate%.*}
+
+core_rate=$(echo "$core" | value rate)
+qnam_rate=$(echo "$qnam" | value rate)
+half=$((core_rate / 2))
+lat_n=$((half * 5)); [ "$lat_n" -gt 10000 ] && lat_n=10000
+latency=$("$bench" latency "$half" "$lat_n")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+cat <<TABLE
+
+| client (6 connections, same body, nginx 204 on 127.0.0.1) | deliveries/s | full core ÷ this |
+|---|---:|---:|
+| Hookline full core: render, sign, durable record | $core_rate | 1.00 |
+| bare QNetworkAccessManager loop | $qnam_rate | $(ratio "$core_rate" "$qnam_rate") |
+| curl --parallel --parallel-max 6 | $curl_rate | $(ratio "$core_rate" "$curl_rate") |
+| wrk -c6 (5 s) | $wrk_rate | $(ratio "$core_rate" "$wrk_rate") |
+
+Latency as seen by a receiver at half the core's maximum rate ($half/s, $lat_n deliveries):
+| | p50 ms | p99 ms |
+|---|---:|---:|
+| full core | $(echo "$latency" | value core_p50_ms) | $(echo "$latency" | value core_p99_ms) |
+| bare QNAM at the same rate | $(echo "$latency" | value bare_p50_ms) | $(echo "$latency" | value bare_p99_ms) |
+| added by the core | $(echo "$latency" | value added_p50_ms) | $(echo "$latency" | value added_p99_ms) |
+
+Peak memory of the full-core run: $(( $(echo "$core" | value peak_rss_kib) / 1024 )) MiB (VmHWM), $(echo "$core" | value batches) store transactions for $n deliveries.
+Targets: full core >= 0.90 x bare QNAM; added p99 <= 3 ms.
+TABLE
