@@ -4,6 +4,7 @@
 #include "ShutdownSignals.h"
 #include "catalog/EventCatalog.h"
 #include "delivery/Dispatcher.h"
+#include "engine/Engine.h"
 #include "domain/EndpointValidation.h"
 #include "export/DeliveryJson.h"
 #include "receiver/ReceiverServer.h"
@@ -124,41 +125,9 @@ bool toInt(const QString &text, int low, int high, int *value)
     return true;
 }
 
-// The engine as the CLI uses it: a reader connection on this thread, the batched writer,
-// and the dispatcher. Destroyed in the right order: the dispatcher finishes, then the
-// writer commits.
-class Engine
-{
-public:
-    bool open(const QString &dataDir, QString *error)
-    {
-        const QString path = Store::defaultPath(dataDir);
-        store = Store::open(path, error);
-        if (!store)
-            return false;
-        writer = std::make_unique<StoreWriter>(path);
-        if (!writer->start(error))
-            return false;
-        dispatcher = std::make_unique<Dispatcher>(writer.get());
-        dispatcher->setEndpoints(store->endpoints());
-        return true;
-    }
-    ~Engine()
-    {
-        if (dispatcher)
-            dispatcher->shutdown(5000);
-        dispatcher.reset();
-        writer.reset();
-    }
-
-    std::unique_ptr<Store> store;
-    std::unique_ptr<StoreWriter> writer;
-    std::unique_ptr<Dispatcher> dispatcher;
-};
-
 QString endpointName(const Engine &engine, const QString &id)
 {
-    for (const Endpoint &e : engine.dispatcher->endpoints()) {
+    for (const Endpoint &e : engine.dispatcher().endpoints()) {
         if (e.id == id)
             return e.name;
     }
@@ -187,7 +156,7 @@ bool waitForFirstAttempts(Engine &engine, const QStringList &ids)
     QSet<QString> waiting(ids.begin(), ids.end());
     bool allOk = true;
     QEventLoop loop;
-    QObject::connect(engine.dispatcher.get(), &Dispatcher::attemptFinished, &loop,
+    QObject::connect(&engine.dispatcher(), &Dispatcher::attemptFinished, &loop,
                      [&](const Delivery &d, const Attempt &a) {
                          if (!waiting.remove(d.id))
                              return;
@@ -198,7 +167,7 @@ bool waitForFirstAttempts(Engine &engine, const QStringList &ids)
                          if (waiting.isEmpty())
                              loop.quit();
                      });
-    QObject::connect(engine.dispatcher.get(), &Dispatcher::deliveryFinished, &loop,
+    QObject::connect(&engine.dispatcher(), &Dispatcher::deliveryFinished, &loop,
                      [&](const Delivery &d, const QString &why) {
                          if (d.attemptCount > 0 || !waiting.remove(d.id))
                              return;
@@ -383,7 +352,7 @@ int finishDispatch(Engine &engine, const QStringList &ids, bool wait)
 {
     if (wait)
         return waitForFirstAttempts(engine, ids) ? 0 : 1;
-    engine.writer->flush();
+    engine.writer().flush();
     for (const QString &id : ids)
         out() << id << "\n";
     err() << tr("Queued %n delivery(s). They are sent by 'hookline run' or the Hookline window; "
@@ -418,7 +387,7 @@ int fireCommand(const QString &dataDir, const QStringList &args)
     Engine engine;
     if (!engine.open(dataDir, &error))
         return failure(error);
-    const EventCatalog catalog = engine.store->catalog();
+    const EventCatalog catalog = engine.store().catalog();
     if (!catalog.find(type))
         return invalidInput(tr("Unknown event type \u201C%1\u201D. Known types: %2.")
                                 .arg(type, catalog.ids().join(u", ")));
@@ -434,7 +403,7 @@ int fireCommand(const QString &dataDir, const QStringList &args)
     }
     QString endpointId;
     if (p.isSet(QStringLiteral("endpoint"))) {
-        const auto e = engine.store->findEndpoint(p.value(QStringLiteral("endpoint")), &error);
+        const auto e = engine.store().findEndpoint(p.value(QStringLiteral("endpoint")), &error);
         if (!e)
             return usageError(error);
         endpointId = e->id;
@@ -455,7 +424,7 @@ int fireCommand(const QString &dataDir, const QStringList &args)
                 EventOrigin::Api,
                 {}};
         const QStringList more =
-            engine.dispatcher->dispatch(e, endpointId, AttemptTrigger::Test, &error);
+            engine.dispatcher().dispatch(e, endpointId, AttemptTrigger::Test, &error);
         if (more.isEmpty())
             return failure(error);
         ids << more;
@@ -482,13 +451,13 @@ int scenarioCommand(const QString &dataDir, const QStringList &args)
         return failure(error);
     QString endpointId;
     if (p.isSet(QStringLiteral("endpoint"))) {
-        const auto e = engine.store->findEndpoint(p.value(QStringLiteral("endpoint")), &error);
+        const auto e = engine.store().findEndpoint(p.value(QStringLiteral("endpoint")), &error);
         if (!e)
             return usageError(error);
         endpointId = e->id;
     }
     SampleData sample;
-    const EventCatalog catalog = engine.store->catalog();
+    const EventCatalog catalog = engine.store().catalog();
     const QDateTime now = QDateTime::currentDateTimeUtc();
     const ScenarioResult s = pos.first() == QLatin1String("call")
                                  ? catalog.callScenario(sample, now)
@@ -507,7 +476,7 @@ int scenarioCommand(const QString &dataDir, const QStringList &args)
                 EventOrigin::Scenario,
                 scenarioId};
         const QStringList ids =
-            engine.dispatcher->dispatch(e, endpointId, AttemptTrigger::Test, &error);
+            engine.dispatcher().dispatch(e, endpointId, AttemptTrigger::Test, &error);
         if (ids.isEmpty())
             return failure(error);
         // Stage by stage, so a receiver sees created before ringing before answered...
@@ -591,7 +560,7 @@ int redeliverCommand(const QString &dataDir, const QStringList &args)
     Engine engine;
     if (!engine.open(dataDir, &error))
         return failure(error);
-    const auto d = engine.store->findDelivery(p.positionalArguments().first(), &error);
+    const auto d = engine.store().findDelivery(p.positionalArguments().first(), &error);
     if (!d)
         return failure(error);
     if (!p.isSet(QStringLiteral("wait"))) {
@@ -601,14 +570,14 @@ int redeliverCommand(const QString &dataDir, const QStringList &args)
         due.state = DeliveryState::Pending;
         due.nextAttempt = QDateTime::currentDateTimeUtc();
         due.updated = due.nextAttempt;
-        engine.writer->submit([due](Store &s) { return s.updateDelivery(due); });
+        engine.writer().submit([due](Store &s) { return s.updateDelivery(due); });
         return finishDispatch(engine, {d->id}, false);
     }
     QSet<QString> ids{d->id};
     int result = 1;
     QEventLoop loop;
     QObject::connect(
-        engine.dispatcher.get(), &Dispatcher::attemptFinished, &loop,
+        &engine.dispatcher(), &Dispatcher::attemptFinished, &loop,
         [&](const Delivery &delivery, const Attempt &a) {
             if (!ids.contains(delivery.id))
                 return;
@@ -616,7 +585,7 @@ int redeliverCommand(const QString &dataDir, const QStringList &args)
             result = a.errorClass == ErrorClass::None ? 0 : 1;
             loop.quit();
         });
-    if (!engine.dispatcher->redeliver(*engine.store, d->id, &error))
+    if (!engine.dispatcher().redeliver(engine.store(), d->id, &error))
         return failure(error);
     loop.exec();
     return result;
@@ -633,35 +602,30 @@ int runCommand(const QString &dataDir, const QStringList &args)
     if (!engine.open(dataDir, &error))
         return failure(error);
     const bool quiet = p.isSet(QStringLiteral("quiet"));
-    QObject::connect(engine.dispatcher.get(), &Dispatcher::attemptFinished, engine.dispatcher.get(),
+    QObject::connect(&engine.dispatcher(), &Dispatcher::attemptFinished, &engine.dispatcher(),
                      [&](const Delivery &d, const Attempt &a) {
                          if (quiet)
                              return;
                          out() << attemptLine(endpointName(engine, d.endpointId), d, a) << "\n";
                          out().flush();
                      });
-    const int resumed = engine.dispatcher->resume(*engine.store);
+    const int resumed = engine.resume();
     err() << tr("hookline run: delivering from %1 (%n delivery(s) resumed). Stop with Ctrl+C.",
                 nullptr, resumed)
-                 .arg(engine.store->path())
+                 .arg(engine.store().path())
           << "\n";
     err().flush();
     // Pick up what other processes (hookline fire, the window) queue, and endpoint changes.
-    QTimer poll;
-    QObject::connect(&poll, &QTimer::timeout, &poll, [&] {
-        engine.dispatcher->setEndpoints(engine.store->endpoints());
-        engine.dispatcher->resume(*engine.store);
-    });
-    poll.start(1000);
+    engine.setPollInterval(1000);
     ShutdownSignals shutdownSignals;
     QEventLoop loop;
     QObject::connect(&shutdownSignals, &ShutdownSignals::requested, &loop,
                      [&](int) { loop.quit(); });
     loop.exec();
-    poll.stop();
+    engine.setPollInterval(0);
     err() << tr("hookline run: stopping; finishing attempts in flight.") << "\n";
     err().flush();
-    engine.dispatcher->shutdown(5000);
+    engine.dispatcher().shutdown(5000);
     return 0;
 }
 
