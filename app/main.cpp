@@ -4,11 +4,14 @@
 #include "AppIdentity.h"
 #include "Cli.h"
 #include "MainWindow.h"
-#include "catalog/EventCatalog.h"
+#include "engine/Engine.h"
+#include "pages/SettingsPage.h"
 #include "settings/AppSettings.h"
+#include "store/Store.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QMessageBox>
 #include <QTextStream>
 
 #include <cstdio>
@@ -84,8 +87,21 @@ int main(int argc, char *argv[])
     }
 
     AppSettings settings;
-    EventCatalog catalog;
-    MainWindow window(&settings, catalog);
+    Engine engine;
+    QString error;
+    if (!engine.open(parser.value(QStringLiteral("data-dir")), &error)) {
+        std::fprintf(stderr, "hookline: %s\n", qPrintable(error));
+        QMessageBox::critical(nullptr, QObject::tr("Hookline cannot start"), error);
+        return 1;
+    }
+    RetentionPolicy retention;
+    retention.maxAgeDays = settings.retentionDays();
+    retention.maxDeliveries = settings.retentionMaxDeliveries();
+    engine.store().applyRetention(retention, QDateTime::currentDateTimeUtc());
+    SettingsPage::applyDelivery(&engine, settings);
+    engine.resume();              // whatever was not final when Hookline last stopped
+    engine.setPollInterval(2000); // and what 'hookline fire' queues meanwhile
+    MainWindow window(&settings, &engine);
     if (parser.isSet(QStringLiteral("page")))
         window.showPage(parser.value(QStringLiteral("page")));
     window.show();

@@ -1,18 +1,40 @@
-// The main window on the offscreen platform: it opens on a sensible page, the keyboard
-// reaches every page, the Events page shows a rendered sample, the About dialog shows the
-// app and Qt versions, and geometry and the last page survive a restart.
+// The real main window on the offscreen platform, over a real engine in a temporary data
+// directory and Hookline's own receiver on 127.0.0.1: pages and shortcuts, the endpoint
+// form with invalid and valid input, a test event that shows up in Live and History with
+// code 200, redeliver and export from History, remembered geometry, and every model under
+// QAbstractItemModelTester.
 #include "HooklineVersion.h"
 #include "MainWindow.h"
-#include "catalog/EventCatalog.h"
+#include "delivery/Dispatcher.h"
 #include "dialogs/AboutDialog.h"
+#include "dialogs/EndpointDialog.h"
+#include "engine/Engine.h"
+#include "models/EndpointsModel.h"
+#include "models/HistoryModel.h"
+#include "models/LiveModel.h"
+#include "pages/EndpointsPage.h"
 #include "pages/EventsPage.h"
+#include "pages/HistoryPage.h"
+#include "pages/LivePage.h"
+#include "receiver/ReceiverServer.h"
 #include "settings/AppSettings.h"
+#include "store/Store.h"
+#include "store/StoreWriter.h"
+#include "widgets/DeliveryDetailsView.h"
 
+#include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QListWidget>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSignalSpy>
 #include <QStackedWidget>
+#include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -22,63 +44,93 @@ class TestMainWindow : public QObject
 
 private slots:
     void init();
+    void cleanup();
     void opensOnEndpoints();
     void keyboardReachesEveryPage();
-    void eventsPageShowsSample();
+    void eventsPageShowsSampleAndChecksTemplates();
     void aboutShowsVersions();
     void remembersGeometryAndPage();
+    void endpointFormRefusesBadInput();
+    void endpointFormSaves();
+    void testEventShowsInLiveAndHistory();
+    void modelsPassTheModelTester();
+    void liveModelIsBoundedAndCoalesced();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<AppSettings> m_settings;
+    std::unique_ptr<Engine> m_engine;
     QString settingsPath() const { return m_dir->filePath(QStringLiteral("hookline.ini")); }
+    std::unique_ptr<MainWindow> window()
+    {
+        auto w = std::make_unique<MainWindow>(m_settings.get(), m_engine.get());
+        w->show();
+        if (!QTest::qWaitForWindowExposed(w.get()))
+            qWarning("window not exposed");
+        return w;
+    }
 };
 
 void TestMainWindow::init()
 {
     m_dir = std::make_unique<QTemporaryDir>();
     QVERIFY(m_dir->isValid());
+    m_settings = std::make_unique<AppSettings>(settingsPath());
+    m_engine = std::make_unique<Engine>();
+    QString error;
+    QVERIFY2(m_engine->open(m_dir->path(), &error), qPrintable(error));
+}
+
+void TestMainWindow::cleanup()
+{
+    m_engine.reset();
+    m_settings.reset();
+    m_dir.reset();
 }
 
 void TestMainWindow::opensOnEndpoints()
 {
-    AppSettings settings(settingsPath());
-    MainWindow w(&settings, EventCatalog());
-    w.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&w));
-    QCOMPARE(w.currentPage(), QStringLiteral("endpoints"));
-    QCOMPARE(w.windowTitle(), QStringLiteral("Hookline"));
+    auto w = window();
+    QCOMPARE(w->currentPage(), QStringLiteral("endpoints"));
+    QCOMPARE(w->windowTitle(), QStringLiteral("Hookline"));
+    QVERIFY(w->countersText().contains(QStringLiteral("In flight 0")));
 }
 
 void TestMainWindow::keyboardReachesEveryPage()
 {
-    AppSettings settings(settingsPath());
-    MainWindow w(&settings, EventCatalog());
-    w.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    auto w = window();
     const QStringList keys = MainWindow::pageKeys();
-    for (int i = keys.size() - 1; i >= 0; --i) {
-        QTest::keyClick(&w, Qt::Key(Qt::Key_1 + i), Qt::ControlModifier);
-        QTRY_COMPARE(w.currentPage(), keys.at(i));
-        auto *stack = w.findChild<QStackedWidget *>();
-        QCOMPARE(stack->currentWidget()->objectName(), keys.at(i) + QLatin1String("Page"));
+    for (int i = int(keys.size()) - 1; i >= 0; --i) {
+        QTest::keyClick(w.get(), Qt::Key(Qt::Key_1 + i), Qt::ControlModifier);
+        QTRY_COMPARE(w->currentPage(), keys.at(i));
+        QCOMPARE(w->findChild<QStackedWidget *>()->currentWidget()->objectName(),
+                 keys.at(i) + QLatin1String("Page"));
     }
 }
 
-void TestMainWindow::eventsPageShowsSample()
+void TestMainWindow::eventsPageShowsSampleAndChecksTemplates()
 {
-    AppSettings settings(settingsPath());
-    MainWindow w(&settings, EventCatalog());
-    w.showPage(QStringLiteral("events"));
-    auto *page = w.findChild<EventsPage *>();
-    QVERIFY(page);
+    auto w = window();
+    w->showPage(QStringLiteral("events"));
+    auto *page = w->page<EventsPage>();
     page->selectType(QStringLiteral("call.ringing"));
     QCOMPARE(page->selectedType(), QStringLiteral("call.ringing"));
-    const QString sample = page->samplePayload();
-    QVERIFY(sample.contains(QStringLiteral("\n  \"callID\": ")));
     QJsonParseError e{};
-    const QJsonDocument doc = QJsonDocument::fromJson(sample.toUtf8(), &e);
+    const QJsonDocument doc = QJsonDocument::fromJson(page->samplePayload().toUtf8(), &e);
     QCOMPARE(e.error, QJsonParseError::NoError);
     QCOMPARE(doc.object().value(QStringLiteral("type")).toString(), QStringLiteral("ringing"));
+    QVERIFY(page->samplePayload().contains(QStringLiteral("\n  \"callID\": ")));
+    // Break the template: the error names the placeholder and its position.
+    page->templateEditor()->setPlainText(QStringLiteral("{\n  \"a\": \"{{nope}}\"\n}"));
+    QVERIFY(page->templateError().contains(QStringLiteral("{{nope}}")));
+    QVERIFY(page->templateError().contains(QStringLiteral("line 2")));
+    page->templateEditor()->setPlainText(
+        QStringLiteral("{\"type\": \"RINGING\", \"callID\": \"{{call.id}}\"}"));
+    QVERIFY(page->templateError().isEmpty());
+    QVERIFY(page->saveTemplate());
+    QVERIFY(m_engine->catalog()
+                .find(QStringLiteral("call.ringing"))
+                ->payloadTemplate.contains(QStringLiteral("RINGING")));
 }
 
 void TestMainWindow::aboutShowsVersions()
@@ -93,20 +145,255 @@ void TestMainWindow::aboutShowsVersions()
 void TestMainWindow::remembersGeometryAndPage()
 {
     {
-        AppSettings settings(settingsPath());
-        MainWindow w(&settings, EventCatalog());
-        w.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&w));
-        w.resize(900, 610);
-        w.showPage(QStringLiteral("history"));
-        w.close();
+        auto w = window();
+        w->resize(1250, 700);
+        w->showPage(QStringLiteral("history"));
+        w->close();
     }
-    AppSettings settings(settingsPath());
-    MainWindow w(&settings, EventCatalog());
-    w.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&w));
-    QCOMPARE(w.currentPage(), QStringLiteral("history"));
-    QCOMPARE(w.size(), QSize(900, 610));
+    auto w = window();
+    QCOMPARE(w->currentPage(), QStringLiteral("history"));
+    QCOMPARE(w->size(), QSize(1250, 700));
+}
+
+void TestMainWindow::endpointFormRefusesBadInput()
+{
+    EndpointDialog dialog(m_engine->catalog(), Endpoint());
+    QVERIFY(!dialog.canSave()); // empty name and URL
+    QTest::keyClicks(dialog.nameEdit(), QStringLiteral("CRM"));
+    QTest::keyClicks(dialog.urlEdit(), QStringLiteral("ftp://crm.example.com/x"));
+    QVERIFY(!dialog.canSave());
+    QVERIFY2(dialog.fieldError(QStringLiteral("url")).contains(QStringLiteral("ftp")),
+             qPrintable(dialog.fieldError(QStringLiteral("url"))));
+    QVERIFY(dialog.fieldError(QStringLiteral("name")).isEmpty());
+    dialog.urlEdit()->setText(QStringLiteral("https://crm.example.com/hooks"));
+    QVERIFY(dialog.canSave());
+    // A header with a line break in it: refused, naming the header.
+    auto *headers = dialog.headersTable();
+    headers->insertRow(0);
+    headers->setItem(0, 0, new QTableWidgetItem(QStringLiteral("x-api-key")));
+    headers->setItem(0, 1, new QTableWidgetItem(QStringLiteral("abc\r\nX-Evil: 1")));
+    QVERIFY(!dialog.canSave());
+    QVERIFY(dialog.fieldError(QStringLiteral("headers")).contains(QStringLiteral("x-api-key")));
+    headers->item(0, 1)->setText(QStringLiteral("abc"));
+    QVERIFY(dialog.canSave());
+    dialog.secretEdit()->setText(QStringLiteral("not-a-secret"));
+    QVERIFY(!dialog.canSave());
+    QVERIFY(dialog.fieldError(QStringLiteral("secret")).contains(QStringLiteral("whsec_")));
+}
+
+void TestMainWindow::endpointFormSaves()
+{
+    auto w = window();
+    auto *page = w->page<EndpointsPage>();
+    page->setDialogRunner([](QDialog *d) {
+        auto *dialog = static_cast<EndpointDialog *>(d);
+        QTest::keyClicks(dialog->nameEdit(), QStringLiteral("CRM"));
+        QTest::keyClicks(dialog->urlEdit(), QStringLiteral("https://crm.example.com/hooks"));
+        return dialog->canSave();
+    });
+    page->addEndpoint();
+    QCOMPARE(page->model()->rowCount(), 1);
+    const QList<Endpoint> stored = m_engine->store().endpoints();
+    QCOMPARE(stored.size(), 1);
+    QCOMPARE(stored.first().url, QStringLiteral("https://crm.example.com/hooks"));
+    QCOMPARE(page->selectedId(), stored.first().id);
+    // Delete asks first; "no" keeps it.
+    page->setConfirm([](const QString &) { return false; });
+    page->deleteSelected();
+    QCOMPARE(m_engine->store().endpoints().size(), 1);
+    page->setConfirm([](const QString &q) { return q.contains(QStringLiteral("CRM")); });
+    page->deleteSelected();
+    QCOMPARE(m_engine->store().endpoints().size(), 0);
+    QCOMPARE(page->model()->rowCount(), 0);
+}
+
+void TestMainWindow::testEventShowsInLiveAndHistory()
+{
+    auto w = window();
+    auto *endpoints = w->page<EndpointsPage>();
+    endpoints->addLocalTestEndpoint();
+    QVERIFY(m_engine->receiver().isListening());
+    QCOMPARE(endpoints->model()->rowCount(), 1);
+    endpoints->view()->selectRow(0);
+    QSignalSpy finished(&m_engine->dispatcher(), &Dispatcher::attemptFinished);
+    endpoints->sendTest(); // one click
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(m_engine->receiver().requests(QStringLiteral("test")).size(), 1);
+    QCOMPARE(m_engine->receiver().requests(QStringLiteral("test")).first().signature.verdict,
+             SignatureVerdict::Valid);
+
+    // Live: the row appears with 200, and selecting it shows request and response.
+    w->showPage(QStringLiteral("live"));
+    auto *live = w->page<LivePage>();
+    live->flushNow();
+    QTRY_COMPARE(live->view()->model()->rowCount(), 1);
+    const QModelIndex status = live->view()->model()->index(0, LiveModel::Status);
+    QCOMPARE(status.data().toString(), QStringLiteral("200"));
+    live->view()->selectRow(0);
+    live->view()->setCurrentIndex(live->view()->model()->index(0, 0));
+    QVERIFY(live->details()->requestText().contains(QStringLiteral("webhook-signature: v1,")));
+    QVERIFY(live->details()->responseText().startsWith(QStringLiteral("HTTP 200")));
+    QVERIFY(live->details()->curlCommand().startsWith(QStringLiteral("curl ")));
+
+    // History: the same delivery, succeeded with 200.
+    w->showPage(QStringLiteral("history"));
+    auto *history = w->page<HistoryPage>();
+    m_engine->writer().flush();
+    history->model()->refresh();
+    QTRY_COMPARE(history->model()->rowCount(), 1);
+    QCOMPARE(history->model()->index(0, HistoryModel::Code).data().toString(),
+             QStringLiteral("200"));
+    QCOMPARE(history->model()->index(0, HistoryModel::State).data().toString(),
+             QStringLiteral("succeeded"));
+
+    // Redeliver from History: a second attempt with the same webhook-id.
+    history->view()->setCurrentIndex(history->model()->index(0, 0));
+    finished.clear();
+    history->redeliverSelected();
+    QVERIFY(finished.wait(10000));
+    const auto got = m_engine->receiver().requests(QStringLiteral("test"));
+    QCOMPARE(got.size(), 2);
+    QCOMPARE(got.at(0).header("webhook-id"), got.at(1).header("webhook-id"));
+    m_engine->writer().flush();
+    QCOMPARE(m_engine->store().deliveries({}).first().attemptCount, 2);
+
+    // Export the filtered rows.
+    for (const QString &name : {QStringLiteral("out.csv"), QStringLiteral("out.jsonl")}) {
+        QSignalSpy exported(history, &HistoryPage::exportFinished);
+        QString error;
+        QVERIFY2(history->exportTo(m_dir->filePath(name), &error), qPrintable(error));
+        QVERIFY(exported.wait(10000));
+        QCOMPARE(exported.first().at(0).toLongLong(), qint64(1));
+        QFile f(m_dir->filePath(name));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray content = f.readAll();
+        if (name.endsWith(QLatin1String(".csv"))) {
+            QVERIFY(content.startsWith("created,delivery_id,"));
+            QCOMPARE(content.count('\n'), 2);
+        } else {
+            const QJsonObject o = QJsonDocument::fromJson(content.trimmed()).object();
+            QCOMPARE(o.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+            QCOMPARE(o.value(QStringLiteral("attempts")).toArray().size(), 2);
+        }
+    }
+}
+
+void TestMainWindow::modelsPassTheModelTester()
+{
+    // Endpoints.
+    Endpoint e;
+    e.name = QStringLiteral("A");
+    e.url = QStringLiteral("http://127.0.0.1:9/a");
+    QVERIFY(m_engine->saveEndpoint(&e).isEmpty());
+    EndpointsModel endpoints(m_engine.get());
+    QAbstractItemModelTester t1(&endpoints, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    endpoints.reload();
+    endpoints.refreshStats();
+    QCOMPARE(endpoints.rowCount(), 1);
+
+    // History over 700 stored deliveries: pages, keyset and offset fetches, refresh.
+    Store &store = m_engine->store();
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    Event ev{QStringLiteral("ev-1"), QStringLiteral("call.ringing"),
+             QByteArray("{}"),       now,
+             EventOrigin::Test,      {}};
+    QVERIFY(store.insertEvent(ev));
+    auto insert = [&](int i) {
+        Delivery d;
+        d.id = QStringLiteral("d-%1").arg(i, 5, 10, QChar(u'0'));
+        d.eventId = ev.id;
+        d.eventType = ev.type;
+        d.endpointId = e.id;
+        d.webhookId = QStringLiteral("msg_%1").arg(i);
+        d.state = i % 3 ? DeliveryState::Succeeded : DeliveryState::Failed;
+        d.lastStatus = i % 3 ? 200 : 500;
+        d.lastError = i % 3 ? ErrorClass::None : ErrorClass::Http5xx;
+        d.created = d.updated = now;
+        QVERIFY(store.insertDelivery(d));
+    };
+    for (int i = 0; i < 700; ++i)
+        insert(i);
+    HistoryModel history(&store);
+    QAbstractItemModelTester t2(&history, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QCOMPARE(history.rowCount(), 700);
+    QCOMPARE(history.index(0, HistoryModel::Id).data().toString(), QStringLiteral("d-00699"));
+    QCOMPARE(history.index(699, HistoryModel::Id).data().toString(), QStringLiteral("d-00000"));
+    QCOMPARE(history.index(256, HistoryModel::Id).data().toString(), QStringLiteral("d-00443"));
+    QCOMPARE(history.index(257, HistoryModel::Id).data().toString(), QStringLiteral("d-00442"));
+    DeliveryQuery failed;
+    failed.state = DeliveryState::Failed;
+    history.setQuery(failed);
+    QCOMPARE(history.rowCount(), 234);
+    QCOMPARE(history.index(0, HistoryModel::Code).data().toString(), QStringLiteral("500"));
+    DeliveryQuery code;
+    code.codeClass = QStringLiteral("2xx");
+    history.setQuery(code);
+    QCOMPARE(history.rowCount(), 466);
+    history.setQuery({});
+    insert(700);
+    insert(701);
+    history.refresh();
+    QCOMPARE(history.rowCount(), 702);
+    QCOMPARE(history.index(0, HistoryModel::Id).data().toString(), QStringLiteral("d-00701"));
+    QVERIFY(history.cachedPages() <= HistoryModel::kMaxPages);
+
+    // Live.
+    LiveModel live;
+    QAbstractItemModelTester t3(&live, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    live.setCapacity(5);
+    Delivery d;
+    d.id = QStringLiteral("x");
+    d.eventType = QStringLiteral("call.ringing");
+    for (int i = 1; i <= 8; ++i) {
+        Attempt a;
+        a.number = i;
+        live.attemptStarted(d, a);
+        if (i % 2 == 0) {
+            a.responseStatus = 200;
+            live.attemptFinished(d, a);
+        }
+        live.flush();
+    }
+    QCOMPARE(live.rowCount(), 5);
+    live.clear();
+    QCOMPARE(live.rowCount(), 0);
+}
+
+void TestMainWindow::liveModelIsBoundedAndCoalesced()
+{
+    LiveModel live;
+    live.setCapacity(100);
+    QSignalSpy inserted(&live, &QAbstractItemModel::rowsInserted);
+    QSignalSpy changed(&live, &QAbstractItemModel::dataChanged);
+    Delivery d;
+    d.eventType = QStringLiteral("call.ended");
+    // 2,000 deliveries arrive between two flushes: one insert, capacity respected.
+    for (int i = 0; i < 2000; ++i) {
+        d.id = QString::number(i);
+        Attempt a;
+        live.attemptStarted(d, a);
+        a.responseStatus = 200;
+        live.attemptFinished(d, a);
+    }
+    live.flush();
+    QCOMPARE(inserted.count(), 1);
+    QCOMPARE(live.rowCount(), 100);
+    QCOMPARE(live.deliveryAt(0).id, QStringLiteral("1999")); // newest first
+    QCOMPARE(live.index(0, LiveModel::Status).data().toString(), QStringLiteral("200"));
+    // A finish for a row already shown updates it in place.
+    d.id = QStringLiteral("late");
+    Attempt a;
+    live.attemptStarted(d, a);
+    live.flush();
+    QCOMPARE(live.index(0, LiveModel::Status).data().toString(), QStringLiteral("sending…"));
+    changed.clear();
+    a.responseStatus = 503;
+    a.errorClass = ErrorClass::Http5xx;
+    live.attemptFinished(d, a);
+    live.flush();
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(live.index(0, LiveModel::Status).data().toString(), QStringLiteral("503"));
+    QCOMPARE(live.rowCount(), 100);
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -1,9 +1,16 @@
 #include "MainWindow.h"
 
 #include "HooklineVersion.h"
-#include "catalog/EventCatalog.h"
+#include "delivery/Dispatcher.h"
 #include "dialogs/AboutDialog.h"
+#include "engine/Engine.h"
+#include "pages/EndpointsPage.h"
 #include "pages/EventsPage.h"
+#include "pages/HistoryPage.h"
+#include "pages/LivePage.h"
+#include "pages/ReceiverPage.h"
+#include "pages/SettingsPage.h"
+#include "receiver/ReceiverServer.h"
 #include "settings/AppSettings.h"
 
 #include <QAction>
@@ -13,14 +20,15 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
-#include <QScreen>
+#include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
-#include <QVBoxLayout>
+#include <QTimer>
 
-MainWindow::MainWindow(AppSettings *settings, const EventCatalog &catalog, QWidget *parent)
+MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
     : QMainWindow(parent)
     , m_settings(settings)
+    , m_engine(engine)
 {
     setObjectName(QStringLiteral("MainWindow"));
     setWindowTitle(tr("Hookline"));
@@ -32,35 +40,40 @@ MainWindow::MainWindow(AppSettings *settings, const EventCatalog &catalog, QWidg
     m_nav = new QListWidget(central);
     m_nav->setObjectName(QStringLiteral("navigation"));
     m_nav->setAccessibleName(tr("Pages"));
-    m_nav->setFixedWidth(160);
+    m_nav->setFixedWidth(170);
     m_nav->setFrameShape(QFrame::NoFrame);
-    m_nav->setStyleSheet(QStringLiteral("QListWidget#navigation { background: palette(window); }"
-                                        "QListWidget#navigation::item { padding: 8px 12px; }"));
+    m_nav->setStyleSheet(QStringLiteral(
+        "QListWidget#navigation { background: palette(base); border-right: 1px solid palette(mid);"
+        " padding-top: 6px; }"
+        "QListWidget#navigation::item { padding: 9px 14px; }"));
     m_stack = new QStackedWidget(central);
     layout->addWidget(m_nav);
     layout->addWidget(m_stack, 1);
     setCentralWidget(central);
 
-    addPage(QStringLiteral("endpoints"), tr("Endpoints"),
-            placeholderPage(tr("Endpoints"),
-                            tr("Register the URLs that receive webhooks, choose their events, "
-                               "format, headers, secret and retry policy.")));
-    addPage(QStringLiteral("events"), tr("Events"), new EventsPage(catalog, m_stack));
-    addPage(QStringLiteral("live"), tr("Live"),
-            placeholderPage(tr("Live"), tr("Deliveries as they happen: request, response and "
-                                           "timing of every attempt.")));
-    addPage(QStringLiteral("history"), tr("History"),
-            placeholderPage(tr("History"), tr("Every delivery ever made, with filters, search, "
-                                              "redeliver and export.")));
-    addPage(QStringLiteral("receiver"), tr("Receiver"),
-            placeholderPage(tr("Receiver"), tr("A local test receiver that catches webhooks and "
-                                               "can play a failing endpoint.")));
-    addPage(QStringLiteral("settings"), tr("Settings"),
-            placeholderPage(tr("Settings"), tr("Data directory, retention, default retry "
-                                               "schedule, concurrency and language.")));
+    auto *endpoints = new EndpointsPage(engine, m_stack);
+    auto *events = new EventsPage(engine, m_stack);
+    auto *live = new LivePage(engine, m_stack);
+    auto *history = new HistoryPage(engine, m_stack);
+    auto *receiver = new ReceiverPage(engine, m_stack);
+    auto *settingsPage = new SettingsPage(engine, settings, m_stack);
+    addPage(QStringLiteral("endpoints"), tr("Endpoints"), endpoints);
+    addPage(QStringLiteral("events"), tr("Events"), events);
+    addPage(QStringLiteral("live"), tr("Live"), live);
+    addPage(QStringLiteral("history"), tr("History"), history);
+    addPage(QStringLiteral("receiver"), tr("Receiver"), receiver);
+    addPage(QStringLiteral("settings"), tr("Settings"), settingsPage);
     connect(m_nav, &QListWidget::currentRowChanged, m_stack, &QStackedWidget::setCurrentIndex);
+    connect(endpoints, &EndpointsPage::message, this, &MainWindow::showMessage);
+    connect(events, &EventsPage::message, this, &MainWindow::showMessage);
+    connect(history, &HistoryPage::message, this, &MainWindow::showMessage);
+    connect(receiver, &ReceiverPage::message, this, &MainWindow::showMessage);
+    connect(settingsPage, &SettingsPage::message, this, &MainWindow::showMessage);
+    connect(&engine->dispatcher(), &Dispatcher::endpointDisabled, this,
+            [this](const QString &, const QString &reason) {
+                showMessage(tr("An endpoint was disabled: %1").arg(reason));
+            });
 
-    // Menus: everything reachable from the keyboard.
     auto *fileMenu = menuBar()->addMenu(tr("&File"));
     auto *quit = fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -79,14 +92,28 @@ MainWindow::MainWindow(AppSettings *settings, const EventCatalog &catalog, QWidg
     about->setMenuRole(QAction::AboutRole);
     helpMenu->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
 
-    statusBar()->showMessage(tr("Hookline %1 ready").arg(QLatin1String(HOOKLINE_VERSION)));
+    m_counters = new QLabel(this);
+    m_receiverState = new QLabel(this);
+    statusBar()->addPermanentWidget(m_counters);
+    statusBar()->addPermanentWidget(m_receiverState);
+    m_counterTimer = new QTimer(this);
+    m_counterTimer->setInterval(500);
+    connect(m_counterTimer, &QTimer::timeout, this, &MainWindow::updateCounters);
+    m_counterTimer->start();
+    updateCounters();
+    showMessage(tr("Hookline %1 ready. Data: %2")
+                    .arg(QLatin1String(HOOKLINE_VERSION), engine->databasePath()));
 
-    // Restore what the user had; sensible defaults the first time.
     if (!restoreGeometry(m_settings->windowGeometry()))
-        resize(1100, 720);
+        resize(1180, 760);
     restoreState(m_settings->windowState());
     const QString last = m_settings->lastPage();
     showPage(m_keys.contains(last) ? last : QStringLiteral("endpoints"));
+    // Splitter positions, per page.
+    for (QSplitter *s : findChildren<QSplitter *>()) {
+        if (!s->objectName().isEmpty())
+            s->restoreState(m_settings->splitterState(s->objectName()));
+    }
 }
 
 QStringList MainWindow::pageKeys()
@@ -108,6 +135,30 @@ void MainWindow::showPage(const QString &key)
         m_nav->setCurrentRow(i);
 }
 
+QString MainWindow::countersText() const
+{
+    return m_counters->text();
+}
+
+void MainWindow::updateCounters()
+{
+    const DispatcherCounters c = m_engine->dispatcher().counters();
+    m_counters->setText(tr("In flight %1 · Queued %2 · Succeeded %3 · Failed %4 · Retrying %5")
+                            .arg(c.inFlight)
+                            .arg(c.queued)
+                            .arg(c.succeeded)
+                            .arg(c.failed)
+                            .arg(c.retrying));
+    const ReceiverServer &r = m_engine->receiver();
+    m_receiverState->setText(r.isListening() ? tr("Receiver on :%1").arg(r.port())
+                                             : tr("Receiver off"));
+}
+
+void MainWindow::showMessage(const QString &text)
+{
+    statusBar()->showMessage(text, 8000);
+}
+
 void MainWindow::showAbout()
 {
     AboutDialog dialog(this);
@@ -120,6 +171,10 @@ void MainWindow::closeEvent(QCloseEvent *event)
     m_settings->setWindowGeometry(saveGeometry());
     m_settings->setWindowState(saveState());
     m_settings->setLastPage(currentPage());
+    for (QSplitter *s : findChildren<QSplitter *>()) {
+        if (!s->objectName().isEmpty())
+            m_settings->setSplitterState(s->objectName(), s->saveState());
+    }
     m_settings->sync();
     QMainWindow::closeEvent(event);
 }
@@ -130,24 +185,4 @@ void MainWindow::addPage(const QString &key, const QString &title, QWidget *page
     m_keys << key;
     m_nav->addItem(title);
     m_stack->addWidget(page);
-}
-
-QWidget *MainWindow::placeholderPage(const QString &title, const QString &text)
-{
-    auto *page = new QWidget(m_stack);
-    auto *layout = new QVBoxLayout(page);
-    layout->addStretch();
-    auto *heading = new QLabel(QStringLiteral("<h2>%1</h2>").arg(title.toHtmlEscaped()), page);
-    heading->setAlignment(Qt::AlignCenter);
-    auto *body = new QLabel(text, page);
-    body->setWordWrap(true);
-    body->setAlignment(Qt::AlignCenter);
-    auto *soon = new QLabel(tr("This page is being built."), page);
-    soon->setAlignment(Qt::AlignCenter);
-    soon->setEnabled(false);
-    layout->addWidget(heading);
-    layout->addWidget(body);
-    layout->addWidget(soon);
-    layout->addStretch();
-    return page;
 }

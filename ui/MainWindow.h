@@ -1,38 +1,52 @@
-// The main window: navigation between the app's pages, menus with keyboard shortcuts, the
-// status bar, and remembered geometry and last page. It only arranges pages; what each page
-// does lives in pages/, and all data comes from core objects handed in by app/.
+// The main window: navigation between the pages, menus with keyboard shortcuts, a status
+// bar with live delivery counters and the receiver's state, and remembered geometry,
+// splitters and last page. It arranges pages; what each page does lives in pages/, and
+// all data comes from the core Engine handed in by app/.
 #pragma once
 
 #include <QMainWindow>
 
 class AppSettings;
-class EventCatalog;
+class Engine;
+class QLabel;
 class QListWidget;
 class QStackedWidget;
+class QTimer;
 
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
 public:
-    MainWindow(AppSettings *settings, const EventCatalog &catalog, QWidget *parent = nullptr);
+    MainWindow(AppSettings *settings, Engine *engine, QWidget *parent = nullptr);
 
     // Page keys, stable across versions (they are stored in settings).
     static QStringList pageKeys();
     QString currentPage() const;
     void showPage(const QString &key);
+    template<typename Page>
+    Page *page() const
+    {
+        return findChild<Page *>();
+    }
+    QString countersText() const;
 
 public slots:
     void showAbout();
+    void showMessage(const QString &text);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
 
 private:
     void addPage(const QString &key, const QString &title, QWidget *page);
-    QWidget *placeholderPage(const QString &title, const QString &text);
+    void updateCounters();
 
     AppSettings *m_settings;
+    Engine *m_engine;
     QListWidget *m_nav = nullptr;
     QStackedWidget *m_stack = nullptr;
+    QLabel *m_counters = nullptr;
+    QLabel *m_receiverState = nullptr;
+    QTimer *m_counterTimer = nullptr;
     QStringList m_keys;
 };

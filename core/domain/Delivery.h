@@ -61,7 +61,8 @@ struct Attempt
 
 struct Delivery
 {
-    QString id; // UUID without braces
+    qint64 seq = 0; // insertion order in the store (0 until stored)
+    QString id;     // UUID without braces
     QString eventId;
     QString eventType;
     QString endpointId;

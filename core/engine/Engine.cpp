@@ -10,7 +10,10 @@
 #include <QUuid>
 
 namespace {
-QString newId() { return QUuid::createUuid().toString(QUuid::WithoutBraces); }
+QString newId()
+{
+    return QUuid::createUuid().toString(QUuid::WithoutBraces);
+}
 } // namespace
 
 Engine::Engine(QObject *parent)
@@ -33,7 +36,10 @@ Engine::Engine(QObject *parent)
     });
 }
 
-Engine::~Engine() { close(); }
+Engine::~Engine()
+{
+    close();
+}
 
 bool Engine::open(const QString &dataDir, QString *error)
 {
@@ -49,13 +55,20 @@ bool Engine::open(const QString &dataDir, QString *error)
     m_dispatcher = std::make_unique<Dispatcher>(m_writer.get());
     m_catalog = m_store->catalog();
     reloadEndpoints();
-    connect(m_dispatcher.get(), &Dispatcher::endpointDisabled, this, [this] { emit endpointsChanged(); });
+    connect(m_dispatcher.get(), &Dispatcher::endpointDisabled, this,
+            [this] { emit endpointsChanged(); });
     return true;
 }
 
-QString Engine::databasePath() const { return m_store ? m_store->path() : QString(); }
+QString Engine::databasePath() const
+{
+    return m_store ? m_store->path() : QString();
+}
 
-int Engine::resume() { return m_dispatcher->resume(*m_store); }
+int Engine::resume()
+{
+    return m_dispatcher->resume(*m_store);
+}
 
 void Engine::setPollInterval(int ms)
 {
@@ -65,9 +78,15 @@ void Engine::setPollInterval(int ms)
         m_poll.stop();
 }
 
-void Engine::reloadEndpoints() { m_dispatcher->setEndpoints(m_store->endpoints()); }
+void Engine::reloadEndpoints()
+{
+    m_dispatcher->setEndpoints(m_store->endpoints());
+}
 
-QList<Endpoint> Engine::endpoints() const { return m_store->endpoints(); }
+QList<Endpoint> Engine::endpoints() const
+{
+    return m_store->endpoints();
+}
 
 QList<ValidationError> Engine::saveEndpoint(Endpoint *endpoint)
 {
@@ -158,8 +177,12 @@ bool Engine::runScenario(const QString &kind, const QString &endpointId, QString
                 return;
             }
             const RenderedEvent &stage = run->stages.at(run->next++);
-            const Event e{newId(), stage.type, stage.payload, QDateTime::currentDateTimeUtc(),
-                          EventOrigin::Scenario, run->scenarioId};
+            const Event e{newId(),
+                          stage.type,
+                          stage.payload,
+                          QDateTime::currentDateTimeUtc(),
+                          EventOrigin::Scenario,
+                          run->scenarioId};
             const QStringList ids = m_dispatcher->dispatch(e, endpointId, AttemptTrigger::Test);
             run->waiting = QSet<QString>(ids.begin(), ids.end());
         }
@@ -175,8 +198,12 @@ bool Engine::runScenario(const QString &kind, const QString &endpointId, QString
     // Check the first stage can go anywhere before starting.
     QString why;
     const RenderedEvent &first = run->stages.first();
-    const Event e{newId(), first.type, first.payload, QDateTime::currentDateTimeUtc(),
-                  EventOrigin::Scenario, run->scenarioId};
+    const Event e{newId(),
+                  first.type,
+                  first.payload,
+                  QDateTime::currentDateTimeUtc(),
+                  EventOrigin::Scenario,
+                  run->scenarioId};
     const QStringList ids = m_dispatcher->dispatch(e, endpointId, AttemptTrigger::Test, &why);
     if (ids.isEmpty()) {
         disconnect(*connection);

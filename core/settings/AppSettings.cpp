@@ -5,6 +5,10 @@ const QString kGeometry = QStringLiteral("window/geometry");
 const QString kState = QStringLiteral("window/state");
 const QString kLastPage = QStringLiteral("window/lastPage");
 const QString kLanguage = QStringLiteral("ui/language");
+const QString kRetentionDays = QStringLiteral("store/retentionDays");
+const QString kRetentionRows = QStringLiteral("store/retentionMaxDeliveries");
+const QString kPerEndpoint = QStringLiteral("delivery/perEndpointLimit");
+const QString kMaxInFlight = QStringLiteral("delivery/maxInFlight");
 } // namespace
 
 AppSettings::AppSettings()
@@ -33,6 +37,14 @@ void AppSettings::setWindowState(const QByteArray &s)
 {
     m_settings->setValue(kState, s);
 }
+QByteArray AppSettings::splitterState(const QString &name) const
+{
+    return m_settings->value(QLatin1String("splitters/") + name).toByteArray();
+}
+void AppSettings::setSplitterState(const QString &name, const QByteArray &state)
+{
+    m_settings->setValue(QLatin1String("splitters/") + name, state);
+}
 QString AppSettings::lastPage() const
 {
     return m_settings->value(kLastPage).toString();
@@ -48,6 +60,38 @@ QString AppSettings::language() const
 void AppSettings::setLanguage(const QString &code)
 {
     m_settings->setValue(kLanguage, code);
+}
+int AppSettings::retentionDays() const
+{
+    return m_settings->value(kRetentionDays, 90).toInt();
+}
+void AppSettings::setRetentionDays(int days)
+{
+    m_settings->setValue(kRetentionDays, days);
+}
+qint64 AppSettings::retentionMaxDeliveries() const
+{
+    return m_settings->value(kRetentionRows, 0).toLongLong();
+}
+void AppSettings::setRetentionMaxDeliveries(qint64 rows)
+{
+    m_settings->setValue(kRetentionRows, rows);
+}
+int AppSettings::perEndpointLimit() const
+{
+    return m_settings->value(kPerEndpoint, 6).toInt();
+}
+void AppSettings::setPerEndpointLimit(int n)
+{
+    m_settings->setValue(kPerEndpoint, n);
+}
+int AppSettings::maxInFlight() const
+{
+    return m_settings->value(kMaxInFlight, 64).toInt();
+}
+void AppSettings::setMaxInFlight(int n)
+{
+    m_settings->setValue(kMaxInFlight, n);
 }
 void AppSettings::sync()
 {

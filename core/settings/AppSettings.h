@@ -21,10 +21,21 @@ public:
     void setWindowGeometry(const QByteArray &geometry);
     QByteArray windowState() const;
     void setWindowState(const QByteArray &state);
+    QByteArray splitterState(const QString &name) const;
+    void setSplitterState(const QString &name, const QByteArray &state);
     QString lastPage() const;
     void setLastPage(const QString &page);
     QString language() const; // empty: follow the system
     void setLanguage(const QString &code);
+
+    int retentionDays() const; // 0: keep forever
+    void setRetentionDays(int days);
+    qint64 retentionMaxDeliveries() const; // 0: no cap
+    void setRetentionMaxDeliveries(qint64 rows);
+    int perEndpointLimit() const;
+    void setPerEndpointLimit(int n);
+    int maxInFlight() const;
+    void setMaxInFlight(int n);
 
     void sync();
 

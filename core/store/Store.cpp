@@ -164,7 +164,8 @@ CREATE TABLE deliveries (
     last_error TEXT NOT NULL DEFAULT 'none',
     last_duration_ms INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX deliveries_by_state ON deliveries(state, next_attempt);
+CREATE INDEX deliveries_by_state ON deliveries(state, seq);
+CREATE INDEX deliveries_by_outcome ON deliveries(last_error, seq);
 CREATE INDEX deliveries_by_endpoint ON deliveries(endpoint_id, seq);
 CREATE INDEX deliveries_by_type ON deliveries(event_type, seq);
 CREATE INDEX deliveries_by_event ON deliveries(event_id);
@@ -192,7 +193,7 @@ CREATE INDEX attempts_by_delivery ON attempts(delivery_id, number);
 
 constexpr const char *kDeliveryColumns =
     "id, event_id, event_type, endpoint_id, webhook_id, state, attempt_count, created, updated, "
-    "next_attempt, last_status, last_error, last_duration_ms";
+    "next_attempt, last_status, last_error, last_duration_ms, seq";
 
 Delivery deliveryFrom(const QSqlQuery &q)
 {
@@ -210,6 +211,7 @@ Delivery deliveryFrom(const QSqlQuery &q)
     d.lastStatus = q.value(10).toInt();
     errorClassFromName(q.value(11).toString(), &d.lastError);
     d.lastDurationMs = q.value(12).toLongLong();
+    d.seq = q.value(13).toLongLong();
     return d;
 }
 
@@ -799,27 +801,62 @@ std::optional<Delivery> Store::findDelivery(const QString &idOrPrefix, QString *
     return std::nullopt;
 }
 
-QList<Delivery> Store::deliveries(const DeliveryQuery &query) const
+namespace {
+
+QString whereClause(const DeliveryQuery &query, QVariantList *binds, bool withKeyset)
 {
     QStringList where;
-    QVariantList binds;
     if (!query.endpointId.isEmpty()) {
         where << QStringLiteral("endpoint_id = ?");
-        binds << query.endpointId;
+        *binds << query.endpointId;
     }
     if (!query.eventType.isEmpty()) {
         where << QStringLiteral("event_type = ?");
-        binds << query.eventType;
+        *binds << query.eventType;
     }
     if (query.state) {
         where << QStringLiteral("state = ?");
-        binds << deliveryStateName(*query.state);
+        *binds << deliveryStateName(*query.state);
     }
-    QString sql = QStringLiteral("SELECT %1 FROM deliveries").arg(QLatin1String(kDeliveryColumns));
-    if (!where.isEmpty())
-        sql += QLatin1String(" WHERE ") + where.join(QLatin1String(" AND "));
-    sql += QStringLiteral(" ORDER BY seq DESC LIMIT %1").arg(qMax(1, query.limit));
+    if (query.codeClass == QLatin1String("2xx"))
+        where << QStringLiteral("last_status BETWEEN 200 AND 299 AND last_error = 'none'");
+    else if (query.codeClass == QLatin1String("3xx"))
+        where << QStringLiteral("last_error = 'http-3xx'");
+    else if (query.codeClass == QLatin1String("4xx"))
+        where << QStringLiteral("last_error = 'http-4xx'");
+    else if (query.codeClass == QLatin1String("5xx"))
+        where << QStringLiteral("last_error = 'http-5xx'");
+    else if (query.codeClass == QLatin1String("error"))
+        where << QStringLiteral(
+            "last_error IN ('dns', 'refused', 'timeout', 'tls', 'aborted', 'network')");
+    if (query.from.isValid()) {
+        where << QStringLiteral("created >= ?");
+        *binds << query.from.toMSecsSinceEpoch();
+    }
+    if (query.to.isValid()) {
+        where << QStringLiteral("created < ?");
+        *binds << query.to.toMSecsSinceEpoch();
+    }
+    if (withKeyset && query.beforeSeq > 0) {
+        where << QStringLiteral("seq < ?");
+        *binds << query.beforeSeq;
+    }
+    return where.isEmpty() ? QString()
+                           : QLatin1String(" WHERE ") + where.join(QLatin1String(" AND "));
+}
+
+} // namespace
+
+QList<Delivery> Store::deliveries(const DeliveryQuery &query) const
+{
+    QVariantList binds;
+    QString sql = QStringLiteral("SELECT %1 FROM deliveries").arg(QLatin1String(kDeliveryColumns)) +
+                  whereClause(query, &binds, true) +
+                  QStringLiteral(" ORDER BY seq DESC LIMIT %1").arg(qMax(1, query.limit));
+    if (query.offset > 0)
+        sql += QStringLiteral(" OFFSET %1").arg(query.offset);
     QSqlQuery q(m_db);
+    q.setForwardOnly(true);
     q.prepare(sql);
     for (const QVariant &v : binds)
         q.addBindValue(v);
@@ -828,6 +865,46 @@ QList<Delivery> Store::deliveries(const DeliveryQuery &query) const
     while (q.next())
         out.append(deliveryFrom(q));
     return out;
+}
+
+qint64 Store::countDeliveries(const DeliveryQuery &query) const
+{
+    QVariantList binds;
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT COUNT(*) FROM deliveries") +
+              whereClause(query, &binds, false));
+    for (const QVariant &v : binds)
+        q.addBindValue(v);
+    return q.exec() && q.next() ? q.value(0).toLongLong() : 0;
+}
+
+Store::EndpointStats Store::endpointStats(const QString &endpointId, int recent) const
+{
+    EndpointStats stats;
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT state, last_status, last_error FROM deliveries WHERE "
+                             "endpoint_id = ? ORDER BY seq DESC LIMIT %1")
+                  .arg(recent));
+    q.addBindValue(endpointId);
+    q.exec();
+    while (q.next()) {
+        DeliveryState state = DeliveryState::Pending;
+        deliveryStateFromName(q.value(0).toString(), &state);
+        if (!stats.any) {
+            stats.any = true;
+            stats.lastState = state;
+            stats.lastStatus = q.value(1).toInt();
+            errorClassFromName(q.value(2).toString(), &stats.lastError);
+        }
+        if (isFinal(state)) {
+            ++stats.recentFinal;
+            if (state == DeliveryState::Succeeded)
+                ++stats.recentSucceeded;
+        }
+    }
+    return stats;
 }
 
 QList<Delivery> Store::unfinishedDeliveries() const

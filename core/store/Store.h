@@ -19,12 +19,19 @@
 #include <optional>
 #include <unordered_map>
 
+// Filters shared by the CLI's history, the History page and exports. All of them are
+// answered by indexed SQL; newest first (by insertion order).
 struct DeliveryQuery
 {
     QString endpointId;
     QString eventType;
     std::optional<DeliveryState> state;
+    QString codeClass; // "", "2xx", "3xx", "4xx", "5xx" or "error" (no HTTP answer)
+    QDateTime from;    // created at or after
+    QDateTime to;      // created before
     int limit = 100;
+    qint64 offset = 0;
+    qint64 beforeSeq = 0; // keyset paging: only rows older than this one (0: from the top)
 };
 
 struct RetentionPolicy
@@ -89,6 +96,18 @@ public:
     QList<Attempt> attempts(const QString &deliveryId) const;
     // Newest first.
     QList<Delivery> deliveries(const DeliveryQuery &query) const;
+    qint64 countDeliveries(const DeliveryQuery &query) const;
+    // Per endpoint: the last delivery's outcome and the success share of its recent ones.
+    struct EndpointStats
+    {
+        int lastStatus = 0;
+        ErrorClass lastError = ErrorClass::None;
+        DeliveryState lastState = DeliveryState::Pending;
+        int recentFinal = 0;
+        int recentSucceeded = 0;
+        bool any = false;
+    };
+    EndpointStats endpointStats(const QString &endpointId, int recent = 200) const;
     // Pending, in-flight and retrying deliveries: what an engine must resume after a start.
     QList<Delivery> unfinishedDeliveries() const;
     // Final failures of one endpoint since a time (for "retry all failed since T").

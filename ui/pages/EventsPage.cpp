@@ -1,31 +1,38 @@
 #include "EventsPage.h"
 
 #include "encoding/JsonText.h"
+#include "engine/Engine.h"
+#include "widgets/JsonHighlighter.h"
 
+#include <QComboBox>
 #include <QFontDatabase>
 #include <QHBoxLayout>
+#include <QInputDialog>
 #include <QLabel>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSplitter>
+#include <QTextBlock>
 #include <QVBoxLayout>
 
-EventsPage::EventsPage(const EventCatalog &catalog, QWidget *parent)
+EventsPage::EventsPage(Engine *engine, QWidget *parent)
     : QWidget(parent)
-    , m_catalog(catalog)
+    , m_engine(engine)
 {
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->setObjectName(QStringLiteral("eventsSplitter"));
 
-    m_list = new QListWidget(splitter);
+    auto *left = new QWidget(splitter);
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    m_list = new QListWidget(left);
     m_list->setAccessibleName(tr("Event types"));
-    for (const EventType &t : m_catalog.types()) {
-        auto *item = new QListWidgetItem(t.displayName, m_list);
-        item->setData(Qt::UserRole, t.id);
-        item->setToolTip(t.id);
-    }
     m_list->setMinimumWidth(180);
+    auto *addType = new QPushButton(tr("&New event type…"), left);
+    leftLayout->addWidget(m_list, 1);
+    leftLayout->addWidget(addType);
 
     auto *detail = new QWidget(splitter);
     auto *layout = new QVBoxLayout(detail);
@@ -36,17 +43,45 @@ EventsPage::EventsPage(const EventCatalog &catalog, QWidget *parent)
     layout->addWidget(m_title);
     layout->addWidget(m_description);
 
+    auto *actions = new QHBoxLayout;
+    m_target = new QComboBox(detail);
+    m_target->setAccessibleName(tr("Send to"));
+    m_send = new QPushButton(tr("Send &test"), detail);
+    m_send->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+    m_send->setToolTip(tr("Render this event and send it now (Ctrl+T)"));
+    auto *scenario = new QPushButton(tr("Run &call scenario"), detail);
+    scenario->setToolTip(tr("Created, ringing, answered and ended of one call, in order"));
+    auto *shift = new QPushButton(tr("Run agent s&hift"), detail);
+    actions->addWidget(new QLabel(tr("Send to:"), detail));
+    actions->addWidget(m_target, 1);
+    actions->addWidget(m_send);
+    actions->addWidget(scenario);
+    actions->addWidget(shift);
+    layout->addLayout(actions);
+
     const QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
     auto *panes = new QSplitter(Qt::Horizontal, detail);
     auto *tplBox = new QWidget(panes);
     auto *tplLayout = new QVBoxLayout(tplBox);
     tplLayout->setContentsMargins(0, 0, 0, 0);
-    tplLayout->addWidget(new QLabel(tr("Template"), tplBox));
+    auto *tplHeader = new QHBoxLayout;
+    tplHeader->addWidget(new QLabel(tr("Template"), tplBox));
+    tplHeader->addStretch();
+    m_save = new QPushButton(tr("&Save template"), tplBox);
+    m_save->setShortcut(QKeySequence::Save);
+    tplHeader->addWidget(m_save);
+    tplLayout->addLayout(tplHeader);
     m_template = new QPlainTextEdit(tplBox);
-    m_template->setReadOnly(true);
     m_template->setFont(mono);
     m_template->setAccessibleName(tr("Payload template"));
-    tplLayout->addWidget(m_template);
+    m_template->setTabChangesFocus(true);
+    new JsonHighlighter(m_template->document());
+    tplLayout->addWidget(m_template, 1);
+    m_templateError = new QLabel(tplBox);
+    m_templateError->setWordWrap(true);
+    m_templateError->setStyleSheet(QStringLiteral("color: #b3261e;"));
+    m_templateError->hide();
+    tplLayout->addWidget(m_templateError);
 
     auto *sampleBox = new QWidget(panes);
     auto *sampleLayout = new QVBoxLayout(sampleBox);
@@ -63,13 +98,8 @@ EventsPage::EventsPage(const EventCatalog &catalog, QWidget *parent)
     m_sample->setReadOnly(true);
     m_sample->setFont(mono);
     m_sample->setAccessibleName(tr("Sample payload"));
-    sampleLayout->addWidget(m_sample);
-    m_sampleError = new QLabel(sampleBox);
-    m_sampleError->setWordWrap(true);
-    m_sampleError->setStyleSheet(
-        QStringLiteral("color: palette(bright-text); background: #b3261e; padding: 4px;"));
-    m_sampleError->hide();
-    sampleLayout->addWidget(m_sampleError);
+    new JsonHighlighter(m_sample->document());
+    sampleLayout->addWidget(m_sample, 1);
     layout->addWidget(panes, 1);
 
     splitter->setStretchFactor(1, 1);
@@ -79,8 +109,44 @@ EventsPage::EventsPage(const EventCatalog &catalog, QWidget *parent)
 
     connect(m_list, &QListWidget::currentRowChanged, this, &EventsPage::showType);
     connect(again, &QPushButton::clicked, this, &EventsPage::renderSample);
-    if (m_list->count() > 0)
+    connect(m_template, &QPlainTextEdit::textChanged, this, &EventsPage::checkTemplate);
+    connect(m_save, &QPushButton::clicked, this, &EventsPage::saveTemplate);
+    connect(m_send, &QPushButton::clicked, this, &EventsPage::sendTest);
+    connect(scenario, &QPushButton::clicked, this, [this] { runScenario(QStringLiteral("call")); });
+    connect(shift, &QPushButton::clicked, this, [this] { runScenario(QStringLiteral("agent")); });
+    connect(addType, &QPushButton::clicked, this, &EventsPage::addCustomType);
+    connect(engine, &Engine::endpointsChanged, this, &EventsPage::refreshTargets);
+    connect(engine, &Engine::catalogChanged, this, &EventsPage::reloadList);
+    reloadList();
+    refreshTargets();
+}
+
+void EventsPage::reloadList()
+{
+    const QString current = selectedType();
+    QSignalBlocker block(m_list);
+    m_list->clear();
+    for (const EventType &t : m_engine->catalog().types()) {
+        auto *item = new QListWidgetItem(
+            t.builtIn ? t.displayName : tr("%1 (custom)").arg(t.displayName), m_list);
+        item->setData(Qt::UserRole, t.id);
+        item->setToolTip(t.id);
+    }
+    block.unblock();
+    if (!current.isEmpty())
+        selectType(current);
+    else if (m_list->count() > 0)
         m_list->setCurrentRow(0);
+}
+
+void EventsPage::refreshTargets()
+{
+    const QString current = m_target->currentData().toString();
+    m_target->clear();
+    m_target->addItem(tr("Every subscribed endpoint"), QString());
+    for (const Endpoint &e : m_engine->endpoints())
+        m_target->addItem(e.enabled ? e.name : tr("%1 (disabled)").arg(e.name), e.id);
+    m_target->setCurrentIndex(qMax(0, m_target->findData(current)));
 }
 
 void EventsPage::selectType(const QString &id)
@@ -102,16 +168,40 @@ QString EventsPage::samplePayload() const
     return m_sample->toPlainText();
 }
 
+QString EventsPage::templateError() const
+{
+    return m_templateError->isVisibleTo(this) ? m_templateError->text() : QString();
+}
+
 void EventsPage::showType(int row)
 {
-    if (row < 0 || row >= m_catalog.types().size())
+    const EventCatalog catalog = m_engine->catalog();
+    if (row < 0 || row >= catalog.types().size())
         return;
-    const EventType &t = m_catalog.types().at(row);
+    const EventType &t = catalog.types().at(row);
     m_title->setText(QStringLiteral("<h3>%1 <small><code>%2</code></small></h3>")
                          .arg(t.displayName.toHtmlEscaped(), t.id.toHtmlEscaped()));
     m_description->setText(t.description);
+    m_loading = true;
     m_template->setPlainText(t.payloadTemplate);
-    renderSample();
+    m_loading = false;
+    checkTemplate();
+    m_save->setEnabled(false);
+}
+
+void EventsPage::checkTemplate()
+{
+    const RenderResult r = TemplateRenderer::check(m_template->toPlainText());
+    if (r.ok()) {
+        m_templateError->hide();
+        m_sample->setPlainText(QString::fromUtf8(JsonText::pretty(r.json)));
+    } else {
+        m_templateError->setText(r.error);
+        m_templateError->show();
+    }
+    m_send->setEnabled(r.ok());
+    if (!m_loading)
+        m_save->setEnabled(r.ok());
 }
 
 void EventsPage::renderSample()
@@ -119,13 +209,75 @@ void EventsPage::renderSample()
     const QString id = selectedType();
     if (id.isEmpty())
         return;
-    const RenderResult r = m_catalog.render(id, m_sampleData, QDateTime::currentDateTimeUtc());
-    if (r.ok()) {
+    const RenderResult r =
+        m_engine->catalog().render(id, m_sampleData, QDateTime::currentDateTimeUtc());
+    if (r.ok())
         m_sample->setPlainText(QString::fromUtf8(JsonText::pretty(r.json)));
-        m_sampleError->hide();
-    } else {
-        m_sample->clear();
-        m_sampleError->setText(r.error);
-        m_sampleError->show();
+}
+
+bool EventsPage::saveTemplate()
+{
+    const EventType *t = m_engine->catalog().find(selectedType());
+    if (!t)
+        return false;
+    EventType edited = *t;
+    edited.payloadTemplate = m_template->toPlainText();
+    const QString error = m_engine->saveEventType(edited);
+    if (!error.isEmpty()) {
+        QMessageBox::warning(this, tr("Template not saved"), error);
+        return false;
     }
+    m_save->setEnabled(false);
+    emit message(tr("Saved the template of %1.").arg(edited.id));
+    return true;
+}
+
+void EventsPage::addCustomType()
+{
+    bool ok = false;
+    const QString id =
+        QInputDialog::getText(this, tr("New event type"),
+                              tr("Id (lower-case words joined by dots, e.g. call.transferred):"),
+                              QLineEdit::Normal, QStringLiteral("call.transferred"), &ok)
+            .trimmed();
+    if (!ok || id.isEmpty())
+        return;
+    EventType t{id, id, tr("A custom event type."),
+                QStringLiteral("{\n  \"type\": \"%1\",\n  \"callID\": \"{{call.id}}\",\n  "
+                               "\"startedAt\": \"{{event.time}}\"\n}\n")
+                    .arg(id.section(u'.', -1)),
+                false};
+    const QString error = m_engine->saveEventType(t);
+    if (!error.isEmpty()) {
+        QMessageBox::warning(this, tr("New event type"), error);
+        return;
+    }
+    reloadList();
+    selectType(id);
+}
+
+void EventsPage::sendTest()
+{
+    const QString type = selectedType();
+    if (type.isEmpty())
+        return;
+    QString error;
+    const QStringList ids = m_engine->sendTest(type, m_target->currentData().toString(), &error);
+    if (ids.isEmpty())
+        QMessageBox::warning(this, tr("Send test"), error);
+    else
+        emit message(
+            tr("Sent %1 to %n endpoint(s) — see the Live page (Ctrl+3).", nullptr, int(ids.size()))
+                .arg(type));
+}
+
+void EventsPage::runScenario(const QString &kind)
+{
+    QString error;
+    if (!m_engine->runScenario(kind, m_target->currentData().toString(), &error))
+        QMessageBox::warning(this, tr("Scenario"), error);
+    else
+        emit message(kind == QLatin1String("agent")
+                         ? tr("Agent shift started: login, then logout.")
+                         : tr("Call scenario started: created, ringing, answered, ended."));
 }

@@ -1,36 +1,58 @@
-// Browses the event catalog: each event type with its description, its payload template,
-// and a freshly rendered sample (pretty-printed) so an admin sees what a receiver will get.
-// Reads only from the core catalog; editing and sending arrive with the admin GUI issue.
+// The event catalog: each event type with its description and payload template in an
+// editor with JSON highlighting and live validation that points at the error; a freshly
+// rendered sample; Send test (to one endpoint or every subscribed one), Run call
+// scenario / agent shift, and custom event types.
 #pragma once
 
 #include "catalog/EventCatalog.h"
 
 #include <QWidget>
 
-class QListWidget;
+class Engine;
+class QComboBox;
 class QLabel;
+class QListWidget;
 class QPlainTextEdit;
+class QPushButton;
 
 class EventsPage : public QWidget
 {
     Q_OBJECT
 public:
-    explicit EventsPage(const EventCatalog &catalog, QWidget *parent = nullptr);
+    explicit EventsPage(Engine *engine, QWidget *parent = nullptr);
 
     void selectType(const QString &id);
     QString selectedType() const;
     QString samplePayload() const;
+    QString templateError() const;
+    QPlainTextEdit *templateEditor() const { return m_template; }
+
+public slots:
+    void sendTest();
+    void runScenario(const QString &kind);
+    bool saveTemplate();
+    void addCustomType();
+
+signals:
+    void message(const QString &text);
 
 private:
+    void reloadList();
+    void refreshTargets();
     void showType(int row);
     void renderSample();
+    void checkTemplate();
 
-    EventCatalog m_catalog;
+    Engine *m_engine;
     SampleData m_sampleData;
     QListWidget *m_list = nullptr;
     QLabel *m_title = nullptr;
     QLabel *m_description = nullptr;
     QPlainTextEdit *m_template = nullptr;
+    QLabel *m_templateError = nullptr;
     QPlainTextEdit *m_sample = nullptr;
-    QLabel *m_sampleError = nullptr;
+    QComboBox *m_target = nullptr;
+    QPushButton *m_save = nullptr;
+    QPushButton *m_send = nullptr;
+    bool m_loading = false;
 };

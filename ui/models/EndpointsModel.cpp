@@ -1,0 +1,115 @@
+#include "EndpointsModel.h"
+
+#include "engine/Engine.h"
+#include "widgets/StatusStyle.h"
+
+EndpointsModel::EndpointsModel(Engine *engine, QObject *parent)
+    : QAbstractTableModel(parent)
+    , m_engine(engine)
+{
+    reload();
+}
+
+void EndpointsModel::reload()
+{
+    beginResetModel();
+    m_rows = m_engine->endpoints();
+    m_stats.clear();
+    for (const Endpoint &e : std::as_const(m_rows))
+        m_stats.append(m_engine->store().endpointStats(e.id));
+    endResetModel();
+}
+
+void EndpointsModel::refreshStats()
+{
+    if (m_rows.isEmpty())
+        return;
+    for (int i = 0; i < m_rows.size(); ++i)
+        m_stats[i] = m_engine->store().endpointStats(m_rows.at(i).id);
+    emit dataChanged(index(0, LastStatus), index(rowCount() - 1, SuccessRate));
+}
+
+int EndpointsModel::rowOf(const QString &id) const
+{
+    for (int i = 0; i < m_rows.size(); ++i) {
+        if (m_rows.at(i).id == id)
+            return i;
+    }
+    return -1;
+}
+
+int EndpointsModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
+
+int EndpointsModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant EndpointsModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const Endpoint &e = m_rows.at(index.row());
+    const Store::EndpointStats &s = m_stats.at(index.row());
+    switch (role) {
+    case EndpointIdRole:
+        return e.id;
+    case StatusCodeRole:
+        return s.lastStatus;
+    case ErrorClassRole:
+        return int(s.lastError);
+    case EnabledRole:
+        return e.enabled;
+    case Qt::ToolTipRole:
+        if (!e.enabled && !e.disabledReason.isEmpty())
+            return tr("Disabled: %1").arg(e.disabledReason);
+        return e.description.isEmpty() ? QVariant() : QVariant(e.description);
+    case Qt::DisplayRole:
+        break;
+    default:
+        return {};
+    }
+    switch (index.column()) {
+    case Name:
+        return e.name;
+    case Url:
+        return e.url;
+    case State:
+        return e.enabled ? tr("enabled") : tr("disabled");
+    case Events:
+        return e.allEvents ? tr("all") : QString::number(e.eventTypes.size());
+    case LastStatus:
+        return s.any ? StatusStyle::outcomeText(s.lastStatus, s.lastError) : tr("never sent");
+    case SuccessRate:
+        if (s.recentFinal == 0)
+            return QStringLiteral("\u2014");
+        return QStringLiteral("%1 %").arg(qRound(100.0 * s.recentSucceeded / s.recentFinal));
+    default:
+        return {};
+    }
+}
+
+QVariant EndpointsModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case Name:
+        return tr("Name");
+    case Url:
+        return tr("URL");
+    case State:
+        return tr("State");
+    case Events:
+        return tr("Events");
+    case LastStatus:
+        return tr("Last status");
+    case SuccessRate:
+        return tr("Success");
+    default:
+        return {};
+    }
+}

@@ -1,0 +1,177 @@
+#include "HistoryModel.h"
+
+#include "widgets/StatusStyle.h"
+
+HistoryModel::HistoryModel(const Store *store, QObject *parent)
+    : QAbstractTableModel(parent)
+    , m_store(store)
+{
+    m_count = m_store->countDeliveries(m_query);
+}
+
+void HistoryModel::setQuery(const DeliveryQuery &query)
+{
+    beginResetModel();
+    m_query = query;
+    m_query.limit = kPageSize;
+    m_query.offset = 0;
+    m_query.beforeSeq = 0;
+    m_pages.clear();
+    m_lru.clear();
+    m_count = m_store->countDeliveries(m_query);
+    endResetModel();
+}
+
+void HistoryModel::setEndpointNames(const QHash<QString, QString> &names)
+{
+    m_names = names;
+    if (m_count > 0)
+        emit dataChanged(index(0, Endpoint), index(rowCount() - 1, Endpoint));
+}
+
+void HistoryModel::refresh()
+{
+    const qint64 count = m_store->countDeliveries(m_query);
+    if (count == m_count) {
+        // Same rows; states may have changed (retrying -> succeeded): drop the cache.
+        m_pages.clear();
+        m_lru.clear();
+        if (m_count > 0)
+            emit dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
+        return;
+    }
+    if (count < m_count) {
+        beginResetModel();
+        m_pages.clear();
+        m_lru.clear();
+        m_count = count;
+        endResetModel();
+        return;
+    }
+    const int added = int(qMin<qint64>(count - m_count, std::numeric_limits<int>::max() / 2));
+    m_pages.clear();
+    m_lru.clear();
+    beginInsertRows({}, 0, added - 1);
+    m_count = count;
+    endInsertRows();
+}
+
+const QList<Delivery> &HistoryModel::page(int pageNo) const
+{
+    auto it = m_pages.find(pageNo);
+    if (it != m_pages.end()) {
+        m_lru.remove(pageNo);
+        m_lru.push_front(pageNo);
+        return it.value();
+    }
+    DeliveryQuery q = m_query;
+    q.limit = kPageSize;
+    // Keyset when the page above is known: an index seek instead of skipping rows.
+    const auto above = m_pages.constFind(pageNo - 1);
+    if (above != m_pages.cend() && !above->isEmpty()) {
+        q.beforeSeq = above->last().seq;
+        q.offset = 0;
+    } else {
+        q.beforeSeq = 0;
+        q.offset = qint64(pageNo) * kPageSize;
+    }
+    QList<Delivery> rows = m_store->deliveries(q);
+    if (int(m_lru.size()) >= kMaxPages) {
+        m_pages.remove(m_lru.back());
+        m_lru.pop_back();
+    }
+    m_lru.push_front(pageNo);
+    return m_pages.insert(pageNo, rows).value();
+}
+
+Delivery HistoryModel::deliveryAt(int row) const
+{
+    if (row < 0 || row >= m_count)
+        return {};
+    const QList<Delivery> &p = page(row / kPageSize);
+    const int i = row % kPageSize;
+    return i < p.size() ? p.at(i) : Delivery();
+}
+
+int HistoryModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(qMin<qint64>(m_count, std::numeric_limits<int>::max()));
+}
+
+int HistoryModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant HistoryModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    if (role != Qt::DisplayRole && role < Qt::UserRole && role != Qt::ToolTipRole)
+        return {};
+    const QList<Delivery> &p = page(index.row() / kPageSize);
+    const int i = index.row() % kPageSize;
+    if (i >= p.size())
+        return {};
+    const Delivery &d = p.at(i);
+    switch (role) {
+    case DeliveryIdRole:
+        return d.id;
+    case StateRole:
+        return int(d.state);
+    case StatusCodeRole:
+        return d.lastStatus;
+    case ErrorClassRole:
+        return int(d.lastError);
+    case Qt::ToolTipRole:
+        return index.column() == Id ? QVariant(d.id) : QVariant();
+    default:
+        break;
+    }
+    switch (index.column()) {
+    case Time:
+        return d.created.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+    case Event:
+        return d.eventType;
+    case Endpoint:
+        return m_names.value(d.endpointId, d.endpointId.left(8));
+    case State:
+        return StatusStyle::stateText(d.state);
+    case Code:
+        return StatusStyle::outcomeText(d.lastStatus, d.lastError);
+    case Attempts:
+        return d.attemptCount;
+    case Duration:
+        return d.attemptCount ? QVariant(tr("%1 ms").arg(d.lastDurationMs)) : QVariant();
+    case Id:
+        return d.id;
+    default:
+        return {};
+    }
+}
+
+QVariant HistoryModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case Time:
+        return tr("Time");
+    case Event:
+        return tr("Event");
+    case Endpoint:
+        return tr("Endpoint");
+    case State:
+        return tr("State");
+    case Code:
+        return tr("Code");
+    case Attempts:
+        return tr("Attempts");
+    case Duration:
+        return tr("Duration");
+    case Id:
+        return tr("Delivery id");
+    default:
+        return {};
+    }
+}

@@ -1,0 +1,342 @@
+#include "HistoryPage.h"
+
+#include "delivery/Dispatcher.h"
+#include "engine/Engine.h"
+#include "export/DeliveryExport.h"
+#include "models/HistoryModel.h"
+#include "store/StoreWriter.h"
+#include "widgets/DeliveryDetailsView.h"
+#include "widgets/StatusDelegate.h"
+#include "widgets/StatusStyle.h"
+
+#include <QComboBox>
+#include <QFile>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSaveFile>
+#include <QSplitter>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QThread>
+#include <QTimer>
+#include <QVBoxLayout>
+
+HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
+    : QWidget(parent)
+    , m_engine(engine)
+    , m_model(new HistoryModel(&engine->store(), this))
+{
+    auto *bar = new QHBoxLayout;
+    m_endpoint = new QComboBox(this);
+    m_endpoint->setAccessibleName(tr("Filter by endpoint"));
+    m_event = new QComboBox(this);
+    m_event->setAccessibleName(tr("Filter by event"));
+    m_state = new QComboBox(this);
+    m_state->setAccessibleName(tr("Filter by state"));
+    m_state->addItem(tr("Any state"), -1);
+    for (DeliveryState s :
+         {DeliveryState::Succeeded, DeliveryState::Failed, DeliveryState::Retrying,
+          DeliveryState::Pending, DeliveryState::InFlight, DeliveryState::Cancelled})
+        m_state->addItem(StatusStyle::stateText(s), int(s));
+    m_code = new QComboBox(this);
+    m_code->setAccessibleName(tr("Filter by response code"));
+    m_code->addItem(tr("Any code"), QString());
+    m_code->addItem(tr("2xx"), QStringLiteral("2xx"));
+    m_code->addItem(tr("3xx"), QStringLiteral("3xx"));
+    m_code->addItem(tr("4xx"), QStringLiteral("4xx"));
+    m_code->addItem(tr("5xx"), QStringLiteral("5xx"));
+    m_code->addItem(tr("No answer (network)"), QStringLiteral("error"));
+    m_range = new QComboBox(this);
+    m_range->setAccessibleName(tr("Time range"));
+    m_range->addItem(tr("Any time"), 0);
+    m_range->addItem(tr("Last hour"), 3600);
+    m_range->addItem(tr("Last 24 hours"), 86400);
+    m_range->addItem(tr("Last 7 days"), 7 * 86400);
+    bar->addWidget(m_endpoint);
+    bar->addWidget(m_event);
+    bar->addWidget(m_state);
+    bar->addWidget(m_code);
+    bar->addWidget(m_range);
+    bar->addStretch();
+    m_count = new QLabel(this);
+    bar->addWidget(m_count);
+
+    auto *actions = new QHBoxLayout;
+    auto *redeliver = new QPushButton(tr("&Redeliver"), this);
+    redeliver->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    redeliver->setToolTip(tr("Send the selected delivery again now (Ctrl+Shift+R)"));
+    auto *retryFailed = new QPushButton(tr("Retry all &failed"), this);
+    retryFailed->setToolTip(tr("Redeliver every failed delivery that matches the filters"));
+    auto *exportButton = new QPushButton(tr("&Export…"), this);
+    exportButton->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    exportButton->setToolTip(tr("Save the filtered rows as CSV or JSON Lines (Ctrl+E)"));
+    actions->addWidget(redeliver);
+    actions->addWidget(retryFailed);
+    actions->addStretch();
+    actions->addWidget(exportButton);
+
+    m_view = new QTableView(this);
+    m_view->setModel(m_model);
+    m_view->setAccessibleName(tr("Delivery history"));
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_view->verticalHeader()->hide();
+    m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 8);
+    m_view->horizontalHeader()->setStretchLastSection(true);
+    m_view->setItemDelegateForColumn(
+        HistoryModel::Code,
+        new StatusDelegate(HistoryModel::StatusCodeRole, HistoryModel::ErrorClassRole, 0, m_view));
+    const int widths[] = {150, 120, 150, 90, 80, 70, 80};
+    for (int c = 0; c < 7; ++c)
+        m_view->setColumnWidth(c, widths[c]);
+
+    auto *detailBox = new QWidget(this);
+    auto *detailLayout = new QVBoxLayout(detailBox);
+    detailLayout->setContentsMargins(0, 0, 0, 0);
+    auto *attemptRow = new QHBoxLayout;
+    attemptRow->addWidget(new QLabel(tr("Attempt:"), detailBox));
+    m_attempt = new QComboBox(detailBox);
+    m_attempt->setAccessibleName(tr("Attempt"));
+    attemptRow->addWidget(m_attempt);
+    attemptRow->addStretch();
+    detailLayout->addLayout(attemptRow);
+    m_details = new DeliveryDetailsView(detailBox);
+    detailLayout->addWidget(m_details, 1);
+
+    auto *split = new QSplitter(Qt::Vertical, this);
+    split->setObjectName(QStringLiteral("historySplitter"));
+    split->addWidget(m_view);
+    split->addWidget(detailBox);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(bar);
+    layout->addLayout(actions);
+    layout->addWidget(split, 1);
+
+    for (QComboBox *box : {m_endpoint, m_event, m_state, m_code, m_range})
+        connect(box, &QComboBox::currentIndexChanged, this, &HistoryPage::applyFilters);
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &HistoryPage::showSelected);
+    connect(m_attempt, &QComboBox::currentIndexChanged, this, &HistoryPage::showAttempt);
+    connect(redeliver, &QPushButton::clicked, this, &HistoryPage::redeliverSelected);
+    connect(retryFailed, &QPushButton::clicked, this, [this] {
+        const int n = retryAllFailed();
+        emit message(tr("Retrying %n failed delivery(s).", nullptr, n));
+    });
+    connect(exportButton, &QPushButton::clicked, this, &HistoryPage::chooseExport);
+
+    // New and finished deliveries show up within a second, in one re-count, not per row.
+    auto markDirty = [this] {
+        m_dirty = true;
+    };
+    connect(&engine->dispatcher(), &Dispatcher::deliveriesQueued, this, markDirty);
+    connect(&engine->dispatcher(), &Dispatcher::attemptFinished, this, markDirty);
+    m_refresh = new QTimer(this);
+    m_refresh->setInterval(1000);
+    connect(m_refresh, &QTimer::timeout, this, [this] {
+        if (!m_dirty || !isVisible())
+            return;
+        m_dirty = false;
+        m_engine->writer().flush();
+        m_model->refresh();
+        m_count->setText(tr("%n delivery(s)", nullptr, m_model->rowCount()));
+        if (!m_selected.id.isEmpty())
+            showSelected();
+    });
+    m_refresh->start();
+    connect(engine, &Engine::endpointsChanged, this, &HistoryPage::refreshFilters);
+    connect(engine, &Engine::catalogChanged, this, &HistoryPage::refreshFilters);
+    refreshFilters();
+    m_count->setText(tr("%n delivery(s)", nullptr, m_model->rowCount()));
+}
+
+HistoryPage::~HistoryPage()
+{
+    if (m_exportThread) {
+        m_cancelExport->store(true);
+        m_exportThread->wait();
+        delete m_exportThread;
+    }
+}
+
+void HistoryPage::refreshFilters()
+{
+    const QString endpoint = m_endpoint->currentData().toString();
+    const QString event = m_event->currentData().toString();
+    QSignalBlocker b1(m_endpoint), b2(m_event);
+    m_endpoint->clear();
+    m_endpoint->addItem(tr("All endpoints"), QString());
+    QHash<QString, QString> names;
+    for (const Endpoint &e : m_engine->endpoints()) {
+        m_endpoint->addItem(e.name, e.id);
+        names.insert(e.id, e.name);
+    }
+    m_model->setEndpointNames(names);
+    m_event->clear();
+    m_event->addItem(tr("All events"), QString());
+    for (const EventType &t : m_engine->catalog().types())
+        m_event->addItem(t.displayName, t.id);
+    m_endpoint->setCurrentIndex(qMax(0, m_endpoint->findData(endpoint)));
+    m_event->setCurrentIndex(qMax(0, m_event->findData(event)));
+}
+
+DeliveryQuery HistoryPage::currentQuery() const
+{
+    DeliveryQuery q;
+    q.endpointId = m_endpoint->currentData().toString();
+    q.eventType = m_event->currentData().toString();
+    const int state = m_state->currentData().toInt();
+    if (state >= 0)
+        q.state = DeliveryState(state);
+    q.codeClass = m_code->currentData().toString();
+    const int seconds = m_range->currentData().toInt();
+    if (seconds > 0)
+        q.from = QDateTime::currentDateTimeUtc().addSecs(-seconds);
+    return q;
+}
+
+void HistoryPage::applyFilters()
+{
+    m_model->setQuery(currentQuery());
+    m_count->setText(tr("%n delivery(s)", nullptr, m_model->rowCount()));
+    m_selected = Delivery();
+    m_details->clear();
+    m_attempt->clear();
+}
+
+void HistoryPage::showSelected()
+{
+    const QModelIndex current = m_view->selectionModel()->currentIndex();
+    if (!current.isValid())
+        return;
+    const QString id = m_model->deliveryAt(current.row()).id;
+    const auto d = m_engine->store().delivery(id);
+    if (!d)
+        return;
+    const bool same = m_selected.id == d->id;
+    const int keep = m_attempt->currentIndex();
+    m_selected = *d;
+    QSignalBlocker block(m_attempt);
+    m_attempt->clear();
+    for (const Attempt &a : m_selected.attempts)
+        m_attempt->addItem(tr("#%1 %2 · %3")
+                               .arg(a.number)
+                               .arg(attemptTriggerName(a.trigger),
+                                    StatusStyle::outcomeText(a.responseStatus, a.errorClass)));
+    if (m_selected.attempts.isEmpty()) {
+        m_details->clear();
+        return;
+    }
+    const int pick = same && keep >= 0 && keep < m_attempt->count() ? keep : m_attempt->count() - 1;
+    m_attempt->setCurrentIndex(pick);
+    showAttempt(pick);
+}
+
+void HistoryPage::showAttempt(int index)
+{
+    if (index >= 0 && index < m_selected.attempts.size())
+        m_details->showAttempt(m_selected, m_selected.attempts.at(index));
+}
+
+void HistoryPage::redeliverSelected()
+{
+    const QModelIndex current = m_view->selectionModel()->currentIndex();
+    if (!current.isValid()) {
+        emit message(tr("Select a delivery to redeliver."));
+        return;
+    }
+    QString error;
+    const QString id = m_model->deliveryAt(current.row()).id;
+    if (m_engine->redeliver(id, &error))
+        emit message(tr("Redelivering %1…").arg(id.left(8)));
+    else
+        QMessageBox::warning(this, tr("Redeliver"), error);
+}
+
+int HistoryPage::retryAllFailed()
+{
+    DeliveryQuery q = currentQuery();
+    q.state = DeliveryState::Failed;
+    q.limit = 10000;
+    int n = 0;
+    for (const Delivery &d : m_engine->store().deliveries(q)) {
+        if (m_engine->redeliver(d.id, nullptr))
+            ++n;
+    }
+    return n;
+}
+
+void HistoryPage::chooseExport()
+{
+    if (m_exportThread) {
+        m_cancelExport->store(true);
+        return;
+    }
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    QString selected;
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export deliveries"), dir + QLatin1String("/hookline-deliveries.csv"),
+        tr("CSV (*.csv);;JSON Lines (*.jsonl)"), &selected);
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (!exportTo(path, &error))
+        QMessageBox::warning(this, tr("Export"), error);
+}
+
+bool HistoryPage::exportTo(const QString &path, QString *error)
+{
+    if (m_exportThread) {
+        if (error)
+            *error = tr("An export is already running.");
+        return false;
+    }
+    const ExportFormat format = path.endsWith(QLatin1String(".jsonl"), Qt::CaseInsensitive) ||
+                                        path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive)
+                                    ? ExportFormat::JsonLines
+                                    : ExportFormat::Csv;
+    m_engine->writer().flush();
+    const DeliveryQuery query = currentQuery();
+    const QString database = m_engine->databasePath();
+    m_cancelExport = std::make_shared<std::atomic<bool>>(false);
+    auto cancel = m_cancelExport;
+    // Its own connection on its own thread: a million rows must not freeze the window.
+    m_exportThread = QThread::create([this, path, format, query, database, cancel] {
+        QString openError;
+        ExportResult result;
+        auto store = Store::open(database, &openError);
+        QSaveFile file(path);
+        if (!store) {
+            result.error = openError;
+        } else if (!file.open(QIODevice::WriteOnly)) {
+            result.error = tr("Cannot write %1: %2").arg(path, file.errorString());
+        } else {
+            result = exportDeliveries(*store, query, format, &file, cancel.get());
+            if (result.error.isEmpty() && !result.cancelled && !file.commit())
+                result.error = tr("Cannot write %1: %2").arg(path, file.errorString());
+        }
+        QMetaObject::invokeMethod(
+            this,
+            [this, result] {
+                m_exportThread->wait();
+                delete m_exportThread;
+                m_exportThread = nullptr;
+                const QString text = result.cancelled ? tr("Export cancelled.") : result.error;
+                emit exportFinished(result.rows, text);
+                emit message(text.isEmpty()
+                                 ? tr("Exported %n delivery(s).", nullptr, int(result.rows))
+                                 : text);
+            },
+            Qt::QueuedConnection);
+    });
+    m_exportThread->start();
+    emit message(tr("Exporting to %1…").arg(path));
+    return true;
+}

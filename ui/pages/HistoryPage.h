@@ -1,0 +1,69 @@
+// Every delivery ever made, from the store: filters (endpoint, event, state, code class,
+// time range) answered in SQL, a windowed model, the selected delivery's attempts in the
+// shared details view, and actions: redeliver, retry all failed in the filter, export to
+// CSV or JSON Lines (on a worker thread, cancellable).
+#pragma once
+
+#include "store/Store.h"
+
+#include <QWidget>
+
+#include <atomic>
+#include <memory>
+
+class DeliveryDetailsView;
+class Engine;
+class HistoryModel;
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QTableView;
+class QThread;
+class QTimer;
+
+class HistoryPage : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit HistoryPage(Engine *engine, QWidget *parent = nullptr);
+    ~HistoryPage() override;
+
+    HistoryModel *model() const { return m_model; }
+    QTableView *view() const { return m_view; }
+    DeliveryDetailsView *details() const { return m_details; }
+    DeliveryQuery currentQuery() const;
+
+    // Starts an export of the filtered rows; the GUI asks for the file name first.
+    bool exportTo(const QString &path, QString *error);
+    bool isExporting() const { return m_exportThread != nullptr; }
+    void redeliverSelected();
+    int retryAllFailed();
+
+signals:
+    void exportFinished(qint64 rows, const QString &error);
+    void message(const QString &text);
+
+private:
+    void refreshFilters();
+    void applyFilters();
+    void showSelected();
+    void showAttempt(int index);
+    void chooseExport();
+
+    Engine *m_engine;
+    HistoryModel *m_model;
+    QTableView *m_view = nullptr;
+    DeliveryDetailsView *m_details = nullptr;
+    QComboBox *m_endpoint = nullptr;
+    QComboBox *m_event = nullptr;
+    QComboBox *m_state = nullptr;
+    QComboBox *m_code = nullptr;
+    QComboBox *m_range = nullptr;
+    QComboBox *m_attempt = nullptr;
+    QLabel *m_count = nullptr;
+    QTimer *m_refresh = nullptr;
+    bool m_dirty = false;
+    Delivery m_selected;
+    QThread *m_exportThread = nullptr;
+    std::shared_ptr<std::atomic<bool>> m_cancelExport;
+};

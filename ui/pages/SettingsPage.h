@@ -1,0 +1,34 @@
+// Preferences: where the data lives, how long history is kept (applied on start and on
+// demand, never to unfinished work), delivery concurrency, and the interface language.
+#pragma once
+
+#include <QWidget>
+
+class AppSettings;
+class Engine;
+class QComboBox;
+class QSpinBox;
+
+class SettingsPage : public QWidget
+{
+    Q_OBJECT
+public:
+    SettingsPage(Engine *engine, AppSettings *settings, QWidget *parent = nullptr);
+
+    // Applies the concurrency settings to the engine's dispatcher.
+    static void applyDelivery(Engine *engine, const AppSettings &settings);
+
+signals:
+    void message(const QString &text);
+
+private:
+    void save();
+
+    Engine *m_engine;
+    AppSettings *m_settings;
+    QSpinBox *m_days = nullptr;
+    QSpinBox *m_rows = nullptr;
+    QSpinBox *m_perEndpoint = nullptr;
+    QSpinBox *m_inFlight = nullptr;
+    QComboBox *m_language = nullptr;
+};
