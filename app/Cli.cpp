@@ -746,7 +746,9 @@ bool isCommand(int argc, char **argv)
 {
     for (int i = 1; i < argc; ++i) {
         const QString a = QString::fromLocal8Bit(argv[i]);
-        if (a == QLatin1String("--data-dir") || a == QLatin1String("--lang")) {
+        // Options that take a value (the GUI's --page among them): skip the value too.
+        if (a == QLatin1String("--data-dir") || a == QLatin1String("--lang") ||
+            a == QLatin1String("--page")) {
             ++i;
             continue;
         }

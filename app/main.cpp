@@ -101,6 +101,13 @@ int main(int argc, char *argv[])
     SettingsPage::applyDelivery(&engine, settings);
     engine.resume();              // whatever was not final when Hookline last stopped
     engine.setPollInterval(2000); // and what 'hookline fire' queues meanwhile
+    // The built-in receiver, on the port it had last time so local test endpoints still
+    // reach it (loopback only).
+    if (settings.receiverAutoStart()) {
+        const quint16 port = engine.startReceiver(settings.receiverPort(), &error);
+        if (port)
+            settings.setReceiverPort(port);
+    }
     MainWindow window(&settings, &engine);
     if (parser.isSet(QStringLiteral("page")))
         window.showPage(parser.value(QStringLiteral("page")));

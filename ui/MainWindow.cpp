@@ -42,10 +42,13 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
     m_nav->setAccessibleName(tr("Pages"));
     m_nav->setFixedWidth(170);
     m_nav->setFrameShape(QFrame::NoFrame);
-    m_nav->setStyleSheet(QStringLiteral(
-        "QListWidget#navigation { background: palette(base); border-right: 1px solid palette(mid);"
-        " padding-top: 6px; }"
-        "QListWidget#navigation::item { padding: 9px 14px; }"));
+    m_nav->setStyleSheet(
+        QStringLiteral("QListWidget#navigation { background: palette(base); border: none;"
+                       " border-right: 1px solid palette(mid); padding: 8px 6px; outline: none; }"
+                       "QListWidget#navigation::item { padding: 8px 10px; border-radius: 4px; }"
+                       "QListWidget#navigation::item:selected { background: palette(highlight);"
+                       " color: palette(highlighted-text); }"));
+    m_nav->setSpacing(1);
     m_stack = new QStackedWidget(central);
     layout->addWidget(m_nav);
     layout->addWidget(m_stack, 1);

@@ -7,6 +7,7 @@
 #include "store/StoreWriter.h"
 
 #include <QSet>
+#include <QUrl>
 #include <QUuid>
 
 namespace {
@@ -221,6 +222,31 @@ bool Engine::runScenario(const QString &kind, const QString &endpointId, QString
 bool Engine::redeliver(const QString &deliveryId, QString *error)
 {
     return m_dispatcher->redeliver(*m_store, deliveryId, error);
+}
+
+quint16 Engine::startReceiver(quint16 port, QString *error)
+{
+    if (!m_receiver->isListening() && !m_receiver->listen(port, nullptr) &&
+        !m_receiver->listen(0, error))
+        return 0;
+    for (const Endpoint &e : m_store->endpoints()) {
+        const QUrl url(e.url);
+        if (url.host() != QLatin1String("127.0.0.1") || url.port() != m_receiver->port() ||
+            !url.path().startsWith(QLatin1String("/inbox/")))
+            continue;
+        const QString name = url.path().mid(7).section(u'/', 0, 0);
+        InboxConfig config =
+            m_receiver->inboxNames().contains(name) ? m_receiver->inbox(name) : InboxConfig();
+        config.name = name;
+        config.secret = e.secret;
+        m_receiver->setInbox(config);
+    }
+    if (m_receiver->inboxNames().isEmpty()) {
+        InboxConfig config;
+        config.name = QStringLiteral("test");
+        m_receiver->setInbox(config);
+    }
+    return m_receiver->port();
 }
 
 void Engine::close()

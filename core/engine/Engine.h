@@ -59,6 +59,11 @@ public:
     bool runScenario(const QString &kind, const QString &endpointId, QString *error);
     bool redeliver(const QString &deliveryId, QString *error);
 
+    // Starts the built-in receiver on `port` (a free one when busy or 0) and recreates the
+    // inboxes that saved endpoints point at, with their secrets, so local test endpoints
+    // keep working across restarts. Returns the port, or 0 with *error.
+    quint16 startReceiver(quint16 port, QString *error);
+
     // Shuts the dispatcher down (in-flight attempts finish or are recorded) and commits.
     void close();
 

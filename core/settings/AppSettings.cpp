@@ -93,6 +93,22 @@ void AppSettings::setMaxInFlight(int n)
 {
     m_settings->setValue(kMaxInFlight, n);
 }
+quint16 AppSettings::receiverPort() const
+{
+    return quint16(m_settings->value(QStringLiteral("receiver/port"), 0).toUInt());
+}
+void AppSettings::setReceiverPort(quint16 port)
+{
+    m_settings->setValue(QStringLiteral("receiver/port"), port);
+}
+bool AppSettings::receiverAutoStart() const
+{
+    return m_settings->value(QStringLiteral("receiver/autoStart"), true).toBool();
+}
+void AppSettings::setReceiverAutoStart(bool on)
+{
+    m_settings->setValue(QStringLiteral("receiver/autoStart"), on);
+}
 void AppSettings::sync()
 {
     m_settings->sync();

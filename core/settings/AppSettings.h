@@ -34,6 +34,10 @@ public:
     void setRetentionMaxDeliveries(qint64 rows);
     int perEndpointLimit() const;
     void setPerEndpointLimit(int n);
+    quint16 receiverPort() const; // 0: not chosen yet
+    void setReceiverPort(quint16 port);
+    bool receiverAutoStart() const;
+    void setReceiverAutoStart(bool on);
     int maxInFlight() const;
     void setMaxInFlight(int n);
 

@@ -158,7 +158,7 @@ bool EndpointsPage::editEndpoint(Endpoint endpoint)
         EndpointDialog dialog(m_engine->catalog(), endpoint, this);
         dialog.setLocalInboxProvider([this](Endpoint *e) {
             QString error;
-            if (!m_engine->receiver().isListening() && !m_engine->receiver().listen(0, &error)) {
+            if (!m_engine->startReceiver(0, &error)) {
                 emit message(error);
                 return;
             }
@@ -188,7 +188,7 @@ void EndpointsPage::addEndpoint()
 void EndpointsPage::addLocalTestEndpoint()
 {
     QString error;
-    if (!m_engine->receiver().isListening() && !m_engine->receiver().listen(0, &error)) {
+    if (!m_engine->startReceiver(0, &error)) {
         QMessageBox::warning(this, tr("Receiver"), error);
         return;
     }

@@ -30,6 +30,7 @@ EventsPage::EventsPage(Engine *engine, QWidget *parent)
     m_list = new QListWidget(left);
     m_list->setAccessibleName(tr("Event types"));
     m_list->setMinimumWidth(180);
+    m_list->setSpacing(2);
     auto *addType = new QPushButton(tr("&New event type…"), left);
     leftLayout->addWidget(m_list, 1);
     leftLayout->addWidget(addType);
@@ -75,6 +76,7 @@ EventsPage::EventsPage(Engine *engine, QWidget *parent)
     m_template->setFont(mono);
     m_template->setAccessibleName(tr("Payload template"));
     m_template->setTabChangesFocus(true);
+    m_template->setLineWrapMode(QPlainTextEdit::NoWrap);
     new JsonHighlighter(m_template->document());
     tplLayout->addWidget(m_template, 1);
     m_templateError = new QLabel(tplBox);
@@ -98,6 +100,7 @@ EventsPage::EventsPage(Engine *engine, QWidget *parent)
     m_sample->setReadOnly(true);
     m_sample->setFont(mono);
     m_sample->setAccessibleName(tr("Sample payload"));
+    m_sample->setLineWrapMode(QPlainTextEdit::NoWrap);
     new JsonHighlighter(m_sample->document());
     sampleLayout->addWidget(m_sample, 1);
     layout->addWidget(panes, 1);
@@ -267,8 +270,7 @@ void EventsPage::sendTest()
         QMessageBox::warning(this, tr("Send test"), error);
     else
         emit message(
-            tr("Sent %1 to %n endpoint(s) — see the Live page (Ctrl+3).", nullptr, int(ids.size()))
-                .arg(type));
+            tr("Sent %1 (deliveries: %2) — see the Live page (Ctrl+3).").arg(type).arg(ids.size()));
 }
 
 void EventsPage::runScenario(const QString &kind)

@@ -128,7 +128,7 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     connect(redeliver, &QPushButton::clicked, this, &HistoryPage::redeliverSelected);
     connect(retryFailed, &QPushButton::clicked, this, [this] {
         const int n = retryAllFailed();
-        emit message(tr("Retrying %n failed delivery(s).", nullptr, n));
+        emit message(tr("Failed deliveries sent again: %1").arg(n));
     });
     connect(exportButton, &QPushButton::clicked, this, &HistoryPage::chooseExport);
 
@@ -146,7 +146,7 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
         m_dirty = false;
         m_engine->writer().flush();
         m_model->refresh();
-        m_count->setText(tr("%n delivery(s)", nullptr, m_model->rowCount()));
+        m_count->setText(tr("Deliveries: %1").arg(m_model->rowCount()));
         if (!m_selected.id.isEmpty())
             showSelected();
     });
@@ -154,7 +154,9 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     connect(engine, &Engine::endpointsChanged, this, &HistoryPage::refreshFilters);
     connect(engine, &Engine::catalogChanged, this, &HistoryPage::refreshFilters);
     refreshFilters();
-    m_count->setText(tr("%n delivery(s)", nullptr, m_model->rowCount()));
+    m_count->setText(tr("Deliveries: %1").arg(m_model->rowCount()));
+    if (m_model->rowCount() > 0)
+        m_view->setCurrentIndex(m_model->index(0, 0)); // details are never empty for nothing
 }
 
 HistoryPage::~HistoryPage()
@@ -205,7 +207,7 @@ DeliveryQuery HistoryPage::currentQuery() const
 void HistoryPage::applyFilters()
 {
     m_model->setQuery(currentQuery());
-    m_count->setText(tr("%n delivery(s)", nullptr, m_model->rowCount()));
+    m_count->setText(tr("Deliveries: %1").arg(m_model->rowCount()));
     m_selected = Delivery();
     m_details->clear();
     m_attempt->clear();
@@ -330,9 +332,8 @@ bool HistoryPage::exportTo(const QString &path, QString *error)
                 m_exportThread = nullptr;
                 const QString text = result.cancelled ? tr("Export cancelled.") : result.error;
                 emit exportFinished(result.rows, text);
-                emit message(text.isEmpty()
-                                 ? tr("Exported %n delivery(s).", nullptr, int(result.rows))
-                                 : text);
+                emit message(text.isEmpty() ? tr("Exported deliveries: %1").arg(result.rows)
+                                            : text);
             },
             Qt::QueuedConnection);
     });

@@ -91,7 +91,7 @@ LivePage::LivePage(Engine *engine, QWidget *parent)
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->verticalHeader()->hide();
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 8);
-    m_view->horizontalHeader()->setStretchLastSection(true);
+    m_view->horizontalHeader()->setSectionResizeMode(LiveModel::Endpoint, QHeaderView::Stretch);
     m_view->setItemDelegateForColumn(
         LiveModel::Status, new StatusDelegate(LiveModel::StatusCodeRole, LiveModel::ErrorClassRole,
                                               LiveModel::StatusClassRole, m_view));
@@ -101,6 +101,12 @@ LivePage::LivePage(Engine *engine, QWidget *parent)
     m_view->setColumnWidth(LiveModel::Status, 90);
     m_view->setColumnWidth(LiveModel::Duration, 90);
 
+    m_emptyHint = new QLabel(tr("Deliveries appear here as they happen. Send a test event from the "
+                                "Endpoints page (Ctrl+1, then Ctrl+T) or run a call scenario from "
+                                "the Events page."),
+                             this);
+    m_emptyHint->setWordWrap(true);
+    m_emptyHint->setEnabled(false);
     m_details = new DeliveryDetailsView(this);
     auto *split = new QSplitter(Qt::Vertical, this);
     split->setObjectName(QStringLiteral("liveSplitter"));
@@ -111,6 +117,7 @@ LivePage::LivePage(Engine *engine, QWidget *parent)
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(bar);
+    layout->addWidget(m_emptyHint);
     layout->addWidget(split, 1);
 
     Dispatcher *dispatcher = &engine->dispatcher();
@@ -130,6 +137,7 @@ LivePage::LivePage(Engine *engine, QWidget *parent)
         m_model->clear();
         m_details->clear();
         m_count->clear();
+        m_emptyHint->show();
     });
     for (QComboBox *box : {m_endpoint, m_event, m_status})
         connect(box, &QComboBox::currentIndexChanged, this, &LivePage::applyFilter);
@@ -152,7 +160,8 @@ void LivePage::setPaused(bool paused)
 void LivePage::flushNow()
 {
     m_model->flush();
-    m_count->setText(tr("%n attempt(s)", nullptr, m_proxy->rowCount()));
+    m_count->setText(tr("Attempts shown: %1").arg(m_proxy->rowCount()));
+    m_emptyHint->setVisible(m_model->rowCount() == 0);
     // The details follow the selection, which may have been updated in place.
     if (m_view->selectionModel()->currentIndex().isValid())
         showSelected();
@@ -186,7 +195,8 @@ void LivePage::applyFilter()
     f->event = m_event->currentData().toString();
     f->status = m_status->currentData().toString();
     f->apply();
-    m_count->setText(tr("%n attempt(s)", nullptr, m_proxy->rowCount()));
+    m_count->setText(tr("Attempts shown: %1").arg(m_proxy->rowCount()));
+    m_emptyHint->setVisible(m_model->rowCount() == 0);
 }
 
 void LivePage::showSelected()

@@ -44,6 +44,7 @@ private:
     QComboBox *m_status = nullptr;
     QPushButton *m_pause = nullptr;
     QLabel *m_count = nullptr;
+    QLabel *m_emptyHint = nullptr;
     QTimer *m_flush = nullptr;
     bool m_paused = false;
 };

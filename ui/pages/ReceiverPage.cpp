@@ -156,20 +156,15 @@ ReceiverPage::ReceiverPage(Engine *engine, QWidget *parent)
     m_flush->setInterval(250);
     connect(m_flush, &QTimer::timeout, this, &ReceiverPage::appendPending);
     m_flush->start();
+    connect(engine, &Engine::endpointsChanged, this, &ReceiverPage::refreshInboxes);
     refreshState();
     refreshInboxes();
 }
 
 bool ReceiverPage::startReceiver(QString *error)
 {
-    ReceiverServer &server = m_engine->receiver();
-    if (!server.isListening() && !server.listen(quint16(m_port->value()), error))
+    if (!m_engine->startReceiver(quint16(m_port->value()), error))
         return false;
-    if (server.inboxNames().isEmpty()) {
-        InboxConfig c;
-        c.name = QStringLiteral("test");
-        server.setInbox(c);
-    }
     refreshState();
     refreshInboxes();
     return true;
@@ -183,6 +178,7 @@ void ReceiverPage::refreshState()
                              .arg(server.port())
                              .arg(server.hasIpv6() ? tr(" and [::1]") : QString()));
         m_startStop->setText(tr("S&top"));
+        m_port->setValue(server.port());
         m_port->setEnabled(false);
     } else {
         m_state->setText(tr("Stopped. Start it to receive test deliveries on this machine."));

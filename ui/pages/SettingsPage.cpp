@@ -84,7 +84,7 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
         m_engine->writer().flush();
         const qint64 removed =
             m_engine->store().applyRetention(policy, QDateTime::currentDateTimeUtc());
-        emit message(tr("Removed %n old delivery(s).", nullptr, int(removed)));
+        emit message(tr("Old deliveries removed: %1").arg(removed));
     });
 }
 
