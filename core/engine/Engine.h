@@ -48,7 +48,7 @@ public:
     bool removeEndpoint(const QString &id);
     bool setEndpointEnabled(const QString &id, bool enabled);
 
-    EventCatalog catalog() const { return m_catalog; }
+    const EventCatalog &catalog() const { return m_catalog; }
     QString saveEventType(const EventType &type);
 
     // Renders the type's template and sends it to one endpoint (even a non-subscriber) or,

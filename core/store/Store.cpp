@@ -879,6 +879,22 @@ qint64 Store::countDeliveries(const DeliveryQuery &query) const
     return q.exec() && q.next() ? q.value(0).toLongLong() : 0;
 }
 
+std::pair<qint64, qint64> Store::seqRange() const
+{
+    // Two queries on purpose: SQLite answers a lone MIN() or MAX() from the b-tree's edge,
+    // but scans the whole table for both in one SELECT.
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    const qint64 low = q.exec(QStringLiteral("SELECT MIN(seq) FROM deliveries")) && q.next()
+                           ? q.value(0).toLongLong()
+                           : 0;
+    q.finish();
+    const qint64 high = q.exec(QStringLiteral("SELECT MAX(seq) FROM deliveries")) && q.next()
+                            ? q.value(0).toLongLong()
+                            : 0;
+    return {low, high};
+}
+
 Store::EndpointStats Store::endpointStats(const QString &endpointId, int recent) const
 {
     EndpointStats stats;

@@ -97,6 +97,9 @@ public:
     // Newest first.
     QList<Delivery> deliveries(const DeliveryQuery &query) const;
     qint64 countDeliveries(const DeliveryQuery &query) const;
+    // Smallest and largest seq (0, 0 when empty): with the count, tells whether positions
+    // map straight to seq values, which lets the unfiltered history jump without OFFSET.
+    std::pair<qint64, qint64> seqRange() const;
     // Per endpoint: the last delivery's outcome and the success share of its recent ones.
     struct EndpointStats
     {

@@ -6,7 +6,24 @@ HistoryModel::HistoryModel(const Store *store, QObject *parent)
     : QAbstractTableModel(parent)
     , m_store(store)
 {
+    recount();
+}
+
+bool HistoryModel::unfiltered() const
+{
+    return m_query.endpointId.isEmpty() && m_query.eventType.isEmpty() && !m_query.state &&
+           m_query.codeClass.isEmpty() && !m_query.from.isValid() && !m_query.to.isValid();
+}
+
+void HistoryModel::recount()
+{
     m_count = m_store->countDeliveries(m_query);
+    m_dense = false;
+    if (unfiltered() && m_count > 0) {
+        const auto [low, high] = m_store->seqRange();
+        m_maxSeq = high;
+        m_dense = high - low + 1 == m_count;
+    }
 }
 
 void HistoryModel::setQuery(const DeliveryQuery &query)
@@ -18,7 +35,7 @@ void HistoryModel::setQuery(const DeliveryQuery &query)
     m_query.beforeSeq = 0;
     m_pages.clear();
     m_lru.clear();
-    m_count = m_store->countDeliveries(m_query);
+    recount();
     endResetModel();
 }
 
@@ -31,7 +48,10 @@ void HistoryModel::setEndpointNames(const QHash<QString, QString> &names)
 
 void HistoryModel::refresh()
 {
-    const qint64 count = m_store->countDeliveries(m_query);
+    const qint64 before = m_count;
+    recount();
+    const qint64 count = m_count;
+    m_count = before;
     if (count == m_count) {
         // Same rows; states may have changed (retrying -> succeeded): drop the cache.
         m_pages.clear();
@@ -70,6 +90,10 @@ const QList<Delivery> &HistoryModel::page(int pageNo) const
     const auto above = m_pages.constFind(pageNo - 1);
     if (above != m_pages.cend() && !above->isEmpty()) {
         q.beforeSeq = above->last().seq;
+        q.offset = 0;
+    } else if (m_dense) {
+        // Positions are seq values counted down from the newest: seek, don't skip.
+        q.beforeSeq = m_maxSeq - qint64(pageNo) * kPageSize + 1;
         q.offset = 0;
     } else {
         q.beforeSeq = 0;

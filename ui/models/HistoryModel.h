@@ -46,9 +46,14 @@ public:
 private:
     const QList<Delivery> &page(int pageNo) const;
 
+    void recount();
+    bool unfiltered() const;
+
     const Store *m_store;
     DeliveryQuery m_query;
     qint64 m_count = 0;
+    qint64 m_maxSeq = 0;
+    bool m_dense = false; // unfiltered and no gaps: row r is seq (max - r)
     QHash<QString, QString> m_names;
     mutable QHash<int, QList<Delivery>> m_pages;
     mutable std::list<int> m_lru; // most recent first

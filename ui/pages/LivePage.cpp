@@ -162,8 +162,11 @@ void LivePage::flushNow()
     m_model->flush();
     m_count->setText(tr("Attempts shown: %1").arg(m_proxy->rowCount()));
     m_emptyHint->setVisible(m_model->rowCount() == 0);
-    // The details follow the selection, which may have been updated in place.
-    if (m_view->selectionModel()->currentIndex().isValid())
+    // The details follow the selection, which may have been updated in place. Until the
+    // admin picks a row, show the first one rather than an empty pane.
+    if (!m_view->selectionModel()->currentIndex().isValid() && m_proxy->rowCount() > 0)
+        m_view->setCurrentIndex(m_proxy->index(0, 0));
+    else if (m_view->selectionModel()->currentIndex().isValid())
         showSelected();
 }
 

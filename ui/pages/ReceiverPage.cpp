@@ -103,6 +103,11 @@ ReceiverPage::ReceiverPage(Engine *engine, QWidget *parent)
     m_requests->setSelectionMode(QAbstractItemView::SingleSelection);
     m_requests->verticalHeader()->hide();
     m_requests->horizontalHeader()->setStretchLastSection(true);
+    m_requests->setWordWrap(false);
+    m_requests->verticalHeader()->setDefaultSectionSize(m_requests->fontMetrics().height() + 8);
+    m_requests->setColumnWidth(0, 100);
+    m_requests->setColumnWidth(1, 80);
+    m_requests->setColumnWidth(2, 200);
     m_detail = new QPlainTextEdit(this);
     m_detail->setReadOnly(true);
     m_detail->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
