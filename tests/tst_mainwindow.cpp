@@ -246,6 +246,29 @@ void TestMainWindow::testEventShowsInLiveAndHistory()
     QCOMPARE(history->model()->index(0, HistoryModel::State).data().toString(),
              QStringLiteral("succeeded"));
 
+    // Search payloads and responses, off the GUI thread.
+    const QByteArray callId =
+        QJsonDocument::fromJson(m_engine->receiver().requests(QStringLiteral("test")).first().body)
+            .object()
+            .value(QStringLiteral("callID"))
+            .toString()
+            .toUtf8();
+    QVERIFY(!callId.isEmpty());
+    QSignalSpy searched(history, &HistoryPage::searchFinished);
+    history->search(QString::fromUtf8(callId.left(13)));
+    QVERIFY(searched.wait(10000));
+    QCOMPARE(searched.takeFirst().at(0).toInt(), 1);
+    QCOMPARE(history->model()->rowCount(), 1);
+    history->search(QStringLiteral("no-such-text-%_"));
+    QVERIFY(searched.wait(10000));
+    QCOMPARE(searched.takeFirst().at(0).toInt(), 0);
+    QCOMPARE(history->model()->rowCount(), 0);
+    history->search(QStringLiteral("\"ok\"")); // in the receiver's response body
+    QVERIFY(searched.wait(10000));
+    QCOMPARE(history->model()->rowCount(), 1);
+    history->search(QString());
+    QCOMPARE(history->model()->rowCount(), 1);
+
     // Redeliver from History: a second attempt with the same webhook-id.
     history->view()->setCurrentIndex(history->model()->index(0, 0));
     finished.clear();

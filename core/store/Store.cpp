@@ -837,6 +837,15 @@ QString whereClause(const DeliveryQuery &query, QVariantList *binds, bool withKe
         where << QStringLiteral("created < ?");
         *binds << query.to.toMSecsSinceEpoch();
     }
+    if (query.onlySeqs) {
+        // Integers from our own search, so they can be written into the SQL directly.
+        QStringList list;
+        list.reserve(query.onlySeqs->size());
+        for (qint64 seq : *query.onlySeqs)
+            list << QString::number(seq);
+        where << (list.isEmpty() ? QStringLiteral("0")
+                                 : QStringLiteral("seq IN (%1)").arg(list.join(u',')));
+    }
     if (withKeyset && query.beforeSeq > 0) {
         where << QStringLiteral("seq < ?");
         *binds << query.beforeSeq;

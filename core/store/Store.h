@@ -32,6 +32,7 @@ struct DeliveryQuery
     int limit = 100;
     qint64 offset = 0;
     qint64 beforeSeq = 0; // keyset paging: only rows older than this one (0: from the top)
+    std::optional<QList<qint64>> onlySeqs; // a search's matches; empty list: nothing
 };
 
 struct RetentionPolicy

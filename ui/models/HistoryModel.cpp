@@ -12,7 +12,8 @@ HistoryModel::HistoryModel(const Store *store, QObject *parent)
 bool HistoryModel::unfiltered() const
 {
     return m_query.endpointId.isEmpty() && m_query.eventType.isEmpty() && !m_query.state &&
-           m_query.codeClass.isEmpty() && !m_query.from.isValid() && !m_query.to.isValid();
+           m_query.codeClass.isEmpty() && !m_query.from.isValid() && !m_query.to.isValid() &&
+           !m_query.onlySeqs;
 }
 
 void HistoryModel::recount()

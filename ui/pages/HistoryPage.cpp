@@ -4,6 +4,7 @@
 #include "engine/Engine.h"
 #include "export/DeliveryExport.h"
 #include "models/HistoryModel.h"
+#include "store/DeliverySearch.h"
 #include "store/StoreWriter.h"
 #include "widgets/DeliveryDetailsView.h"
 #include "widgets/StatusDelegate.h"
@@ -15,6 +16,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSaveFile>
@@ -65,7 +67,14 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     m_count = new QLabel(this);
     bar->addWidget(m_count);
 
+    m_search = new QLineEdit(this);
+    m_search->setPlaceholderText(tr("Search payloads and responses…"));
+    m_search->setAccessibleName(tr("Search payloads and responses"));
+    m_search->setClearButtonEnabled(true);
+    m_search->setMinimumWidth(220);
+
     auto *actions = new QHBoxLayout;
+    actions->addWidget(m_search, 1);
     auto *redeliver = new QPushButton(tr("&Redeliver"), this);
     redeliver->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
     redeliver->setToolTip(tr("Send the selected delivery again now (Ctrl+Shift+R)"));
@@ -74,9 +83,9 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     auto *exportButton = new QPushButton(tr("&Export…"), this);
     exportButton->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     exportButton->setToolTip(tr("Save the filtered rows as CSV or JSON Lines (Ctrl+E)"));
+    actions->addSpacing(12);
     actions->addWidget(redeliver);
     actions->addWidget(retryFailed);
-    actions->addStretch();
     actions->addWidget(exportButton);
 
     m_view = new QTableView(this);
@@ -131,6 +140,27 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
         emit message(tr("Failed deliveries sent again: %1").arg(n));
     });
     connect(exportButton, &QPushButton::clicked, this, &HistoryPage::chooseExport);
+    // Search as the admin types, once they pause; a newer search abandons the running one.
+    m_searcher = new DeliverySearch(engine->databasePath(), this);
+    m_searchDelay = new QTimer(this);
+    m_searchDelay->setSingleShot(true);
+    m_searchDelay->setInterval(300);
+    connect(m_search, &QLineEdit::textChanged, m_searchDelay, qOverload<>(&QTimer::start));
+    connect(m_searchDelay, &QTimer::timeout, this, [this] { search(m_search->text()); });
+    connect(m_searcher, &DeliverySearch::finished, this,
+            [this](int id, const QList<qint64> &seqs, bool truncated, const QString &error) {
+                if (id != m_searchId)
+                    return; // an older search, overtaken
+                m_matches = seqs;
+                applyFilters();
+                if (!error.isEmpty())
+                    emit message(error);
+                else if (truncated)
+                    emit message(
+                        tr("Showing the newest %1 matches; refine the search to see others.")
+                            .arg(seqs.size()));
+                emit searchFinished(int(seqs.size()));
+            });
 
     // New and finished deliveries show up within a second, in one re-count, not per row.
     auto markDirty = [this] {
@@ -157,6 +187,26 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     m_count->setText(tr("Deliveries: %1").arg(m_model->rowCount()));
     if (m_model->rowCount() > 0)
         m_view->setCurrentIndex(m_model->index(0, 0)); // details are never empty for nothing
+}
+
+void HistoryPage::search(const QString &text)
+{
+    m_searchDelay->stop();
+    if (text.trimmed().isEmpty()) {
+        m_searcher->cancel();
+        m_searchId = 0;
+        m_matches.reset();
+        applyFilters();
+        return;
+    }
+    m_engine->writer().flush();
+    m_searchId = m_searcher->start(text.trimmed());
+    m_count->setText(tr("Searching…"));
+}
+
+bool HistoryPage::isSearching() const
+{
+    return m_searcher->isRunning();
 }
 
 HistoryPage::~HistoryPage()
@@ -201,6 +251,7 @@ DeliveryQuery HistoryPage::currentQuery() const
     const int seconds = m_range->currentData().toInt();
     if (seconds > 0)
         q.from = QDateTime::currentDateTimeUtc().addSecs(-seconds);
+    q.onlySeqs = m_matches;
     return q;
 }
 

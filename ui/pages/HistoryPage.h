@@ -10,8 +10,11 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 class DeliveryDetailsView;
+class DeliverySearch;
+class QLineEdit;
 class Engine;
 class HistoryModel;
 class QComboBox;
@@ -37,10 +40,14 @@ public:
     bool exportTo(const QString &path, QString *error);
     bool isExporting() const { return m_exportThread != nullptr; }
     void redeliverSelected();
+    // Searches payloads and responses off the GUI thread; the table shows the matches.
+    void search(const QString &text);
+    bool isSearching() const;
     int retryAllFailed();
 
 signals:
     void exportFinished(qint64 rows, const QString &error);
+    void searchFinished(int matches);
     void message(const QString &text);
 
 private:
@@ -60,6 +67,11 @@ private:
     QComboBox *m_code = nullptr;
     QComboBox *m_range = nullptr;
     QComboBox *m_attempt = nullptr;
+    QLineEdit *m_search = nullptr;
+    QTimer *m_searchDelay = nullptr;
+    DeliverySearch *m_searcher = nullptr;
+    int m_searchId = 0;
+    std::optional<QList<qint64>> m_matches;
     QLabel *m_count = nullptr;
     QTimer *m_refresh = nullptr;
     bool m_dirty = false;

@@ -1,0 +1,129 @@
+#include "DeliverySearch.h"
+
+#include <QCoreApplication>
+#include <QSet>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QThread>
+#include <QVariant>
+
+#include <algorithm>
+
+namespace {
+
+QString likePattern(const QString &text)
+{
+    QString escaped = text;
+    escaped.replace(u'\\', QLatin1String("\\\\"));
+    escaped.replace(u'%', QLatin1String("\\%"));
+    escaped.replace(u'_', QLatin1String("\\_"));
+    return u'%' + escaped + u'%';
+}
+
+} // namespace
+
+DeliverySearch::DeliverySearch(const QString &databasePath, QObject *parent)
+    : QObject(parent)
+    , m_path(databasePath)
+{
+}
+
+DeliverySearch::~DeliverySearch()
+{
+    cancel();
+    for (QThread *t : std::as_const(m_threads)) {
+        t->wait();
+        delete t;
+    }
+}
+
+void DeliverySearch::cancel()
+{
+    if (m_cancel)
+        m_cancel->store(true);
+}
+
+int DeliverySearch::start(const QString &text, int limit)
+{
+    cancel();
+    m_cancel = std::make_shared<std::atomic<bool>>(false);
+    const int id = ++m_lastId;
+    auto cancelled = m_cancel;
+    const QString path = m_path;
+    QThread *thread = QThread::create([this, id, text, limit, cancelled, path] {
+        bool truncated = false;
+        QString error;
+        const QList<qint64> seqs = run(path, text, limit, *cancelled, &truncated, &error);
+        if (cancelled->load())
+            return;
+        QMetaObject::invokeMethod(
+            this, [this, id, seqs, truncated, error] { emit finished(id, seqs, truncated, error); },
+            Qt::QueuedConnection);
+    });
+    connect(thread, &QThread::finished, this, [this, thread] {
+        m_threads.removeOne(thread);
+        thread->deleteLater();
+    });
+    m_threads.append(thread);
+    thread->start(QThread::LowPriority);
+    return id;
+}
+
+QList<qint64> DeliverySearch::run(const QString &databasePath, const QString &text, int limit,
+                                  const std::atomic<bool> &cancelled, bool *truncated,
+                                  QString *error)
+{
+    QList<qint64> out;
+    // A read-only connection of its own, so the scan streams rows on this thread and can
+    // stop between them.
+    const QString name =
+        QStringLiteral("hookline-search-%1").arg(quintptr(QThread::currentThreadId()));
+    QSet<qint64> seqs;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(databasePath);
+        db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=5000"));
+        if (!db.open()) {
+            if (error)
+                *error = db.lastError().text();
+        } else {
+            const QString pattern = likePattern(text);
+            auto scan = [&](const QString &sql) {
+                QSqlQuery q(db);
+                q.setForwardOnly(true);
+                q.prepare(sql);
+                q.addBindValue(pattern);
+                if (!q.exec()) {
+                    if (error)
+                        *error = q.lastError().text();
+                    return;
+                }
+                int n = 0;
+                while (q.next()) {
+                    if ((++n & 1023) == 0 && cancelled.load())
+                        return;
+                    seqs.insert(q.value(0).toLongLong());
+                }
+            };
+            // Payloads are shared by an event's deliveries: find the events, then their rows.
+            // IN (subquery), not a join: SQLite then scans the small side once and finds the
+            // deliveries through their index, instead of testing LIKE once per delivery.
+            scan(QStringLiteral(
+                "SELECT seq FROM deliveries WHERE event_id IN (SELECT id FROM events "
+                "WHERE CAST(payload AS TEXT) LIKE ? ESCAPE '\\')"));
+            if (!cancelled.load())
+                scan(QStringLiteral(
+                    "SELECT seq FROM deliveries WHERE id IN (SELECT delivery_id FROM "
+                    "attempts WHERE CAST(response_body AS TEXT) LIKE ? ESCAPE '\\')"));
+        }
+    }
+    QSqlDatabase::removeDatabase(name);
+    out = QList<qint64>(seqs.begin(), seqs.end());
+    std::sort(out.begin(), out.end(), std::greater<qint64>());
+    if (truncated)
+        *truncated = out.size() > limit;
+    if (out.size() > limit)
+        out.resize(limit);
+    return out;
+}
