@@ -67,6 +67,11 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
     addPage(QStringLiteral("receiver"), tr("Receiver"), receiver);
     addPage(QStringLiteral("settings"), tr("Settings"), settingsPage);
     connect(m_nav, &QListWidget::currentRowChanged, m_stack, &QStackedWidget::setCurrentIndex);
+    endpoints->setNewEndpointDefaults([settings] {
+        Endpoint e;
+        e.retry.scheduleSeconds = settings->defaultRetrySchedule();
+        return e;
+    });
     connect(endpoints, &EndpointsPage::message, this, &MainWindow::showMessage);
     connect(events, &EventsPage::message, this, &MainWindow::showMessage);
     connect(history, &HistoryPage::message, this, &MainWindow::showMessage);

@@ -1,5 +1,7 @@
 #include "AppSettings.h"
 
+#include "domain/Endpoint.h"
+
 namespace {
 const QString kGeometry = QStringLiteral("window/geometry");
 const QString kState = QStringLiteral("window/state");
@@ -76,6 +78,26 @@ qint64 AppSettings::retentionMaxDeliveries() const
 void AppSettings::setRetentionMaxDeliveries(qint64 rows)
 {
     m_settings->setValue(kRetentionRows, rows);
+}
+QList<int> AppSettings::defaultRetrySchedule() const
+{
+    const QStringList parts =
+        m_settings->value(QStringLiteral("delivery/defaultRetrySchedule")).toStringList();
+    QList<int> out;
+    for (const QString &p : parts) {
+        bool ok = false;
+        const int s = p.toInt(&ok);
+        if (ok && s >= 0)
+            out << s;
+    }
+    return out.isEmpty() ? RetryPolicy::defaultSchedule() : out;
+}
+void AppSettings::setDefaultRetrySchedule(const QList<int> &seconds)
+{
+    QStringList parts;
+    for (int s : seconds)
+        parts << QString::number(s);
+    m_settings->setValue(QStringLiteral("delivery/defaultRetrySchedule"), parts);
 }
 int AppSettings::perEndpointLimit() const
 {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QList>
 #include <QSettings>
 #include <QString>
 
@@ -32,6 +33,8 @@ public:
     void setRetentionDays(int days);
     qint64 retentionMaxDeliveries() const; // 0: no cap
     void setRetentionMaxDeliveries(qint64 rows);
+    QList<int> defaultRetrySchedule() const; // for new endpoints
+    void setDefaultRetrySchedule(const QList<int> &seconds);
     int perEndpointLimit() const;
     void setPerEndpointLimit(int n);
     quint16 receiverPort() const; // 0: not chosen yet

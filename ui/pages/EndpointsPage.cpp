@@ -192,7 +192,7 @@ void EndpointsPage::addLocalTestEndpoint()
         QMessageBox::warning(this, tr("Receiver"), error);
         return;
     }
-    Endpoint e;
+    Endpoint e = m_defaults();
     e.name = tr("Local test inbox");
     e.description = tr("Delivers to Hookline's built-in receiver (Receiver page).");
     m_engine->receiver().attachEndpoint(&e, QStringLiteral("test"));

@@ -31,6 +31,11 @@ public:
     // Seams for tests: how a dialog is shown, and how a question is answered.
     using DialogRunner = std::function<bool(QDialog *)>;
     void setDialogRunner(DialogRunner runner) { m_runDialog = std::move(runner); }
+    // Where a new endpoint's defaults come from (the Settings page's retry delays).
+    void setNewEndpointDefaults(std::function<Endpoint()> defaults)
+    {
+        m_defaults = std::move(defaults);
+    }
     using Confirm = std::function<bool(const QString &question)>;
     void setConfirm(Confirm confirm) { m_confirm = std::move(confirm); }
 
@@ -65,4 +70,7 @@ private:
     bool m_statsDirty = false;
     DialogRunner m_runDialog;
     Confirm m_confirm;
+    std::function<Endpoint()> m_defaults = [] {
+        return Endpoint();
+    };
 };

@@ -15,6 +15,7 @@
 #include <QPushButton>
 #include <QSplitter>
 #include <QTextBlock>
+#include <QTextCursor>
 #include <QVBoxLayout>
 
 EventsPage::EventsPage(Engine *engine, QWidget *parent)
@@ -202,6 +203,16 @@ void EventsPage::checkTemplate()
         m_templateError->setText(r.error);
         m_templateError->show();
     }
+    // Point at the error in the editor itself: its line gets a tinted background.
+    QList<QTextEdit::ExtraSelection> marks;
+    if (!r.ok() && r.errorLine > 0) {
+        QTextEdit::ExtraSelection mark;
+        mark.format.setBackground(QColor(179, 38, 30, 60));
+        mark.format.setProperty(QTextFormat::FullWidthSelection, true);
+        mark.cursor = QTextCursor(m_template->document()->findBlockByNumber(r.errorLine - 1));
+        marks << mark;
+    }
+    m_template->setExtraSelections(marks);
     m_send->setEnabled(r.ok());
     if (!m_loading)
         m_save->setEnabled(r.ok());

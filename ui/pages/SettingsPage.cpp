@@ -1,6 +1,7 @@
 #include "SettingsPage.h"
 
 #include "delivery/Dispatcher.h"
+#include "domain/EndpointValidation.h"
 #include "engine/Engine.h"
 #include "settings/AppSettings.h"
 #include "store/Store.h"
@@ -10,6 +11,7 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QVBoxLayout>
@@ -55,11 +57,16 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
     m_inFlight->setRange(1, 1024);
     m_inFlight->setValue(settings->maxInFlight());
     dl->addRow(tr("Requests in flight in &total"), m_inFlight);
-    dl->addRow(
-        QString(),
-        new QLabel(tr("New endpoints retry after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h; "
-                      "each endpoint's form can change that."),
-                   delivery));
+    QStringList schedule;
+    for (int s : settings->defaultRetrySchedule())
+        schedule << QString::number(s);
+    m_schedule = new QLineEdit(schedule.join(QLatin1String(", ")), delivery);
+    m_schedule->setToolTip(tr("Seconds before each retry, for endpoints created from now on"));
+    dl->addRow(tr("Default retry &delays (s)"), m_schedule);
+    m_scheduleError = new QLabel(delivery);
+    m_scheduleError->setStyleSheet(QStringLiteral("color: #b3261e;"));
+    m_scheduleError->hide();
+    dl->addRow(QString(), m_scheduleError);
     layout->addWidget(delivery);
 
     auto *ui = new QGroupBox(tr("Interface"), this);
@@ -77,6 +84,7 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
     for (QSpinBox *s : {m_days, m_rows, m_perEndpoint, m_inFlight})
         connect(s, &QSpinBox::valueChanged, this, &SettingsPage::save);
     connect(m_language, &QComboBox::currentIndexChanged, this, &SettingsPage::save);
+    connect(m_schedule, &QLineEdit::textChanged, this, &SettingsPage::save);
     connect(applyNow, &QPushButton::clicked, this, [this] {
         RetentionPolicy policy;
         policy.maxAgeDays = m_days->value();
@@ -95,6 +103,21 @@ void SettingsPage::save()
     m_settings->setPerEndpointLimit(m_perEndpoint->value());
     m_settings->setMaxInFlight(m_inFlight->value());
     m_settings->setLanguage(m_language->currentData().toString());
+    RetryPolicy policy;
+    policy.scheduleSeconds.clear();
+    bool numbers = true;
+    for (const QString &part : m_schedule->text().split(u',', Qt::SkipEmptyParts)) {
+        bool ok = false;
+        policy.scheduleSeconds << part.trimmed().toInt(&ok);
+        numbers = numbers && ok;
+    }
+    const QString error =
+        numbers ? validateRetryPolicy(policy)
+                : tr("Write the delays as seconds separated by commas, e.g. 5, 300, 1800.");
+    m_scheduleError->setText(error);
+    m_scheduleError->setVisible(!error.isEmpty());
+    if (error.isEmpty() && !policy.scheduleSeconds.isEmpty())
+        m_settings->setDefaultRetrySchedule(policy.scheduleSeconds);
     applyDelivery(m_engine, *m_settings);
 }
 

@@ -7,7 +7,9 @@
 class AppSettings;
 class Engine;
 class QComboBox;
+class QLineEdit;
 class QSpinBox;
+class QLabel;
 
 class SettingsPage : public QWidget
 {
@@ -31,4 +33,6 @@ private:
     QSpinBox *m_perEndpoint = nullptr;
     QSpinBox *m_inFlight = nullptr;
     QComboBox *m_language = nullptr;
+    QLineEdit *m_schedule = nullptr;
+    QLabel *m_scheduleError = nullptr;
 };
