@@ -38,6 +38,43 @@ Dispatcher::Dispatcher(StoreWriter *writer, QObject *parent)
     m_retryTimer.setSingleShot(true);
     m_retryTimer.setTimerType(Qt::CoarseTimer);
     connect(&m_retryTimer, &QTimer::timeout, this, &Dispatcher::onRetryTimer);
+    m_deadlineTimer.setSingleShot(true);
+    m_deadlineTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_deadlineTimer, &QTimer::timeout, this, &Dispatcher::onDeadline);
+    m_clock.start();
+}
+
+void Dispatcher::armDeadlineTimer()
+{
+    if (m_deadlines.empty()) {
+        m_deadlineTimer.stop();
+        return;
+    }
+    const qint64 wait = qMax<qint64>(0, m_deadlines.begin()->first - m_clock.elapsed());
+    m_deadlineTimer.start(int(qMin<qint64>(wait, std::numeric_limits<int>::max())));
+}
+
+void Dispatcher::onDeadline()
+{
+    // QNAM's transfer timeout only notices idle connections; a server that drips a byte a
+    // second would never trip it. This deadline bounds the whole attempt.
+    const qint64 now = m_clock.elapsed();
+    QList<QNetworkReply *> expired;
+    while (!m_deadlines.empty() && m_deadlines.begin()->first <= now) {
+        expired << m_deadlines.begin()->second;
+        auto active = m_active.find(m_deadlines.begin()->second);
+        if (active != m_active.end())
+            active->deadline = m_deadlines.end();
+        m_deadlines.erase(m_deadlines.begin());
+    }
+    for (QNetworkReply *reply : std::as_const(expired)) {
+        auto it = m_active.find(reply);
+        if (it == m_active.end())
+            continue;
+        it->timedOut = true;
+        reply->abort();
+    }
+    armDeadlineTimer();
 }
 
 Dispatcher::~Dispatcher()
@@ -256,6 +293,7 @@ void Dispatcher::start(Job &job)
         attempt.errorClass = ErrorClass::Aborted;
         attempt.errorText = out.error;
         Active none;
+        none.deadline = m_deadlines.end();
         none.deliveryId = job.delivery.id;
         none.endpointId = endpoint.id;
         none.attempt = attempt;
@@ -284,31 +322,23 @@ void Dispatcher::start(Job &job)
     active.reply = reply;
     active.clock.start();
     active.attempt = attempt;
-    // QNAM's transfer timeout only notices idle connections; a server that drips a byte a
-    // second would never trip it. This deadline bounds the whole attempt.
-    active.deadline = new QTimer(reply);
-    active.deadline->setSingleShot(true);
-    connect(active.deadline, &QTimer::timeout, this, [this, reply] {
-        auto it = m_active.find(reply);
-        if (it == m_active.end())
-            return;
-        it->timedOut = true;
-        reply->abort();
-    });
-    active.deadline->start(endpoint.timeoutMs);
+    active.deadline = m_deadlines.emplace(m_clock.elapsed() + endpoint.timeoutMs, reply);
+    if (active.deadline == m_deadlines.begin())
+        armDeadlineTimer();
     const bool verifyTls = endpoint.verifyTls;
-    connect(reply, &QNetworkReply::sslErrors, this,
-            [this, reply, verifyTls](const QList<QSslError> &errors) {
-                if (!verifyTls) {
-                    reply->ignoreSslErrors();
-                    return;
-                }
-                auto it = m_active.find(reply);
-                if (it == m_active.end())
-                    return;
-                for (const QSslError &e : errors)
-                    it->tlsErrors << e.errorString();
-            });
+    if (out.url.scheme() == QLatin1String("https"))
+        connect(reply, &QNetworkReply::sslErrors, this,
+                [this, reply, verifyTls](const QList<QSslError> &errors) {
+                    if (!verifyTls) {
+                        reply->ignoreSslErrors();
+                        return;
+                    }
+                    auto it = m_active.find(reply);
+                    if (it == m_active.end())
+                        return;
+                    for (const QSslError &e : errors)
+                        it->tlsErrors << e.errorString();
+                });
     connect(reply, &QNetworkReply::readyRead, this, [this, reply] { onReadyRead(reply); });
     connect(reply, &QNetworkReply::finished, this, [this, reply] { onFinished(reply); });
     m_active.insert(reply, active);
@@ -347,8 +377,12 @@ void Dispatcher::onFinished(QNetworkReply *reply)
     Active active = *it;
     m_active.erase(it);
     reply->deleteLater();
-    if (active.deadline)
-        active.deadline->stop();
+    if (active.deadline != m_deadlines.end()) {
+        const bool first = active.deadline == m_deadlines.begin();
+        m_deadlines.erase(active.deadline);
+        if (first)
+            armDeadlineTimer();
+    }
 
     Attempt &a = active.attempt;
     a.durationMs = active.clock.elapsed();

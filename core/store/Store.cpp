@@ -392,18 +392,6 @@ void Store::rollback()
 {
     m_db.rollback();
 }
-bool Store::setAutoCheckpoint(bool on)
-{
-    return exec(on ? QStringLiteral("PRAGMA wal_autocheckpoint=1000")
-                   : QStringLiteral("PRAGMA wal_autocheckpoint=0"));
-}
-
-bool Store::checkpoint()
-{
-    QSqlQuery q(m_db);
-    return q.exec(QStringLiteral("PRAGMA wal_checkpoint(PASSIVE)"));
-}
-
 bool Store::savepoint()
 {
     return exec(QStringLiteral("SAVEPOINT op"));

@@ -62,10 +62,6 @@ public:
     bool begin();
     bool commit();
     void rollback();
-    // The engine's writer turns automatic WAL checkpoints off and lets a background thread
-    // run them, so a commit never waits for a checkpoint's fsync.
-    bool setAutoCheckpoint(bool on);
-    bool checkpoint();
     // Nested scopes inside a transaction (StoreWriter runs each operation in one).
     bool savepoint();
     bool releaseSavepoint();

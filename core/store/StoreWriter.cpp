@@ -23,11 +23,8 @@ StoreWriter::~StoreWriter()
         QMutexLocker lock(&m_mutex);
         m_stopping = true;
         m_wake.wakeAll();
-        m_checkpointWake.wakeAll();
     }
     m_thread->wait();
-    if (m_checkpointer)
-        m_checkpointer->wait();
 }
 
 bool StoreWriter::start(QString *error)
@@ -40,29 +37,7 @@ bool StoreWriter::start(QString *error)
         m_progress.wait(&m_mutex);
     if (!m_opened && error)
         *error = m_openError;
-    if (m_opened) {
-        m_checkpointer.reset(QThread::create([this] { runCheckpoints(); }));
-        m_checkpointer->setObjectName(QStringLiteral("hookline-store-checkpoint"));
-        m_checkpointer->start(QThread::LowPriority);
-    }
     return m_opened;
-}
-
-void StoreWriter::runCheckpoints()
-{
-    QString error;
-    std::unique_ptr<Store> store = Store::open(m_path, &error);
-    if (!store)
-        return;
-    QMutexLocker lock(&m_mutex);
-    while (!m_stopping) {
-        m_checkpointWake.wait(&m_mutex, 1000);
-        lock.unlock();
-        store->checkpoint(); // PASSIVE: copies what it can, never blocks the writer
-        lock.relock();
-    }
-    lock.unlock();
-    store->checkpoint();
 }
 
 void StoreWriter::submit(Operation operation, QObject *context, Done done)
@@ -97,8 +72,6 @@ void StoreWriter::run()
 {
     QString error;
     std::unique_ptr<Store> store = Store::open(m_path, &error);
-    if (store)
-        store->setAutoCheckpoint(false);
     {
         QMutexLocker lock(&m_mutex);
         m_opened = store != nullptr;

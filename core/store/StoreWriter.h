@@ -2,7 +2,6 @@
 // which runs submitted write operations in batches - everything queued while the previous
 // batch committed goes into the next single transaction - so the GUI thread never waits on
 // SQLite and a burst of deliveries costs a few commits, not one per row.
-// WAL checkpoints (which fsync) run on a third thread, never inside a commit.
 // Each operation runs inside a savepoint, so one failing write never takes others with it.
 // Completion callbacks come back on the submitting context's thread, after the commit: a
 // caller that waits for its callback knows the data is durable.
@@ -51,12 +50,9 @@ private:
         Done done;
     };
     void run();
-    void runCheckpoints();
 
     QString m_path;
     std::unique_ptr<QThread> m_thread;
-    std::unique_ptr<QThread> m_checkpointer;
-    QWaitCondition m_checkpointWake;
     mutable QMutex m_mutex;
     QWaitCondition m_wake;
     QWaitCondition m_progress;

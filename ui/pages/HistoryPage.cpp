@@ -7,6 +7,7 @@
 #include "store/DeliverySearch.h"
 #include "store/StoreWriter.h"
 #include "widgets/DeliveryDetailsView.h"
+#include "widgets/FilterBoxes.h"
 #include "widgets/StatusDelegate.h"
 #include "widgets/StatusStyle.h"
 
@@ -220,23 +221,7 @@ HistoryPage::~HistoryPage()
 
 void HistoryPage::refreshFilters()
 {
-    const QString endpoint = m_endpoint->currentData().toString();
-    const QString event = m_event->currentData().toString();
-    QSignalBlocker b1(m_endpoint), b2(m_event);
-    m_endpoint->clear();
-    m_endpoint->addItem(tr("All endpoints"), QString());
-    QHash<QString, QString> names;
-    for (const Endpoint &e : m_engine->endpoints()) {
-        m_endpoint->addItem(e.name, e.id);
-        names.insert(e.id, e.name);
-    }
-    m_model->setEndpointNames(names);
-    m_event->clear();
-    m_event->addItem(tr("All events"), QString());
-    for (const EventType &t : m_engine->catalog().types())
-        m_event->addItem(t.displayName, t.id);
-    m_endpoint->setCurrentIndex(qMax(0, m_endpoint->findData(endpoint)));
-    m_event->setCurrentIndex(qMax(0, m_event->findData(event)));
+    m_model->setEndpointNames(FilterBoxes::refill(*m_engine, m_endpoint, m_event));
 }
 
 DeliveryQuery HistoryPage::currentQuery() const
