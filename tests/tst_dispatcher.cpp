@@ -114,6 +114,8 @@ private slots:
     void retryFailedSince();
     void resumeAfterCrash();
     void unreachableEndpointIsCancelled();
+    void droppedConnectionIsRetried();
+    void failureRateExhaustsAttempts();
 
 private:
     std::unique_ptr<DeliveryFixture> f;
@@ -540,6 +542,45 @@ void TestDispatcher::unreachableEndpointIsCancelled()
     QTRY_COMPARE(finished.count(), 1);
     QCOMPARE(finished.first().at(0).value<Delivery>().state, DeliveryState::Cancelled);
     QVERIFY(finished.first().at(1).toString().contains(QStringLiteral("removed")));
+}
+
+void TestDispatcher::droppedConnectionIsRetried()
+{
+    InboxConfig inbox;
+    // The receiver reads the request and hangs up, twice, then behaves. QNAM itself sends a
+    // POST again once when a connection closes before any answer, so the first attempt
+    // sees two hang-ups, and the receiver three requests - all with the same webhook-id.
+    inbox.script = {0, 0};
+    const Endpoint e = f->addEndpoint(QStringLiteral("drop"), inbox);
+    const Delivery d = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(d.state, DeliveryState::Succeeded);
+    QCOMPARE(d.attempts.size(), 2);
+    const auto got = f->receiver.requests(QStringLiteral("drop"));
+    QCOMPARE(got.size(), 3);
+    QCOMPARE(got.at(0).header("webhook-id"), got.at(2).header("webhook-id"));
+    QCOMPARE(d.attempts.at(0).responseStatus, 0);
+    QCOMPARE(d.attempts.at(0).errorClass, ErrorClass::Network);
+    QVERIFY(d.attempts.at(0).errorText.contains(QStringLiteral("closed the connection")));
+    QCOMPARE(d.attempts.at(1).responseStatus, 200);
+}
+
+void TestDispatcher::failureRateExhaustsAttempts()
+{
+    InboxConfig inbox;
+    inbox.failRate = 1.0; // every request answered 503
+    inbox.retryAfterSeconds = 1;
+    const Endpoint e = f->addEndpoint(QStringLiteral("flaky"), inbox, [](Endpoint &e) {
+        e.retry.maxAttempts = 3;
+        e.retry.scheduleSeconds = {0};
+    });
+    const Delivery d = f->deliverAndWait(f->event(), e.id, 20000);
+    QCOMPARE(d.state, DeliveryState::Failed);
+    QCOMPARE(d.attempts.size(), 3);
+    for (const Attempt &a : d.attempts)
+        QCOMPARE(a.responseStatus, 503);
+    // Backed off by the server's Retry-After (1 s), not the schedule's 0 s.
+    QVERIFY(d.attempts.at(0).started.msecsTo(d.attempts.at(1).started) >= 900);
+    QCOMPARE(f->receiver.requests(QStringLiteral("flaky")).size(), 3);
 }
 
 QTEST_GUILESS_MAIN(TestDispatcher)
