@@ -347,6 +347,18 @@ int endpointsCommand(const QString &dataDir, QStringList args)
     return 0;
 }
 
+// Resolves --endpoint (an id or a unique prefix); no option means every subscriber.
+bool endpointOption(const Engine &engine, const QCommandLineParser &p, QString *endpointId,
+                    QString *error)
+{
+    if (!p.isSet(QStringLiteral("endpoint")))
+        return true;
+    const auto e = engine.store().findEndpoint(p.value(QStringLiteral("endpoint")), error);
+    if (e)
+        *endpointId = e->id;
+    return e.has_value();
+}
+
 // Prints ids or waits; shared by fire, scenario and redeliver.
 int finishDispatch(Engine &engine, const QStringList &ids, bool wait)
 {
@@ -387,7 +399,7 @@ int fireCommand(const QString &dataDir, const QStringList &args)
     Engine engine;
     if (!engine.open(dataDir, &error))
         return failure(error);
-    const EventCatalog catalog = engine.store().catalog();
+    const EventCatalog &catalog = engine.catalog();
     if (!catalog.find(type))
         return invalidInput(tr("Unknown event type \u201C%1\u201D. Known types: %2.")
                                 .arg(type, catalog.ids().join(u", ")));
@@ -402,12 +414,8 @@ int fireCommand(const QString &dataDir, const QStringList &args)
             return invalidInput(QStringLiteral("%1: %2").arg(f.fileName(), check.error));
     }
     QString endpointId;
-    if (p.isSet(QStringLiteral("endpoint"))) {
-        const auto e = engine.store().findEndpoint(p.value(QStringLiteral("endpoint")), &error);
-        if (!e)
-            return usageError(error);
-        endpointId = e->id;
-    }
+    if (!endpointOption(engine, p, &endpointId, &error))
+        return usageError(error);
     SampleData sample;
     QStringList ids;
     for (int i = 0; i < count; ++i) {
@@ -450,14 +458,10 @@ int scenarioCommand(const QString &dataDir, const QStringList &args)
     if (!engine.open(dataDir, &error))
         return failure(error);
     QString endpointId;
-    if (p.isSet(QStringLiteral("endpoint"))) {
-        const auto e = engine.store().findEndpoint(p.value(QStringLiteral("endpoint")), &error);
-        if (!e)
-            return usageError(error);
-        endpointId = e->id;
-    }
+    if (!endpointOption(engine, p, &endpointId, &error))
+        return usageError(error);
     SampleData sample;
-    const EventCatalog catalog = engine.store().catalog();
+    const EventCatalog &catalog = engine.catalog();
     const QDateTime now = QDateTime::currentDateTimeUtc();
     const ScenarioResult s = pos.first() == QLatin1String("call")
                                  ? catalog.callScenario(sample, now)
