@@ -8,6 +8,7 @@
 #include "pages/SettingsPage.h"
 #include "settings/AppSettings.h"
 #include "store/Store.h"
+#include "store/StoreWriter.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -94,10 +95,14 @@ int main(int argc, char *argv[])
         QMessageBox::critical(nullptr, QObject::tr("Hookline cannot start"), error);
         return 1;
     }
+    // Retention scans the history: on the writer thread, so the window opens at once.
     RetentionPolicy retention;
     retention.maxAgeDays = settings.retentionDays();
     retention.maxDeliveries = settings.retentionMaxDeliveries();
-    engine.store().applyRetention(retention, QDateTime::currentDateTimeUtc());
+    engine.writer().submit([retention](Store &store) {
+        store.applyRetention(retention, QDateTime::currentDateTimeUtc());
+        return true;
+    });
     SettingsPage::applyDelivery(&engine, settings);
     engine.resume();              // whatever was not final when Hookline last stopped
     engine.setPollInterval(2000); // and what 'hookline fire' queues meanwhile

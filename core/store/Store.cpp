@@ -959,7 +959,8 @@ qint64 Store::applyRetention(const RetentionPolicy &policy, const QDateTime &now
 {
     static const QString finalStates = QStringLiteral("('succeeded', 'failed', 'cancelled')");
     qint64 removed = 0;
-    if (!begin())
+    // A savepoint, not BEGIN: this also runs inside the writer thread's batch transaction.
+    if (!exec(QStringLiteral("SAVEPOINT retention")))
         return 0;
     QSqlQuery q(m_db);
     auto removeWhere = [&](const QString &condition, const QVariantList &binds) {
@@ -986,6 +987,6 @@ qint64 Store::applyRetention(const RetentionPolicy &policy, const QDateTime &now
                     {policy.maxDeliveries});
     }
     q.exec(QStringLiteral("DELETE FROM events WHERE id NOT IN (SELECT event_id FROM deliveries)"));
-    commit();
+    exec(QStringLiteral("RELEASE retention"));
     return removed;
 }

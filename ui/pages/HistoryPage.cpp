@@ -269,7 +269,7 @@ void HistoryPage::showSelected()
                                .arg(attemptTriggerName(a.trigger),
                                     StatusStyle::outcomeText(a.responseStatus, a.errorClass)));
     if (m_selected.attempts.isEmpty()) {
-        m_details->clear();
+        m_details->showWithoutAttempts(m_selected);
         return;
     }
     const int pick = same && keep >= 0 && keep < m_attempt->count() ? keep : m_attempt->count() - 1;

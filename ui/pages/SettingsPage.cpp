@@ -16,6 +16,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include <memory>
+
 SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *parent)
     : QWidget(parent)
     , m_engine(engine)
@@ -89,10 +91,17 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
         RetentionPolicy policy;
         policy.maxAgeDays = m_days->value();
         policy.maxDeliveries = m_rows->value();
-        m_engine->writer().flush();
-        const qint64 removed =
-            m_engine->store().applyRetention(policy, QDateTime::currentDateTimeUtc());
-        emit message(tr("Old deliveries removed: %1").arg(removed));
+        // On the writer thread: a retention pass over a big history must not freeze the window.
+        auto removed = std::make_shared<qint64>(0);
+        m_engine->writer().submit(
+            [policy, removed](Store &store) {
+                *removed = store.applyRetention(policy, QDateTime::currentDateTimeUtc());
+                return true;
+            },
+            this,
+            [this, removed](bool) {
+                emit message(tr("Old deliveries removed: %1").arg(*removed));
+            });
     });
 }
 

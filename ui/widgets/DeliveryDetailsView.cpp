@@ -158,6 +158,14 @@ void DeliveryDetailsView::showAttempt(const Delivery &d, const Attempt &a)
     m_copyCurl->setEnabled(true);
 }
 
+void DeliveryDetailsView::showWithoutAttempts(const Delivery &d)
+{
+    clear();
+    m_summary->setText(
+        tr("<b>%1</b> · delivery <code>%2</code> · %3: no attempt is recorded for it.")
+            .arg(d.eventType.toHtmlEscaped(), d.id.toHtmlEscaped(), deliveryStateName(d.state)));
+}
+
 void DeliveryDetailsView::clear()
 {
     m_summary->clear();

@@ -19,6 +19,8 @@ public:
     explicit DeliveryDetailsView(QWidget *parent = nullptr);
 
     void showAttempt(const Delivery &delivery, const Attempt &attempt);
+    // A delivery with no recorded attempt (queued, or its attempts removed by retention).
+    void showWithoutAttempts(const Delivery &delivery);
     void clear();
 
     QString requestText() const;
