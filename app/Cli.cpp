@@ -24,7 +24,6 @@
 #include <QTimer>
 #include <QUuid>
 
-#include <cstring>
 #include <memory>
 
 namespace {

@@ -525,12 +525,8 @@ void Dispatcher::finishAttempt(Active &active, Job &job)
             d.state = DeliveryState::Failed;
             d.nextAttempt = QDateTime();
             disableReason = tr("answered 410 Gone at %1").arg(now.toString(Qt::ISODate));
-        } else if (decision.retry && !m_stopping) {
-            d.state = DeliveryState::Retrying;
-            d.nextAttempt = now.addMSecs(decision.delayMs);
-            finalOutcome = false;
         } else if (decision.retry) {
-            // Shutting down: keep it retrying in the store; the next start resumes it.
+            // Also while shutting down: it stays retrying in the store for the next start.
             d.state = DeliveryState::Retrying;
             d.nextAttempt = now.addMSecs(decision.delayMs);
             finalOutcome = false;

@@ -5,7 +5,6 @@
 #include "engine/Engine.h"
 #include "models/EndpointsModel.h"
 #include "receiver/ReceiverServer.h"
-#include "store/StoreWriter.h"
 #include "widgets/StatusDelegate.h"
 
 #include <QComboBox>
@@ -98,14 +97,13 @@ EndpointsPage::EndpointsPage(Engine *engine, QWidget *parent)
     });
     connect(engine, &Engine::catalogChanged, this, &EndpointsPage::refreshEvents);
     connect(&engine->dispatcher(), &Dispatcher::attemptFinished, this,
-            [this] { m_statsDirty = true; });
+            [this] { m_statsDirty = 2; });
     m_stats = new QTimer(this);
     m_stats->setInterval(1000);
     connect(m_stats, &QTimer::timeout, this, [this] {
-        if (!m_statsDirty)
+        if (m_statsDirty == 0)
             return;
-        m_statsDirty = false;
-        m_engine->writer().flush();
+        --m_statsDirty;
         m_model->refreshStats();
     });
     m_stats->start();

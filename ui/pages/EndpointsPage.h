@@ -67,7 +67,7 @@ private:
     QPushButton *m_send = nullptr;
     QLabel *m_empty = nullptr;
     QTimer *m_stats = nullptr;
-    bool m_statsDirty = false;
+    int m_statsDirty = 0; // refreshes owed; see HistoryPage::m_dirty
     DialogRunner m_runDialog;
     Confirm m_confirm;
     std::function<Endpoint()> m_defaults = [] {

@@ -165,17 +165,16 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
 
     // New and finished deliveries show up within a second, in one re-count, not per row.
     auto markDirty = [this] {
-        m_dirty = true;
+        m_dirty = 2;
     };
     connect(&engine->dispatcher(), &Dispatcher::deliveriesQueued, this, markDirty);
     connect(&engine->dispatcher(), &Dispatcher::attemptFinished, this, markDirty);
     m_refresh = new QTimer(this);
     m_refresh->setInterval(1000);
     connect(m_refresh, &QTimer::timeout, this, [this] {
-        if (!m_dirty || !isVisible())
+        if (m_dirty == 0 || !isVisible())
             return;
-        m_dirty = false;
-        m_engine->writer().flush();
+        --m_dirty;
         m_model->refresh();
         m_count->setText(tr("Deliveries: %1").arg(m_model->rowCount()));
         if (!m_selected.id.isEmpty())
@@ -200,7 +199,6 @@ void HistoryPage::search(const QString &text)
         applyFilters();
         return;
     }
-    m_engine->writer().flush();
     m_searchId = m_searcher->start(text.trimmed());
     m_count->setText(tr("Searching…"));
 }

@@ -74,7 +74,9 @@ private:
     std::optional<QList<qint64>> m_matches;
     QLabel *m_count = nullptr;
     QTimer *m_refresh = nullptr;
-    bool m_dirty = false;
+    // Refreshes still owed: 2 after a change, so one more pass a second later picks up
+    // writes the store committed after the first one (the GUI never waits on the writer).
+    int m_dirty = 0;
     Delivery m_selected;
     QThread *m_exportThread = nullptr;
     std::shared_ptr<std::atomic<bool>> m_cancelExport;
