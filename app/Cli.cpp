@@ -34,7 +34,9 @@ const QStringList kCommands = {
     QStringLiteral("receive"),
 };
 
-QString tr(const char *text, const char *disambiguation = nullptr, int n = -1)
+// The command line speaks English in every locale: scripts parse what it prints, and its
+// words are the same as in the README. (%n is still filled in.)
+QString msg(const char *text, const char *disambiguation = nullptr, int n = -1)
 {
     return QCoreApplication::translate("Cli", text, disambiguation, n);
 }
@@ -53,7 +55,7 @@ QTextStream &err()
 
 QString usageText()
 {
-    return tr(
+    return msg(
         "Usage: hookline [--data-dir DIR] COMMAND [options]\n"
         "\n"
         "Without a command, Hookline opens its window. Commands run headless:\n"
@@ -191,7 +193,8 @@ bool waitForFirstAttempts(Engine &engine, const QStringList &ids)
 int endpointsCommand(const QString &dataDir, QStringList args)
 {
     if (args.isEmpty())
-        return usageError(tr("'endpoints' needs an action: add, list, remove, enable or disable."));
+        return usageError(
+            msg("'endpoints' needs an action: add, list, remove, enable or disable."));
     const QString action = args.takeFirst();
     QString error;
     std::unique_ptr<Store> store = Store::open(Store::defaultPath(dataDir), &error);
@@ -200,7 +203,7 @@ int endpointsCommand(const QString &dataDir, QStringList args)
 
     if (action == QLatin1String("list")) {
         QCommandLineParser p;
-        p.addOption({QStringLiteral("json"), tr("Print JSON.")});
+        p.addOption({QStringLiteral("json"), msg("Print JSON.")});
         if (!parse(p, QStringLiteral("endpoints list"), args, &error))
             return usageError(error);
         const QList<Endpoint> all = store->endpoints();
@@ -212,7 +215,8 @@ int endpointsCommand(const QString &dataDir, QStringList args)
             return 0;
         }
         if (all.isEmpty()) {
-            err() << tr("No endpoints yet. Add one with: hookline endpoints add --url URL") << "\n";
+            err() << msg("No endpoints yet. Add one with: hookline endpoints add --url URL")
+                  << "\n";
             return 0;
         }
         out() << QStringLiteral("%1  %2  %3  %4  %5\n")
@@ -239,11 +243,11 @@ int endpointsCommand(const QString &dataDir, QStringList args)
     if (action == QLatin1String("remove") || action == QLatin1String("enable") ||
         action == QLatin1String("disable")) {
         QCommandLineParser p;
-        p.addPositionalArgument(QStringLiteral("ID"), tr("Endpoint id (or a unique prefix)."));
+        p.addPositionalArgument(QStringLiteral("ID"), msg("Endpoint id (or a unique prefix)."));
         if (!parse(p, QStringLiteral("endpoints ") + action, args, &error))
             return usageError(error);
         if (p.positionalArguments().size() != 1)
-            return usageError(tr("'endpoints %1' takes exactly one endpoint id.").arg(action));
+            return usageError(msg("'endpoints %1' takes exactly one endpoint id.").arg(action));
         const std::optional<Endpoint> e =
             store->findEndpoint(p.positionalArguments().first(), &error);
         if (!e)
@@ -253,42 +257,43 @@ int endpointsCommand(const QString &dataDir, QStringList args)
             ok = store->removeEndpoint(e->id);
         else
             ok = store->setEndpointEnabled(e->id, action == QLatin1String("enable"),
-                                           tr("disabled from the command line"));
+                                           msg("disabled from the command line"));
         if (!ok)
             return failure(
-                tr("Could not %1 endpoint %2: %3").arg(action, e->id, store->lastError()));
-        err() << tr("%1: %2 (%3)").arg(action, e->name, e->id) << "\n";
+                msg("Could not %1 endpoint %2: %3").arg(action, e->id, store->lastError()));
+        err() << msg("%1: %2 (%3)").arg(action, e->name, e->id) << "\n";
         return 0;
     }
 
     if (action != QLatin1String("add"))
-        return usageError(tr("Unknown endpoints action \u201C%1\u201D.").arg(action));
+        return usageError(msg("Unknown endpoints action “%1”.").arg(action));
 
     QCommandLineParser p;
-    p.addOption({QStringLiteral("url"), tr("Receiving URL."), QStringLiteral("URL")});
-    p.addOption({QStringLiteral("name"), tr("Name."), QStringLiteral("N")});
-    p.addOption({QStringLiteral("description"), tr("Description."), QStringLiteral("TEXT")});
-    p.addOption({QStringLiteral("event"), tr("Event type (repeatable)."), QStringLiteral("TYPE")});
-    p.addOption({QStringLiteral("format"), tr("json, xml or form."), QStringLiteral("F"),
+    p.addOption({QStringLiteral("url"), msg("Receiving URL."), QStringLiteral("URL")});
+    p.addOption({QStringLiteral("name"), msg("Name."), QStringLiteral("N")});
+    p.addOption({QStringLiteral("description"), msg("Description."), QStringLiteral("TEXT")});
+    p.addOption({QStringLiteral("event"), msg("Event type (repeatable)."), QStringLiteral("TYPE")});
+    p.addOption({QStringLiteral("format"), msg("json, xml or form."), QStringLiteral("F"),
                  QStringLiteral("json")});
-    p.addOption({QStringLiteral("header"), tr("'Name: value' (repeatable)."), QStringLiteral("H")});
-    p.addOption({QStringLiteral("secret"), tr("Signing secret (whsec_...)."), QStringLiteral("S")});
-    p.addOption({QStringLiteral("generate-secret"), tr("Generate a signing secret.")});
-    p.addOption({QStringLiteral("timeout-ms"), tr("Timeout per attempt."), QStringLiteral("N")});
     p.addOption(
-        {QStringLiteral("max-attempts"), tr("Attempts before giving up."), QStringLiteral("N")});
-    p.addOption({QStringLiteral("retry-schedule"), tr("Delays in seconds, comma-separated."),
+        {QStringLiteral("header"), msg("'Name: value' (repeatable)."), QStringLiteral("H")});
+    p.addOption(
+        {QStringLiteral("secret"), msg("Signing secret (whsec_...)."), QStringLiteral("S")});
+    p.addOption({QStringLiteral("generate-secret"), msg("Generate a signing secret.")});
+    p.addOption({QStringLiteral("timeout-ms"), msg("Timeout per attempt."), QStringLiteral("N")});
+    p.addOption(
+        {QStringLiteral("max-attempts"), msg("Attempts before giving up."), QStringLiteral("N")});
+    p.addOption({QStringLiteral("retry-schedule"), msg("Delays in seconds, comma-separated."),
                  QStringLiteral("S,S")});
-    p.addOption({QStringLiteral("no-verify-tls"), tr("Accept any TLS certificate.")});
+    p.addOption({QStringLiteral("no-verify-tls"), msg("Accept any TLS certificate.")});
     p.addOption(
-        {QStringLiteral("http2-cleartext"), tr("HTTP/2 with prior knowledge over http://.")});
+        {QStringLiteral("http2-cleartext"), msg("HTTP/2 with prior knowledge over http://.")});
     if (!parse(p, QStringLiteral("endpoints add"), args, &error))
         return usageError(error);
     if (!p.positionalArguments().isEmpty())
-        return usageError(
-            tr("Unexpected argument \u201C%1\u201D.").arg(p.positionalArguments().first()));
+        return usageError(msg("Unexpected argument “%1”.").arg(p.positionalArguments().first()));
     if (!p.isSet(QStringLiteral("url")))
-        return usageError(tr("'endpoints add' needs --url."));
+        return usageError(msg("'endpoints add' needs --url."));
 
     Endpoint e;
     e.url = p.value(QStringLiteral("url"));
@@ -299,7 +304,7 @@ int endpointsCommand(const QString &dataDir, QStringList args)
     e.eventTypes = p.values(QStringLiteral("event"));
     e.allEvents = e.eventTypes.isEmpty();
     if (!payloadFormatFromName(p.value(QStringLiteral("format")), &e.format))
-        return usageError(tr("--format must be json, xml or form, not \u201C%1\u201D.")
+        return usageError(msg("--format must be json, xml or form, not “%1”.")
                               .arg(p.value(QStringLiteral("format"))));
     for (const QString &line : p.values(QStringLiteral("header"))) {
         HttpHeader h;
@@ -309,28 +314,28 @@ int endpointsCommand(const QString &dataDir, QStringList args)
         e.headers << h;
     }
     if (p.isSet(QStringLiteral("secret")) && p.isSet(QStringLiteral("generate-secret")))
-        return usageError(tr("Use either --secret or --generate-secret, not both."));
+        return usageError(msg("Use either --secret or --generate-secret, not both."));
     if (p.isSet(QStringLiteral("generate-secret")))
         e.secret = WebhookSigner::generateSecret();
     else
         e.secret = p.value(QStringLiteral("secret"));
     if (p.isSet(QStringLiteral("timeout-ms")) &&
         !toInt(p.value(QStringLiteral("timeout-ms")), kMinTimeoutMs, kMaxTimeoutMs, &e.timeoutMs))
-        return usageError(tr("--timeout-ms must be a number from %1 to %2.")
+        return usageError(msg("--timeout-ms must be a number from %1 to %2.")
                               .arg(kMinTimeoutMs)
                               .arg(kMaxTimeoutMs));
     if (p.isSet(QStringLiteral("max-attempts")) &&
         !toInt(p.value(QStringLiteral("max-attempts")), 1, kMaxAttemptsLimit, &e.retry.maxAttempts))
         return usageError(
-            tr("--max-attempts must be a number from 1 to %1.").arg(kMaxAttemptsLimit));
+            msg("--max-attempts must be a number from 1 to %1.").arg(kMaxAttemptsLimit));
     if (p.isSet(QStringLiteral("retry-schedule"))) {
         e.retry.scheduleSeconds.clear();
         for (const QString &part :
              p.value(QStringLiteral("retry-schedule")).split(u',', Qt::SkipEmptyParts)) {
             int seconds = 0;
             if (!toInt(part.trimmed(), 0, 7 * 24 * 3600, &seconds))
-                return usageError(tr("--retry-schedule takes seconds separated by commas, e.g. "
-                                     "5,300,1800; \u201C%1\u201D is not one.")
+                return usageError(msg("--retry-schedule takes seconds separated by commas, e.g. "
+                                      "5,300,1800; “%1” is not one.")
                                       .arg(part));
             e.retry.scheduleSeconds << seconds;
         }
@@ -342,7 +347,7 @@ int endpointsCommand(const QString &dataDir, QStringList args)
         return invalidInput(saveError);
     out() << e.id << "\n";
     if (p.isSet(QStringLiteral("generate-secret")))
-        err() << tr("Signing secret (give it to the receiver): %1").arg(e.secret) << "\n";
+        err() << msg("Signing secret (give it to the receiver): %1").arg(e.secret) << "\n";
     return 0;
 }
 
@@ -366,9 +371,9 @@ int finishDispatch(Engine &engine, const QStringList &ids, bool wait)
     engine.writer().flush();
     for (const QString &id : ids)
         out() << id << "\n";
-    err() << tr("Queued %n delivery(s). They are sent by 'hookline run' or the Hookline window; "
-                "add --wait to send them now.",
-                nullptr, int(ids.size()))
+    err() << msg("Queued %n delivery(s). They are sent by 'hookline run' or the Hookline window; "
+                 "add --wait to send them now.",
+                 nullptr, int(ids.size()))
           << "\n";
     return 0;
 }
@@ -376,23 +381,23 @@ int finishDispatch(Engine &engine, const QStringList &ids, bool wait)
 int fireCommand(const QString &dataDir, const QStringList &args)
 {
     QCommandLineParser p;
-    p.addPositionalArgument(QStringLiteral("TYPE"), tr("Event type."));
-    p.addOption({QStringLiteral("endpoint"), tr("Only this endpoint."), QStringLiteral("ID")});
+    p.addPositionalArgument(QStringLiteral("TYPE"), msg("Event type."));
+    p.addOption({QStringLiteral("endpoint"), msg("Only this endpoint."), QStringLiteral("ID")});
     p.addOption({QStringLiteral("payload"),
-                 tr("JSON (template) file instead of the type's template."),
+                 msg("JSON (template) file instead of the type's template."),
                  QStringLiteral("FILE")});
-    p.addOption({QStringLiteral("count"), tr("How many events."), QStringLiteral("N"),
+    p.addOption({QStringLiteral("count"), msg("How many events."), QStringLiteral("N"),
                  QStringLiteral("1")});
-    p.addOption({QStringLiteral("wait"), tr("Wait for the first attempts and report them.")});
+    p.addOption({QStringLiteral("wait"), msg("Wait for the first attempts and report them.")});
     QString error;
     if (!parse(p, QStringLiteral("fire"), args, &error))
         return usageError(error);
     if (p.positionalArguments().size() != 1)
         return usageError(
-            tr("'fire' takes exactly one event type, e.g. hookline fire call.ringing."));
+            msg("'fire' takes exactly one event type, e.g. hookline fire call.ringing."));
     int count = 1;
     if (!toInt(p.value(QStringLiteral("count")), 1, 100000, &count))
-        return usageError(tr("--count must be a number from 1 to 100000."));
+        return usageError(msg("--count must be a number from 1 to 100000."));
     const QString type = p.positionalArguments().first();
 
     Engine engine;
@@ -400,13 +405,13 @@ int fireCommand(const QString &dataDir, const QStringList &args)
         return failure(error);
     const EventCatalog &catalog = engine.catalog();
     if (!catalog.find(type))
-        return invalidInput(tr("Unknown event type \u201C%1\u201D. Known types: %2.")
-                                .arg(type, catalog.ids().join(u", ")));
+        return invalidInput(
+            msg("Unknown event type “%1”. Known types: %2.").arg(type, catalog.ids().join(u", ")));
     QString templateText;
     if (p.isSet(QStringLiteral("payload"))) {
         QFile f(p.value(QStringLiteral("payload")));
         if (!f.open(QIODevice::ReadOnly))
-            return usageError(tr("Cannot read %1: %2").arg(f.fileName(), f.errorString()));
+            return usageError(msg("Cannot read %1: %2").arg(f.fileName(), f.errorString()));
         templateText = QString::fromUtf8(f.readAll());
         const RenderResult check = TemplateRenderer::check(templateText);
         if (!check.ok())
@@ -442,17 +447,17 @@ int fireCommand(const QString &dataDir, const QStringList &args)
 int scenarioCommand(const QString &dataDir, const QStringList &args)
 {
     QCommandLineParser p;
-    p.addPositionalArgument(QStringLiteral("KIND"), tr("call or agent."));
-    p.addOption({QStringLiteral("endpoint"), tr("Only this endpoint."), QStringLiteral("ID")});
-    p.addOption({QStringLiteral("wait"), tr("Send stage by stage and report each attempt.")});
+    p.addPositionalArgument(QStringLiteral("KIND"), msg("call or agent."));
+    p.addOption({QStringLiteral("endpoint"), msg("Only this endpoint."), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("wait"), msg("Send stage by stage and report each attempt.")});
     QString error;
     if (!parse(p, QStringLiteral("scenario"), args, &error))
         return usageError(error);
     const QStringList pos = p.positionalArguments();
     if (pos.size() != 1 ||
         (pos.first() != QLatin1String("call") && pos.first() != QLatin1String("agent")))
-        return usageError(tr("'scenario' takes 'call' (created, ringing, answered, ended) or "
-                             "'agent' (login, logout)."));
+        return usageError(msg("'scenario' takes 'call' (created, ringing, answered, ended) or "
+                              "'agent' (login, logout)."));
     Engine engine;
     if (!engine.open(dataDir, &error))
         return failure(error);
@@ -494,25 +499,25 @@ int historyCommand(const QString &dataDir, const QStringList &args)
 {
     QCommandLineParser p;
     p.addOption(
-        {QStringLiteral("limit"), tr("How many."), QStringLiteral("N"), QStringLiteral("20")});
+        {QStringLiteral("limit"), msg("How many."), QStringLiteral("N"), QStringLiteral("20")});
     p.addOption({QStringLiteral("status"),
-                 tr("pending, in-flight, succeeded, retrying, failed or cancelled."),
+                 msg("pending, in-flight, succeeded, retrying, failed or cancelled."),
                  QStringLiteral("S")});
-    p.addOption({QStringLiteral("event"), tr("Event type."), QStringLiteral("TYPE")});
-    p.addOption({QStringLiteral("endpoint"), tr("Endpoint id."), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("event"), msg("Event type."), QStringLiteral("TYPE")});
+    p.addOption({QStringLiteral("endpoint"), msg("Endpoint id."), QStringLiteral("ID")});
     p.addOption(
-        {QStringLiteral("json"), tr("JSON Lines, one delivery per line with its attempts.")});
+        {QStringLiteral("json"), msg("JSON Lines, one delivery per line with its attempts.")});
     QString error;
     if (!parse(p, QStringLiteral("history"), args, &error))
         return usageError(error);
     DeliveryQuery q;
     if (!toInt(p.value(QStringLiteral("limit")), 1, 1000000, &q.limit))
-        return usageError(tr("--limit must be a number from 1 to 1000000."));
+        return usageError(msg("--limit must be a number from 1 to 1000000."));
     if (p.isSet(QStringLiteral("status"))) {
         DeliveryState s;
         if (!deliveryStateFromName(p.value(QStringLiteral("status")), &s))
-            return usageError(tr("--status must be one of pending, in-flight, succeeded, "
-                                 "retrying, failed, cancelled; not \u201C%1\u201D.")
+            return usageError(msg("--status must be one of pending, in-flight, succeeded, "
+                                  "retrying, failed, cancelled; not “%1”.")
                                   .arg(p.value(QStringLiteral("status"))));
         q.state = s;
     }
@@ -553,13 +558,14 @@ int historyCommand(const QString &dataDir, const QStringList &args)
 int redeliverCommand(const QString &dataDir, const QStringList &args)
 {
     QCommandLineParser p;
-    p.addPositionalArgument(QStringLiteral("DELIVERY_ID"), tr("Delivery id (or a unique prefix)."));
-    p.addOption({QStringLiteral("wait"), tr("Wait for the attempt and report it.")});
+    p.addPositionalArgument(QStringLiteral("DELIVERY_ID"),
+                            msg("Delivery id (or a unique prefix)."));
+    p.addOption({QStringLiteral("wait"), msg("Wait for the attempt and report it.")});
     QString error;
     if (!parse(p, QStringLiteral("redeliver"), args, &error))
         return usageError(error);
     if (p.positionalArguments().size() != 1)
-        return usageError(tr("'redeliver' takes exactly one delivery id."));
+        return usageError(msg("'redeliver' takes exactly one delivery id."));
     Engine engine;
     if (!engine.open(dataDir, &error))
         return failure(error);
@@ -597,7 +603,7 @@ int redeliverCommand(const QString &dataDir, const QStringList &args)
 int runCommand(const QString &dataDir, const QStringList &args)
 {
     QCommandLineParser p;
-    p.addOption({QStringLiteral("quiet"), tr("Do not print a line per attempt.")});
+    p.addOption({QStringLiteral("quiet"), msg("Do not print a line per attempt.")});
     QString error;
     if (!parse(p, QStringLiteral("run"), args, &error))
         return usageError(error);
@@ -613,8 +619,8 @@ int runCommand(const QString &dataDir, const QStringList &args)
                          out().flush();
                      });
     const int resumed = engine.resume();
-    err() << tr("hookline run: delivering from %1 (%n delivery(s) resumed). Stop with Ctrl+C.",
-                nullptr, resumed)
+    err() << msg("hookline run: delivering from %1 (%n delivery(s) resumed). Stop with Ctrl+C.",
+                 nullptr, resumed)
                  .arg(engine.store().path())
           << "\n";
     err().flush();
@@ -626,7 +632,7 @@ int runCommand(const QString &dataDir, const QStringList &args)
                      [&](int) { loop.quit(); });
     loop.exec();
     engine.setPollInterval(0);
-    err() << tr("hookline run: stopping; finishing attempts in flight.") << "\n";
+    err() << msg("hookline run: stopping; finishing attempts in flight.") << "\n";
     err().flush();
     engine.dispatcher().shutdown(5000);
     return 0;
@@ -635,28 +641,28 @@ int runCommand(const QString &dataDir, const QStringList &args)
 int receiveCommand(const QStringList &args)
 {
     QCommandLineParser p;
-    p.addOption({QStringLiteral("port"), tr("Port (0: any free one)."), QStringLiteral("P"),
+    p.addOption({QStringLiteral("port"), msg("Port (0: any free one)."), QStringLiteral("P"),
                  QStringLiteral("0")});
-    p.addOption({QStringLiteral("inbox"), tr("Inbox name."), QStringLiteral("NAME"),
+    p.addOption({QStringLiteral("inbox"), msg("Inbox name."), QStringLiteral("NAME"),
                  QStringLiteral("default")});
-    p.addOption({QStringLiteral("status"), tr("Response status."), QStringLiteral("CODE"),
+    p.addOption({QStringLiteral("status"), msg("Response status."), QStringLiteral("CODE"),
                  QStringLiteral("200")});
-    p.addOption({QStringLiteral("delay-ms"), tr("Delay before answering."), QStringLiteral("N"),
+    p.addOption({QStringLiteral("delay-ms"), msg("Delay before answering."), QStringLiteral("N"),
                  QStringLiteral("0")});
-    p.addOption({QStringLiteral("fail-rate"), tr("Share of requests answered 503 (0..1)."),
+    p.addOption({QStringLiteral("fail-rate"), msg("Share of requests answered 503 (0..1)."),
                  QStringLiteral("R"), QStringLiteral("0")});
-    p.addOption({QStringLiteral("fail-status"), tr("Status for simulated failures."),
+    p.addOption({QStringLiteral("fail-status"), msg("Status for simulated failures."),
                  QStringLiteral("CODE"), QStringLiteral("503")});
-    p.addOption({QStringLiteral("retry-after"), tr("Retry-After seconds on 429/503."),
+    p.addOption({QStringLiteral("retry-after"), msg("Retry-After seconds on 429/503."),
                  QStringLiteral("S"), QStringLiteral("0")});
-    p.addOption({QStringLiteral("drip-ms"), tr("Send the body one byte per N ms."),
+    p.addOption({QStringLiteral("drip-ms"), msg("Send the body one byte per N ms."),
                  QStringLiteral("N"), QStringLiteral("0")});
-    p.addOption({QStringLiteral("drop"), tr("Close connections without answering.")});
-    p.addOption({QStringLiteral("script"), tr("Statuses in order, then --status (0 drops)."),
+    p.addOption({QStringLiteral("drop"), msg("Close connections without answering.")});
+    p.addOption({QStringLiteral("script"), msg("Statuses in order, then --status (0 drops)."),
                  QStringLiteral("CODES")});
-    p.addOption({QStringLiteral("secret"), tr("Secret to verify signatures with."),
+    p.addOption({QStringLiteral("secret"), msg("Secret to verify signatures with."),
                  QStringLiteral("whsec_...")});
-    p.addOption({QStringLiteral("json"), tr("One JSON object per request.")});
+    p.addOption({QStringLiteral("json"), msg("One JSON object per request.")});
     QString error;
     if (!parse(p, QStringLiteral("receive"), args, &error))
         return usageError(error);
@@ -673,14 +679,15 @@ int receiveCommand(const QStringList &args)
     bool rateOk = false;
     c.failRate = p.value(QStringLiteral("fail-rate")).toDouble(&rateOk);
     if (!ok || !rateOk)
-        return usageError(tr("A numeric option is out of range: --port 0..65535, --status "
-                             "200..599, --delay-ms 0..600000, --fail-rate 0..1, --retry-after "
-                             "0..86400, --drip-ms 0..60000."));
+        return usageError(msg("A numeric option is out of range: --port 0..65535, --status "
+                              "200..599, --delay-ms 0..600000, --fail-rate 0..1, --retry-after "
+                              "0..86400, --drip-ms 0..60000."));
     c.closeWithoutAnswer = p.isSet(QStringLiteral("drop"));
     for (const QString &s : p.value(QStringLiteral("script")).split(u',', Qt::SkipEmptyParts)) {
         int code = 0;
         if (!toInt(s.trimmed(), 0, 599, &code))
-            return usageError(tr("--script takes statuses separated by commas, e.g. 503,503,200."));
+            return usageError(
+                msg("--script takes statuses separated by commas, e.g. 503,503,200."));
         c.script << code;
     }
     c.secret = p.value(QStringLiteral("secret"));
@@ -691,9 +698,9 @@ int receiveCommand(const QStringList &args)
     if (!server.listen(quint16(port), &error))
         return failure(error);
     const bool json = p.isSet(QStringLiteral("json"));
-    err() << tr("Receiving on %1 (and %2). Stop with Ctrl+C.")
+    err() << msg("Receiving on %1 (and %2). Stop with Ctrl+C.")
                  .arg(server.inboxUrl(c.name).toString(),
-                      server.hasIpv6() ? server.inboxUrl(c.name, true).toString() : tr("no IPv6"))
+                      server.hasIpv6() ? server.inboxUrl(c.name, true).toString() : msg("no IPv6"))
           << "\n";
     err().flush();
     QObject::connect(
@@ -773,18 +780,18 @@ int run(int argc, char **argv)
         const QString a = args.takeFirst();
         if (a == QLatin1String("--data-dir") || a == QLatin1String("--lang")) {
             if (args.isEmpty())
-                return usageError(tr("%1 needs a value.").arg(a));
+                return usageError(msg("%1 needs a value.").arg(a));
             const QString value = args.takeFirst();
             if (a == QLatin1String("--data-dir"))
                 dataDir = value;
         } else if (a.startsWith(QLatin1String("--data-dir="))) {
             dataDir = a.mid(11);
         } else {
-            return usageError(tr("Unknown option %1 before the command.").arg(a));
+            return usageError(msg("Unknown option %1 before the command.").arg(a));
         }
     }
     if (args.isEmpty())
-        return usageError(tr("No command given."));
+        return usageError(msg("No command given."));
     const QString command = args.takeFirst();
     if (command == QLatin1String("endpoints"))
         return endpointsCommand(dataDir, args);
@@ -800,7 +807,7 @@ int run(int argc, char **argv)
         return runCommand(dataDir, args);
     if (command == QLatin1String("receive"))
         return receiveCommand(args);
-    return usageError(tr("Unknown command \u201C%1\u201D.").arg(command));
+    return usageError(msg("Unknown command “%1”.").arg(command));
 }
 
 QString usage()

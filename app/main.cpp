@@ -5,6 +5,7 @@
 #include "Cli.h"
 #include "MainWindow.h"
 #include "engine/Engine.h"
+#include "i18n/Language.h"
 #include "pages/SettingsPage.h"
 #include "settings/AppSettings.h"
 #include "store/Store.h"
@@ -12,6 +13,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QLocale>
 #include <QMessageBox>
 #include <QTextStream>
 
@@ -88,6 +90,16 @@ int main(int argc, char *argv[])
     }
 
     AppSettings settings;
+    // The language first: the event catalog and every window take their words from it.
+    const QString lang = parser.value(QStringLiteral("lang"));
+    if (!lang.isEmpty() && !Language::isAvailable(lang)) {
+        std::fprintf(stderr, "hookline: no translation for language '%s' (available: %s)\n",
+                     qPrintable(lang), qPrintable(Language::available().join(u", ")));
+        return 2;
+    }
+    Language::install(Language::resolve(lang.isEmpty() ? settings.language() : lang,
+                                        QLocale::system().uiLanguages()));
+
     Engine engine;
     QString error;
     if (!engine.open(parser.value(QStringLiteral("data-dir")), &error)) {

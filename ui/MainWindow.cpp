@@ -32,6 +32,8 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
 {
     setObjectName(QStringLiteral("MainWindow"));
     setWindowTitle(tr("Hookline"));
+    if (QGuiApplication::windowIcon().isNull())
+        QGuiApplication::setWindowIcon(applicationIcon());
 
     auto *central = new QWidget(this);
     auto *layout = new QHBoxLayout(central);
@@ -42,12 +44,16 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
     m_nav->setAccessibleName(tr("Pages"));
     m_nav->setFixedWidth(170);
     m_nav->setFrameShape(QFrame::NoFrame);
+    // The rule between the pages list and the page sits on the page's side: on the right
+    // left to right, on the left right to left (style sheets do not mirror themselves).
     m_nav->setStyleSheet(
         QStringLiteral("QListWidget#navigation { background: palette(base); border: none;"
-                       " border-right: 1px solid palette(mid); padding: 8px 6px; outline: none; }"
+                       " border-%1: 1px solid palette(mid); padding: 8px 6px; outline: none; }"
                        "QListWidget#navigation::item { padding: 8px 10px; border-radius: 4px; }"
                        "QListWidget#navigation::item:selected { background: palette(highlight);"
-                       " color: palette(highlighted-text); }"));
+                       " color: palette(highlighted-text); }")
+            .arg(QGuiApplication::isRightToLeft() ? QLatin1String("left")
+                                                  : QLatin1String("right")));
     m_nav->setSpacing(1);
     m_stack = new QStackedWidget(central);
     layout->addWidget(m_nav);
@@ -141,6 +147,17 @@ void MainWindow::showPage(const QString &key)
     const int i = int(m_keys.indexOf(key));
     if (i >= 0)
         m_nav->setCurrentRow(i);
+}
+
+QIcon MainWindow::applicationIcon()
+{
+    // The installed theme's icon when there is one (it may be restyled), else the copy
+    // compiled into the binary.
+    QIcon fallback;
+    for (int size : {16, 32, 48, 64, 128, 256})
+        fallback.addFile(QStringLiteral(":/icons/hicolor/%1x%1/io.hookline.Hookline.png").arg(size),
+                         QSize(size, size));
+    return QIcon::fromTheme(QStringLiteral("io.hookline.Hookline"), fallback);
 }
 
 QString MainWindow::countersText() const

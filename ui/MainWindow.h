@@ -4,6 +4,7 @@
 // all data comes from the core Engine handed in by app/.
 #pragma once
 
+#include <QIcon>
 #include <QMainWindow>
 
 class AppSettings;
@@ -29,6 +30,7 @@ public:
         return findChild<Page *>();
     }
     QString countersText() const;
+    static QIcon applicationIcon();
 
 public slots:
     void showAbout();

@@ -34,10 +34,11 @@ const BuiltIn kBuiltIns[] = {
                                        "and the shift's activities.")},
 };
 
-QString tr(const char *text)
+// lupdate needs a class to name the context of these strings.
+struct Tr
 {
-    return QCoreApplication::translate("EventCatalog", text);
-}
+    Q_DECLARE_TR_FUNCTIONS(EventCatalog)
+};
 
 QString readTemplate(const QString &id)
 {
@@ -64,7 +65,7 @@ QList<EventType> EventCatalog::builtInTypes()
     QList<EventType> out;
     for (const BuiltIn &b : kBuiltIns) {
         const QString id = QLatin1String(b.id);
-        out.append({id, tr(b.name), tr(b.description), readTemplate(id), true});
+        out.append({id, Tr::tr(b.name), Tr::tr(b.description), readTemplate(id), true});
     }
     return out;
 }
@@ -101,7 +102,7 @@ QString EventCatalog::upsert(const EventType &type)
     if (!error.isEmpty())
         return error;
     if (type.displayName.trimmed().isEmpty())
-        return tr("Give the event type %1 a display name.").arg(type.id);
+        return Tr::tr("Give the event type %1 a display name.").arg(type.id);
     const RenderResult check = TemplateRenderer::check(type.payloadTemplate);
     if (!check.ok())
         return check.error;
@@ -125,12 +126,12 @@ QString EventCatalog::remove(const QString &id)
         if (m_types.at(i).id != id)
             continue;
         if (m_types.at(i).builtIn)
-            return tr("%1 is a built-in event type; it can be edited or reset, not removed.")
+            return Tr::tr("%1 is a built-in event type; it can be edited or reset, not removed.")
                 .arg(id);
         m_types.removeAt(i);
         return {};
     }
-    return tr("There is no event type %1.").arg(id);
+    return Tr::tr("There is no event type %1.").arg(id);
 }
 
 RenderResult EventCatalog::render(const QString &typeId, SampleData &data,
@@ -139,8 +140,8 @@ RenderResult EventCatalog::render(const QString &typeId, SampleData &data,
     const EventType *type = find(typeId);
     if (!type) {
         RenderResult r;
-        r.error = tr("Unknown event type \u201C%1\u201D. Known types: %2.")
-                      .arg(typeId, ids().join(u", "));
+        r.error =
+            Tr::tr("Unknown event type “%1”. Known types: %2.").arg(typeId, ids().join(u", "));
         return r;
     }
     RenderContext ctx;
@@ -167,8 +168,8 @@ ScenarioResult EventCatalog::renderStages(const QStringList &typeIds, const Rend
     for (qsizetype i = 0; i < typeIds.size(); ++i) {
         const EventType *type = find(typeIds.at(i));
         if (!type) {
-            result.error = tr("The scenario needs the event type %1, which is missing from the "
-                              "catalog.")
+            result.error = Tr::tr("The scenario needs the event type %1, which is missing from the "
+                                  "catalog.")
                                .arg(typeIds.at(i));
             result.events.clear();
             return result;
@@ -176,7 +177,7 @@ ScenarioResult EventCatalog::renderStages(const QStringList &typeIds, const Rend
         ctx.setEventTime(times.at(i), int(i) * 111 % 1000);
         const RenderResult r = TemplateRenderer::render(type->payloadTemplate, ctx);
         if (!r.ok()) {
-            result.error = tr("Event type %1: %2").arg(typeIds.at(i), r.error);
+            result.error = Tr::tr("Event type %1: %2").arg(typeIds.at(i), r.error);
             result.events.clear();
             return result;
         }

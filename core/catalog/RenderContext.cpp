@@ -7,10 +7,11 @@
 
 namespace {
 
-QString tr(const char *text)
+// lupdate needs a class to name the context of these strings.
+struct Tr
 {
-    return QCoreApplication::translate("Placeholders", text);
-}
+    Q_DECLARE_TR_FUNCTIONS(Placeholders)
+};
 
 QString newUuid()
 {
@@ -33,47 +34,51 @@ QString seededUuid(QRandomGenerator &rng)
 const QList<PlaceholderInfo> &placeholderCatalog()
 {
     static const QList<PlaceholderInfo> list = {
-        {QStringLiteral("uuid"), tr("A fresh random UUID on every use")},
-        {QStringLiteral("core.uuid"), tr("The platform node's UUID (the same for a whole call)")},
-        {QStringLiteral("event.time"), tr("This event's time, ISO 8601 UTC with milliseconds")},
+        {QStringLiteral("uuid"), Tr::tr("A fresh random UUID on every use")},
+        {QStringLiteral("core.uuid"),
+         Tr::tr("The platform node's UUID (the same for a whole call)")},
+        {QStringLiteral("event.time"), Tr::tr("This event's time, ISO 8601 UTC with milliseconds")},
         {QStringLiteral("event.epochMicros"),
-         tr("This event's time as a string of microseconds since 1970 (16 digits)")},
+         Tr::tr("This event's time as a string of microseconds since 1970 (16 digits)")},
         {QStringLiteral("call.id"),
-         tr("The call's UUID, shared by created, ringing, answered and ended")},
-        {QStringLiteral("call.otherLegId"), tr("The UUID of the call's other leg")},
-        {QStringLiteral("call.direction"), tr("inbound or outbound")},
-        {QStringLiteral("call.startedAt"), tr("When the call started (ISO 8601)")},
-        {QStringLiteral("call.startedAtEpoch"), tr("When the call started (epoch microseconds)")},
-        {QStringLiteral("call.ringingAt"), tr("When the call started ringing (ISO 8601)")},
-        {QStringLiteral("call.answeredAt"), tr("When the call was answered (ISO 8601)")},
-        {QStringLiteral("call.endedAt"), tr("When the call was hung up (ISO 8601)")},
-        {QStringLiteral("call.ringSeconds"), tr("Seconds of ringing (number)")},
-        {QStringLiteral("call.talkSeconds"), tr("Seconds of conversation (number)")},
-        {QStringLiteral("call.durationSeconds"), tr("Total call duration in seconds (number)")},
-        {QStringLiteral("call.result"), tr("answered, no-answer or cancel")},
-        {QStringLiteral("call.disposition"), tr("The agent's wrap-up code")},
-        {QStringLiteral("call.hangupCause"), tr("Why the call ended, e.g. NORMAL_CLEARING")},
-        {QStringLiteral("call.missedReason"), tr("Why the call was missed, or null")},
-        {QStringLiteral("call.recordingFile"), tr("The recording's file name, <callID>.mp3")},
-        {QStringLiteral("caller.name"), tr("The caller's display name")},
-        {QStringLiteral("caller.number"), tr("The caller's phone number")},
-        {QStringLiteral("callee.name"), tr("The callee's display name (agent extension)")},
-        {QStringLiteral("callee.number"), tr("The callee's number (agent extension)")},
-        {QStringLiteral("did.number"), tr("The public number that was dialled")},
-        {QStringLiteral("customer.name"), tr("The customer's name")},
-        {QStringLiteral("customer.number"), tr("The customer's phone number")},
-        {QStringLiteral("customer.email"), tr("The customer's e-mail address")},
-        {QStringLiteral("agent.id"), tr("The agent's numeric id (number)")},
-        {QStringLiteral("agent.name"), tr("The agent's full name")},
-        {QStringLiteral("agent.email"), tr("The agent's e-mail address")},
-        {QStringLiteral("agent.extension"), tr("The agent's extension")},
-        {QStringLiteral("agent.loginAt"), tr("When the agent logged in (ISO 8601)")},
-        {QStringLiteral("agent.logoutAt"), tr("When the agent logged out (ISO 8601)")},
+         Tr::tr("The call's UUID, shared by created, ringing, answered and ended")},
+        {QStringLiteral("call.otherLegId"), Tr::tr("The UUID of the call's other leg")},
+        {QStringLiteral("call.direction"), Tr::tr("inbound or outbound")},
+        {QStringLiteral("call.startedAt"), Tr::tr("When the call started (ISO 8601)")},
+        {QStringLiteral("call.startedAtEpoch"),
+         Tr::tr("When the call started (epoch microseconds)")},
+        {QStringLiteral("call.ringingAt"), Tr::tr("When the call started ringing (ISO 8601)")},
+        {QStringLiteral("call.answeredAt"), Tr::tr("When the call was answered (ISO 8601)")},
+        {QStringLiteral("call.endedAt"), Tr::tr("When the call was hung up (ISO 8601)")},
+        {QStringLiteral("call.ringSeconds"), Tr::tr("Seconds of ringing (number)")},
+        {QStringLiteral("call.talkSeconds"), Tr::tr("Seconds of conversation (number)")},
+        {QStringLiteral("call.durationSeconds"), Tr::tr("Total call duration in seconds (number)")},
+        {QStringLiteral("call.result"), Tr::tr("answered, no-answer or cancel")},
+        {QStringLiteral("call.disposition"), Tr::tr("The agent's wrap-up code")},
+        {QStringLiteral("call.hangupCause"), Tr::tr("Why the call ended, e.g. NORMAL_CLEARING")},
+        {QStringLiteral("call.missedReason"), Tr::tr("Why the call was missed, or null")},
+        {QStringLiteral("call.recordingFile"), Tr::tr("The recording's file name, <callID>.mp3")},
+        {QStringLiteral("caller.name"), Tr::tr("The caller's display name")},
+        {QStringLiteral("caller.number"), Tr::tr("The caller's phone number")},
+        {QStringLiteral("callee.name"), Tr::tr("The callee's display name (agent extension)")},
+        {QStringLiteral("callee.number"), Tr::tr("The callee's number (agent extension)")},
+        {QStringLiteral("did.number"), Tr::tr("The public number that was dialled")},
+        {QStringLiteral("customer.name"), Tr::tr("The customer's name")},
+        {QStringLiteral("customer.number"), Tr::tr("The customer's phone number")},
+        {QStringLiteral("customer.email"), Tr::tr("The customer's e-mail address")},
+        {QStringLiteral("agent.id"), Tr::tr("The agent's numeric id (number)")},
+        {QStringLiteral("agent.name"), Tr::tr("The agent's full name")},
+        {QStringLiteral("agent.email"), Tr::tr("The agent's e-mail address")},
+        {QStringLiteral("agent.extension"), Tr::tr("The agent's extension")},
+        {QStringLiteral("agent.loginAt"), Tr::tr("When the agent logged in (ISO 8601)")},
+        {QStringLiteral("agent.logoutAt"), Tr::tr("When the agent logged out (ISO 8601)")},
         {QStringLiteral("agent.engagementSeconds"),
-         tr("Seconds between login and logout (number)")},
-        {QStringLiteral("agent.callsHandled"), tr("Calls the agent handled in the shift (number)")},
-        {QStringLiteral("agent.talkSeconds"), tr("Seconds the agent spent talking (number)")},
-        {QStringLiteral("agent.breakSeconds"), tr("Seconds the agent spent on breaks (number)")},
+         Tr::tr("Seconds between login and logout (number)")},
+        {QStringLiteral("agent.callsHandled"),
+         Tr::tr("Calls the agent handled in the shift (number)")},
+        {QStringLiteral("agent.talkSeconds"), Tr::tr("Seconds the agent spent talking (number)")},
+        {QStringLiteral("agent.breakSeconds"),
+         Tr::tr("Seconds the agent spent on breaks (number)")},
     };
     return list;
 }

@@ -12,10 +12,11 @@
 
 namespace {
 
-QString tr(const char *text)
+// lupdate needs a class to name the context of these strings.
+struct Tr
 {
-    return QCoreApplication::translate("TemplateRenderer", text);
-}
+    Q_DECLARE_TR_FUNCTIONS(TemplateRenderer)
+};
 
 struct Segment
 {
@@ -94,8 +95,8 @@ RenderResult TemplateRenderer::render(const QString &tpl, const RenderContext &c
             const qsizetype newline = tpl.indexOf(u'\n', i + 2);
             if (close < 0 || (newline >= 0 && newline < close)) {
                 lineColumn(tpl, i, &result.errorLine, &result.errorColumn);
-                result.error = tr("The placeholder that opens at line %1, column %2 is not "
-                                  "closed. Write it as {{name}} on one line.")
+                result.error = Tr::tr("The placeholder that opens at line %1, column %2 is not "
+                                      "closed. Write it as {{name}} on one line.")
                                    .arg(result.errorLine)
                                    .arg(result.errorColumn);
                 return result;
@@ -106,8 +107,8 @@ RenderResult TemplateRenderer::render(const QString &tpl, const RenderContext &c
                 QStringList known;
                 for (const PlaceholderInfo &p : placeholderCatalog())
                     known << p.name;
-                result.error = tr("Unknown placeholder {{%1}} at line %2, column %3. Known "
-                                  "placeholders: %4.")
+                result.error = Tr::tr("Unknown placeholder {{%1}} at line %2, column %3. Known "
+                                      "placeholders: %4.")
                                    .arg(name)
                                    .arg(result.errorLine)
                                    .arg(result.errorColumn)
@@ -156,7 +157,7 @@ RenderResult TemplateRenderer::render(const QString &tpl, const RenderContext &c
             }
         }
         lineColumn(tpl, templateOffset, &result.errorLine, &result.errorColumn);
-        result.error = tr("The template is not valid JSON: %1 at line %2, column %3.")
+        result.error = Tr::tr("The template is not valid JSON: %1 at line %2, column %3.")
                            .arg(parseError.errorString())
                            .arg(result.errorLine)
                            .arg(result.errorColumn);
@@ -165,8 +166,8 @@ RenderResult TemplateRenderer::render(const QString &tpl, const RenderContext &c
     if (!doc.isObject()) {
         result.errorLine = 1;
         result.errorColumn = 1;
-        result.error = tr("The template must be a JSON object: start it with { and end it "
-                          "with }.");
+        result.error = Tr::tr("The template must be a JSON object: start it with { and end it "
+                              "with }.");
         return result;
     }
     result.json = JsonText::minify(utf8);

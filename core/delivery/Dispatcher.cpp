@@ -121,7 +121,7 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
         if (it == m_endpoints.constEnd())
             return fail(tr("There is no endpoint %1.").arg(onlyEndpointId));
         if (!it->enabled)
-            return fail(tr("The endpoint \u201C%1\u201D is disabled%2. Enable it first.")
+            return fail(tr("The endpoint “%1” is disabled%2. Enable it first.")
                             .arg(it->name, it->disabledReason.isEmpty()
                                                ? QString()
                                                : QStringLiteral(" (%1)").arg(it->disabledReason)));

@@ -5,10 +5,11 @@
 #include <cmath>
 
 namespace {
-QString tr(const char *text, int n = -1)
+// lupdate needs a class to name the context of these strings.
+struct Tr
 {
-    return QCoreApplication::translate("RetryPlanner", text, nullptr, n);
-}
+    Q_DECLARE_TR_FUNCTIONS(RetryPlanner)
+};
 } // namespace
 
 qint64 parseRetryAfterSeconds(const QByteArray &value, const QDateTime &now)
@@ -35,17 +36,17 @@ RetryDecision planRetry(const RetryPolicy &policy, int attemptNumber, int status
 {
     RetryDecision d;
     if (status == 410) {
-        d.reason = tr("410 Gone: the receiver asked not to be called again.");
+        d.reason = Tr::tr("410 Gone: the receiver asked not to be called again.");
         return d;
     }
     if (attemptNumber >= policy.maxAttempts) {
-        d.reason = tr("All %n attempt(s) used.", policy.maxAttempts);
+        d.reason = Tr::tr("All %n attempt(s) used.", nullptr, policy.maxAttempts);
         return d;
     }
     d.retry = true;
     if (retryAfterSeconds >= 0) {
         d.delayMs = qBound(kMinRetryAfterMs, retryAfterSeconds * 1000, kMaxRetryAfterMs);
-        d.reason = tr("Retry-After: %1 s").arg(retryAfterSeconds);
+        d.reason = Tr::tr("Retry-After: %1 s").arg(retryAfterSeconds);
         return d;
     }
     const QList<int> &s = policy.scheduleSeconds;
@@ -53,6 +54,6 @@ RetryDecision planRetry(const RetryPolicy &policy, int attemptNumber, int status
         s.isEmpty() ? 0 : qint64(s.at(qMin(attemptNumber - 1, int(s.size()) - 1))) * 1000;
     const double jitter = qBound(-1.0, jitterUnit, 1.0) * kJitterFraction;
     d.delayMs = qMax<qint64>(0, qint64(std::llround(double(base) * (1.0 + jitter))));
-    d.reason = tr("schedule step %1").arg(attemptNumber);
+    d.reason = Tr::tr("schedule step %1").arg(attemptNumber);
     return d;
 }

@@ -6,10 +6,11 @@
 
 namespace {
 
-QString tr(const char *text)
+// lupdate needs a class to name the context of these strings.
+struct Tr
 {
-    return QCoreApplication::translate("EndpointValidation", text);
-}
+    Q_DECLARE_TR_FUNCTIONS(EndpointValidation)
+};
 
 bool isTokenChar(QChar c)
 {
@@ -25,22 +26,22 @@ QString describeChar(QChar c)
 {
     switch (c.unicode()) {
     case ' ':
-        return tr("a space");
+        return Tr::tr("a space");
     case '\t':
-        return tr("a tab");
+        return Tr::tr("a tab");
     case '\r':
-        return tr("a carriage return (CR)");
+        return Tr::tr("a carriage return (CR)");
     case '\n':
-        return tr("a line feed (LF)");
+        return Tr::tr("a line feed (LF)");
     case 0:
-        return tr("a NUL byte");
+        return Tr::tr("a NUL byte");
     default:
         break;
     }
     if (c.unicode() < 0x20 || c.unicode() == 0x7f || c.isSpace())
-        return tr("the control character U+%1")
+        return Tr::tr("the control character U+%1")
             .arg(QString::number(c.unicode(), 16).toUpper().rightJustified(4, u'0'));
-    return QStringLiteral("\u201C%1\u201D").arg(c);
+    return QStringLiteral("“%1”").arg(c);
 }
 
 } // namespace
@@ -88,51 +89,51 @@ QString quoteForMessage(const QString &value, int maxLength)
                 out += c;
         }
     }
-    return QStringLiteral("\u201C%1\u201D").arg(out);
+    return QStringLiteral("“%1”").arg(out);
 }
 
 QString validateUrl(const QString &url)
 {
     if (url.trimmed().isEmpty())
-        return tr("Enter the URL that should receive the webhooks, for example "
-                  "https://crm.example.com/hooks/calls.");
+        return Tr::tr("Enter the URL that should receive the webhooks, for example "
+                      "https://crm.example.com/hooks/calls.");
     if (url.size() > kMaxUrlLength)
-        return tr("The URL %1 is %2 characters long; the limit is %3. Use a shorter path or "
-                  "move parameters into a header.")
+        return Tr::tr("The URL %1 is %2 characters long; the limit is %3. Use a shorter path or "
+                      "move parameters into a header.")
             .arg(quoteForMessage(url, 60))
             .arg(url.size())
             .arg(kMaxUrlLength);
     for (int i = 0; i < url.size(); ++i) {
         const QChar c = url.at(i);
         if (c.unicode() < 0x20 || c.unicode() == 0x7f || c.isSpace())
-            return tr("The URL %1 contains %2 at position %3. Remove it, or percent-encode it "
-                      "(a space is %20).")
+            return Tr::tr("The URL %1 contains %2 at position %3. Remove it, or percent-encode it "
+                          "(a space is %20).")
                 .arg(quoteForMessage(url))
                 .arg(describeChar(c))
                 .arg(i + 1);
     }
     const QUrl parsed(url, QUrl::StrictMode);
     if (!parsed.isValid())
-        return tr("%1 is not a valid URL (%2). Write it as https://host[:port]/path.")
+        return Tr::tr("%1 is not a valid URL (%2). Write it as https://host[:port]/path.")
             .arg(quoteForMessage(url), parsed.errorString());
     const QString scheme = parsed.scheme().toLower();
     if (scheme.isEmpty() || !url.contains(QLatin1String("://")))
-        return tr("%1 has no scheme. Start it with https:// (or http:// for a local test "
-                  "server).")
+        return Tr::tr("%1 has no scheme. Start it with https:// (or http:// for a local test "
+                      "server).")
             .arg(quoteForMessage(url));
     if (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
-        return tr("%1 uses the scheme \u201C%2\u201D; webhooks are delivered only over http:// "
-                  "and https://.")
+        return Tr::tr("%1 uses the scheme “%2”; webhooks are delivered only over http:// "
+                      "and https://.")
             .arg(quoteForMessage(url), scheme);
     if (parsed.host().isEmpty())
-        return tr("%1 has no host name. Write it as %2://host[:port]/path.")
+        return Tr::tr("%1 has no host name. Write it as %2://host[:port]/path.")
             .arg(quoteForMessage(url), scheme);
     if (QHostAddress(parsed.host()).isNull() && QUrl::toAce(parsed.host()).isEmpty())
-        return tr("The host name \u201C%1\u201D in %2 is not a valid internationalized (IDNA) "
-                  "name.")
+        return Tr::tr("The host name “%1” in %2 is not a valid internationalized (IDNA) "
+                      "name.")
             .arg(parsed.host(), quoteForMessage(url));
     if (parsed.hasFragment())
-        return tr("%1 has a fragment (#%2), which is never sent to the server. Remove it.")
+        return Tr::tr("%1 has a fragment (#%2), which is never sent to the server. Remove it.")
             .arg(quoteForMessage(url), parsed.fragment());
     return {};
 }
@@ -140,17 +141,17 @@ QString validateUrl(const QString &url)
 QString validateHeaderName(const QString &name)
 {
     if (name.isEmpty())
-        return tr("A custom header has no name. Give it a name such as X-Api-Key, or remove "
-                  "the row.");
+        return Tr::tr("A custom header has no name. Give it a name such as X-Api-Key, or remove "
+                      "the row.");
     for (int i = 0; i < name.size(); ++i) {
         if (!isTokenChar(name.at(i)))
-            return tr("The header name %1 contains %2, which is not allowed in a header name. "
-                      "Use letters, digits and !#$%&'*+-.^_`|~ only.")
+            return Tr::tr("The header name %1 contains %2, which is not allowed in a header name. "
+                          "Use letters, digits and !#$%&'*+-.^_`|~ only.")
                 .arg(quoteForMessage(name), describeChar(name.at(i)));
     }
     if (reservedHeaderNames().contains(name.toLower()))
-        return tr("The header %1 is set by Hookline itself and cannot be overridden. Remove "
-                  "it.")
+        return Tr::tr("The header %1 is set by Hookline itself and cannot be overridden. Remove "
+                      "it.")
             .arg(quoteForMessage(name));
     return {};
 }
@@ -160,18 +161,18 @@ QString validateHeaderValue(const QString &name, const QString &value)
     for (int i = 0; i < value.size(); ++i) {
         const QChar c = value.at(i);
         if (c == u'\r' || c == u'\n')
-            return tr("The value of header %1 contains a line break (%2), which would inject "
-                      "extra headers into the request. Remove it: %3")
+            return Tr::tr("The value of header %1 contains a line break (%2), which would inject "
+                          "extra headers into the request. Remove it: %3")
                 .arg(quoteForMessage(name), describeChar(c), quoteForMessage(value));
         if (c.unicode() == 0)
-            return tr("The value of header %1 contains a NUL byte. Remove it: %2")
+            return Tr::tr("The value of header %1 contains a NUL byte. Remove it: %2")
                 .arg(quoteForMessage(name), quoteForMessage(value));
         if ((c.unicode() < 0x20 && c != u'\t') || c.unicode() == 0x7f)
-            return tr("The value of header %1 contains %2. Remove it: %3")
+            return Tr::tr("The value of header %1 contains %2. Remove it: %3")
                 .arg(quoteForMessage(name), describeChar(c), quoteForMessage(value));
     }
     if (value.size() > kMaxHeaderValueLength)
-        return tr("The value of header %1 is %2 characters long; the limit is %3.")
+        return Tr::tr("The value of header %1 is %2 characters long; the limit is %3.")
             .arg(quoteForMessage(name))
             .arg(value.size())
             .arg(kMaxHeaderValueLength);
@@ -195,7 +196,7 @@ QString validateHeaders(const QList<HttpHeader> &headers)
             return error;
         const QString lower = h.name.toLower();
         if (seen.contains(lower))
-            return tr("The header %1 is listed twice. Keep one row and put the value there.")
+            return Tr::tr("The header %1 is listed twice. Keep one row and put the value there.")
                 .arg(quoteForMessage(h.name));
         seen << lower;
     }
@@ -208,19 +209,19 @@ QString validateSecret(const QString &secret)
         return {}; // unsigned deliveries are allowed
     static const QLatin1String prefix("whsec_");
     if (!secret.startsWith(prefix))
-        return tr("The signing secret must start with \u201Cwhsec_\u201D followed by base64; "
-                  "%1 does not. Use Generate to create one.")
+        return Tr::tr("The signing secret must start with “whsec_” followed by base64; "
+                      "%1 does not. Use Generate to create one.")
             .arg(quoteForMessage(secret, 12));
     const QByteArray b64 = secret.mid(prefix.size()).toLatin1();
     const auto decoded =
         QByteArray::fromBase64Encoding(b64, QByteArray::AbortOnBase64DecodingErrors);
     if (!decoded || b64.isEmpty())
-        return tr("The part of the signing secret after \u201Cwhsec_\u201D is not valid "
-                  "base64. Use Generate to create a new secret.");
+        return Tr::tr("The part of the signing secret after “whsec_” is not valid "
+                      "base64. Use Generate to create a new secret.");
     const qsizetype n = decoded.decoded.size();
     if (n < 24 || n > 64)
-        return tr("The signing secret holds %1 bytes; it must hold 24 to 64 random bytes. "
-                  "Use Generate to create one.")
+        return Tr::tr("The signing secret holds %1 bytes; it must hold 24 to 64 random bytes. "
+                      "Use Generate to create one.")
             .arg(n);
     return {};
 }
@@ -228,23 +229,23 @@ QString validateSecret(const QString &secret)
 QString validateRetryPolicy(const RetryPolicy &policy)
 {
     if (policy.maxAttempts < 1 || policy.maxAttempts > kMaxAttemptsLimit)
-        return tr("Maximum attempts is %1; choose between 1 and %2.")
+        return Tr::tr("Maximum attempts is %1; choose between 1 and %2.")
             .arg(policy.maxAttempts)
             .arg(kMaxAttemptsLimit);
     if (policy.maxAttempts > 1 && policy.scheduleSeconds.isEmpty())
-        return tr("The retry schedule is empty but %1 attempts are allowed. Add at least one "
-                  "delay, for example 5, 300, 1800 (seconds).")
+        return Tr::tr("The retry schedule is empty but %1 attempts are allowed. Add at least one "
+                      "delay, for example 5, 300, 1800 (seconds).")
             .arg(policy.maxAttempts);
     constexpr int week = 7 * 24 * 3600;
     for (int s : policy.scheduleSeconds) {
         if (s < 0 || s > week)
-            return tr("The retry delay %1 s is out of range; each delay must be between 0 s "
-                      "and %2 s (one week).")
+            return Tr::tr("The retry delay %1 s is out of range; each delay must be between 0 s "
+                          "and %2 s (one week).")
                 .arg(s)
                 .arg(week);
     }
     if (policy.disableAfterFailures < 0)
-        return tr("\u201CDisable after failures\u201D is %1; use 0 (never) or a positive count.")
+        return Tr::tr("“Disable after failures” is %1; use 0 (never) or a positive count.")
             .arg(policy.disableAfterFailures);
     return {};
 }
@@ -257,34 +258,35 @@ QList<ValidationError> validateEndpoint(const Endpoint &e, const QStringList &kn
             errors.append({QLatin1String(field), message});
     };
     if (e.name.trimmed().isEmpty())
-        add("name", tr("Give the endpoint a name, such as \u201CCRM call log\u201D."));
+        add("name", Tr::tr("Give the endpoint a name, such as “CRM call log”."));
     else if (e.name.size() > 200)
-        add("name", tr("The name is %1 characters long; keep it under 200.").arg(e.name.size()));
+        add("name",
+            Tr::tr("The name is %1 characters long; keep it under 200.").arg(e.name.size()));
     add("url", validateUrl(e.url));
     add("headers", validateHeaders(e.headers));
     add("secret", validateSecret(e.secret));
     if (!e.previousSecret.isEmpty())
         add("secret", validateSecret(e.previousSecret));
     if (e.timeoutMs < kMinTimeoutMs || e.timeoutMs > kMaxTimeoutMs)
-        add("timeoutMs", tr("The timeout is %1 ms; choose between %2 ms and %3 ms.")
+        add("timeoutMs", Tr::tr("The timeout is %1 ms; choose between %2 ms and %3 ms.")
                              .arg(e.timeoutMs)
                              .arg(kMinTimeoutMs)
                              .arg(kMaxTimeoutMs));
     add("retry", validateRetryPolicy(e.retry));
     if (!e.allEvents) {
         if (e.eventTypes.isEmpty())
-            add("eventTypes", tr("Pick at least one event, or choose All events."));
+            add("eventTypes", Tr::tr("Pick at least one event, or choose All events."));
         for (const QString &t : e.eventTypes) {
             if (!knownEventTypes.isEmpty() && !knownEventTypes.contains(t)) {
-                add("eventTypes", tr("Unknown event type %1. Known types: %2.")
+                add("eventTypes", Tr::tr("Unknown event type %1. Known types: %2.")
                                       .arg(quoteForMessage(t), knownEventTypes.join(u", ")));
                 break;
             }
         }
     }
     if (e.http2Cleartext && QUrl(e.url).scheme().toLower() == QLatin1String("https"))
-        add("url", tr("Cleartext HTTP/2 applies only to http:// URLs; over https:// HTTP/2 is "
-                      "negotiated automatically. Turn the option off or use http://."));
+        add("url", Tr::tr("Cleartext HTTP/2 applies only to http:// URLs; over https:// HTTP/2 is "
+                          "negotiated automatically. Turn the option off or use http://."));
     return errors;
 }
 
@@ -292,8 +294,8 @@ QString parseHeaderLine(const QString &line, HttpHeader *header)
 {
     const int colon = line.indexOf(u':');
     if (colon <= 0)
-        return tr("%1 is not a header. Write it as \u201CName: value\u201D, for example "
-                  "\u201CX-Api-Key: 123\u201D.")
+        return Tr::tr("%1 is not a header. Write it as “Name: value”, for example "
+                      "“X-Api-Key: 123”.")
             .arg(quoteForMessage(line));
     HttpHeader h{line.left(colon).trimmed(), line.mid(colon + 1).trimmed()};
     const QString error = validateHeader(h);

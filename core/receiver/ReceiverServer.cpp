@@ -13,10 +13,11 @@
 
 namespace {
 
-QString tr(const char *text)
+// lupdate needs a class to name the context of these strings.
+struct Tr
 {
-    return QCoreApplication::translate("ReceiverServer", text);
-}
+    Q_DECLARE_TR_FUNCTIONS(ReceiverServer)
+};
 
 constexpr int kUnmatchedCapacity = 200;
 
@@ -96,39 +97,39 @@ QString validateInboxConfig(const InboxConfig &c)
 {
     static const QRegularExpression nameRe(QStringLiteral("^[A-Za-z0-9_-]{1,64}$"));
     if (!nameRe.match(c.name).hasMatch())
-        return tr("The inbox name \u201C%1\u201D is not valid: use 1 to 64 letters, digits, '-' "
-                  "or '_' (it becomes part of the URL).")
+        return Tr::tr("The inbox name “%1” is not valid: use 1 to 64 letters, digits, '-' "
+                      "or '_' (it becomes part of the URL).")
             .arg(c.name.left(80));
     if (c.status < 200 || c.status > 599)
-        return tr("The response status %1 is out of range; use 200 to 599.").arg(c.status);
+        return Tr::tr("The response status %1 is out of range; use 200 to 599.").arg(c.status);
     if (c.failStatus < 200 || c.failStatus > 599)
-        return tr("The failure status %1 is out of range; use 200 to 599.").arg(c.failStatus);
+        return Tr::tr("The failure status %1 is out of range; use 200 to 599.").arg(c.failStatus);
     if (c.failRate < 0.0 || c.failRate > 1.0)
-        return tr("The failure rate %1 is out of range; use 0 (never) to 1 (always).")
+        return Tr::tr("The failure rate %1 is out of range; use 0 (never) to 1 (always).")
             .arg(c.failRate);
     if (c.delayMs < 0 || c.delayMs > 600000)
-        return tr("The delay %1 ms is out of range; use 0 to 600000 ms.").arg(c.delayMs);
+        return Tr::tr("The delay %1 ms is out of range; use 0 to 600000 ms.").arg(c.delayMs);
     if (c.dripIntervalMs < 0 || c.dripIntervalMs > 60000)
-        return tr("The drip interval %1 ms is out of range; use 0 to 60000 ms.")
+        return Tr::tr("The drip interval %1 ms is out of range; use 0 to 60000 ms.")
             .arg(c.dripIntervalMs);
     if (c.retryAfterSeconds < 0)
-        return tr("Retry-After must be 0 (none) or a number of seconds.");
+        return Tr::tr("Retry-After must be 0 (none) or a number of seconds.");
     if (c.capacity < 1 || c.capacity > 100000)
-        return tr("The inbox keeps 1 to 100000 requests; %1 is out of range.").arg(c.capacity);
+        return Tr::tr("The inbox keeps 1 to 100000 requests; %1 is out of range.").arg(c.capacity);
     for (int s : c.script) {
         if (s != 0 && (s < 200 || s > 599))
-            return tr("The scripted status %1 is out of range; use 200 to 599, or 0 to drop "
-                      "the connection.")
+            return Tr::tr("The scripted status %1 is out of range; use 200 to 599, or 0 to drop "
+                          "the connection.")
                 .arg(s);
     }
     for (const auto &h : c.headers) {
         if (h.first.isEmpty() || h.first.contains(':') || h.first.contains('\r') ||
             h.first.contains('\n') || h.second.contains('\r') || h.second.contains('\n'))
-            return tr("The response header \u201C%1\u201D is not a valid header line.")
+            return Tr::tr("The response header “%1” is not a valid header line.")
                 .arg(QString::fromUtf8(h.first + ": " + h.second).left(80));
     }
     if (!c.secret.isEmpty() && WebhookSigner::secretKey(c.secret).isEmpty())
-        return tr("The inbox secret is not a whsec_ secret.");
+        return Tr::tr("The inbox secret is not a whsec_ secret.");
     return {};
 }
 
@@ -317,8 +318,8 @@ bool ReceiverServer::listen(quint16 port, QString *error)
     m_v4 = new QTcpServer(this);
     if (!m_v4->listen(QHostAddress::LocalHost, port)) {
         if (error)
-            *error = tr("The receiver cannot listen on 127.0.0.1:%1: %2. Choose another port, "
-                        "or 0 for a free one.")
+            *error = Tr::tr("The receiver cannot listen on 127.0.0.1:%1: %2. Choose another port, "
+                            "or 0 for a free one.")
                          .arg(port)
                          .arg(m_v4->errorString());
         delete m_v4;
@@ -432,7 +433,7 @@ void ReceiverServer::acceptConnections(QTcpServer *server)
                           "Connection: close\r\n\r\n");
             socket->disconnectFromHost();
             connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-            emit connectionRefused(tr("Refused a connection: %1 are open, the limit is %2.")
+            emit connectionRefused(Tr::tr("Refused a connection: %1 are open, the limit is %2.")
                                        .arg(m_connections.size())
                                        .arg(m_limits.maxConnections));
             continue;
@@ -485,12 +486,12 @@ ReceiverServer::Answer ReceiverServer::handle(const HttpRequest &request,
     if (name.isEmpty() || it == m_inboxes.end()) {
         answer.status = 404;
         answer.contentType = "text/plain; charset=utf-8";
-        answer.body = tr("No inbox at %1. Inboxes: %2 (POST to /inbox/<name>).\n")
+        answer.body = Tr::tr("No inbox at %1. Inboxes: %2 (POST to /inbox/<name>).\n")
                           .arg(QString::fromUtf8(path),
-                               inboxNames().isEmpty() ? tr("none") : inboxNames().join(u", "))
+                               inboxNames().isEmpty() ? Tr::tr("none") : inboxNames().join(u", "))
                           .toUtf8();
         record.responseStatus = 404;
-        record.note = tr("no such inbox");
+        record.note = Tr::tr("no such inbox");
         m_unmatched.push_back(record);
         if (int(m_unmatched.size()) > kUnmatchedCapacity)
             m_unmatched.pop_front();
@@ -516,19 +517,20 @@ ReceiverServer::Answer ReceiverServer::handle(const HttpRequest &request,
         const int scripted = c.script.at(inbox.scriptPosition++);
         if (scripted == 0) {
             answer.close = true;
-            record.note = tr("script step %1: dropped the connection").arg(inbox.scriptPosition);
+            record.note =
+                Tr::tr("script step %1: dropped the connection").arg(inbox.scriptPosition);
         } else {
             simulatedFailure = scripted != c.status;
             answer.status = scripted;
-            record.note = tr("script step %1").arg(inbox.scriptPosition);
+            record.note = Tr::tr("script step %1").arg(inbox.scriptPosition);
         }
     } else if (c.closeWithoutAnswer) {
         answer.close = true;
-        record.note = tr("dropped the connection without an answer");
+        record.note = Tr::tr("dropped the connection without an answer");
     } else if (c.failRate > 0 && m_rng.generateDouble() < c.failRate) {
         answer.status = c.failStatus;
         simulatedFailure = true;
-        record.note = tr("simulated failure (rate %1)").arg(c.failRate);
+        record.note = Tr::tr("simulated failure (rate %1)").arg(c.failRate);
     }
     if (simulatedFailure) {
         answer.contentType = "application/json";

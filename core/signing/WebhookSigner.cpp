@@ -8,10 +8,11 @@
 
 namespace {
 
-QString tr(const char *text)
+// lupdate needs a class to name the context of these strings.
+struct Tr
 {
-    return QCoreApplication::translate("WebhookSigner", text);
-}
+    Q_DECLARE_TR_FUNCTIONS(WebhookSigner)
+};
 
 QByteArray randomBytes(int n)
 {
@@ -113,8 +114,8 @@ VerificationResult WebhookSigner::verify(const QStringList &secrets, const QByte
     VerificationResult r;
     if (id.isEmpty() && timestamp.isEmpty() && signature.isEmpty()) {
         r.verdict = SignatureVerdict::Missing;
-        r.reason = tr("The request carries no webhook-id, webhook-timestamp or "
-                      "webhook-signature header.");
+        r.reason = Tr::tr("The request carries no webhook-id, webhook-timestamp or "
+                          "webhook-signature header.");
         return r;
     }
     if (id.isEmpty() || timestamp.isEmpty() || signature.isEmpty()) {
@@ -126,28 +127,28 @@ VerificationResult WebhookSigner::verify(const QStringList &secrets, const QByte
             missing << QStringLiteral("webhook-timestamp");
         if (signature.isEmpty())
             missing << QStringLiteral("webhook-signature");
-        r.reason = tr("The request lacks the header(s) %1.").arg(missing.join(u", "));
+        r.reason = Tr::tr("The request lacks the header(s) %1.").arg(missing.join(u", "));
         return r;
     }
     bool isNumber = false;
     const qint64 ts = timestamp.trimmed().toLongLong(&isNumber);
     if (!isNumber) {
         r.verdict = SignatureVerdict::Malformed;
-        r.reason = tr("webhook-timestamp \u201C%1\u201D is not a number of seconds.")
+        r.reason = Tr::tr("webhook-timestamp “%1” is not a number of seconds.")
                        .arg(QString::fromLatin1(timestamp.left(40)));
         return r;
     }
     if (ts < now - toleranceSeconds || ts > now + toleranceSeconds) {
         r.verdict = SignatureVerdict::TimestampOutOfTolerance;
-        r.reason = tr("webhook-timestamp is %1 s away from this machine's clock; at most %2 s "
-                      "is accepted. Check both clocks, or a replayed request.")
+        r.reason = Tr::tr("webhook-timestamp is %1 s away from this machine's clock; at most %2 s "
+                          "is accepted. Check both clocks, or a replayed request.")
                        .arg(qAbs(now - ts))
                        .arg(toleranceSeconds);
         return r;
     }
     if (secrets.isEmpty()) {
         r.verdict = SignatureVerdict::Unchecked;
-        r.reason = tr("The request is signed but no secret is configured to check it.");
+        r.reason = Tr::tr("The request is signed but no secret is configured to check it.");
         return r;
     }
     bool sawV1 = false;
@@ -159,14 +160,14 @@ VerificationResult WebhookSigner::verify(const QStringList &secrets, const QByte
         for (const QString &secret : secrets) {
             if (constantTimeEquals(candidate, computeSignature(secret, id, ts, body))) {
                 r.verdict = SignatureVerdict::Valid;
-                r.reason = tr("Signature matches.");
+                r.reason = Tr::tr("Signature matches.");
                 return r;
             }
         }
     }
     r.verdict = sawV1 ? SignatureVerdict::Invalid : SignatureVerdict::Malformed;
-    r.reason = sawV1 ? tr("No v1 signature matches the configured secret: the secret differs, "
-                          "or the body was changed on the way.")
-                     : tr("webhook-signature has no \u201Cv1,\u201D entry.");
+    r.reason = sawV1 ? Tr::tr("No v1 signature matches the configured secret: the secret differs, "
+                              "or the body was changed on the way.")
+                     : Tr::tr("webhook-signature has no “v1,” entry.");
     return r;
 }

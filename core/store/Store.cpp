@@ -18,10 +18,11 @@
 
 namespace {
 
-QString tr(const char *text)
+// lupdate needs a class to name the context of these strings.
+struct Tr
 {
-    return QCoreApplication::translate("Store", text);
-}
+    Q_DECLARE_TR_FUNCTIONS(Store)
+};
 
 QString newId()
 {
@@ -274,15 +275,16 @@ std::unique_ptr<Store> Store::open(const QString &path, QString *error)
     const QFileInfo info(path);
     if (!QDir().mkpath(info.absolutePath())) {
         if (error)
-            *error = tr("Cannot create the data directory %1. Check its permissions or choose "
-                        "another one with --data-dir.")
+            *error = Tr::tr("Cannot create the data directory %1. Check its permissions or choose "
+                            "another one with --data-dir.")
                          .arg(info.absolutePath());
         return nullptr;
     }
     store->m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), store->m_connection);
     if (!store->m_db.isValid()) {
         if (error)
-            *error = tr("The Qt SQLite driver is missing. Install the package libqt6sql6-sqlite.");
+            *error =
+                Tr::tr("The Qt SQLite driver is missing. Install the package libqt6sql6-sqlite.");
         return nullptr;
     }
     store->m_db.setDatabaseName(path);
@@ -290,7 +292,7 @@ std::unique_ptr<Store> Store::open(const QString &path, QString *error)
     if (!store->m_db.open()) {
         if (error)
             *error =
-                tr("Cannot open the database %1: %2").arg(path, store->m_db.lastError().text());
+                Tr::tr("Cannot open the database %1: %2").arg(path, store->m_db.lastError().text());
         return nullptr;
     }
     // WAL lets readers (history, CLI) work while the engine writes; NORMAL sync keeps every
@@ -299,7 +301,7 @@ std::unique_ptr<Store> Store::open(const QString &path, QString *error)
         !store->exec(QStringLiteral("PRAGMA synchronous=NORMAL")) ||
         !store->exec(QStringLiteral("PRAGMA foreign_keys=ON"))) {
         if (error)
-            *error = tr("Cannot use the database %1: %2. Is it a Hookline database?")
+            *error = Tr::tr("Cannot use the database %1: %2. Is it a Hookline database?")
                          .arg(path, store->m_lastError);
         return nullptr;
     }
@@ -334,19 +336,20 @@ bool Store::migrate(QString *error)
     QSqlQuery q(m_db);
     if (!q.exec(QStringLiteral("PRAGMA user_version")) || !q.next()) {
         if (error)
-            *error =
-                tr("%1 is not a readable SQLite database: %2").arg(m_path, q.lastError().text());
+            *error = Tr::tr("%1 is not a readable SQLite database: %2")
+                         .arg(m_path, q.lastError().text());
         return false;
     }
     const int version = q.value(0).toInt();
     if (version > kSchemaVersion) {
         if (error)
-            *error = tr("%1 was written by a newer Hookline (schema %2; this version knows up to "
-                        "%3). It was left untouched: upgrade Hookline, or use another "
-                        "--data-dir.")
-                         .arg(m_path)
-                         .arg(version)
-                         .arg(kSchemaVersion);
+            *error =
+                Tr::tr("%1 was written by a newer Hookline (schema %2; this version knows up to "
+                       "%3). It was left untouched: upgrade Hookline, or use another "
+                       "--data-dir.")
+                    .arg(m_path)
+                    .arg(version)
+                    .arg(kSchemaVersion);
         return false;
     }
     for (int v = version; v < kSchemaVersion; ++v) {
@@ -363,7 +366,7 @@ bool Store::migrate(QString *error)
             if (!exec(statement)) {
                 m_db.rollback();
                 if (error)
-                    *error = tr("Upgrading %1 to schema %2 failed: %3")
+                    *error = Tr::tr("Upgrading %1 to schema %2 failed: %3")
                                  .arg(m_path)
                                  .arg(v + 1)
                                  .arg(m_lastError);
@@ -443,9 +446,9 @@ std::optional<Endpoint> Store::findEndpoint(const QString &idOrPrefix, QString *
         return matches.first();
     if (error)
         *error = matches.isEmpty()
-                     ? tr("There is no endpoint %1. 'hookline endpoints list' shows them.")
+                     ? Tr::tr("There is no endpoint %1. 'hookline endpoints list' shows them.")
                            .arg(idOrPrefix)
-                     : tr("%1 matches %2 endpoints; type more of the id.")
+                     : Tr::tr("%1 matches %2 endpoints; type more of the id.")
                            .arg(idOrPrefix)
                            .arg(matches.size());
     return std::nullopt;
@@ -506,7 +509,7 @@ QString Store::saveEndpoint(Endpoint *e, const QStringList &knownEventTypes)
                               ms(e->updated)})
         q.addBindValue(v);
     if (!q.exec())
-        return tr("Saving the endpoint failed: %1").arg(q.lastError().text());
+        return Tr::tr("Saving the endpoint failed: %1").arg(q.lastError().text());
     return {};
 }
 
@@ -593,7 +596,7 @@ QString Store::removeEventType(const QString &id)
     EventCatalog current = catalog();
     const EventType *t = current.find(id);
     if (!t)
-        return tr("There is no event type %1.").arg(id);
+        return Tr::tr("There is no event type %1.").arg(id);
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral("DELETE FROM event_types WHERE id = ?"));
     q.addBindValue(id);
@@ -783,9 +786,10 @@ std::optional<Delivery> Store::findDelivery(const QString &idOrPrefix, QString *
     if (ids.size() == 1 && !idOrPrefix.isEmpty())
         return delivery(ids.first());
     if (error)
-        *error = ids.isEmpty()
-                     ? tr("There is no delivery %1. 'hookline history' lists them.").arg(idOrPrefix)
-                     : tr("%1 matches several deliveries; type more of the id.").arg(idOrPrefix);
+        *error =
+            ids.isEmpty()
+                ? Tr::tr("There is no delivery %1. 'hookline history' lists them.").arg(idOrPrefix)
+                : Tr::tr("%1 matches several deliveries; type more of the id.").arg(idOrPrefix);
     return std::nullopt;
 }
 

@@ -24,13 +24,13 @@ EndpointDialog::EndpointDialog(const EventCatalog &catalog, const Endpoint &e, Q
     , m_catalog(catalog)
     , m_base(e)
 {
-    setWindowTitle(e.id.isEmpty() ? tr("Add endpoint")
-                                  : tr("Edit endpoint \u201C%1\u201D").arg(e.name));
+    setWindowTitle(e.id.isEmpty() ? tr("Add endpoint") : tr("Edit endpoint “%1”").arg(e.name));
     setMinimumWidth(640);
     auto *outer = new QVBoxLayout(this);
     auto *scroll = new QScrollArea(this);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setFocusPolicy(Qt::NoFocus); // Tab goes field to field; the area follows focus
     auto *content = new QWidget(scroll);
     auto *form = new QFormLayout(content);
     form->setFieldGrowthPolicy(QFormLayout::ExpandingFieldsGrow);
@@ -49,6 +49,10 @@ EndpointDialog::EndpointDialog(const EventCatalog &catalog, const Endpoint &e, Q
         v->addWidget(error);
         box->setFocusProxy(field); // the label's mnemonic focuses the field itself
         form->addRow(label, box);
+        // The label is the box's buddy, so a screen reader would not find it for the field.
+        QWidget *input = field->focusProxy() ? field->focusProxy() : field;
+        if (input->accessibleName().isEmpty())
+            input->setAccessibleName(QString(label).remove(QLatin1Char('&')));
     };
 
     m_name = new QLineEdit(e.name, content);
@@ -311,7 +315,7 @@ void EndpointDialog::validate()
         part.trimmed().toInt(&ok);
         if (!ok) {
             m_errors.append({QStringLiteral("retry"),
-                             tr("\u201C%1\u201D is not a number of seconds. Write the delays like "
+                             tr("“%1” is not a number of seconds. Write the delays like "
                                 "5, 300, 1800.")
                                  .arg(part.trimmed())});
             break;

@@ -63,6 +63,12 @@ QVariant EndpointsModel::data(const QModelIndex &index, int role) const
         return int(s.lastError);
     case EnabledRole:
         return e.enabled;
+    case Qt::DecorationRole:
+        if (index.column() == State)
+            return StatusStyle::endpointIcon(e.enabled);
+        if (index.column() == LastStatus && s.any)
+            return StatusStyle::outcomeIcon(s.lastStatus, s.lastError);
+        return {};
     case Qt::ToolTipRole:
         if (!e.enabled && !e.disabledReason.isEmpty())
             return tr("Disabled: %1").arg(e.disabledReason);
@@ -85,7 +91,7 @@ QVariant EndpointsModel::data(const QModelIndex &index, int role) const
         return s.any ? StatusStyle::outcomeText(s.lastStatus, s.lastError) : tr("never sent");
     case SuccessRate:
         if (s.recentFinal == 0)
-            return QStringLiteral("\u2014");
+            return QStringLiteral("—");
         return QStringLiteral("%1 %").arg(qRound(100.0 * s.recentSucceeded / s.recentFinal));
     default:
         return {};

@@ -132,7 +132,8 @@ QVariant HistoryModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    if (role != Qt::DisplayRole && role < Qt::UserRole && role != Qt::ToolTipRole)
+    if (role != Qt::DisplayRole && role < Qt::UserRole && role != Qt::ToolTipRole &&
+        role != Qt::DecorationRole)
         return {};
     const QList<Delivery> &p = page(index.row() / kPageSize);
     const int i = index.row() % kPageSize;
@@ -150,6 +151,8 @@ QVariant HistoryModel::data(const QModelIndex &index, int role) const
         return int(d.lastError);
     case Qt::ToolTipRole:
         return index.column() == Id ? QVariant(d.id) : QVariant();
+    case Qt::DecorationRole:
+        return index.column() == State ? QVariant(StatusStyle::stateIcon(d.state)) : QVariant();
     default:
         break;
     }

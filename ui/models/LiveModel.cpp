@@ -1,5 +1,7 @@
 #include "LiveModel.h"
 
+#include "widgets/StatusStyle.h"
+
 #include <QLocale>
 
 LiveModel::LiveModel(QObject *parent)
@@ -158,6 +160,11 @@ QVariant LiveModel::data(const QModelIndex &index, int role) const
         return r.attempt.responseStatus;
     case ErrorClassRole:
         return int(r.attempt.errorClass);
+    case Qt::DecorationRole:
+        if (index.column() != Status)
+            return {};
+        return r.finished ? StatusStyle::outcomeIcon(r.attempt.responseStatus, r.attempt.errorClass)
+                          : StatusStyle::stateIcon(DeliveryState::InFlight);
     case Qt::DisplayRole:
         break;
     default:
@@ -175,7 +182,7 @@ QVariant LiveModel::data(const QModelIndex &index, int role) const
             return tr("sending…");
         if (r.attempt.responseStatus > 0 && r.attempt.errorClass != ErrorClass::Timeout)
             return QString::number(r.attempt.responseStatus);
-        return errorClassName(r.attempt.errorClass);
+        return StatusStyle::errorText(r.attempt.errorClass);
     case Duration:
         return r.finished ? QVariant(tr("%1 ms").arg(r.attempt.durationMs)) : QVariant();
     case AttemptNo:

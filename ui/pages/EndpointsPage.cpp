@@ -174,7 +174,7 @@ bool EndpointsPage::editEndpoint(Endpoint endpoint)
         QMessageBox::warning(this, tr("Endpoint not saved"), messages.join(u'\n'));
     }
     select(endpoint.id);
-    emit message(tr("Saved endpoint \u201C%1\u201D.").arg(endpoint.name));
+    emit message(tr("Saved endpoint “%1”.").arg(endpoint.name));
     return true;
 }
 
@@ -200,7 +200,7 @@ void EndpointsPage::addLocalTestEndpoint()
         return;
     }
     select(e.id);
-    emit message(tr("Added \u201C%1\u201D at %2.").arg(e.name, e.url));
+    emit message(tr("Added “%1” at %2.").arg(e.name, e.url));
 }
 
 void EndpointsPage::editSelected()
@@ -228,11 +228,11 @@ void EndpointsPage::deleteSelected()
     if (row < 0)
         return;
     const Endpoint e = m_model->endpointAt(row);
-    if (!m_confirm(tr("Delete the endpoint \u201C%1\u201D (%2)? Its delivery history is kept.")
-                       .arg(e.name, e.url)))
+    if (!m_confirm(
+            tr("Delete the endpoint “%1” (%2)? Its delivery history is kept.").arg(e.name, e.url)))
         return;
     if (m_engine->removeEndpoint(e.id))
-        emit message(tr("Deleted \u201C%1\u201D.").arg(e.name));
+        emit message(tr("Deleted “%1”.").arg(e.name));
 }
 
 void EndpointsPage::toggleSelected()
@@ -242,8 +242,7 @@ void EndpointsPage::toggleSelected()
         return;
     const Endpoint e = m_model->endpointAt(row);
     m_engine->setEndpointEnabled(e.id, !e.enabled);
-    emit message(e.enabled ? tr("Disabled \u201C%1\u201D.").arg(e.name)
-                           : tr("Enabled \u201C%1\u201D.").arg(e.name));
+    emit message(e.enabled ? tr("Disabled “%1”.").arg(e.name) : tr("Enabled “%1”.").arg(e.name));
 }
 
 void EndpointsPage::sendTest()

@@ -262,9 +262,10 @@ void HistoryPage::showSelected()
     QSignalBlocker block(m_attempt);
     m_attempt->clear();
     for (const Attempt &a : m_selected.attempts)
-        m_attempt->addItem(tr("#%1 %2 · %3")
+        m_attempt->addItem(StatusStyle::outcomeIcon(a.responseStatus, a.errorClass),
+                           tr("#%1 %2 · %3")
                                .arg(a.number)
-                               .arg(attemptTriggerName(a.trigger),
+                               .arg(StatusStyle::triggerText(a.trigger),
                                     StatusStyle::outcomeText(a.responseStatus, a.errorClass)));
     if (m_selected.attempts.isEmpty()) {
         m_details->showWithoutAttempts(m_selected);

@@ -249,7 +249,7 @@ void ReceiverPage::applyInbox()
         if (!ok) {
             QMessageBox::warning(
                 this, tr("Inbox"),
-                tr("\u201C%1\u201D in the script is not a status code.").arg(part.trimmed()));
+                tr("“%1” in the script is not a status code.").arg(part.trimmed()));
             return;
         }
         c.script << code;
@@ -258,7 +258,7 @@ void ReceiverPage::applyInbox()
     if (!error.isEmpty())
         QMessageBox::warning(this, tr("Inbox"), error);
     else
-        emit message(tr("Inbox \u201C%1\u201D updated.").arg(c.name));
+        emit message(tr("Inbox “%1” updated.").arg(c.name));
 }
 
 void ReceiverPage::appendPending()
@@ -278,16 +278,17 @@ void ReceiverPage::appendPending()
             QString::fromLatin1(r.method) + u' ' + QString::fromUtf8(r.target),
             tr("%1 B").arg(r.bodySize),
             answered,
-            signatureVerdictName(r.signature.verdict)};
+            StatusStyle::verdictText(r.signature.verdict)};
         for (int c = 0; c < cells.size(); ++c)
             m_requests->setItem(0, c, new QTableWidgetItem(cells.at(c)));
-        const QColor verdict = r.signature.verdict == SignatureVerdict::Valid
-                                   ? StatusStyle::outcomeColor(200, ErrorClass::None, palette())
-                                   : StatusStyle::outcomeColor(0, ErrorClass::Network, palette());
-        m_requests->item(0, 5)->setForeground(verdict);
-        m_requests->item(0, 4)->setForeground(StatusStyle::outcomeColor(
-            r.responseStatus, errorClassForStatus(r.responseStatus == 0 ? 1 : r.responseStatus),
-            palette()));
+        m_requests->item(0, 5)->setForeground(
+            StatusStyle::verdictColor(r.signature.verdict, palette()));
+        m_requests->item(0, 5)->setIcon(StatusStyle::verdictIcon(r.signature.verdict));
+        const ErrorClass answerClass =
+            r.responseStatus ? errorClassForStatus(r.responseStatus) : ErrorClass::Aborted;
+        m_requests->item(0, 4)->setForeground(
+            StatusStyle::outcomeColor(r.responseStatus, answerClass, palette()));
+        m_requests->item(0, 4)->setIcon(StatusStyle::outcomeIcon(r.responseStatus, answerClass));
     }
     while (m_requests->rowCount() > kMaxRows) {
         m_requests->removeRow(m_requests->rowCount() - 1);
@@ -310,7 +311,7 @@ void ReceiverPage::showRequest(int row)
                 .arg(r.remotePort)
                 .arg(r.received.toLocalTime().toString(Qt::ISODateWithMs));
     text += tr("signature: %1 — %2\n")
-                .arg(signatureVerdictName(r.signature.verdict), r.signature.reason);
+                .arg(StatusStyle::verdictText(r.signature.verdict), r.signature.reason);
     if (!r.note.isEmpty())
         text += tr("fault played: %1\n").arg(r.note);
     text += u'\n';

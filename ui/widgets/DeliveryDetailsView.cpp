@@ -120,16 +120,16 @@ void DeliveryDetailsView::showAttempt(const Delivery &d, const Attempt &a)
         tr("<b>%1</b> to <b>%2</b> · attempt %3 (%4) · %5 ms · %6")
             .arg(d.eventType.toHtmlEscaped(), a.requestUrl.toHtmlEscaped())
             .arg(a.number)
-            .arg(attemptTriggerName(a.trigger))
+            .arg(StatusStyle::triggerText(a.trigger))
             .arg(a.durationMs)
             .arg(a.started.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")));
-    summary += QStringLiteral("<br>webhook-id <code>%1</code> · delivery <code>%2</code>")
-                   .arg(d.webhookId.toHtmlEscaped(), d.id.toHtmlEscaped());
+    summary += QLatin1String("<br>") + tr("webhook-id <code>%1</code> · delivery <code>%2</code>")
+                                           .arg(d.webhookId.toHtmlEscaped(), d.id.toHtmlEscaped());
     if (a.errorClass != ErrorClass::None)
         summary +=
             QStringLiteral("<br><span style='color:%1'>%2: %3</span>")
                 .arg(StatusStyle::outcomeColor(a.responseStatus, a.errorClass, palette()).name(),
-                     errorClassName(a.errorClass), a.errorText.toHtmlEscaped());
+                     StatusStyle::errorText(a.errorClass), a.errorText.toHtmlEscaped());
     m_summary->setText(summary);
 
     QString request = QStringLiteral("POST %1\n").arg(a.requestUrl);
@@ -163,7 +163,8 @@ void DeliveryDetailsView::showWithoutAttempts(const Delivery &d)
     clear();
     m_summary->setText(
         tr("<b>%1</b> · delivery <code>%2</code> · %3: no attempt is recorded for it.")
-            .arg(d.eventType.toHtmlEscaped(), d.id.toHtmlEscaped(), deliveryStateName(d.state)));
+            .arg(d.eventType.toHtmlEscaped(), d.id.toHtmlEscaped(),
+                 StatusStyle::stateText(d.state)));
 }
 
 void DeliveryDetailsView::clear()

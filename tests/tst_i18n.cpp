@@ -1,0 +1,316 @@
+// Translations: the .ts files hold every string of the sources and every one is translated
+// (lupdate is run on a copy and compared); placeholders and plural forms survive
+// translation; the window starts in each language, Arabic lays it out right to left, and no
+// English is left in a translated window.
+#include "MainWindow.h"
+#include "UiText.h"
+#include "dialogs/EndpointDialog.h"
+#include "engine/Engine.h"
+#include "i18n/Language.h"
+#include "settings/AppSettings.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QStackedWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QXmlStreamReader>
+
+namespace {
+
+struct Message
+{
+    QString context;
+    QString source;
+    QStringList translations; // one, or one per plural form
+    QString type;             // "", "unfinished", "vanished", "obsolete"
+    bool numerus = false;
+};
+
+QList<Message> readTs(const QString &path, QString *error)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = f.errorString();
+        return {};
+    }
+    QList<Message> out;
+    QXmlStreamReader xml(&f);
+    QString context;
+    Message m;
+    while (!xml.atEnd()) {
+        xml.readNext();
+        if (xml.isEndElement() && xml.name() == u"message") {
+            out << m;
+            continue;
+        }
+        if (!xml.isStartElement())
+            continue;
+        const auto name = xml.name();
+        if (name == u"name") {
+            context = xml.readElementText();
+        } else if (name == u"message") {
+            m = Message{
+                context, {}, {}, {}, xml.attributes().value(QLatin1String("numerus")) == u"yes"};
+        } else if (name == u"source") {
+            m.source = xml.readElementText();
+        } else if (name == u"translation") {
+            m.type = xml.attributes().value(QLatin1String("type")).toString();
+            if (!m.numerus) // a plural's forms are its children
+                m.translations << xml.readElementText();
+        } else if (name == u"numerusform") {
+            m.translations << xml.readElementText();
+        }
+    }
+    if (xml.hasError())
+        *error = xml.errorString();
+    return out;
+}
+
+QStringList placeholders(const QString &s)
+{
+    static const QRegularExpression re(QStringLiteral("%(?:[1-9]|n|L1)"));
+    QStringList out;
+    for (auto it = re.globalMatch(s); it.hasNext();)
+        out << it.next().captured();
+    out.removeDuplicates();
+    out.sort();
+    return out;
+}
+
+} // namespace
+
+class TestI18n : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void cleanup();
+    void resolvesTheLanguage();
+    void tsFilesMatchTheSources_data();
+    void tsFilesMatchTheSources();
+    void startsInEachLanguage_data();
+    void startsInEachLanguage();
+    void noEnglishLeftInTranslatedWindow_data();
+    void noEnglishLeftInTranslatedWindow();
+
+private:
+    QList<UiText> windowText(const QString &code, Qt::LayoutDirection *direction = nullptr);
+};
+
+void TestI18n::cleanup()
+{
+    Language::install(QStringLiteral("en"));
+}
+
+void TestI18n::resolvesTheLanguage()
+{
+    using L = QStringList;
+    QCOMPARE(Language::resolve(QStringLiteral("fr"), L{QStringLiteral("ar-AE")}),
+             QStringLiteral("fr"));
+    QCOMPARE(Language::resolve(QString(), L{QStringLiteral("ar-AE"), QStringLiteral("en")}),
+             QStringLiteral("ar"));
+    QCOMPARE(Language::resolve(QString(), L{QStringLiteral("de-DE"), QStringLiteral("fr-CA")}),
+             QStringLiteral("fr"));
+    QCOMPARE(Language::resolve(QString(), L{QStringLiteral("de-DE")}), QStringLiteral("en"));
+    QCOMPARE(Language::resolve(QStringLiteral("fr_CA"), {}), QStringLiteral("fr"));
+    // An unknown explicit choice falls back to the system's languages, then English.
+    QCOMPARE(Language::resolve(QStringLiteral("xx"), L{QStringLiteral("ar")}),
+             QStringLiteral("ar"));
+    QVERIFY(Language::isAvailable(QStringLiteral("ar-SA")));
+    QVERIFY(!Language::isAvailable(QStringLiteral("de")));
+    QVERIFY(!Language::install(QStringLiteral("de")));
+    QCOMPARE(Language::current(), QStringLiteral("en"));
+}
+
+void TestI18n::tsFilesMatchTheSources_data()
+{
+    QTest::addColumn<QString>("code");
+    QTest::newRow("ar") << QStringLiteral("ar");
+    QTest::newRow("fr") << QStringLiteral("fr");
+}
+
+// The CI check of issue #6: run lupdate over the sources into a copy of the committed .ts
+// file; a string the code has and the file lacks comes back "unfinished", a string the code
+// no longer has comes back "vanished".
+void TestI18n::tsFilesMatchTheSources()
+{
+    QFETCH(QString, code);
+    const QString committed =
+        QStringLiteral(HOOKLINE_SOURCE_DIR "/translations/hookline_%1.ts").arg(code);
+    QTemporaryDir dir;
+    const QString copy = dir.filePath(QFileInfo(committed).fileName());
+    QVERIFY(QFile::copy(committed, copy));
+    QFile::setPermissions(copy, QFile::ReadOwner | QFile::WriteOwner);
+    QProcess lupdate;
+    lupdate.setProcessChannelMode(QProcess::MergedChannels);
+    lupdate.start(QStringLiteral(HOOKLINE_LUPDATE),
+                  {QStringLiteral("-locations"), QStringLiteral("none"),
+                   QStringLiteral(HOOKLINE_SOURCE_DIR "/core"),
+                   QStringLiteral(HOOKLINE_SOURCE_DIR "/ui"),
+                   QStringLiteral(HOOKLINE_SOURCE_DIR "/app"), QStringLiteral("-ts"), copy});
+    QVERIFY(lupdate.waitForFinished(120000));
+    const QString log = QString::fromUtf8(lupdate.readAll());
+    QVERIFY2(lupdate.exitCode() == 0, qPrintable(log));
+    // lupdate warns about tr() it cannot place in a context: those strings would be lost.
+    QVERIFY2(!log.contains(QLatin1String("cannot be called without context")), qPrintable(log));
+
+    QString error;
+    const QList<Message> messages = readTs(copy, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QVERIFY(messages.size() > 400);
+    QStringList problems;
+    for (const Message &m : messages) {
+        const QString id = m.context + QLatin1String(": \"") + m.source + QLatin1Char('"');
+        if (m.type == QLatin1String("unfinished")) {
+            problems << QLatin1String("not translated (run the update_translations target, "
+                                      "then translate) ") +
+                            id;
+            continue;
+        }
+        if (m.type == QLatin1String("vanished") || m.type == QLatin1String("obsolete")) {
+            problems << QLatin1String("no longer in the sources ") + id;
+            continue;
+        }
+        const QStringList wanted = placeholders(m.source);
+        for (const QString &t : m.translations) {
+            if (t.trimmed().isEmpty()) {
+                problems << QLatin1String("empty translation ") + id;
+                continue;
+            }
+            QStringList got = placeholders(t);
+            // A plural form may spell its number out ("une tentative"): %n is optional.
+            if (m.numerus && !got.contains(QLatin1String("%n")) && wanted.contains(u"%n"_qs)) {
+                got << QStringLiteral("%n");
+                got.sort();
+            }
+            if (got != wanted)
+                problems << QLatin1String("placeholders ") + wanted.join(u' ') +
+                                QLatin1String(" became ") + got.join(u' ') + QLatin1String(" in ") +
+                                id;
+        }
+    }
+    QVERIFY2(problems.isEmpty(),
+             qPrintable(QString::number(problems.size()) + QLatin1String(" problem(s) in ") +
+                        committed + QLatin1String(":\n  ") + problems.join(u"\n  "_qs)));
+}
+
+QList<UiText> TestI18n::windowText(const QString &code, Qt::LayoutDirection *direction)
+{
+    Language::install(code);
+    QTemporaryDir dir;
+    AppSettings settings(dir.filePath(QStringLiteral("hookline.ini")));
+    Engine engine; // after the language: the event catalog's names are translated
+    QString error;
+    if (!engine.open(dir.path(), &error))
+        qFatal("%s", qPrintable(error));
+    QList<UiText> out;
+    {
+        MainWindow w(&settings, &engine);
+        w.show();
+        if (direction)
+            *direction = w.layoutDirection();
+        for (const QString &key : MainWindow::pageKeys()) {
+            w.showPage(key);
+            QCoreApplication::processEvents();
+        }
+        collectUiText(&w, &out);
+        EndpointDialog dialog(engine.catalog(), Endpoint());
+        collectUiText(&dialog, &out);
+    }
+    return out;
+}
+
+void TestI18n::startsInEachLanguage_data()
+{
+    QTest::addColumn<QString>("code");
+    QTest::addColumn<QString>("pagesLabel"); // the accessible name of the navigation list
+    QTest::addColumn<Qt::LayoutDirection>("direction");
+    QTest::newRow("en") << QStringLiteral("en") << QStringLiteral("Pages") << Qt::LeftToRight;
+    QTest::newRow("fr") << QStringLiteral("fr") << QStringLiteral("Pages") << Qt::LeftToRight;
+    QTest::newRow("ar") << QStringLiteral("ar") << QStringLiteral("الصفحات") << Qt::RightToLeft;
+}
+
+void TestI18n::startsInEachLanguage()
+{
+    QFETCH(QString, code);
+    QFETCH(QString, pagesLabel);
+    QFETCH(Qt::LayoutDirection, direction);
+    QVERIFY(Language::install(code));
+    QCOMPARE(Language::current(), code);
+    QCOMPARE(QGuiApplication::layoutDirection(), direction);
+    QTemporaryDir dir;
+    AppSettings settings(dir.filePath(QStringLiteral("hookline.ini")));
+    Engine engine;
+    QString error;
+    QVERIFY2(engine.open(dir.path(), &error), qPrintable(error));
+    MainWindow w(&settings, &engine);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QCOMPARE(w.layoutDirection(), direction);
+    QCOMPARE(w.isRightToLeft(), direction == Qt::RightToLeft);
+    auto *nav = w.findChild<QListWidget *>();
+    QVERIFY(nav);
+    QCOMPARE(nav->accessibleName(), pagesLabel);
+    // The event catalog speaks the language too.
+    if (code == QLatin1String("fr"))
+        QCOMPARE(engine.catalog().find(QStringLiteral("call.ringing"))->displayName,
+                 QStringLiteral("Appel qui sonne"));
+    // Qt's own standard buttons, from Debian's qt6-translations-l10n.
+    if (code == QLatin1String("ar"))
+        QVERIFY(QCoreApplication::translate("QPlatformTheme", "Cancel") != QLatin1String("Cancel"));
+}
+
+void TestI18n::noEnglishLeftInTranslatedWindow_data()
+{
+    QTest::addColumn<QString>("code");
+    QTest::newRow("ar") << QStringLiteral("ar");
+    QTest::newRow("fr") << QStringLiteral("fr");
+}
+
+// Every page of the window and the endpoint form, built in English and in the language:
+// a text of the translated window that the English one also shows is English left behind,
+// unless it is a name that is the same in every language.
+void TestI18n::noEnglishLeftInTranslatedWindow()
+{
+    QFETCH(QString, code);
+    const QList<UiText> english = windowText(QStringLiteral("en"));
+    Qt::LayoutDirection direction = Qt::LeftToRight;
+    const QList<UiText> translated = windowText(code, &direction);
+    QVERIFY(english.size() > 150);
+    static const QRegularExpression word(QStringLiteral("[A-Za-z]{2,}"));
+    static const QRegularExpression sameEverywhere(
+        QStringLiteral("^(Hookline|JSON|XML|URL|HTTP|cURL|Qt|English|Français|العربية|"
+                       "[a-z]+\\.[a-z]+|https?://\\S+|\\S+@\\S+|x-api-key|webhook-\\S+|whsec_\\S*|"
+                       "[1-5]xx|Retry-After|TLS|HTTP/2|(JSON|XML) \\(application/\\S+\\))$"));
+    // Alignment-free: a text of the translated window that is also a text of the English
+    // one is left over (the two windows' widget trees can differ, e.g. scroll bars).
+    QSet<QString> englishTexts;
+    for (const UiText &t : english)
+        englishTexts.insert(t.text);
+    // Words that French spells like English.
+    const QSet<QString> sameInLanguage =
+        code == QLatin1String("fr")
+            ? QSet<QString>{QStringLiteral("Pages"),     QStringLiteral("Code"),
+                            QStringLiteral("Signature"), QStringLiteral("Description"),
+                            QStringLiteral("Format"),    QStringLiteral("Interface"),
+                            QStringLiteral("Port"),      QStringLiteral("Pause"),
+                            QStringLiteral("Script"),    QStringLiteral("Secret")}
+            : QSet<QString>{};
+    QStringList leftovers;
+    for (const UiText &t : translated) {
+        if (englishTexts.contains(t.text) && t.text.contains(word) &&
+            !sameEverywhere.match(t.text).hasMatch() && !sameInLanguage.contains(t.text))
+            leftovers << t.where + QLatin1String(": ") + t.text;
+    }
+    leftovers.removeDuplicates();
+    QVERIFY2(leftovers.isEmpty(),
+             qPrintable(QString::number(leftovers.size()) + QLatin1String(" English text(s):\n  ") +
+                        leftovers.join(u"\n  "_qs)));
+}
+
+QTEST_MAIN(TestI18n)
+#include "tst_i18n.moc"

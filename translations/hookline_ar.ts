@@ -1,0 +1,2146 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="ar">
+<context>
+    <name>AboutDialog</name>
+    <message>
+        <source>About Hookline</source>
+        <translation>حول Hookline</translation>
+    </message>
+    <message>
+        <source>A desktop console for contact-center webhook integrations: register endpoints, fire test events, and see every request and response.</source>
+        <translation>وحدة تحكم مكتبية لتكاملات خطافات الويب في مراكز الاتصال: سجّل نقاط النهاية، وأطلق أحداثًا تجريبية، وشاهد كل طلب وكل استجابة.</translation>
+    </message>
+    <message>
+        <source>Copy version info</source>
+        <translation>نسخ معلومات الإصدار</translation>
+    </message>
+    <message>
+        <source>Hookline %1
+Qt %2 (built with %3)
+%4</source>
+        <translation>Hookline %1
+Qt %2 (بُني باستخدام %3)
+%4</translation>
+    </message>
+</context>
+<context>
+    <name>DeliveryDetailsView</name>
+    <message>
+        <source>… %1 more bytes</source>
+        <translation>… %1 بايت إضافية</translation>
+    </message>
+    <message>
+        <source>Copy as c&amp;URL</source>
+        <translation>نسخ كأمر c&amp;URL</translation>
+    </message>
+    <message>
+        <source>Copy a curl command that repeats this request</source>
+        <translation>نسخ أمر curl يعيد هذا الطلب</translation>
+    </message>
+    <message>
+        <source>Request</source>
+        <translation>الطلب</translation>
+    </message>
+    <message>
+        <source>Select a delivery to see its request.</source>
+        <translation>اختر عملية تسليم لرؤية طلبها.</translation>
+    </message>
+    <message>
+        <source>Response</source>
+        <translation>الاستجابة</translation>
+    </message>
+    <message>
+        <source>…and what came back.</source>
+        <translation>…وما عاد منها.</translation>
+    </message>
+    <message>
+        <source>(empty body)</source>
+        <translation>(متن فارغ)</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt; to &lt;b&gt;%2&lt;/b&gt; · attempt %3 (%4) · %5 ms · %6</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt; إلى &lt;b&gt;%2&lt;/b&gt; · المحاولة %3 (%4) · %5 ملي ثانية · %6</translation>
+    </message>
+    <message>
+        <source>(%1 of %2 bytes kept)</source>
+        <translation>(حُفظ %1 من %2 بايت)</translation>
+    </message>
+    <message>
+        <source>No response: %1</source>
+        <translation>لا استجابة: %1</translation>
+    </message>
+    <message>
+        <source>Waiting for the response…</source>
+        <translation>في انتظار الاستجابة…</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt; · delivery &lt;code&gt;%2&lt;/code&gt; · %3: no attempt is recorded for it.</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt; · التسليم &lt;code&gt;%2&lt;/code&gt; · %3: لا توجد محاولة مسجلة له.</translation>
+    </message>
+    <message>
+        <source>webhook-id &lt;code&gt;%1&lt;/code&gt; · delivery &lt;code&gt;%2&lt;/code&gt;</source>
+        <translation>webhook-id &lt;code&gt;%1&lt;/code&gt; · التسليم &lt;code&gt;%2&lt;/code&gt;</translation>
+    </message>
+</context>
+<context>
+    <name>DeliveryExport</name>
+    <message>
+        <source>Writing the export failed: %1</source>
+        <translation>فشلت كتابة ملف التصدير: %1</translation>
+    </message>
+</context>
+<context>
+    <name>Dispatcher</name>
+    <message>
+        <source>Hookline is shutting down; the event was not sent.</source>
+        <translation>يتوقف Hookline عن العمل؛ لم يُرسل الحدث.</translation>
+    </message>
+    <message>
+        <source>There is no endpoint %1.</source>
+        <translation>لا توجد نقطة نهاية %1.</translation>
+    </message>
+    <message>
+        <source>The endpoint “%1” is disabled%2. Enable it first.</source>
+        <translation>نقطة النهاية «%1» معطّلة%2. فعّلها أولًا.</translation>
+    </message>
+    <message>
+        <source>No enabled endpoint subscribes to %1. Add one, or subscribe an endpoint to this event.</source>
+        <translation>لا توجد نقطة نهاية مفعّلة مشتركة في %1. أضف واحدة، أو اشترك بنقطة نهاية في هذا الحدث.</translation>
+    </message>
+    <message>
+        <source>The delivery could not be recorded, so it was not sent. Check free disk space and the data directory&apos;s permissions.</source>
+        <translation>تعذّر تسجيل عملية التسليم، لذا لم تُرسل. تحقق من المساحة الحرة على القرص ومن صلاحيات دليل البيانات.</translation>
+    </message>
+    <message>
+        <source>The endpoint was removed.</source>
+        <translation>أُزيلت نقطة النهاية.</translation>
+    </message>
+    <message>
+        <source>The endpoint is disabled%1.</source>
+        <translation>نقطة النهاية معطّلة%1.</translation>
+    </message>
+    <message>
+        <source>The endpoint answered %1 but did not finish the response within the %2 ms timeout; the attempt was cut off.</source>
+        <translation>أجابت نقطة النهاية بـ %1 لكنها لم تُكمل الاستجابة خلال مهلة %2 ملي ثانية؛ قُطعت المحاولة.</translation>
+    </message>
+    <message>
+        <source>No answer from %1 within the endpoint&apos;s timeout; the attempt was cut off.</source>
+        <translation>لا إجابة من %1 خلال مهلة نقطة النهاية؛ قُطعت المحاولة.</translation>
+    </message>
+    <message>
+        <source>Redirects are not followed: the endpoint answered %1 %2 pointing to %3. Register the final URL instead.</source>
+        <translation>لا تُتّبع عمليات إعادة التوجيه: أجابت نقطة النهاية بـ %1 %2 مشيرةً إلى %3. سجّل عنوان URL النهائي بدلًا منه.</translation>
+    </message>
+    <message>
+        <source>nowhere</source>
+        <translation>لا مكان</translation>
+    </message>
+    <message>
+        <source>The endpoint answered %1 %2.</source>
+        <translation>أجابت نقطة النهاية بـ %1 %2.</translation>
+    </message>
+    <message>
+        <source>The response body was longer than %1 KiB; Hookline read that much and discarded the rest.</source>
+        <translation>كان متن الاستجابة أطول من %1 كيلوبايت؛ قرأ Hookline هذا القدر وتجاهل الباقي.</translation>
+    </message>
+    <message>
+        <source>The host name %1 could not be resolved (DNS). Check the URL&apos;s spelling, or the machine&apos;s DNS settings.</source>
+        <translation>تعذّر تحليل اسم المضيف %1 (DNS). تحقق من كتابة عنوان URL أو من إعدادات DNS في الجهاز.</translation>
+    </message>
+    <message>
+        <source>Connection refused by %1: nothing is listening there. Is the receiver running, and is the port right?</source>
+        <translation>رفض %1 الاتصال: لا شيء يستمع هناك. هل المستقبِل قيد التشغيل، وهل المنفذ صحيح؟</translation>
+    </message>
+    <message>
+        <source>%1 did not answer in time.</source>
+        <translation>لم يُجب %1 في الوقت المحدد.</translation>
+    </message>
+    <message>
+        <source>The TLS handshake with %1 failed: %2. Fix the server&apos;s certificate, or turn off TLS verification for this endpoint (for testing only).</source>
+        <translation>فشلت مصافحة TLS مع %1: %2. أصلح شهادة الخادم، أو أوقف التحقق من TLS لنقطة النهاية هذه (للاختبار فقط).</translation>
+    </message>
+    <message>
+        <source>The attempt was aborted before an answer arrived.</source>
+        <translation>أُلغيت المحاولة قبل وصول إجابة.</translation>
+    </message>
+    <message>
+        <source>%1 closed the connection without answering.</source>
+        <translation>أغلق %1 الاتصال دون إجابة.</translation>
+    </message>
+    <message>
+        <source>The request to %1 failed: %2.</source>
+        <translation>فشل الطلب إلى %1: %2.</translation>
+    </message>
+    <message>
+        <source>answered 410 Gone at %1</source>
+        <translation>أجابت بـ 410 Gone في %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n deliveries in a row failed</source>
+        <translation>
+            <numerusform>لم تفشل أي عملية تسليم (%n)</numerusform>
+            <numerusform>فشلت عملية تسليم واحدة</numerusform>
+            <numerusform>فشلت عمليتا تسليم متتاليتان</numerusform>
+            <numerusform>فشلت %n عمليات تسليم متتالية</numerusform>
+            <numerusform>فشلت %n عملية تسليم متتالية</numerusform>
+            <numerusform>فشلت %n عملية تسليم متتالية</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Delivery %1 is being attempted right now.</source>
+        <translation>تجري الآن محاولة التسليم %1.</translation>
+    </message>
+    <message>
+        <source>There is no delivery %1.</source>
+        <translation>لا توجد عملية تسليم %1.</translation>
+    </message>
+    <message>
+        <source>The event of delivery %1 is no longer stored (retention removed it), so it cannot be sent again.</source>
+        <translation>لم يعد حدث عملية التسليم %1 محفوظًا (حذفته سياسة الاحتفاظ)، لذا لا يمكن إرساله مجددًا.</translation>
+    </message>
+    <message>
+        <source>The endpoint of delivery %1 was removed.</source>
+        <translation>أُزيلت نقطة النهاية الخاصة بعملية التسليم %1.</translation>
+    </message>
+</context>
+<context>
+    <name>EndpointDialog</name>
+    <message>
+        <source>Add endpoint</source>
+        <translation>إضافة نقطة نهاية</translation>
+    </message>
+    <message>
+        <source>Edit endpoint “%1”</source>
+        <translation>تحرير نقطة النهاية «%1»</translation>
+    </message>
+    <message>
+        <source>CRM call log</source>
+        <translation>سجل مكالمات CRM</translation>
+    </message>
+    <message>
+        <source>&amp;Name</source>
+        <translation>الا&amp;سم</translation>
+    </message>
+    <message>
+        <source>https://crm.example.com/hooks/calls</source>
+        <translation>https://crm.example.ae/hooks/calls</translation>
+    </message>
+    <message>
+        <source>Use a local test &amp;inbox</source>
+        <translation>استخدام صندوق اختبار م&amp;حلي</translation>
+    </message>
+    <message>
+        <source>Point this endpoint at Hookline&apos;s built-in receiver</source>
+        <translation>توجيه نقطة النهاية هذه إلى المستقبِل المدمج في Hookline</translation>
+    </message>
+    <message>
+        <source>&amp;URL</source>
+        <translation>عنوان &amp;URL</translation>
+    </message>
+    <message>
+        <source>&amp;Description</source>
+        <translation>الو&amp;صف</translation>
+    </message>
+    <message>
+        <source>Deliver events to this endpoint</source>
+        <translation>تسليم الأحداث إلى نقطة النهاية هذه</translation>
+    </message>
+    <message>
+        <source>&amp;Enabled</source>
+        <translation>م&amp;فعّلة</translation>
+    </message>
+    <message>
+        <source>Disabled by Hookline: %1</source>
+        <translation>عطّلها Hookline: %1</translation>
+    </message>
+    <message>
+        <source>&amp;All events, including ones added later</source>
+        <translation>&amp;كل الأحداث، بما فيها ما يُضاف لاحقًا</translation>
+    </message>
+    <message>
+        <source>E&amp;vents</source>
+        <translation>الأ&amp;حداث</translation>
+    </message>
+    <message>
+        <source>JSON (application/json)</source>
+        <translation>JSON (application/json)</translation>
+    </message>
+    <message>
+        <source>XML (application/xml)</source>
+        <translation>XML (application/xml)</translation>
+    </message>
+    <message>
+        <source>Form (application/x-www-form-urlencoded)</source>
+        <translation>نموذج (application/x-www-form-urlencoded)</translation>
+    </message>
+    <message>
+        <source>&amp;Format</source>
+        <translation>الت&amp;نسيق</translation>
+    </message>
+    <message>
+        <source>Header</source>
+        <translation>الترويسة</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>القيمة</translation>
+    </message>
+    <message>
+        <source>Custom headers</source>
+        <translation>ترويسات مخصصة</translation>
+    </message>
+    <message>
+        <source>Add &amp;header</source>
+        <translation>إضافة &amp;ترويسة</translation>
+    </message>
+    <message>
+        <source>Remove header</source>
+        <translation>إزالة الترويسة</translation>
+    </message>
+    <message>
+        <source>Custom &amp;headers</source>
+        <translation>ترويسات م&amp;خصصة</translation>
+    </message>
+    <message>
+        <source>empty: deliveries are not signed</source>
+        <translation>فارغ: لا تُوقّع عمليات التسليم</translation>
+    </message>
+    <message>
+        <source>&amp;Generate</source>
+        <translation>&amp;توليد</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>إظهار</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>نسخ</translation>
+    </message>
+    <message>
+        <source>&amp;Rotate</source>
+        <translation>ت&amp;دوير</translation>
+    </message>
+    <message>
+        <source>New secret; the current one stays valid for 24 hours</source>
+        <translation>سرّ جديد؛ يبقى السرّ الحالي صالحًا لمدة 24 ساعة</translation>
+    </message>
+    <message>
+        <source>Hide</source>
+        <translation>إخفاء</translation>
+    </message>
+    <message>
+        <source>Signing &amp;secret</source>
+        <translation>سرّ ال&amp;توقيع</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> ملي ثانية</translation>
+    </message>
+    <message>
+        <source>&amp;Timeout</source>
+        <translation>الم&amp;هلة</translation>
+    </message>
+    <message>
+        <source>Max &amp;attempts</source>
+        <translation>أقصى عدد &amp;للمحاولات</translation>
+    </message>
+    <message>
+        <source>Seconds to wait before each retry, e.g. 5, 300, 1800</source>
+        <translation>الثواني قبل كل إعادة محاولة، مثل 5، 300، 1800</translation>
+    </message>
+    <message>
+        <source>Retry &amp;delays (s)</source>
+        <translation>فترات إعادة المحا&amp;ولة (ث)</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>أبدًا</translation>
+    </message>
+    <message>
+        <source> failed deliveries in a row</source>
+        <translation> عمليات تسليم فاشلة متتالية</translation>
+    </message>
+    <message>
+        <source>Disable &amp;after</source>
+        <translation>ت&amp;عطيل بعد</translation>
+    </message>
+    <message>
+        <source>Verify TLS certificates (turn off only for testing)</source>
+        <translation>التحقق من شهادات TLS (لا توقفه إلا للاختبار)</translation>
+    </message>
+    <message>
+        <source>TLS</source>
+        <translation>TLS</translation>
+    </message>
+    <message>
+        <source>HTTP/2 without TLS (prior knowledge)</source>
+        <translation>HTTP/2 دون TLS (معرفة مسبقة)</translation>
+    </message>
+    <message>
+        <source>HTTP/2</source>
+        <translation>HTTP/2</translation>
+    </message>
+    <message>
+        <source>Local test inbox</source>
+        <translation>صندوق اختبار محلي</translation>
+    </message>
+    <message>
+        <source>“%1” is not a number of seconds. Write the delays like 5, 300, 1800.</source>
+        <translation>«%1» ليس عددًا من الثواني. اكتب الفترات هكذا: 5, 300, 1800.</translation>
+    </message>
+</context>
+<context>
+    <name>EndpointValidation</name>
+    <message>
+        <source>a space</source>
+        <translation>مسافة</translation>
+    </message>
+    <message>
+        <source>a tab</source>
+        <translation>علامة جدولة</translation>
+    </message>
+    <message>
+        <source>a carriage return (CR)</source>
+        <translation>إرجاع العربة (CR)</translation>
+    </message>
+    <message>
+        <source>a line feed (LF)</source>
+        <translation>سطر جديد (LF)</translation>
+    </message>
+    <message>
+        <source>a NUL byte</source>
+        <translation>بايت NUL</translation>
+    </message>
+    <message>
+        <source>the control character U+%1</source>
+        <translation>محرف التحكم U+%1</translation>
+    </message>
+    <message>
+        <source>Enter the URL that should receive the webhooks, for example https://crm.example.com/hooks/calls.</source>
+        <translation>أدخل عنوان URL الذي يجب أن يستقبل خطافات الويب، مثل https://crm.example.ae/hooks/calls.</translation>
+    </message>
+    <message>
+        <source>The URL %1 is %2 characters long; the limit is %3. Use a shorter path or move parameters into a header.</source>
+        <translation>طول عنوان URL %1 هو %2 محرفًا؛ والحد %3. استخدم مسارًا أقصر أو انقل المعاملات إلى ترويسة.</translation>
+    </message>
+    <message>
+        <source>The URL %1 contains %2 at position %3. Remove it, or percent-encode it (a space is %20).</source>
+        <translation>يحتوي عنوان URL %1 على %2 في الموضع %3. احذفه أو رمّزه بالنسبة المئوية (المسافة تُكتب %20).</translation>
+    </message>
+    <message>
+        <source>%1 is not a valid URL (%2). Write it as https://host[:port]/path.</source>
+        <translation>%1 ليس عنوان URL صالحًا (%2). اكتبه بالشكل https://host[:port]/path.</translation>
+    </message>
+    <message>
+        <source>%1 has no scheme. Start it with https:// (or http:// for a local test server).</source>
+        <translation>%1 بلا مخطط. ابدأه بـ https:// (أو http:// لخادم اختبار محلي).</translation>
+    </message>
+    <message>
+        <source>%1 uses the scheme “%2”; webhooks are delivered only over http:// and https://.</source>
+        <translation>يستخدم %1 المخطط «%2»؛ لا تُسلَّم خطافات الويب إلا عبر http:// و https://.</translation>
+    </message>
+    <message>
+        <source>%1 has no host name. Write it as %2://host[:port]/path.</source>
+        <translation>%1 بلا اسم مضيف. اكتبه بالشكل %2://host[:port]/path.</translation>
+    </message>
+    <message>
+        <source>The host name “%1” in %2 is not a valid internationalized (IDNA) name.</source>
+        <translation>اسم المضيف «%1» في %2 ليس اسمًا دوليًا (IDNA) صالحًا.</translation>
+    </message>
+    <message>
+        <source>%1 has a fragment (#%2), which is never sent to the server. Remove it.</source>
+        <translation>يحتوي %1 على جزء (#%2) لا يُرسل إلى الخادم أبدًا. احذفه.</translation>
+    </message>
+    <message>
+        <source>A custom header has no name. Give it a name such as X-Api-Key, or remove the row.</source>
+        <translation>إحدى الترويسات المخصصة بلا اسم. سمّها باسم مثل X-Api-Key، أو احذف الصف.</translation>
+    </message>
+    <message>
+        <source>The header name %1 contains %2, which is not allowed in a header name. Use letters, digits and !#$%&amp;&apos;*+-.^_`|~ only.</source>
+        <translation>يحتوي اسم الترويسة %1 على %2، وهو غير مسموح في اسم ترويسة. استخدم الحروف والأرقام و !#$%&amp;&apos;*+-.^_`|~ فقط.</translation>
+    </message>
+    <message>
+        <source>The header %1 is set by Hookline itself and cannot be overridden. Remove it.</source>
+        <translation>الترويسة %1 يضبطها Hookline نفسه ولا يمكن تجاوزها. احذفها.</translation>
+    </message>
+    <message>
+        <source>The value of header %1 contains a line break (%2), which would inject extra headers into the request. Remove it: %3</source>
+        <translation>تحتوي قيمة الترويسة %1 على فاصل أسطر (%2) من شأنه حقن ترويسات إضافية في الطلب. احذفه: %3</translation>
+    </message>
+    <message>
+        <source>The value of header %1 contains a NUL byte. Remove it: %2</source>
+        <translation>تحتوي قيمة الترويسة %1 على بايت NUL. احذفه: %2</translation>
+    </message>
+    <message>
+        <source>The value of header %1 contains %2. Remove it: %3</source>
+        <translation>تحتوي قيمة الترويسة %1 على %2. احذفه: %3</translation>
+    </message>
+    <message>
+        <source>The value of header %1 is %2 characters long; the limit is %3.</source>
+        <translation>طول قيمة الترويسة %1 هو %2 محرفًا؛ والحد %3.</translation>
+    </message>
+    <message>
+        <source>The header %1 is listed twice. Keep one row and put the value there.</source>
+        <translation>الترويسة %1 مذكورة مرتين. أبقِ صفًا واحدًا وضع القيمة فيه.</translation>
+    </message>
+    <message>
+        <source>The signing secret must start with “whsec_” followed by base64; %1 does not. Use Generate to create one.</source>
+        <translation>يجب أن يبدأ سرّ التوقيع بـ «whsec_» متبوعًا بترميز base64؛ و%1 ليس كذلك. استخدم «توليد» لإنشاء سرّ.</translation>
+    </message>
+    <message>
+        <source>The part of the signing secret after “whsec_” is not valid base64. Use Generate to create a new secret.</source>
+        <translation>الجزء الذي يلي «whsec_» في سرّ التوقيع ليس base64 صالحًا. استخدم «توليد» لإنشاء سرّ جديد.</translation>
+    </message>
+    <message>
+        <source>The signing secret holds %1 bytes; it must hold 24 to 64 random bytes. Use Generate to create one.</source>
+        <translation>يحوي سرّ التوقيع %1 بايت؛ ويجب أن يحوي من 24 إلى 64 بايتًا عشوائيًا. استخدم «توليد» لإنشاء سرّ.</translation>
+    </message>
+    <message>
+        <source>Maximum attempts is %1; choose between 1 and %2.</source>
+        <translation>الحد الأقصى للمحاولات هو %1؛ اختر بين 1 و%2.</translation>
+    </message>
+    <message>
+        <source>The retry schedule is empty but %1 attempts are allowed. Add at least one delay, for example 5, 300, 1800 (seconds).</source>
+        <translation>جدول إعادة المحاولة فارغ مع أن %1 محاولات مسموح بها. أضف فترة واحدة على الأقل، مثل 5, 300, 1800 (ثوانٍ).</translation>
+    </message>
+    <message>
+        <source>The retry delay %1 s is out of range; each delay must be between 0 s and %2 s (one week).</source>
+        <translation>فترة إعادة المحاولة %1 ث خارج النطاق؛ يجب أن تكون كل فترة بين 0 ث و%2 ث (أسبوع).</translation>
+    </message>
+    <message>
+        <source>The name is %1 characters long; keep it under 200.</source>
+        <translation>طول الاسم %1 محرفًا؛ اجعله أقل من 200.</translation>
+    </message>
+    <message>
+        <source>The timeout is %1 ms; choose between %2 ms and %3 ms.</source>
+        <translation>المهلة %1 ملي ثانية؛ اختر بين %2 و%3 ملي ثانية.</translation>
+    </message>
+    <message>
+        <source>Pick at least one event, or choose All events.</source>
+        <translation>اختر حدثًا واحدًا على الأقل، أو اختر «كل الأحداث».</translation>
+    </message>
+    <message>
+        <source>Unknown event type %1. Known types: %2.</source>
+        <translation>نوع حدث غير معروف %1. الأنواع المعروفة: %2.</translation>
+    </message>
+    <message>
+        <source>Cleartext HTTP/2 applies only to http:// URLs; over https:// HTTP/2 is negotiated automatically. Turn the option off or use http://.</source>
+        <translation>ينطبق HTTP/2 غير المشفّر على عناوين http:// فقط؛ أما عبر https:// فيُتفاوض على HTTP/2 تلقائيًا. أوقف الخيار أو استخدم http://.</translation>
+    </message>
+    <message>
+        <source>%1 is not a header. Write it as “Name: value”, for example “X-Api-Key: 123”.</source>
+        <translation>%1 ليست ترويسة. اكتبها بالشكل «الاسم: القيمة»، مثل «X-Api-Key: 123».</translation>
+    </message>
+    <message>
+        <source>“Disable after failures” is %1; use 0 (never) or a positive count.</source>
+        <translation>قيمة «التعطيل بعد الإخفاقات» هي %1؛ استخدم 0 (أبدًا) أو عددًا موجبًا.</translation>
+    </message>
+    <message>
+        <source>Give the endpoint a name, such as “CRM call log”.</source>
+        <translation>أعطِ نقطة النهاية اسمًا، مثل «سجل مكالمات CRM».</translation>
+    </message>
+</context>
+<context>
+    <name>EndpointsModel</name>
+    <message>
+        <source>Disabled: %1</source>
+        <translation>معطّلة: %1</translation>
+    </message>
+    <message>
+        <source>enabled</source>
+        <translation>مفعّلة</translation>
+    </message>
+    <message>
+        <source>disabled</source>
+        <translation>معطّلة</translation>
+    </message>
+    <message>
+        <source>all</source>
+        <translation>الكل</translation>
+    </message>
+    <message>
+        <source>never sent</source>
+        <translation>لم يُرسل بعد</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <source>URL</source>
+        <translation>عنوان URL</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>الحالة</translation>
+    </message>
+    <message>
+        <source>Events</source>
+        <translation>الأحداث</translation>
+    </message>
+    <message>
+        <source>Last status</source>
+        <translation>آخر نتيجة</translation>
+    </message>
+    <message>
+        <source>Success</source>
+        <translation>النجاح</translation>
+    </message>
+</context>
+<context>
+    <name>EndpointsPage</name>
+    <message>
+        <source>Hookline</source>
+        <translation>Hookline</translation>
+    </message>
+    <message>
+        <source>&amp;Add…</source>
+        <translation>إ&amp;ضافة…</translation>
+    </message>
+    <message>
+        <source>Register a new endpoint (Ctrl+N)</source>
+        <translation>تسجيل نقطة نهاية جديدة (Ctrl+N)</translation>
+    </message>
+    <message>
+        <source>Add &amp;local test endpoint</source>
+        <translation>إضافة نقطة اختبار م&amp;حلية</translation>
+    </message>
+    <message>
+        <source>An endpoint that delivers to Hookline&apos;s built-in receiver</source>
+        <translation>نقطة نهاية تسلّم إلى المستقبِل المدمج في Hookline</translation>
+    </message>
+    <message>
+        <source>&amp;Edit…</source>
+        <translation>&amp;تحرير…</translation>
+    </message>
+    <message>
+        <source>D&amp;uplicate</source>
+        <translation>ت&amp;كرار</translation>
+    </message>
+    <message>
+        <source>&amp;Delete</source>
+        <translation>&amp;حذف</translation>
+    </message>
+    <message>
+        <source>Disa&amp;ble</source>
+        <translation>ت&amp;عطيل</translation>
+    </message>
+    <message>
+        <source>Test event</source>
+        <translation>حدث الاختبار</translation>
+    </message>
+    <message>
+        <source>Send &amp;test</source>
+        <translation>إرسال ا&amp;ختبار</translation>
+    </message>
+    <message>
+        <source>Send the chosen event to the selected endpoint now (Ctrl+T)</source>
+        <translation>إرسال الحدث المختار إلى نقطة النهاية المحددة الآن (Ctrl+T)</translation>
+    </message>
+    <message>
+        <source>Endpoints</source>
+        <translation>نقاط النهاية</translation>
+    </message>
+    <message>
+        <source>No endpoints yet. &lt;b&gt;Add…&lt;/b&gt; registers a URL that should receive webhooks; &lt;b&gt;Add local test endpoint&lt;/b&gt; creates one that delivers to Hookline&apos;s own receiver, so you can try everything right away.</source>
+        <translation>لا توجد نقاط نهاية بعد. &lt;b&gt;إضافة…&lt;/b&gt; تسجّل عنوان URL يستقبل خطافات الويب؛ و&lt;b&gt;إضافة نقطة اختبار محلية&lt;/b&gt; تنشئ نقطة تسلّم إلى مستقبِل Hookline نفسه، لتجرّب كل شيء فورًا.</translation>
+    </message>
+    <message>
+        <source>Ena&amp;ble</source>
+        <translation>ت&amp;فعيل</translation>
+    </message>
+    <message>
+        <source>Endpoint not saved</source>
+        <translation>لم تُحفظ نقطة النهاية</translation>
+    </message>
+    <message>
+        <source>Saved endpoint “%1”.</source>
+        <translation>حُفظت نقطة النهاية «%1».</translation>
+    </message>
+    <message>
+        <source>Receiver</source>
+        <translation>المستقبِل</translation>
+    </message>
+    <message>
+        <source>Local test inbox</source>
+        <translation>صندوق اختبار محلي</translation>
+    </message>
+    <message>
+        <source>Delivers to Hookline&apos;s built-in receiver (Receiver page).</source>
+        <translation>تسلّم إلى المستقبِل المدمج في Hookline (صفحة المستقبِل).</translation>
+    </message>
+    <message>
+        <source>Added “%1” at %2.</source>
+        <translation>أُضيفت «%1» على %2.</translation>
+    </message>
+    <message>
+        <source>%1 (copy)</source>
+        <translation>%1 (نسخة)</translation>
+    </message>
+    <message>
+        <source>Delete the endpoint “%1” (%2)? Its delivery history is kept.</source>
+        <translation>حذف نقطة النهاية «%1» (%2)؟ يبقى سجل تسليماتها محفوظًا.</translation>
+    </message>
+    <message>
+        <source>Deleted “%1”.</source>
+        <translation>حُذفت «%1».</translation>
+    </message>
+    <message>
+        <source>Disabled “%1”.</source>
+        <translation>عُطّلت «%1».</translation>
+    </message>
+    <message>
+        <source>Enabled “%1”.</source>
+        <translation>فُعّلت «%1».</translation>
+    </message>
+    <message>
+        <source>Send test</source>
+        <translation>إرسال اختبار</translation>
+    </message>
+    <message>
+        <source>Sent %1 — watch it on the Live page (Ctrl+3).</source>
+        <translation>أُرسل %1 — تابعه في الصفحة المباشرة (Ctrl+3).</translation>
+    </message>
+</context>
+<context>
+    <name>Engine</name>
+    <message>
+        <source>disabled by the admin</source>
+        <translation>عطّلها المسؤول</translation>
+    </message>
+</context>
+<context>
+    <name>EventCatalog</name>
+    <message>
+        <source>Call Created</source>
+        <translation>إنشاء مكالمة</translation>
+    </message>
+    <message>
+        <source>A call starts. Tells the start time, and the end time and reason if the call was missed.</source>
+        <translation>تبدأ مكالمة. يذكر وقت البدء، ووقت الانتهاء وسببه إن فاتت المكالمة.</translation>
+    </message>
+    <message>
+        <source>Call Ringing</source>
+        <translation>رنين مكالمة</translation>
+    </message>
+    <message>
+        <source>The call rings on an agent&apos;s phone. Tells the caller and callee names and numbers.</source>
+        <translation>ترنّ المكالمة على هاتف الوكيل. يذكر اسمي المتصل والمتصل به ورقميهما.</translation>
+    </message>
+    <message>
+        <source>Call Answered</source>
+        <translation>الرد على مكالمة</translation>
+    </message>
+    <message>
+        <source>Inbound: an agent picks up; outbound: the external party picks up. Tells the customer information.</source>
+        <translation>واردة: يرد الوكيل؛ صادرة: يرد الطرف الخارجي. يذكر معلومات العميل.</translation>
+    </message>
+    <message>
+        <source>Call Ended</source>
+        <translation>انتهاء مكالمة</translation>
+    </message>
+    <message>
+        <source>The call is hung up. Tells the duration, ring and talk time, disposition and the recording reference.</source>
+        <translation>تُنهى المكالمة. يذكر المدة، وزمن الرنين والمحادثة، والتصنيف، ومرجع التسجيل.</translation>
+    </message>
+    <message>
+        <source>Agent Login</source>
+        <translation>تسجيل دخول وكيل</translation>
+    </message>
+    <message>
+        <source>An agent logs in. Tells the time and the agent&apos;s profile.</source>
+        <translation>يسجّل وكيل دخوله. يذكر الوقت وملف الوكيل.</translation>
+    </message>
+    <message>
+        <source>Agent Logout</source>
+        <translation>تسجيل خروج وكيل</translation>
+    </message>
+    <message>
+        <source>An agent logs out. Tells the total engagement time and the shift&apos;s activities.</source>
+        <translation>يسجّل وكيل خروجه. يذكر إجمالي وقت العمل وأنشطة المناوبة.</translation>
+    </message>
+    <message>
+        <source>Give the event type %1 a display name.</source>
+        <translation>أعطِ نوع الحدث %1 اسمًا للعرض.</translation>
+    </message>
+    <message>
+        <source>%1 is a built-in event type; it can be edited or reset, not removed.</source>
+        <translation>%1 نوع حدث مدمج؛ يمكن تحريره أو إعادة ضبطه، لا إزالته.</translation>
+    </message>
+    <message>
+        <source>There is no event type %1.</source>
+        <translation>لا يوجد نوع حدث %1.</translation>
+    </message>
+    <message>
+        <source>Unknown event type “%1”. Known types: %2.</source>
+        <translation>نوع حدث غير معروف «%1». الأنواع المعروفة: %2.</translation>
+    </message>
+    <message>
+        <source>The scenario needs the event type %1, which is missing from the catalog.</source>
+        <translation>يحتاج السيناريو إلى نوع الحدث %1، وهو غير موجود في الفهرس.</translation>
+    </message>
+    <message>
+        <source>Event type %1: %2</source>
+        <translation>نوع الحدث %1: %2</translation>
+    </message>
+</context>
+<context>
+    <name>EventType</name>
+    <message>
+        <source>Give the event type an id such as call.transferred.</source>
+        <translation>أعطِ نوع الحدث معرّفًا مثل call.transferred.</translation>
+    </message>
+    <message>
+        <source>The event type id %1 is not valid. Use lower-case words of letters, digits, &apos;-&apos; or &apos;_&apos;, joined by dots, like call.transferred.</source>
+        <translation>معرّف نوع الحدث %1 غير صالح. استخدم كلمات بأحرف لاتينية صغيرة أو أرقام أو «-» أو «_» تفصل بينها نقاط، مثل call.transferred.</translation>
+    </message>
+</context>
+<context>
+    <name>EventsPage</name>
+    <message>
+        <source>Event types</source>
+        <translation>أنواع الأحداث</translation>
+    </message>
+    <message>
+        <source>&amp;New event type…</source>
+        <translation>نوع حدث &amp;جديد…</translation>
+    </message>
+    <message>
+        <source>Send to</source>
+        <translation>الإرسال إلى</translation>
+    </message>
+    <message>
+        <source>Send &amp;test</source>
+        <translation>إرسال ا&amp;ختبار</translation>
+    </message>
+    <message>
+        <source>Render this event and send it now (Ctrl+T)</source>
+        <translation>توليد هذا الحدث وإرساله الآن (Ctrl+T)</translation>
+    </message>
+    <message>
+        <source>Run &amp;call scenario</source>
+        <translation>تشغيل سيناريو م&amp;كالمة</translation>
+    </message>
+    <message>
+        <source>Created, ringing, answered and ended of one call, in order</source>
+        <translation>إنشاء مكالمة واحدة ورنينها والرد عليها وانتهاؤها، بالترتيب</translation>
+    </message>
+    <message>
+        <source>Run agent s&amp;hift</source>
+        <translation>تشغيل م&amp;ناوبة وكيل</translation>
+    </message>
+    <message>
+        <source>Send to:</source>
+        <translation>الإرسال إلى:</translation>
+    </message>
+    <message>
+        <source>Template</source>
+        <translation>القالب</translation>
+    </message>
+    <message>
+        <source>&amp;Save template</source>
+        <translation>&amp;حفظ القالب</translation>
+    </message>
+    <message>
+        <source>Payload template</source>
+        <translation>قالب الحمولة</translation>
+    </message>
+    <message>
+        <source>Sample payload</source>
+        <translation>حمولة نموذجية</translation>
+    </message>
+    <message>
+        <source>&amp;Render again</source>
+        <translation>إعادة ال&amp;توليد</translation>
+    </message>
+    <message>
+        <source>Render the template with fresh sample values (Ctrl+R)</source>
+        <translation>توليد القالب بقيم نموذجية جديدة (Ctrl+R)</translation>
+    </message>
+    <message>
+        <source>%1 (custom)</source>
+        <translation>%1 (مخصص)</translation>
+    </message>
+    <message>
+        <source>Every subscribed endpoint</source>
+        <translation>كل نقطة نهاية مشتركة</translation>
+    </message>
+    <message>
+        <source>%1 (disabled)</source>
+        <translation>%1 (معطّلة)</translation>
+    </message>
+    <message>
+        <source>Template not saved</source>
+        <translation>لم يُحفظ القالب</translation>
+    </message>
+    <message>
+        <source>Saved the template of %1.</source>
+        <translation>حُفظ قالب %1.</translation>
+    </message>
+    <message>
+        <source>New event type</source>
+        <translation>نوع حدث جديد</translation>
+    </message>
+    <message>
+        <source>Id (lower-case words joined by dots, e.g. call.transferred):</source>
+        <translation>المعرّف (كلمات بأحرف لاتينية صغيرة تفصل بينها نقاط، مثل call.transferred):</translation>
+    </message>
+    <message>
+        <source>A custom event type.</source>
+        <translation>نوع حدث مخصص.</translation>
+    </message>
+    <message>
+        <source>Send test</source>
+        <translation>إرسال اختبار</translation>
+    </message>
+    <message>
+        <source>Sent %1 (deliveries: %2) — see the Live page (Ctrl+3).</source>
+        <translation>أُرسل %1 (عمليات التسليم: %2) — انظر الصفحة المباشرة (Ctrl+3).</translation>
+    </message>
+    <message>
+        <source>Scenario</source>
+        <translation>السيناريو</translation>
+    </message>
+    <message>
+        <source>Agent shift started: login, then logout.</source>
+        <translation>بدأت مناوبة الوكيل: دخول ثم خروج.</translation>
+    </message>
+    <message>
+        <source>Call scenario started: created, ringing, answered, ended.</source>
+        <translation>بدأ سيناريو المكالمة: إنشاء، رنين، رد، انتهاء.</translation>
+    </message>
+</context>
+<context>
+    <name>FilterBoxes</name>
+    <message>
+        <source>All endpoints</source>
+        <translation>كل نقاط النهاية</translation>
+    </message>
+    <message>
+        <source>All events</source>
+        <translation>كل الأحداث</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryModel</name>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 ملي ثانية</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>الوقت</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>الحدث</translation>
+    </message>
+    <message>
+        <source>Endpoint</source>
+        <translation>نقطة النهاية</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>الحالة</translation>
+    </message>
+    <message>
+        <source>Code</source>
+        <translation>الرمز</translation>
+    </message>
+    <message>
+        <source>Attempts</source>
+        <translation>المحاولات</translation>
+    </message>
+    <message>
+        <source>Duration</source>
+        <translation>المدة</translation>
+    </message>
+    <message>
+        <source>Delivery id</source>
+        <translation>معرّف التسليم</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryPage</name>
+    <message>
+        <source>Filter by endpoint</source>
+        <translation>التصفية حسب نقطة النهاية</translation>
+    </message>
+    <message>
+        <source>Filter by event</source>
+        <translation>التصفية حسب الحدث</translation>
+    </message>
+    <message>
+        <source>Filter by state</source>
+        <translation>التصفية حسب الحالة</translation>
+    </message>
+    <message>
+        <source>Any state</source>
+        <translation>أي حالة</translation>
+    </message>
+    <message>
+        <source>Filter by response code</source>
+        <translation>التصفية حسب رمز الاستجابة</translation>
+    </message>
+    <message>
+        <source>Any code</source>
+        <translation>أي رمز</translation>
+    </message>
+    <message>
+        <source>2xx</source>
+        <translation>2xx</translation>
+    </message>
+    <message>
+        <source>3xx</source>
+        <translation>3xx</translation>
+    </message>
+    <message>
+        <source>4xx</source>
+        <translation>4xx</translation>
+    </message>
+    <message>
+        <source>5xx</source>
+        <translation>5xx</translation>
+    </message>
+    <message>
+        <source>No answer (network)</source>
+        <translation>لا إجابة (الشبكة)</translation>
+    </message>
+    <message>
+        <source>Time range</source>
+        <translation>الفترة الزمنية</translation>
+    </message>
+    <message>
+        <source>Any time</source>
+        <translation>أي وقت</translation>
+    </message>
+    <message>
+        <source>Last hour</source>
+        <translation>آخر ساعة</translation>
+    </message>
+    <message>
+        <source>Last 24 hours</source>
+        <translation>آخر 24 ساعة</translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation>آخر 7 أيام</translation>
+    </message>
+    <message>
+        <source>Search payloads and responses…</source>
+        <translation>البحث في الحمولات والاستجابات…</translation>
+    </message>
+    <message>
+        <source>Search payloads and responses</source>
+        <translation>البحث في الحمولات والاستجابات</translation>
+    </message>
+    <message>
+        <source>&amp;Redeliver</source>
+        <translation>إعادة الت&amp;سليم</translation>
+    </message>
+    <message>
+        <source>Send the selected delivery again now (Ctrl+Shift+R)</source>
+        <translation>إرسال عملية التسليم المحددة مجددًا الآن (Ctrl+Shift+R)</translation>
+    </message>
+    <message>
+        <source>Retry all &amp;failed</source>
+        <translation>إعادة محاولة كل ال&amp;فاشلة</translation>
+    </message>
+    <message>
+        <source>Redeliver every failed delivery that matches the filters</source>
+        <translation>إعادة تسليم كل عملية تسليم فاشلة تطابق عوامل التصفية</translation>
+    </message>
+    <message>
+        <source>&amp;Export…</source>
+        <translation>&amp;تصدير…</translation>
+    </message>
+    <message>
+        <source>Save the filtered rows as CSV or JSON Lines (Ctrl+E)</source>
+        <translation>حفظ الصفوف المصفّاة بصيغة CSV أو JSON Lines (Ctrl+E)</translation>
+    </message>
+    <message>
+        <source>Delivery history</source>
+        <translation>سجل عمليات التسليم</translation>
+    </message>
+    <message>
+        <source>Attempt:</source>
+        <translation>المحاولة:</translation>
+    </message>
+    <message>
+        <source>Attempt</source>
+        <translation>المحاولة</translation>
+    </message>
+    <message>
+        <source>Failed deliveries sent again: %1</source>
+        <translation>عمليات التسليم الفاشلة المُرسلة مجددًا: %1</translation>
+    </message>
+    <message>
+        <source>Showing the newest %1 matches; refine the search to see others.</source>
+        <translation>تُعرض أحدث %1 نتيجة مطابقة؛ حسّن البحث لرؤية غيرها.</translation>
+    </message>
+    <message>
+        <source>Deliveries: %1</source>
+        <translation>عمليات التسليم: %1</translation>
+    </message>
+    <message>
+        <source>Searching…</source>
+        <translation>جارٍ البحث…</translation>
+    </message>
+    <message>
+        <source>#%1 %2 · %3</source>
+        <translation>#%1 %2 · %3</translation>
+    </message>
+    <message>
+        <source>Select a delivery to redeliver.</source>
+        <translation>اختر عملية تسليم لإعادة تسليمها.</translation>
+    </message>
+    <message>
+        <source>Redelivering %1…</source>
+        <translation>جارٍ إعادة تسليم %1…</translation>
+    </message>
+    <message>
+        <source>Redeliver</source>
+        <translation>إعادة التسليم</translation>
+    </message>
+    <message>
+        <source>Export deliveries</source>
+        <translation>تصدير عمليات التسليم</translation>
+    </message>
+    <message>
+        <source>CSV (*.csv);;JSON Lines (*.jsonl)</source>
+        <translation>CSV (*.csv);;JSON Lines (*.jsonl)</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>تصدير</translation>
+    </message>
+    <message>
+        <source>An export is already running.</source>
+        <translation>هناك عملية تصدير جارية بالفعل.</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>تتعذّر الكتابة في %1: %2</translation>
+    </message>
+    <message>
+        <source>Export cancelled.</source>
+        <translation>أُلغي التصدير.</translation>
+    </message>
+    <message>
+        <source>Exported deliveries: %1</source>
+        <translation>عمليات التسليم المُصدّرة: %1</translation>
+    </message>
+    <message>
+        <source>Exporting to %1…</source>
+        <translation>جارٍ التصدير إلى %1…</translation>
+    </message>
+</context>
+<context>
+    <name>LiveModel</name>
+    <message>
+        <source>sending…</source>
+        <translation>جارٍ الإرسال…</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 ملي ثانية</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>الوقت</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>الحدث</translation>
+    </message>
+    <message>
+        <source>Endpoint</source>
+        <translation>نقطة النهاية</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>النتيجة</translation>
+    </message>
+    <message>
+        <source>Duration</source>
+        <translation>المدة</translation>
+    </message>
+    <message>
+        <source>Attempt</source>
+        <translation>المحاولة</translation>
+    </message>
+</context>
+<context>
+    <name>LivePage</name>
+    <message>
+        <source>Filter by endpoint</source>
+        <translation>التصفية حسب نقطة النهاية</translation>
+    </message>
+    <message>
+        <source>Filter by event</source>
+        <translation>التصفية حسب الحدث</translation>
+    </message>
+    <message>
+        <source>Filter by status</source>
+        <translation>التصفية حسب النتيجة</translation>
+    </message>
+    <message>
+        <source>All statuses</source>
+        <translation>كل النتائج</translation>
+    </message>
+    <message>
+        <source>2xx success</source>
+        <translation>2xx نجاح</translation>
+    </message>
+    <message>
+        <source>Any failure</source>
+        <translation>أي إخفاق</translation>
+    </message>
+    <message>
+        <source>3xx</source>
+        <translation>3xx</translation>
+    </message>
+    <message>
+        <source>4xx</source>
+        <translation>4xx</translation>
+    </message>
+    <message>
+        <source>5xx</source>
+        <translation>5xx</translation>
+    </message>
+    <message>
+        <source>Network errors</source>
+        <translation>أخطاء الشبكة</translation>
+    </message>
+    <message>
+        <source>In flight</source>
+        <translation>قيد الإرسال</translation>
+    </message>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>إي&amp;قاف مؤقت</translation>
+    </message>
+    <message>
+        <source>Freeze the list (Ctrl+P); deliveries keep going</source>
+        <translation>تجميد القائمة (Ctrl+P)؛ تستمر عمليات التسليم</translation>
+    </message>
+    <message>
+        <source>C&amp;lear</source>
+        <translation>م&amp;سح</translation>
+    </message>
+    <message>
+        <source>Show:</source>
+        <translation>عرض:</translation>
+    </message>
+    <message>
+        <source>Live deliveries</source>
+        <translation>عمليات التسليم المباشرة</translation>
+    </message>
+    <message>
+        <source>Deliveries appear here as they happen. Send a test event from the Endpoints page (Ctrl+1, then Ctrl+T) or run a call scenario from the Events page.</source>
+        <translation>تظهر عمليات التسليم هنا فور حدوثها. أرسل حدثًا تجريبيًا من صفحة نقاط النهاية (Ctrl+1 ثم Ctrl+T) أو شغّل سيناريو مكالمة من صفحة الأحداث.</translation>
+    </message>
+    <message>
+        <source>&amp;Resume</source>
+        <translation>ا&amp;ستئناف</translation>
+    </message>
+    <message>
+        <source>Attempts shown: %1</source>
+        <translation>المحاولات المعروضة: %1</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Hookline</source>
+        <translation>Hookline</translation>
+    </message>
+    <message>
+        <source>Pages</source>
+        <translation>الصفحات</translation>
+    </message>
+    <message>
+        <source>Endpoints</source>
+        <translation>نقاط النهاية</translation>
+    </message>
+    <message>
+        <source>Events</source>
+        <translation>الأحداث</translation>
+    </message>
+    <message>
+        <source>Live</source>
+        <translation>مباشر</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>السجل</translation>
+    </message>
+    <message>
+        <source>Receiver</source>
+        <translation>المستقبِل</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>الإعدادات</translation>
+    </message>
+    <message>
+        <source>An endpoint was disabled: %1</source>
+        <translation>عُطّلت نقطة نهاية: %1</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;ملف</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;خروج</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>&amp;عرض</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>م&amp;ساعدة</translation>
+    </message>
+    <message>
+        <source>&amp;About Hookline</source>
+        <translation>&amp;حول Hookline</translation>
+    </message>
+    <message>
+        <source>About &amp;Qt</source>
+        <translation>حول &amp;Qt</translation>
+    </message>
+    <message>
+        <source>Hookline %1 ready. Data: %2</source>
+        <translation>Hookline %1 جاهز. البيانات: %2</translation>
+    </message>
+    <message>
+        <source>In flight %1 · Queued %2 · Succeeded %3 · Failed %4 · Retrying %5</source>
+        <translation>قيد الإرسال %1 · في الطابور %2 · نجحت %3 · فشلت %4 · إعادة محاولة %5</translation>
+    </message>
+    <message>
+        <source>Receiver on :%1</source>
+        <translation>المستقبِل على :%1</translation>
+    </message>
+    <message>
+        <source>Receiver off</source>
+        <translation>المستقبِل متوقف</translation>
+    </message>
+</context>
+<context>
+    <name>PayloadEncoder</name>
+    <message>
+        <source>The payload is not valid JSON (%1 at byte %2), so it cannot be converted to XML.</source>
+        <translation>الحمولة ليست JSON صالحًا (%1 عند البايت %2)، لذا لا يمكن تحويلها إلى XML.</translation>
+    </message>
+</context>
+<context>
+    <name>Placeholders</name>
+    <message>
+        <source>A fresh random UUID on every use</source>
+        <translation>معرّف UUID عشوائي جديد في كل استخدام</translation>
+    </message>
+    <message>
+        <source>The platform node&apos;s UUID (the same for a whole call)</source>
+        <translation>معرّف UUID لعقدة المنصة (نفسه طوال المكالمة)</translation>
+    </message>
+    <message>
+        <source>This event&apos;s time, ISO 8601 UTC with milliseconds</source>
+        <translation>وقت هذا الحدث، بصيغة ISO 8601 بتوقيت UTC مع أجزاء الألف من الثانية</translation>
+    </message>
+    <message>
+        <source>This event&apos;s time as a string of microseconds since 1970 (16 digits)</source>
+        <translation>وقت هذا الحدث كنص من أجزاء المليون من الثانية منذ 1970 (16 رقمًا)</translation>
+    </message>
+    <message>
+        <source>The call&apos;s UUID, shared by created, ringing, answered and ended</source>
+        <translation>معرّف UUID للمكالمة، مشترك بين الإنشاء والرنين والرد والانتهاء</translation>
+    </message>
+    <message>
+        <source>The UUID of the call&apos;s other leg</source>
+        <translation>معرّف UUID للطرف الآخر من المكالمة</translation>
+    </message>
+    <message>
+        <source>inbound or outbound</source>
+        <translation>inbound (واردة) أو outbound (صادرة)</translation>
+    </message>
+    <message>
+        <source>When the call started (ISO 8601)</source>
+        <translation>وقت بدء المكالمة (ISO 8601)</translation>
+    </message>
+    <message>
+        <source>When the call started (epoch microseconds)</source>
+        <translation>وقت بدء المكالمة (أجزاء المليون من الثانية منذ 1970)</translation>
+    </message>
+    <message>
+        <source>When the call started ringing (ISO 8601)</source>
+        <translation>وقت بدء رنين المكالمة (ISO 8601)</translation>
+    </message>
+    <message>
+        <source>When the call was answered (ISO 8601)</source>
+        <translation>وقت الرد على المكالمة (ISO 8601)</translation>
+    </message>
+    <message>
+        <source>When the call was hung up (ISO 8601)</source>
+        <translation>وقت إنهاء المكالمة (ISO 8601)</translation>
+    </message>
+    <message>
+        <source>Seconds of ringing (number)</source>
+        <translation>ثواني الرنين (عدد)</translation>
+    </message>
+    <message>
+        <source>Seconds of conversation (number)</source>
+        <translation>ثواني المحادثة (عدد)</translation>
+    </message>
+    <message>
+        <source>Total call duration in seconds (number)</source>
+        <translation>المدة الإجمالية للمكالمة بالثواني (عدد)</translation>
+    </message>
+    <message>
+        <source>answered, no-answer or cancel</source>
+        <translation>answered (تم الرد) أو no-answer (لا رد) أو cancel (إلغاء)</translation>
+    </message>
+    <message>
+        <source>The agent&apos;s wrap-up code</source>
+        <translation>رمز التصنيف الذي اختاره الوكيل</translation>
+    </message>
+    <message>
+        <source>Why the call ended, e.g. NORMAL_CLEARING</source>
+        <translation>سبب انتهاء المكالمة، مثل NORMAL_CLEARING</translation>
+    </message>
+    <message>
+        <source>Why the call was missed, or null</source>
+        <translation>سبب فوات المكالمة، أو null</translation>
+    </message>
+    <message>
+        <source>The recording&apos;s file name, &lt;callID&gt;.mp3</source>
+        <translation>اسم ملف التسجيل، &lt;callID&gt;.mp3</translation>
+    </message>
+    <message>
+        <source>The caller&apos;s display name</source>
+        <translation>الاسم الظاهر للمتصل</translation>
+    </message>
+    <message>
+        <source>The caller&apos;s phone number</source>
+        <translation>رقم هاتف المتصل</translation>
+    </message>
+    <message>
+        <source>The callee&apos;s display name (agent extension)</source>
+        <translation>الاسم الظاهر للمتصل به (تحويلة الوكيل)</translation>
+    </message>
+    <message>
+        <source>The callee&apos;s number (agent extension)</source>
+        <translation>رقم المتصل به (تحويلة الوكيل)</translation>
+    </message>
+    <message>
+        <source>The public number that was dialled</source>
+        <translation>الرقم العام الذي طُلب</translation>
+    </message>
+    <message>
+        <source>The customer&apos;s name</source>
+        <translation>اسم العميل</translation>
+    </message>
+    <message>
+        <source>The customer&apos;s phone number</source>
+        <translation>رقم هاتف العميل</translation>
+    </message>
+    <message>
+        <source>The customer&apos;s e-mail address</source>
+        <translation>عنوان البريد الإلكتروني للعميل</translation>
+    </message>
+    <message>
+        <source>The agent&apos;s numeric id (number)</source>
+        <translation>المعرّف الرقمي للوكيل (عدد)</translation>
+    </message>
+    <message>
+        <source>The agent&apos;s full name</source>
+        <translation>الاسم الكامل للوكيل</translation>
+    </message>
+    <message>
+        <source>The agent&apos;s e-mail address</source>
+        <translation>عنوان البريد الإلكتروني للوكيل</translation>
+    </message>
+    <message>
+        <source>The agent&apos;s extension</source>
+        <translation>تحويلة الوكيل</translation>
+    </message>
+    <message>
+        <source>When the agent logged in (ISO 8601)</source>
+        <translation>وقت تسجيل دخول الوكيل (ISO 8601)</translation>
+    </message>
+    <message>
+        <source>When the agent logged out (ISO 8601)</source>
+        <translation>وقت تسجيل خروج الوكيل (ISO 8601)</translation>
+    </message>
+    <message>
+        <source>Seconds between login and logout (number)</source>
+        <translation>الثواني بين الدخول والخروج (عدد)</translation>
+    </message>
+    <message>
+        <source>Calls the agent handled in the shift (number)</source>
+        <translation>المكالمات التي تولاها الوكيل في المناوبة (عدد)</translation>
+    </message>
+    <message>
+        <source>Seconds the agent spent talking (number)</source>
+        <translation>الثواني التي قضاها الوكيل في المحادثة (عدد)</translation>
+    </message>
+    <message>
+        <source>Seconds the agent spent on breaks (number)</source>
+        <translation>الثواني التي قضاها الوكيل في الاستراحات (عدد)</translation>
+    </message>
+</context>
+<context>
+    <name>QGuiApplication</name>
+    <message>
+        <source>QT_LAYOUT_DIRECTION</source>
+        <translation>RTL</translation>
+    </message>
+</context>
+<context>
+    <name>QObject</name>
+    <message>
+        <source>Hookline cannot start</source>
+        <translation>يتعذّر بدء Hookline</translation>
+    </message>
+</context>
+<context>
+    <name>ReceiverPage</name>
+    <message>
+        <source>any free port</source>
+        <translation>أي منفذ متاح</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>المنفذ</translation>
+    </message>
+    <message>
+        <source>Port:</source>
+        <translation>المنفذ:</translation>
+    </message>
+    <message>
+        <source>Inboxes</source>
+        <translation>صناديق الوارد</translation>
+    </message>
+    <message>
+        <source>New &amp;inbox…</source>
+        <translation>صندوق &amp;جديد…</translation>
+    </message>
+    <message>
+        <source>How this inbox answers</source>
+        <translation>كيف يجيب هذا الصندوق</translation>
+    </message>
+    <message>
+        <source>URL</source>
+        <translation>عنوان URL</translation>
+    </message>
+    <message>
+        <source>&amp;Status</source>
+        <translation>&amp;رمز الحالة</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> ملي ثانية</translation>
+    </message>
+    <message>
+        <source>&amp;Delay</source>
+        <translation>الت&amp;أخير</translation>
+    </message>
+    <message>
+        <source> % answer 503</source>
+        <translation> % تجيب بـ 503</translation>
+    </message>
+    <message>
+        <source>&amp;Failures</source>
+        <translation>الإ&amp;خفاقات</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>لا شيء</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> ث</translation>
+    </message>
+    <message>
+        <source>Retry-&amp;After</source>
+        <translation>Retry-&amp;After</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>متوقف</translation>
+    </message>
+    <message>
+        <source> ms per byte</source>
+        <translation> ملي ثانية لكل بايت</translation>
+    </message>
+    <message>
+        <source>Slow d&amp;rip</source>
+        <translation>تقطير &amp;بطيء</translation>
+    </message>
+    <message>
+        <source>Close the connection without answering</source>
+        <translation>إغلاق الاتصال دون إجابة</translation>
+    </message>
+    <message>
+        <source>D&amp;rop</source>
+        <translation>إ&amp;سقاط</translation>
+    </message>
+    <message>
+        <source>e.g. 503, 503, 200 (0 drops)</source>
+        <translation>مثل 503, 503, 200 (‏0 يُسقط الاتصال)</translation>
+    </message>
+    <message>
+        <source>S&amp;cript</source>
+        <translation>ال&amp;برنامج النصي</translation>
+    </message>
+    <message>
+        <source>whsec_… to check signatures</source>
+        <translation>whsec_… للتحقق من التوقيعات</translation>
+    </message>
+    <message>
+        <source>S&amp;ecret</source>
+        <translation>ال&amp;سرّ</translation>
+    </message>
+    <message>
+        <source>A&amp;pply</source>
+        <translation>ت&amp;طبيق</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>الوقت</translation>
+    </message>
+    <message>
+        <source>Inbox</source>
+        <translation>الصندوق</translation>
+    </message>
+    <message>
+        <source>Request</source>
+        <translation>الطلب</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>الحجم</translation>
+    </message>
+    <message>
+        <source>Answered</source>
+        <translation>الإجابة</translation>
+    </message>
+    <message>
+        <source>Signature</source>
+        <translation>التوقيع</translation>
+    </message>
+    <message>
+        <source>Received requests</source>
+        <translation>الطلبات المستلمة</translation>
+    </message>
+    <message>
+        <source>Request details</source>
+        <translation>تفاصيل الطلب</translation>
+    </message>
+    <message>
+        <source>Select a request to see its headers and body.</source>
+        <translation>اختر طلبًا لرؤية ترويساته ومتنه.</translation>
+    </message>
+    <message>
+        <source>Receiver</source>
+        <translation>المستقبِل</translation>
+    </message>
+    <message>
+        <source>New inbox</source>
+        <translation>صندوق جديد</translation>
+    </message>
+    <message>
+        <source>Name (letters, digits, - and _):</source>
+        <translation>الاسم (حروف لاتينية وأرقام و - و _):</translation>
+    </message>
+    <message>
+        <source>Listening on 127.0.0.1:%1%2</source>
+        <translation>يستمع على 127.0.0.1:%1%2</translation>
+    </message>
+    <message>
+        <source> and [::1]</source>
+        <translation> و [::1]</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>إي&amp;قاف</translation>
+    </message>
+    <message>
+        <source>Stopped. Start it to receive test deliveries on this machine.</source>
+        <translation>متوقف. شغّله لاستقبال عمليات التسليم التجريبية على هذا الجهاز.</translation>
+    </message>
+    <message>
+        <source>S&amp;tart</source>
+        <translation>ت&amp;شغيل</translation>
+    </message>
+    <message>
+        <source>(start the receiver)</source>
+        <translation>(شغّل المستقبِل)</translation>
+    </message>
+    <message>
+        <source>“%1” in the script is not a status code.</source>
+        <translation>«%1» في البرنامج النصي ليس رمز حالة.</translation>
+    </message>
+    <message>
+        <source>Inbox “%1” updated.</source>
+        <translation>حُدّث الصندوق «%1».</translation>
+    </message>
+    <message>
+        <source>dropped</source>
+        <translation>أُسقط</translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>(لا شيء)</translation>
+    </message>
+    <message>
+        <source>%1 B</source>
+        <translation>%1 بايت</translation>
+    </message>
+    <message>
+        <source>from %1:%2 at %3
+</source>
+        <translation>من %1:%2 في %3
+</translation>
+    </message>
+    <message>
+        <source>signature: %1 — %2
+</source>
+        <translation>التوقيع: %1 — %2
+</translation>
+    </message>
+    <message>
+        <source>fault played: %1
+</source>
+        <translation>العطل المُحاكى: %1
+</translation>
+    </message>
+    <message>
+        <source>(%1 of %2 bytes kept)</source>
+        <translation>(حُفظ %1 من %2 بايت)</translation>
+    </message>
+</context>
+<context>
+    <name>ReceiverServer</name>
+    <message>
+        <source>The inbox name “%1” is not valid: use 1 to 64 letters, digits, &apos;-&apos; or &apos;_&apos; (it becomes part of the URL).</source>
+        <translation>اسم الصندوق «%1» غير صالح: استخدم من 1 إلى 64 حرفًا لاتينيًا أو رقمًا أو «-» أو «_» (يصبح جزءًا من عنوان URL).</translation>
+    </message>
+    <message>
+        <source>The response status %1 is out of range; use 200 to 599.</source>
+        <translation>رمز حالة الاستجابة %1 خارج النطاق؛ استخدم 200 إلى 599.</translation>
+    </message>
+    <message>
+        <source>The failure status %1 is out of range; use 200 to 599.</source>
+        <translation>رمز حالة الإخفاق %1 خارج النطاق؛ استخدم 200 إلى 599.</translation>
+    </message>
+    <message>
+        <source>The failure rate %1 is out of range; use 0 (never) to 1 (always).</source>
+        <translation>معدل الإخفاق %1 خارج النطاق؛ استخدم من 0 (أبدًا) إلى 1 (دائمًا).</translation>
+    </message>
+    <message>
+        <source>The delay %1 ms is out of range; use 0 to 600000 ms.</source>
+        <translation>التأخير %1 ملي ثانية خارج النطاق؛ استخدم 0 إلى 600000 ملي ثانية.</translation>
+    </message>
+    <message>
+        <source>The drip interval %1 ms is out of range; use 0 to 60000 ms.</source>
+        <translation>فاصل التقطير %1 ملي ثانية خارج النطاق؛ استخدم 0 إلى 60000 ملي ثانية.</translation>
+    </message>
+    <message>
+        <source>Retry-After must be 0 (none) or a number of seconds.</source>
+        <translation>يجب أن تكون قيمة Retry-After صفرًا (بلا) أو عددًا من الثواني.</translation>
+    </message>
+    <message>
+        <source>The inbox keeps 1 to 100000 requests; %1 is out of range.</source>
+        <translation>يحتفظ الصندوق بـ 1 إلى 100000 طلب؛ و%1 خارج النطاق.</translation>
+    </message>
+    <message>
+        <source>The scripted status %1 is out of range; use 200 to 599, or 0 to drop the connection.</source>
+        <translation>رمز الحالة %1 في البرنامج النصي خارج النطاق؛ استخدم 200 إلى 599، أو 0 لإسقاط الاتصال.</translation>
+    </message>
+    <message>
+        <source>The response header “%1” is not a valid header line.</source>
+        <translation>ترويسة الاستجابة «%1» ليست سطر ترويسة صالحًا.</translation>
+    </message>
+    <message>
+        <source>The inbox secret is not a whsec_ secret.</source>
+        <translation>سرّ الصندوق ليس سرًّا من نوع whsec_.</translation>
+    </message>
+    <message>
+        <source>The receiver cannot listen on 127.0.0.1:%1: %2. Choose another port, or 0 for a free one.</source>
+        <translation>لا يستطيع المستقبِل الاستماع على 127.0.0.1:%1: %2. اختر منفذًا آخر، أو 0 لمنفذ متاح.</translation>
+    </message>
+    <message>
+        <source>Refused a connection: %1 are open, the limit is %2.</source>
+        <translation>رُفض اتصال: %1 اتصالات مفتوحة، والحد %2.</translation>
+    </message>
+    <message>
+        <source>No inbox at %1. Inboxes: %2 (POST to /inbox/&lt;name&gt;).
+</source>
+        <translation>لا يوجد صندوق عند %1. الصناديق: %2 (أرسل POST إلى /inbox/&lt;name&gt;).
+</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>لا شيء</translation>
+    </message>
+    <message>
+        <source>no such inbox</source>
+        <translation>لا يوجد صندوق بهذا الاسم</translation>
+    </message>
+    <message>
+        <source>script step %1: dropped the connection</source>
+        <translation>الخطوة %1 من البرنامج النصي: أُسقط الاتصال</translation>
+    </message>
+    <message>
+        <source>script step %1</source>
+        <translation>الخطوة %1 من البرنامج النصي</translation>
+    </message>
+    <message>
+        <source>dropped the connection without an answer</source>
+        <translation>أُسقط الاتصال دون إجابة</translation>
+    </message>
+    <message>
+        <source>simulated failure (rate %1)</source>
+        <translation>إخفاق مُحاكى (المعدل %1)</translation>
+    </message>
+</context>
+<context>
+    <name>RetryPlanner</name>
+    <message>
+        <source>410 Gone: the receiver asked not to be called again.</source>
+        <translation>410 Gone: طلب المستقبِل عدم الاتصال به مجددًا.</translation>
+    </message>
+    <message numerus="yes">
+        <source>All %n attempt(s) used.</source>
+        <translation>
+            <numerusform>لم تُستخدم أي محاولة (%n).</numerusform>
+            <numerusform>استُنفدت المحاولة الوحيدة.</numerusform>
+            <numerusform>استُنفدت المحاولتان.</numerusform>
+            <numerusform>استُنفدت المحاولات الـ %n.</numerusform>
+            <numerusform>استُنفدت المحاولات الـ %n.</numerusform>
+            <numerusform>استُنفدت المحاولات الـ %n.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Retry-After: %1 s</source>
+        <translation>Retry-After: %1 ث</translation>
+    </message>
+    <message>
+        <source>schedule step %1</source>
+        <translation>الخطوة %1 من الجدول</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPage</name>
+    <message>
+        <source>Data</source>
+        <translation>البيانات</translation>
+    </message>
+    <message>
+        <source>Database</source>
+        <translation>قاعدة البيانات</translation>
+    </message>
+    <message>
+        <source>forever</source>
+        <translation>للأبد</translation>
+    </message>
+    <message>
+        <source> days</source>
+        <translation> يومًا</translation>
+    </message>
+    <message>
+        <source>Keep &amp;history for</source>
+        <translation>الاحتفاظ بال&amp;سجل لمدة</translation>
+    </message>
+    <message>
+        <source>no limit</source>
+        <translation>بلا حد</translation>
+    </message>
+    <message>
+        <source> deliveries at most</source>
+        <translation> عملية تسليم كحد أقصى</translation>
+    </message>
+    <message>
+        <source>and</source>
+        <translation>و</translation>
+    </message>
+    <message>
+        <source>Apply retention &amp;now</source>
+        <translation>تطبيق سياسة الاحتفاظ ال&amp;آن</translation>
+    </message>
+    <message>
+        <source>Delete finished deliveries beyond these limits (pending and retrying work is kept)</source>
+        <translation>حذف عمليات التسليم المنتهية التي تتجاوز هذه الحدود (يُحتفظ بالعمل المنتظر وما يُعاد محاولته)</translation>
+    </message>
+    <message>
+        <source>Delivery</source>
+        <translation>التسليم</translation>
+    </message>
+    <message>
+        <source>Requests in flight per &amp;endpoint</source>
+        <translation>الطلبات المتزامنة لكل &amp;نقطة نهاية</translation>
+    </message>
+    <message>
+        <source>Requests in flight in &amp;total</source>
+        <translation>إ&amp;جمالي الطلبات المتزامنة</translation>
+    </message>
+    <message>
+        <source>Seconds before each retry, for endpoints created from now on</source>
+        <translation>الثواني قبل كل إعادة محاولة، لنقاط النهاية التي تُنشأ من الآن فصاعدًا</translation>
+    </message>
+    <message>
+        <source>Default retry &amp;delays (s)</source>
+        <translation>فترات إعادة المحاولة الا&amp;فتراضية (ث)</translation>
+    </message>
+    <message>
+        <source>Interface</source>
+        <translation>الواجهة</translation>
+    </message>
+    <message>
+        <source>System language</source>
+        <translation>لغة النظام</translation>
+    </message>
+    <message>
+        <source>&amp;Language (after a restart)</source>
+        <translation>ال&amp;لغة (بعد إعادة التشغيل)</translation>
+    </message>
+    <message>
+        <source>Old deliveries removed: %1</source>
+        <translation>عمليات التسليم القديمة المحذوفة: %1</translation>
+    </message>
+    <message>
+        <source>Write the delays as seconds separated by commas, e.g. 5, 300, 1800.</source>
+        <translation>اكتب الفترات بالثواني مفصولة بفواصل، مثل 5, 300, 1800.</translation>
+    </message>
+</context>
+<context>
+    <name>StatusStyle</name>
+    <message>
+        <source>pending</source>
+        <translation>منتظرة</translation>
+    </message>
+    <message>
+        <source>in flight</source>
+        <translation>قيد الإرسال</translation>
+    </message>
+    <message>
+        <source>succeeded</source>
+        <translation>نجحت</translation>
+    </message>
+    <message>
+        <source>retrying</source>
+        <translation>إعادة محاولة</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>فشلت</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>أُلغيت</translation>
+    </message>
+    <message>
+        <source>dns</source>
+        <comment>error class: host not found</comment>
+        <translation>dns</translation>
+    </message>
+    <message>
+        <source>refused</source>
+        <comment>error class: connection refused</comment>
+        <translation>رُفض</translation>
+    </message>
+    <message>
+        <source>timeout</source>
+        <comment>error class</comment>
+        <translation>انتهت المهلة</translation>
+    </message>
+    <message>
+        <source>tls</source>
+        <comment>error class: TLS handshake</comment>
+        <translation>tls</translation>
+    </message>
+    <message>
+        <source>http-3xx</source>
+        <comment>error class</comment>
+        <translation>http-3xx</translation>
+    </message>
+    <message>
+        <source>http-4xx</source>
+        <comment>error class</comment>
+        <translation>http-4xx</translation>
+    </message>
+    <message>
+        <source>http-5xx</source>
+        <comment>error class</comment>
+        <translation>http-5xx</translation>
+    </message>
+    <message>
+        <source>aborted</source>
+        <comment>error class</comment>
+        <translation>أُلغي</translation>
+    </message>
+    <message>
+        <source>network</source>
+        <comment>error class</comment>
+        <translation>الشبكة</translation>
+    </message>
+    <message>
+        <source>scheduled</source>
+        <comment>attempt trigger</comment>
+        <translation>مجدولة</translation>
+    </message>
+    <message>
+        <source>manual</source>
+        <comment>attempt trigger</comment>
+        <translation>يدوية</translation>
+    </message>
+    <message>
+        <source>test</source>
+        <comment>attempt trigger</comment>
+        <translation>اختبار</translation>
+    </message>
+    <message>
+        <source>valid</source>
+        <comment>signature verdict</comment>
+        <translation>صالح</translation>
+    </message>
+    <message>
+        <source>invalid</source>
+        <comment>signature verdict</comment>
+        <translation>غير صالح</translation>
+    </message>
+    <message>
+        <source>missing</source>
+        <comment>signature verdict</comment>
+        <translation>مفقود</translation>
+    </message>
+    <message>
+        <source>stale timestamp</source>
+        <comment>signature verdict</comment>
+        <translation>طابع زمني قديم</translation>
+    </message>
+    <message>
+        <source>malformed</source>
+        <comment>signature verdict</comment>
+        <translation>مشوّه</translation>
+    </message>
+    <message>
+        <source>not checked</source>
+        <comment>signature verdict</comment>
+        <translation>لم يُتحقق منه</translation>
+    </message>
+</context>
+<context>
+    <name>Store</name>
+    <message>
+        <source>Cannot create the data directory %1. Check its permissions or choose another one with --data-dir.</source>
+        <translation>يتعذّر إنشاء دليل البيانات %1. تحقق من صلاحياته أو اختر دليلًا آخر بالخيار --data-dir.</translation>
+    </message>
+    <message>
+        <source>The Qt SQLite driver is missing. Install the package libqt6sql6-sqlite.</source>
+        <translation>برنامج تشغيل SQLite الخاص بـ Qt مفقود. ثبّت الحزمة libqt6sql6-sqlite.</translation>
+    </message>
+    <message>
+        <source>Cannot open the database %1: %2</source>
+        <translation>يتعذّر فتح قاعدة البيانات %1: %2</translation>
+    </message>
+    <message>
+        <source>Cannot use the database %1: %2. Is it a Hookline database?</source>
+        <translation>يتعذّر استخدام قاعدة البيانات %1: %2. هل هي قاعدة بيانات Hookline؟</translation>
+    </message>
+    <message>
+        <source>%1 is not a readable SQLite database: %2</source>
+        <translation>%1 ليست قاعدة بيانات SQLite قابلة للقراءة: %2</translation>
+    </message>
+    <message>
+        <source>%1 was written by a newer Hookline (schema %2; this version knows up to %3). It was left untouched: upgrade Hookline, or use another --data-dir.</source>
+        <translation>كُتبت %1 بإصدار أحدث من Hookline (المخطط %2؛ وهذا الإصدار يعرف حتى %3). تُركت دون تغيير: حدّث Hookline، أو استخدم --data-dir آخر.</translation>
+    </message>
+    <message>
+        <source>Upgrading %1 to schema %2 failed: %3</source>
+        <translation>فشلت ترقية %1 إلى المخطط %2: %3</translation>
+    </message>
+    <message>
+        <source>There is no endpoint %1. &apos;hookline endpoints list&apos; shows them.</source>
+        <translation>لا توجد نقطة نهاية %1. الأمر &apos;hookline endpoints list&apos; يعرضها.</translation>
+    </message>
+    <message>
+        <source>%1 matches %2 endpoints; type more of the id.</source>
+        <translation>يطابق %1 عدد %2 من نقاط النهاية؛ اكتب المزيد من المعرّف.</translation>
+    </message>
+    <message>
+        <source>Saving the endpoint failed: %1</source>
+        <translation>فشل حفظ نقطة النهاية: %1</translation>
+    </message>
+    <message>
+        <source>There is no event type %1.</source>
+        <translation>لا يوجد نوع حدث %1.</translation>
+    </message>
+    <message>
+        <source>There is no delivery %1. &apos;hookline history&apos; lists them.</source>
+        <translation>لا توجد عملية تسليم %1. الأمر &apos;hookline history&apos; يسردها.</translation>
+    </message>
+    <message>
+        <source>%1 matches several deliveries; type more of the id.</source>
+        <translation>يطابق %1 عدة عمليات تسليم؛ اكتب المزيد من المعرّف.</translation>
+    </message>
+</context>
+<context>
+    <name>TemplateRenderer</name>
+    <message>
+        <source>The placeholder that opens at line %1, column %2 is not closed. Write it as {{name}} on one line.</source>
+        <translation>العنصر النائب الذي يبدأ في السطر %1، العمود %2 غير مغلق. اكتبه بالشكل {{name}} على سطر واحد.</translation>
+    </message>
+    <message>
+        <source>Unknown placeholder {{%1}} at line %2, column %3. Known placeholders: %4.</source>
+        <translation>عنصر نائب غير معروف {{%1}} في السطر %2، العمود %3. العناصر المعروفة: %4.</translation>
+    </message>
+    <message>
+        <source>The template is not valid JSON: %1 at line %2, column %3.</source>
+        <translation>القالب ليس JSON صالحًا: %1 في السطر %2، العمود %3.</translation>
+    </message>
+    <message>
+        <source>The template must be a JSON object: start it with { and end it with }.</source>
+        <translation>يجب أن يكون القالب كائن JSON: ابدأه بـ { واختمه بـ }.</translation>
+    </message>
+</context>
+<context>
+    <name>WebhookSigner</name>
+    <message>
+        <source>The request carries no webhook-id, webhook-timestamp or webhook-signature header.</source>
+        <translation>لا يحمل الطلب أي ترويسة webhook-id أو webhook-timestamp أو webhook-signature.</translation>
+    </message>
+    <message>
+        <source>The request lacks the header(s) %1.</source>
+        <translation>تنقص الطلبَ الترويسةُ أو الترويسات %1.</translation>
+    </message>
+    <message>
+        <source>webhook-timestamp “%1” is not a number of seconds.</source>
+        <translation>قيمة webhook-timestamp «%1» ليست عددًا من الثواني.</translation>
+    </message>
+    <message>
+        <source>webhook-timestamp is %1 s away from this machine&apos;s clock; at most %2 s is accepted. Check both clocks, or a replayed request.</source>
+        <translation>يبتعد webhook-timestamp مسافة %1 ث عن ساعة هذا الجهاز؛ والمقبول %2 ث على الأكثر. تحقق من الساعتين، أو من طلب مُعاد.</translation>
+    </message>
+    <message>
+        <source>The request is signed but no secret is configured to check it.</source>
+        <translation>الطلب موقّع لكن لا يوجد سرّ مضبوط للتحقق منه.</translation>
+    </message>
+    <message>
+        <source>Signature matches.</source>
+        <translation>التوقيع مطابق.</translation>
+    </message>
+    <message>
+        <source>No v1 signature matches the configured secret: the secret differs, or the body was changed on the way.</source>
+        <translation>لا يطابق أي توقيع v1 السرّ المضبوط: السرّ مختلف، أو تغيّر المتن في الطريق.</translation>
+    </message>
+    <message>
+        <source>webhook-signature has no “v1,” entry.</source>
+        <translation>لا يحتوي webhook-signature على مُدخل «v1,».</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,117 @@
+#include "Language.h"
+
+#include <QCoreApplication>
+#include <QGuiApplication>
+#include <QLibraryInfo>
+#include <QLocale>
+#include <QTranslator>
+
+#include <memory>
+
+namespace {
+
+// Qt reads the layout direction of an application from this string in the installed
+// translations; listing it here keeps it in Hookline's .ts files (Arabic says "RTL").
+[[maybe_unused]] const char *kLayoutDirection =
+    QT_TRANSLATE_NOOP("QGuiApplication", "QT_LAYOUT_DIRECTION");
+
+struct Installed
+{
+    QString code = QStringLiteral("en");
+    std::unique_ptr<QTranslator> own;
+    std::unique_ptr<QTranslator> qt;
+};
+
+Installed &installed()
+{
+    static Installed s;
+    return s;
+}
+
+QString languageOf(const QString &name)
+{
+    // "fr_CA", "ar-AE", "fr" -> "fr"
+    return name.section(QLatin1Char('_'), 0, 0).section(QLatin1Char('-'), 0, 0).toLower();
+}
+
+// Numbers and dates follow the system locale when it speaks the chosen language (an admin in
+// Dubai keeps ar_AE), otherwise that language's default locale.
+QLocale localeFor(const QString &code)
+{
+    const QLocale system = QLocale::system();
+    if (languageOf(system.name()) == code)
+        return system;
+    return QLocale(code);
+}
+
+} // namespace
+
+namespace Language {
+
+QStringList available()
+{
+    return {QStringLiteral("en"), QStringLiteral("fr"), QStringLiteral("ar")};
+}
+
+bool isAvailable(const QString &choice)
+{
+    return available().contains(languageOf(choice));
+}
+
+QString resolve(const QString &choice, const QStringList &systemUiLanguages)
+{
+    const QStringList codes = available();
+    if (!choice.isEmpty()) {
+        const QString code = languageOf(choice);
+        if (codes.contains(code))
+            return code;
+    }
+    for (const QString &ui : systemUiLanguages) {
+        const QString code = languageOf(ui);
+        if (codes.contains(code))
+            return code;
+    }
+    return QStringLiteral("en");
+}
+
+bool install(const QString &requested)
+{
+    Installed &s = installed();
+    const QString code = languageOf(requested);
+    const bool known = available().contains(code);
+    if (s.own)
+        QCoreApplication::removeTranslator(s.own.get());
+    if (s.qt)
+        QCoreApplication::removeTranslator(s.qt.get());
+    s.own.reset();
+    s.qt.reset();
+    s.code = known ? code : QStringLiteral("en");
+
+    const QLocale locale = localeFor(s.code);
+    QLocale::setDefault(locale);
+    if (s.code != QLatin1String("en")) {
+        auto own = std::make_unique<QTranslator>();
+        if (own->load(QStringLiteral(":/i18n/hookline_%1.qm").arg(s.code))) {
+            QCoreApplication::installTranslator(own.get());
+            s.own = std::move(own);
+        }
+        // Qt's own strings (standard buttons, file dialogs): from Debian's
+        // qt6-translations-l10n when it is installed; Hookline's strings do not depend on it.
+        auto qt = std::make_unique<QTranslator>();
+        if (qt->load(locale, QStringLiteral("qtbase"), QStringLiteral("_"),
+                     QLibraryInfo::path(QLibraryInfo::TranslationsPath))) {
+            QCoreApplication::installTranslator(qt.get());
+            s.qt = std::move(qt);
+        }
+    }
+    if (qobject_cast<QGuiApplication *>(QCoreApplication::instance()))
+        QGuiApplication::setLayoutDirection(locale.textDirection());
+    return known;
+}
+
+QString current()
+{
+    return installed().code;
+}
+
+} // namespace Language
