@@ -32,7 +32,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Copy as c&amp;URL</source>
-        <translation>نسخ كأمر c&amp;URL</translation>
+        <translation>نسخ كأمر cURL (&amp;U)</translation>
     </message>
     <message>
         <source>Copy a curl command that repeats this request</source>
@@ -220,7 +220,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Name</source>
-        <translation>الا&amp;سم</translation>
+        <translation>الاسم (&amp;N)</translation>
     </message>
     <message>
         <source>https://crm.example.com/hooks/calls</source>
@@ -228,7 +228,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Use a local test &amp;inbox</source>
-        <translation>استخدام صندوق اختبار م&amp;حلي</translation>
+        <translation>استخدام صندوق اختبار محلي (&amp;I)</translation>
     </message>
     <message>
         <source>Point this endpoint at Hookline&apos;s built-in receiver</source>
@@ -236,11 +236,11 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;URL</source>
-        <translation>عنوان &amp;URL</translation>
+        <translation>عنوان URL (&amp;U)</translation>
     </message>
     <message>
         <source>&amp;Description</source>
-        <translation>الو&amp;صف</translation>
+        <translation>الوصف (&amp;D)</translation>
     </message>
     <message>
         <source>Deliver events to this endpoint</source>
@@ -248,7 +248,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Enabled</source>
-        <translation>م&amp;فعّلة</translation>
+        <translation>مفعّلة (&amp;E)</translation>
     </message>
     <message>
         <source>Disabled by Hookline: %1</source>
@@ -256,11 +256,11 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;All events, including ones added later</source>
-        <translation>&amp;كل الأحداث، بما فيها ما يُضاف لاحقًا</translation>
+        <translation>كل الأحداث، بما فيها ما يُضاف لاحقًا (&amp;A)</translation>
     </message>
     <message>
         <source>E&amp;vents</source>
-        <translation>الأ&amp;حداث</translation>
+        <translation>الأحداث (&amp;V)</translation>
     </message>
     <message>
         <source>JSON (application/json)</source>
@@ -276,7 +276,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Format</source>
-        <translation>الت&amp;نسيق</translation>
+        <translation>التنسيق (&amp;F)</translation>
     </message>
     <message>
         <source>Header</source>
@@ -292,7 +292,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Add &amp;header</source>
-        <translation>إضافة &amp;ترويسة</translation>
+        <translation>إضافة ترويسة (&amp;H)</translation>
     </message>
     <message>
         <source>Remove header</source>
@@ -300,7 +300,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Custom &amp;headers</source>
-        <translation>ترويسات م&amp;خصصة</translation>
+        <translation>ترويسات مخصصة (&amp;H)</translation>
     </message>
     <message>
         <source>empty: deliveries are not signed</source>
@@ -308,7 +308,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Generate</source>
-        <translation>&amp;توليد</translation>
+        <translation>توليد (&amp;G)</translation>
     </message>
     <message>
         <source>Show</source>
@@ -320,7 +320,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Rotate</source>
-        <translation>ت&amp;دوير</translation>
+        <translation>تدوير (&amp;R)</translation>
     </message>
     <message>
         <source>New secret; the current one stays valid for 24 hours</source>
@@ -332,7 +332,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Signing &amp;secret</source>
-        <translation>سرّ ال&amp;توقيع</translation>
+        <translation>سرّ التوقيع (&amp;S)</translation>
     </message>
     <message>
         <source> ms</source>
@@ -340,11 +340,11 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Timeout</source>
-        <translation>الم&amp;هلة</translation>
+        <translation>المهلة (&amp;T)</translation>
     </message>
     <message>
         <source>Max &amp;attempts</source>
-        <translation>أقصى عدد &amp;للمحاولات</translation>
+        <translation>أقصى عدد للمحاولات (&amp;A)</translation>
     </message>
     <message>
         <source>Seconds to wait before each retry, e.g. 5, 300, 1800</source>
@@ -352,7 +352,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Retry &amp;delays (s)</source>
-        <translation>فترات إعادة المحا&amp;ولة (ث)</translation>
+        <translation>فترات إعادة المحاولة (ث) (&amp;D)</translation>
     </message>
     <message>
         <source>never</source>
@@ -364,7 +364,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Disable &amp;after</source>
-        <translation>ت&amp;عطيل بعد</translation>
+        <translation>تعطيل بعد (&amp;A)</translation>
     </message>
     <message>
         <source>Verify TLS certificates (turn off only for testing)</source>
@@ -597,7 +597,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Add…</source>
-        <translation>إ&amp;ضافة…</translation>
+        <translation>إضافة… (&amp;A)</translation>
     </message>
     <message>
         <source>Register a new endpoint (Ctrl+N)</source>
@@ -605,7 +605,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Add &amp;local test endpoint</source>
-        <translation>إضافة نقطة اختبار م&amp;حلية</translation>
+        <translation>إضافة نقطة اختبار محلية (&amp;L)</translation>
     </message>
     <message>
         <source>An endpoint that delivers to Hookline&apos;s built-in receiver</source>
@@ -613,19 +613,19 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Edit…</source>
-        <translation>&amp;تحرير…</translation>
+        <translation>تحرير… (&amp;E)</translation>
     </message>
     <message>
         <source>D&amp;uplicate</source>
-        <translation>ت&amp;كرار</translation>
+        <translation>تكرار (&amp;U)</translation>
     </message>
     <message>
         <source>&amp;Delete</source>
-        <translation>&amp;حذف</translation>
+        <translation>حذف (&amp;D)</translation>
     </message>
     <message>
         <source>Disa&amp;ble</source>
-        <translation>ت&amp;عطيل</translation>
+        <translation>تعطيل (&amp;B)</translation>
     </message>
     <message>
         <source>Test event</source>
@@ -633,7 +633,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Send &amp;test</source>
-        <translation>إرسال ا&amp;ختبار</translation>
+        <translation>إرسال اختبار (&amp;T)</translation>
     </message>
     <message>
         <source>Send the chosen event to the selected endpoint now (Ctrl+T)</source>
@@ -649,7 +649,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Ena&amp;ble</source>
-        <translation>ت&amp;فعيل</translation>
+        <translation>تفعيل (&amp;B)</translation>
     </message>
     <message>
         <source>Endpoint not saved</source>
@@ -805,7 +805,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;New event type…</source>
-        <translation>نوع حدث &amp;جديد…</translation>
+        <translation>نوع حدث جديد… (&amp;N)</translation>
     </message>
     <message>
         <source>Send to</source>
@@ -813,7 +813,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Send &amp;test</source>
-        <translation>إرسال ا&amp;ختبار</translation>
+        <translation>إرسال اختبار (&amp;T)</translation>
     </message>
     <message>
         <source>Render this event and send it now (Ctrl+T)</source>
@@ -821,7 +821,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Run &amp;call scenario</source>
-        <translation>تشغيل سيناريو م&amp;كالمة</translation>
+        <translation>تشغيل سيناريو مكالمة (&amp;C)</translation>
     </message>
     <message>
         <source>Created, ringing, answered and ended of one call, in order</source>
@@ -829,7 +829,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Run agent s&amp;hift</source>
-        <translation>تشغيل م&amp;ناوبة وكيل</translation>
+        <translation>تشغيل مناوبة وكيل (&amp;H)</translation>
     </message>
     <message>
         <source>Send to:</source>
@@ -841,7 +841,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Save template</source>
-        <translation>&amp;حفظ القالب</translation>
+        <translation>حفظ القالب (&amp;S)</translation>
     </message>
     <message>
         <source>Payload template</source>
@@ -853,7 +853,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Render again</source>
-        <translation>إعادة ال&amp;توليد</translation>
+        <translation>إعادة التوليد (&amp;R)</translation>
     </message>
     <message>
         <source>Render the template with fresh sample values (Ctrl+R)</source>
@@ -1038,7 +1038,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Redeliver</source>
-        <translation>إعادة الت&amp;سليم</translation>
+        <translation>إعادة التسليم (&amp;R)</translation>
     </message>
     <message>
         <source>Send the selected delivery again now (Ctrl+Shift+R)</source>
@@ -1046,7 +1046,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Retry all &amp;failed</source>
-        <translation>إعادة محاولة كل ال&amp;فاشلة</translation>
+        <translation>إعادة محاولة كل الفاشلة (&amp;F)</translation>
     </message>
     <message>
         <source>Redeliver every failed delivery that matches the filters</source>
@@ -1054,7 +1054,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Export…</source>
-        <translation>&amp;تصدير…</translation>
+        <translation>تصدير… (&amp;E)</translation>
     </message>
     <message>
         <source>Save the filtered rows as CSV or JSON Lines (Ctrl+E)</source>
@@ -1220,7 +1220,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Pause</source>
-        <translation>إي&amp;قاف مؤقت</translation>
+        <translation>إيقاف مؤقت (&amp;P)</translation>
     </message>
     <message>
         <source>Freeze the list (Ctrl+P); deliveries keep going</source>
@@ -1228,7 +1228,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>C&amp;lear</source>
-        <translation>م&amp;سح</translation>
+        <translation>مسح (&amp;L)</translation>
     </message>
     <message>
         <source>Show:</source>
@@ -1244,7 +1244,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Resume</source>
-        <translation>ا&amp;ستئناف</translation>
+        <translation>استئناف (&amp;R)</translation>
     </message>
     <message>
         <source>Attempts shown: %1</source>
@@ -1291,27 +1291,27 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;File</source>
-        <translation>&amp;ملف</translation>
+        <translation>ملف (&amp;F)</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
-        <translation>&amp;خروج</translation>
+        <translation>خروج (&amp;Q)</translation>
     </message>
     <message>
         <source>&amp;View</source>
-        <translation>&amp;عرض</translation>
+        <translation>عرض (&amp;V)</translation>
     </message>
     <message>
         <source>&amp;Help</source>
-        <translation>م&amp;ساعدة</translation>
+        <translation>مساعدة (&amp;H)</translation>
     </message>
     <message>
         <source>&amp;About Hookline</source>
-        <translation>&amp;حول Hookline</translation>
+        <translation>حول Hookline (&amp;A)</translation>
     </message>
     <message>
         <source>About &amp;Qt</source>
-        <translation>حول &amp;Qt</translation>
+        <translation>حول Qt (&amp;Q)</translation>
     </message>
     <message>
         <source>Hookline %1 ready. Data: %2</source>
@@ -1526,7 +1526,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>New &amp;inbox…</source>
-        <translation>صندوق &amp;جديد…</translation>
+        <translation>صندوق جديد… (&amp;I)</translation>
     </message>
     <message>
         <source>How this inbox answers</source>
@@ -1538,7 +1538,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Status</source>
-        <translation>&amp;رمز الحالة</translation>
+        <translation>رمز الحالة (&amp;S)</translation>
     </message>
     <message>
         <source> ms</source>
@@ -1546,7 +1546,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Delay</source>
-        <translation>الت&amp;أخير</translation>
+        <translation>التأخير (&amp;D)</translation>
     </message>
     <message>
         <source> % answer 503</source>
@@ -1554,7 +1554,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Failures</source>
-        <translation>الإ&amp;خفاقات</translation>
+        <translation>الإخفاقات (&amp;F)</translation>
     </message>
     <message>
         <source>none</source>
@@ -1566,7 +1566,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Retry-&amp;After</source>
-        <translation>Retry-&amp;After</translation>
+        <translation>Retry-After (&amp;A)</translation>
     </message>
     <message>
         <source>off</source>
@@ -1578,7 +1578,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Slow d&amp;rip</source>
-        <translation>تقطير &amp;بطيء</translation>
+        <translation>تقطير بطيء (&amp;R)</translation>
     </message>
     <message>
         <source>Close the connection without answering</source>
@@ -1586,7 +1586,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>D&amp;rop</source>
-        <translation>إ&amp;سقاط</translation>
+        <translation>إسقاط (&amp;R)</translation>
     </message>
     <message>
         <source>e.g. 503, 503, 200 (0 drops)</source>
@@ -1594,7 +1594,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>S&amp;cript</source>
-        <translation>ال&amp;برنامج النصي</translation>
+        <translation>البرنامج النصي (&amp;C)</translation>
     </message>
     <message>
         <source>whsec_… to check signatures</source>
@@ -1602,11 +1602,11 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>S&amp;ecret</source>
-        <translation>ال&amp;سرّ</translation>
+        <translation>السرّ (&amp;E)</translation>
     </message>
     <message>
         <source>A&amp;pply</source>
-        <translation>ت&amp;طبيق</translation>
+        <translation>تطبيق (&amp;P)</translation>
     </message>
     <message>
         <source>Time</source>
@@ -1666,7 +1666,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>S&amp;top</source>
-        <translation>إي&amp;قاف</translation>
+        <translation>إيقاف (&amp;T)</translation>
     </message>
     <message>
         <source>Stopped. Start it to receive test deliveries on this machine.</source>
@@ -1674,7 +1674,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>S&amp;tart</source>
-        <translation>ت&amp;شغيل</translation>
+        <translation>تشغيل (&amp;T)</translation>
     </message>
     <message>
         <source>(start the receiver)</source>
@@ -1854,7 +1854,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Keep &amp;history for</source>
-        <translation>الاحتفاظ بال&amp;سجل لمدة</translation>
+        <translation>الاحتفاظ بالسجل لمدة (&amp;H)</translation>
     </message>
     <message>
         <source>no limit</source>
@@ -1870,7 +1870,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Apply retention &amp;now</source>
-        <translation>تطبيق سياسة الاحتفاظ ال&amp;آن</translation>
+        <translation>تطبيق سياسة الاحتفاظ الآن (&amp;N)</translation>
     </message>
     <message>
         <source>Delete finished deliveries beyond these limits (pending and retrying work is kept)</source>
@@ -1882,11 +1882,11 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Requests in flight per &amp;endpoint</source>
-        <translation>الطلبات المتزامنة لكل &amp;نقطة نهاية</translation>
+        <translation>الطلبات المتزامنة لكل نقطة نهاية (&amp;E)</translation>
     </message>
     <message>
         <source>Requests in flight in &amp;total</source>
-        <translation>إ&amp;جمالي الطلبات المتزامنة</translation>
+        <translation>إجمالي الطلبات المتزامنة (&amp;T)</translation>
     </message>
     <message>
         <source>Seconds before each retry, for endpoints created from now on</source>
@@ -1894,7 +1894,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Default retry &amp;delays (s)</source>
-        <translation>فترات إعادة المحاولة الا&amp;فتراضية (ث)</translation>
+        <translation>فترات إعادة المحاولة الافتراضية (ث) (&amp;D)</translation>
     </message>
     <message>
         <source>Interface</source>
@@ -1906,7 +1906,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&amp;Language (after a restart)</source>
-        <translation>ال&amp;لغة (بعد إعادة التشغيل)</translation>
+        <translation>اللغة (بعد إعادة التشغيل) (&amp;L)</translation>
     </message>
     <message>
         <source>Old deliveries removed: %1</source>

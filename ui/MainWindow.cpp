@@ -4,6 +4,7 @@
 #include "delivery/Dispatcher.h"
 #include "dialogs/AboutDialog.h"
 #include "engine/Engine.h"
+#include "i18n/Language.h"
 #include "pages/EndpointsPage.h"
 #include "pages/EventsPage.h"
 #include "pages/HistoryPage.h"
@@ -116,7 +117,7 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
     m_counterTimer->start();
     updateCounters();
     showMessage(tr("Hookline %1 ready. Data: %2")
-                    .arg(QLatin1String(HOOKLINE_VERSION), engine->databasePath()));
+                    .arg(QLatin1String(HOOKLINE_VERSION), Language::ltr(engine->databasePath())));
 
     if (!restoreGeometry(m_settings->windowGeometry()))
         resize(1180, 760);

@@ -35,12 +35,17 @@ QString languageOf(const QString &name)
 }
 
 // Numbers and dates follow the system locale when it speaks the chosen language (an admin in
-// Dubai keeps ar_AE), otherwise that language's default locale.
+// Paris keeps fr_FR, one in Casablanca ar_MA), otherwise that language's default locale.
+// Digits stay 0-9 everywhere: status codes, ports, ids and payloads are written with them,
+// and a spin box showing ٦٤ beside a table of 200s and 503s reads as two number systems.
+// Arabic therefore falls back to ar_AE (the Gulf, 0-9) rather than ar_EG (٠-٩).
 QLocale localeFor(const QString &code)
 {
     const QLocale system = QLocale::system();
-    if (languageOf(system.name()) == code)
+    if (languageOf(system.name()) == code && system.zeroDigit() == QLatin1String("0"))
         return system;
+    if (code == QLatin1String("ar"))
+        return QLocale(QLocale::Arabic, QLocale::UnitedArabEmirates);
     return QLocale(code);
 }
 
@@ -112,6 +117,11 @@ bool install(const QString &requested)
 QString current()
 {
     return installed().code;
+}
+
+QString ltr(const QString &s)
+{
+    return QChar(0x2066) + s + QChar(0x2069); // LEFT-TO-RIGHT ISOLATE ... POP DIRECTIONAL ISOLATE
 }
 
 } // namespace Language

@@ -26,4 +26,8 @@ bool install(const QString &code);
 // What install() last installed, "en" before the first call.
 QString current();
 
+// s wrapped in a left-to-right isolate: ids, URLs, paths and times keep their order inside
+// a right-to-left sentence ("/tmp/data" does not become "tmp/data/"). Harmless left to right.
+QString ltr(const QString &s);
+
 } // namespace Language

@@ -168,7 +168,7 @@ QVariant HistoryModel::data(const QModelIndex &index, int role) const
     case Code:
         return StatusStyle::outcomeText(d.lastStatus, d.lastError);
     case Attempts:
-        return d.attemptCount;
+        return QString::number(d.attemptCount); // digits like the codes beside it, in every locale
     case Duration:
         return d.attemptCount ? QVariant(tr("%1 ms").arg(d.lastDurationMs)) : QVariant();
     case Id:

@@ -186,7 +186,7 @@ QVariant LiveModel::data(const QModelIndex &index, int role) const
     case Duration:
         return r.finished ? QVariant(tr("%1 ms").arg(r.attempt.durationMs)) : QVariant();
     case AttemptNo:
-        return r.attempt.number;
+        return QString::number(r.attempt.number); // digits like the codes beside it
     default:
         return {};
     }

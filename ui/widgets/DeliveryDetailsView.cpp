@@ -2,6 +2,7 @@
 
 #include "StatusStyle.h"
 #include "encoding/JsonText.h"
+#include "i18n/Language.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -116,15 +117,17 @@ QString DeliveryDetailsView::curlFor(const Attempt &a)
 
 void DeliveryDetailsView::showAttempt(const Delivery &d, const Attempt &a)
 {
-    QString summary =
-        tr("<b>%1</b> to <b>%2</b> · attempt %3 (%4) · %5 ms · %6")
-            .arg(d.eventType.toHtmlEscaped(), a.requestUrl.toHtmlEscaped())
-            .arg(a.number)
-            .arg(StatusStyle::triggerText(a.trigger))
-            .arg(a.durationMs)
-            .arg(a.started.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")));
+    QString summary = tr("<b>%1</b> to <b>%2</b> · attempt %3 (%4) · %5 ms · %6")
+                          .arg(Language::ltr(d.eventType.toHtmlEscaped()),
+                               Language::ltr(a.requestUrl.toHtmlEscaped()))
+                          .arg(a.number)
+                          .arg(StatusStyle::triggerText(a.trigger))
+                          .arg(a.durationMs)
+                          .arg(Language::ltr(a.started.toLocalTime().toString(
+                              QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"))));
     summary += QLatin1String("<br>") + tr("webhook-id <code>%1</code> · delivery <code>%2</code>")
-                                           .arg(d.webhookId.toHtmlEscaped(), d.id.toHtmlEscaped());
+                                           .arg(Language::ltr(d.webhookId.toHtmlEscaped()),
+                                                Language::ltr(d.id.toHtmlEscaped()));
     if (a.errorClass != ErrorClass::None)
         summary +=
             QStringLiteral("<br><span style='color:%1'>%2: %3</span>")
@@ -163,7 +166,7 @@ void DeliveryDetailsView::showWithoutAttempts(const Delivery &d)
     clear();
     m_summary->setText(
         tr("<b>%1</b> · delivery <code>%2</code> · %3: no attempt is recorded for it.")
-            .arg(d.eventType.toHtmlEscaped(), d.id.toHtmlEscaped(),
+            .arg(Language::ltr(d.eventType.toHtmlEscaped()), Language::ltr(d.id.toHtmlEscaped()),
                  StatusStyle::stateText(d.state)));
 }
 

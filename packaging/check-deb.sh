@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Builds the Debian package and checks it the way a user meets it:
+#   bash packaging/check-deb.sh
+# 1. Release build (build/release) and CPack -> build/release/hookline_<version>_<arch>.deb
+# 2. The desktop entry and AppStream metadata validate; the package depends on the Qt
+#    runtime packages; it holds every file the desktop entry and the metadata point at.
+# 3. As root (CI): 'apt-get install ./hookline_*.deb', then from the installed paths:
+#    hookline --version, the command line on a fresh store (SQLite plugin present), and
+#    the window starting in English and in Arabic (offscreen).
+#    Not root: the same file checks on the unpacked package; nothing is installed.
+# Called by '.ci/quickstart test' after the test suite.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+build=build/release
+app_id=io.hookline.Hookline
+fail() { echo "check-deb: FAILED: $*" >&2; exit 1; }
+step() { echo "check-deb: $*"; }
+
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHOOKLINE_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)"
+rm -f "$build"/hookline_*.deb
+(cd "$build" && cpack -G DEB >/dev/null)
+deb="$(ls "$root/$build"/hookline_*.deb)"
+step "built $(basename "$deb")"
+
+desktop-file-validate packaging/$app_id.desktop || fail "desktop-file-validate"
+appstreamcli validate --no-net packaging/$app_id.metainfo.xml >/dev/null ||
+    { appstreamcli validate --no-net packaging/$app_id.metainfo.xml; fail "appstreamcli validate"; }
+step "desktop entry and AppStream metadata validate"
+
+depends="$(dpkg-deb -f "$deb" Depends)"
+for p in libqt6core6 libqt6gui6 libqt6widgets6 libqt6network6 libqt6sql6 libqt6sql6-sqlite libqt6svg6; do
+    grep -qE "(^|, )$p( |,|$)" <<<"$depends" || fail "Depends lacks $p: $depends"
+done
+step "Depends: $depends"
+
+# Checks that the files the desktop entry and the metadata name exist under $1 ("" = /).
+check_layout() {
+    local prefix="$1" desktop exec_name icon launchable
+    desktop="$prefix/usr/share/applications/$app_id.desktop"
+    [ -f "$desktop" ] || fail "no $desktop"
+    exec_name="$(sed -n 's/^Exec=\([^ ]*\).*/\1/p' "$desktop")"
+    [ -x "$prefix/usr/bin/$exec_name" ] || fail "Exec=$exec_name is not /usr/bin/$exec_name"
+    icon="$(sed -n 's/^Icon=//p' "$desktop")"
+    [ -f "$prefix/usr/share/icons/hicolor/scalable/apps/$icon.svg" ] || fail "no scalable icon $icon"
+    for s in 16 24 32 48 64 128 256; do
+        [ -f "$prefix/usr/share/icons/hicolor/${s}x${s}/apps/$icon.png" ] || fail "no ${s}px icon $icon"
+    done
+    launchable="$(sed -n 's:.*<launchable type="desktop-id">\(.*\)</launchable>.*:\1:p' \
+        "$prefix/usr/share/metainfo/$app_id.metainfo.xml")"
+    [ "$launchable" = "$app_id.desktop" ] || fail "metainfo launches '$launchable'"
+    [ -f "$prefix/usr/share/man/man1/hookline.1.gz" ] || fail "no man page"
+    "$prefix/usr/bin/$exec_name" --version | grep -qx "Hookline [0-9.]*" || fail "--version"
+}
+
+unpacked="$(mktemp -d)"
+trap 'rm -rf "$unpacked"' EXIT
+dpkg-deb -x "$deb" "$unpacked"
+check_layout "$unpacked"
+step "package layout matches the desktop entry and the metadata"
+
+if [ "$(id -u)" -ne 0 ] && [ -z "${HOOKLINE_INSTALL_DEB:-}" ]; then
+    step "not root: skipped installing the package (set HOOKLINE_INSTALL_DEB=1 to install with sudo)"
+    exit 0
+fi
+sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get install -y -qq "$deb" >/dev/null ||
+    { $sudo apt-get update -qq && $sudo apt-get install -y -qq "$deb" >/dev/null; }
+[ "$(dpkg-query -W -f='${Status}' hookline)" = "install ok installed" ] || fail "apt-get install"
+step "installed with apt-get install $(basename "$deb")"
+[ "$(command -v hookline)" = /usr/bin/hookline ] || fail "hookline is not /usr/bin/hookline on PATH"
+check_layout ""
+desktop-file-validate /usr/share/applications/$app_id.desktop || fail "installed desktop entry"
+[ "$(dpkg -S /usr/share/applications/$app_id.desktop | cut -d: -f1)" = hookline ] ||
+    fail "the desktop entry does not belong to the package"
+step "$(/usr/bin/hookline --version) runs from /usr/bin"
+
+data="$unpacked/data"
+id="$(/usr/bin/hookline --data-dir "$data" endpoints add --url http://127.0.0.1:9/smoke --name smoke)"
+/usr/bin/hookline --data-dir "$data" endpoints list | grep -q "$id" || fail "endpoints list"
+step "the installed command line works on a fresh store"
+for lang in en ar; do
+    rc=0
+    HOME="$unpacked/home-$lang" QT_QPA_PLATFORM=offscreen timeout 4 \
+        /usr/bin/hookline --data-dir "$data" --lang "$lang" >"$unpacked/gui-$lang.log" 2>&1 || rc=$?
+    # Still running when timeout stops it (124) means it started and stayed up.
+    [ "$rc" -eq 124 ] || { cat "$unpacked/gui-$lang.log"; fail "the window did not stay up in '$lang' (exit $rc)"; }
+done
+step "the installed window starts in English and in Arabic"
