@@ -1933,7 +1933,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>retrying</source>
-        <translation>إعادة محاولة</translation>
+        <translation>سيُعاد</translation>
     </message>
     <message>
         <source>failed</source>

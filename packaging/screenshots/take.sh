@@ -43,9 +43,9 @@ printf '[receiver]\nport=%s\n[window]\ngeometry=\n' "$gui_port" > "$HOME/.config
 "$bin" "${data[@]}" scenario agent --wait >/dev/null || true
 "$bin" "${data[@]}" fire call.ended --wait >/dev/null || true
 
-shot() { # page, file, seconds, extra command run while the window is up
+shot() { # page, file, seconds, extra command run while the window is up, language
     xvfb-run -a -s "-screen 0 1240x780x24" bash -c "
-        '$bin' --data-dir '$work/data' --page $1 & app=\$!
+        '$bin' --data-dir '$work/data' --page $1 --lang ${5:-en} & app=\$!
         sleep 2; ${4:-true}; sleep ${3:-1}
         import -window root '$here/$2'
         kill \$app" >/dev/null 2>&1
@@ -57,3 +57,4 @@ shot events events.png 0.5
 shot live live.png 3 "'$bin' --data-dir '$work/data' scenario call >/dev/null 2>&1; '$bin' --data-dir '$work/data' fire agent.login --count 3 >/dev/null 2>&1"
 shot history history.png 0.5
 shot receiver receiver.png 3 "'$bin' --data-dir '$work/data' fire call.ringing --count 4 >/dev/null 2>&1"
+shot history history-ar.png 0.5 true ar

@@ -5,6 +5,7 @@
 //   bench_delivery body - 0          print the request body the other modes send
 //   bench_delivery latency RATE N    core and bare QNAM at RATE deliveries/s against an
 //                                    in-process receiver thread: p50/p99 arrival latency
+//   bench_delivery parts - N         the per-delivery CPU of rendering and of signing alone
 // Each prints one line "key=value ..." that delivery_bench.sh turns into the table.
 // Targets only loopback addresses; loops are bounded by N.
 #include "catalog/EventCatalog.h"
@@ -27,6 +28,8 @@
 #include <QTimer>
 #include <QUuid>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -46,6 +49,14 @@ qint64 peakRssKiB()
             return line.mid(6).trimmed().split(' ').first().toLongLong();
     }
     return 0;
+}
+
+// CPU time (user + system, all threads) this process has used, in microseconds.
+double cpuMicros()
+{
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 + u.ru_utime.tv_usec + u.ru_stime.tv_usec;
 }
 
 struct Core
@@ -119,6 +130,7 @@ int runCore(const QString &url, int n)
                      });
     QElapsedTimer clock;
     clock.start();
+    const double cpu0 = cpuMicros();
     // Feed in slices so rendering overlaps sending, as it would for a live stream of events.
     int fired = 0;
     QTimer feeder;
@@ -132,9 +144,10 @@ int runCore(const QString &url, int n)
     loop.exec();
     core.writer->flush(); // every attempt durably recorded
     const double seconds = clock.nsecsElapsed() / 1e9;
-    std::printf("mode=core n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld batches=%lld\n",
+    std::printf("mode=core n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld batches=%lld "
+                "cpu_us=%.0f\n",
                 n, failed, seconds, n / seconds, peakRssKiB(),
-                static_cast<long long>(core.writer->committedBatches()));
+                static_cast<long long>(core.writer->committedBatches()), (cpuMicros() - cpu0) / n);
     return failed ? 1 : 0;
 }
 
@@ -165,12 +178,13 @@ int runQnam(const QString &url, int n)
     };
     QElapsedTimer clock;
     clock.start();
+    const double cpu0 = cpuMicros();
     for (int i = 0; i < kConnections; ++i)
         startOne();
     loop.exec();
     const double seconds = clock.nsecsElapsed() / 1e9;
-    std::printf("mode=qnam n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld\n", n, failed,
-                seconds, n / seconds, peakRssKiB());
+    std::printf("mode=qnam n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld cpu_us=%.0f\n",
+                n, failed, seconds, n / seconds, peakRssKiB(), (cpuMicros() - cpu0) / n);
     return failed ? 1 : 0;
 }
 
@@ -311,6 +325,31 @@ int runLatency(double rate, int n)
     return 0;
 }
 
+// What one delivery costs the main thread before any network work: rendering the event
+// from its template and signing the body. Neither touches the network or the disk.
+int runParts(int n)
+{
+    EventCatalog catalog;
+    SampleData sample(1);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QElapsedTimer clock;
+    clock.start();
+    qsizetype bytes = 0;
+    for (int i = 0; i < n; ++i)
+        bytes += catalog.render(QStringLiteral("call.ringing"), sample, now).json.size();
+    const double renderUs = clock.nsecsElapsed() / 1e3 / n;
+    const QByteArray body = sampleBody();
+    const QString secret = WebhookSigner::generateSecret();
+    clock.restart();
+    for (int i = 0; i < n; ++i)
+        bytes +=
+            WebhookSigner::computeSignature(secret, "msg_x", now.toSecsSinceEpoch(), body).size();
+    const double signUs = clock.nsecsElapsed() / 1e3 / n;
+    std::printf("mode=parts n=%d render_us=%.2f sign_us=%.2f bytes=%lld\n", n, renderUs, signUs,
+                static_cast<long long>(bytes));
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -333,6 +372,8 @@ int main(int argc, char *argv[])
         return runQnam(args.at(2), n);
     if (mode == QLatin1String("latency"))
         return runLatency(args.at(2).toDouble(), n);
+    if (mode == QLatin1String("parts"))
+        return runParts(n);
     std::fprintf(stderr, "unknown mode\n");
     return 2;
 }

@@ -62,6 +62,7 @@ value() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 echo "Running each client against nginx at $url ($n deliveries, 6 connections)..." >&2
 core=$("$bench" core "$url" "$n")
 qnam=$("$bench" qnam "$url" "$n")
+parts=$("$bench" parts - 20000)
 
 start=$(date +%s%N)
 curl -sS -Z --parallel-max 6 -X POST -H 'Content-Type: application/json' \
@@ -102,6 +103,7 @@ Latency as seen by a receiver at half the core's maximum rate ($half/s, $lat_n d
 | bare QNAM at the same rate | $(echo "$latency" | value bare_p50_ms) | $(echo "$latency" | value bare_p99_ms) |
 | added by the core | $(echo "$latency" | value added_p50_ms) | $(echo "$latency" | value added_p99_ms) |
 
+CPU per delivery (user + system, all threads of the process): full core $(echo "$core" | value cpu_us) µs, bare QNAM $(echo "$qnam" | value cpu_us) µs; of the core's, rendering the event takes $(echo "$parts" | value render_us) µs and signing it $(echo "$parts" | value sign_us) µs.
 Peak memory of the full-core run: $(( $(echo "$core" | value peak_rss_kib) / 1024 )) MiB (VmHWM), $(echo "$core" | value batches) store transactions for $n deliveries.
 Targets: full core >= 0.90 x bare QNAM; added p99 <= 3 ms.
 TABLE
