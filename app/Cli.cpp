@@ -5,6 +5,7 @@
 #include "catalog/EventCatalog.h"
 #include "delivery/Dispatcher.h"
 #include "domain/EndpointValidation.h"
+#include "domain/Ids.h"
 #include "engine/Engine.h"
 #include "export/DeliveryJson.h"
 #include "receiver/ReceiverServer.h"
@@ -22,7 +23,6 @@
 #include <QSet>
 #include <QTextStream>
 #include <QTimer>
-#include <QUuid>
 
 #include <memory>
 
@@ -429,12 +429,7 @@ int fireCommand(const QString &dataDir, const QStringList &args)
                                    : TemplateRenderer::render(templateText, sample.anyContext(now));
         if (!r.ok())
             return failure(r.error);
-        Event e{QUuid::createUuid().toString(QUuid::WithoutBraces),
-                type,
-                r.json,
-                now,
-                EventOrigin::Api,
-                {}};
+        Event e{Ids::newTimeOrdered(), type, r.json, now, EventOrigin::Api, {}};
         const QStringList more =
             engine.dispatcher().dispatch(e, endpointId, AttemptTrigger::Test, &error);
         if (more.isEmpty())
@@ -472,17 +467,13 @@ int scenarioCommand(const QString &dataDir, const QStringList &args)
                                  : catalog.agentShift(sample, now);
     if (!s.ok())
         return failure(s.error);
-    const QString scenarioId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    const QString scenarioId = Ids::newTimeOrdered();
     const bool wait = p.isSet(QStringLiteral("wait"));
     QStringList all;
     bool ok = true;
     for (const RenderedEvent &r : s.events) {
-        Event e{QUuid::createUuid().toString(QUuid::WithoutBraces),
-                r.type,
-                r.payload,
-                QDateTime::currentDateTimeUtc(),
-                EventOrigin::Scenario,
-                scenarioId};
+        Event e{Ids::newTimeOrdered(), r.type,    r.payload, QDateTime::currentDateTimeUtc(),
+                EventOrigin::Scenario, scenarioId};
         const QStringList ids =
             engine.dispatcher().dispatch(e, endpointId, AttemptTrigger::Test, &error);
         if (ids.isEmpty())

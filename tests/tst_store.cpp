@@ -1,9 +1,11 @@
 // The SQLite store: endpoints, event types, events, deliveries and attempts survive a
 // reopen; the schema refuses a newer version without touching it; retention never deletes
 // unfinished work; StoreWriter batches writes and calls back only after the commit.
+#include "domain/Ids.h"
 #include "store/Store.h"
 #include "store/StoreWriter.h"
 
+#include <QSet>
 #include <QSignalSpy>
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -60,6 +62,7 @@ class TestStore : public QObject
 
 private slots:
     void init();
+    void idsAreTimeOrderedUuids();
     void endpointsRoundTrip();
     void invalidEndpointIsRefused();
     void prefixLookup();
@@ -380,6 +383,33 @@ void TestStore::writerIsolatesAFailingOperation()
     QVERIFY(reader->delivery(d.id));
     QVERIFY(reader->delivery(last.id));
     QVERIFY(!reader->delivery(other.id));
+}
+
+// Event and delivery ids sort by creation time (UUID version 7), so the store's indexes on
+// them grow at one end; ids made in the same millisecond still differ.
+void TestStore::idsAreTimeOrderedUuids()
+{
+    const qint64 t = 1795725000123; // 2026-11-26
+    QStringList ids;
+    for (qint64 ms = t; ms < t + 50; ++ms)
+        ids << Ids::newTimeOrdered(ms);
+    QStringList sorted = ids;
+    sorted.sort();
+    QCOMPARE(sorted, ids);
+    for (const QString &id : std::as_const(ids)) {
+        const QUuid u(id);
+        QVERIFY2(!u.isNull(), qPrintable(id));
+        QCOMPARE(id.at(14), u'7'); // version 7 (QUuid in Qt 6.4 knows only 1 to 5)
+        QVERIFY(QStringLiteral("89ab").contains(id.at(19))); // RFC variant
+        QCOMPARE(id, id.toLower());
+    }
+    // The first 48 bits are the time in milliseconds.
+    QCOMPARE(Ids::newTimeOrdered(t).left(13).remove(u'-'), QStringLiteral("01a2198cfdbb"));
+    QSet<QString> same;
+    for (int i = 0; i < 10000; ++i)
+        same.insert(Ids::newTimeOrdered(t));
+    QCOMPARE(same.size(), 10000);
+    QVERIFY(Ids::newTimeOrdered() > Ids::newTimeOrdered(t));
 }
 
 QTEST_GUILESS_MAIN(TestStore)

@@ -2,6 +2,7 @@
 
 #include "RequestBuilder.h"
 #include "RetryPlanner.h"
+#include "domain/Ids.h"
 #include "signing/WebhookSigner.h"
 #include "store/Store.h"
 #include "store/StoreWriter.h"
@@ -10,7 +11,6 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QSslError>
-#include <QUuid>
 
 #include <limits>
 #include <memory>
@@ -142,7 +142,7 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
     QStringList ids;
     for (const Endpoint &e : std::as_const(targets)) {
         Delivery d;
-        d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        d.id = Ids::newTimeOrdered();
         d.eventId = event.id;
         d.eventType = event.type;
         d.endpointId = e.id;

@@ -2,18 +2,18 @@
 
 #include "delivery/Dispatcher.h"
 #include "domain/EndpointValidation.h"
+#include "domain/Ids.h"
 #include "receiver/ReceiverServer.h"
 #include "store/Store.h"
 #include "store/StoreWriter.h"
 
 #include <QSet>
 #include <QUrl>
-#include <QUuid>
 
 namespace {
 QString newId()
 {
-    return QUuid::createUuid().toString(QUuid::WithoutBraces);
+    return Ids::newTimeOrdered();
 }
 } // namespace
 

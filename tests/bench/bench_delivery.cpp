@@ -10,6 +10,7 @@
 // Targets only loopback addresses; loops are bounded by N.
 #include "catalog/EventCatalog.h"
 #include "delivery/Dispatcher.h"
+#include "domain/Ids.h"
 #include "receiver/ReceiverServer.h"
 #include "signing/WebhookSigner.h"
 #include "store/Store.h"
@@ -97,7 +98,7 @@ struct Core
     {
         const QDateTime now = QDateTime::currentDateTimeUtc();
         const RenderResult r = catalog.render(QStringLiteral("call.ringing"), sample, now);
-        return Event{QUuid::createUuid().toString(QUuid::WithoutBraces),
+        return Event{Ids::newTimeOrdered(),
                      QStringLiteral("call.ringing"),
                      r.json,
                      now,
