@@ -11,6 +11,7 @@
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <QUuid>
 
 namespace {
@@ -74,6 +75,8 @@ private slots:
     void outcomeCountsFailures();
     void writerBatchesAndCallsBackAfterCommit();
     void writerIsolatesAFailingOperation();
+    void checkpointsRunOffTheWriterThread();
+    void callbackForADestroyedContextIsDropped();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -410,6 +413,64 @@ void TestStore::idsAreTimeOrderedUuids()
         same.insert(Ids::newTimeOrdered(t));
     QCOMPARE(same.size(), 10000);
     QVERIFY(Ids::newTimeOrdered() > Ids::newTimeOrdered(t));
+}
+
+// The WAL is copied into the database file by the writer's checkpoint thread, not by the
+// commits: the data reaches the main file while the writer keeps its WAL, and a reader
+// without the WAL (the main file alone) sees it.
+void TestStore::checkpointsRunOffTheWriterThread()
+{
+    const QString db = path();
+    StoreWriter writer(db);
+    QString error;
+    QVERIFY2(writer.start(&error), qPrintable(error));
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    Event e{uuid(), QStringLiteral("call.ringing"), QByteArray(2000, 'x'), now, EventOrigin::Test,
+            {}};
+    writer.submit([e](Store &s) { return s.insertEvent(e); });
+    for (int i = 0; i < 500; ++i) {
+        const Delivery d = sampleDelivery(e.id, QStringLiteral("ep"), DeliveryState::Pending, now);
+        writer.submit([d](Store &s) { return s.insertDelivery(d); });
+    }
+    writer.flush();
+    // Far below the writer's own threshold: only the checkpoint thread copies these pages.
+    QTRY_VERIFY_WITH_TIMEOUT(writer.checkpoints() > 0, 5000);
+    QTest::qWait(300); // a round after the last commit has certainly run (every 100 ms)
+    // A copy of the main file alone, without its -wal, holds every delivery.
+    const QString copy = m_dir->filePath(QStringLiteral("copy.sqlite"));
+    QVERIFY(QFile::copy(db, copy));
+    QString openError;
+    auto alone = Store::open(copy, &openError);
+    QVERIFY2(alone, qPrintable(openError));
+    QCOMPARE(alone->deliveryCount(), qint64(500));
+}
+
+// A context may die while its operation is still being committed (the dispatcher, when the
+// command line exits): its callback is dropped, not called through a dangling pointer.
+void TestStore::callbackForADestroyedContextIsDropped()
+{
+    StoreWriter writer(path());
+    QString error;
+    QVERIFY2(writer.start(&error), qPrintable(error));
+    for (int round = 0; round < 20; ++round) {
+        auto *context = new QObject;
+        bool called = false;
+        writer.submit(
+            [](Store &) {
+                QThread::msleep(5); // still writing when the context goes
+                return true;
+            },
+            context, [&called](bool) { called = true; });
+        delete context;
+        writer.flush();
+        QCoreApplication::sendPostedEvents();
+        QVERIFY(!called);
+    }
+    // A live context is still called back.
+    QObject alive;
+    bool called = false;
+    writer.submit([](Store &) { return true; }, &alive, [&called](bool ok) { called = ok; });
+    QTRY_VERIFY(called);
 }
 
 QTEST_GUILESS_MAIN(TestStore)

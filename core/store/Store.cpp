@@ -383,6 +383,16 @@ bool Store::migrate(QString *error)
     return true;
 }
 
+bool Store::setAutoCheckpointPages(int pages)
+{
+    return exec(QStringLiteral("PRAGMA wal_autocheckpoint=%1").arg(pages));
+}
+
+bool Store::setWalSizeLimit(qint64 bytes)
+{
+    return exec(QStringLiteral("PRAGMA journal_size_limit=%1").arg(bytes));
+}
+
 bool Store::begin()
 {
     return m_db.transaction();

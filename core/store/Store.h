@@ -59,6 +59,12 @@ public:
     QString path() const { return m_path; }
     QString lastError() const { return m_lastError; }
 
+    // SQLite checkpoints the WAL into the database file after a commit once it holds this
+    // many pages (1000 by default); 0 turns that off.
+    bool setAutoCheckpointPages(int pages);
+    // The size the WAL file is truncated to when it starts over after a full checkpoint.
+    bool setWalSizeLimit(qint64 bytes);
+
     bool begin();
     bool commit();
     void rollback();

@@ -4,9 +4,14 @@
 
 #include <QElapsedTimer>
 #include <QPointer>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+
+#include <atomic>
 
 namespace {
 constexpr qint64 kGroupCommitNs = 1000000; // 1 ms
+constexpr unsigned long kCheckpointIntervalMs = 100;
 } // namespace
 
 StoreWriter::StoreWriter(const QString &path, QObject *parent)
@@ -17,6 +22,14 @@ StoreWriter::StoreWriter(const QString &path, QObject *parent)
 
 StoreWriter::~StoreWriter()
 {
+    if (m_checkpointThread) {
+        {
+            QMutexLocker lock(&m_mutex);
+            m_stoppingCheckpoints = true;
+            m_checkpointWake.wakeAll();
+        }
+        m_checkpointThread->wait();
+    }
     if (!m_thread)
         return;
     {
@@ -37,13 +50,21 @@ bool StoreWriter::start(QString *error)
         m_progress.wait(&m_mutex);
     if (!m_opened && error)
         *error = m_openError;
+    if (m_opened) {
+        lock.unlock();
+        m_checkpointThread.reset(QThread::create([this] { runCheckpoints(); }));
+        m_checkpointThread->setObjectName(QStringLiteral("hookline-store-checkpoint"));
+        m_checkpointThread->start(QThread::LowPriority);
+    }
     return m_opened;
 }
 
 void StoreWriter::submit(Operation operation, QObject *context, Done done)
 {
+    // Decided here, on the submitting thread, where asking a live context is safe.
+    const bool relay = context && context->thread() == thread();
     QMutexLocker lock(&m_mutex);
-    m_queue.push_back({std::move(operation), context, std::move(done)});
+    m_queue.push_back({std::move(operation), context, std::move(done), relay});
     ++m_submitted;
     m_wake.wakeOne();
 }
@@ -68,10 +89,53 @@ qint64 StoreWriter::committedOperations() const
     return m_committed;
 }
 
+qint64 StoreWriter::checkpoints() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_checkpoints;
+}
+
+// Every 100 ms, if anything was committed since the last time, copies the WAL into the
+// database file. PASSIVE never waits for readers or writers (nor calls the busy handler): if
+// another connection is checkpointing, it returns at once and the next round catches up.
+void StoreWriter::runCheckpoints()
+{
+    static std::atomic<int> counter{0};
+    const QString name = QStringLiteral("hookline-checkpoint-%1").arg(counter.fetch_add(1));
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(m_path);
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=1000"));
+        const bool open = db.open();
+        QMutexLocker lock(&m_mutex);
+        while (open && !m_stoppingCheckpoints) {
+            m_checkpointWake.wait(&m_mutex, kCheckpointIntervalMs);
+            if (m_stoppingCheckpoints || m_batches == m_batchesAtCheckpoint)
+                continue;
+            m_batchesAtCheckpoint = m_batches;
+            lock.unlock();
+            QSqlQuery q(db);
+            const bool ran = q.exec(QStringLiteral("PRAGMA wal_checkpoint(PASSIVE)"));
+            q.finish();
+            lock.relock();
+            if (ran)
+                ++m_checkpoints;
+        }
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(name);
+}
+
 void StoreWriter::run()
 {
     QString error;
     std::unique_ptr<Store> store = Store::open(m_path, &error);
+    if (store) {
+        // The checkpoint thread's job; the writer steps in only to bound the WAL, whose file
+        // is cut back to 16 MiB each time it starts over.
+        store->setAutoCheckpointPages(kWriterCheckpointPages);
+        store->setWalSizeLimit(16 * 1024 * 1024);
+    }
     {
         QMutexLocker lock(&m_mutex);
         m_opened = store != nullptr;
@@ -128,22 +192,44 @@ void StoreWriter::run()
             ++m_batches;
             m_progress.wakeAll();
         }
-        // One posted event per context and batch, not one per operation: at thousands of
-        // deliveries a second the wake-ups of the receiving thread add up.
-        std::vector<std::pair<QObject *, std::vector<std::pair<Done, bool>>>> calls;
+        // One posted event per batch, not one per operation: at thousands of deliveries a
+        // second the wake-ups of the receiving thread add up. Callbacks for contexts on this
+        // object's thread go through `this`, which outlives the writer thread, and check
+        // their context there: a context destroyed meanwhile (say, the dispatcher while the
+        // application shuts down) is skipped instead of being called through a dangling
+        // pointer.
+        std::vector<std::tuple<QPointer<QObject>, Done, bool>> relayed;
+        std::vector<std::pair<QPointer<QObject>, std::vector<std::pair<Done, bool>>>> direct;
         for (std::size_t i = 0; i < batch.size(); ++i) {
             Item &item = batch[i];
             if (!item.context || !item.done)
                 continue;
             const bool ok = results[i]; // a bool, not vector<bool>'s proxy into `results`
-            if (calls.empty() || calls.back().first != item.context)
-                calls.push_back({item.context, {}});
-            calls.back().second.emplace_back(std::move(item.done), ok);
+            if (item.relay) {
+                relayed.emplace_back(item.context, std::move(item.done), ok);
+                continue;
+            }
+            if (direct.empty() || direct.back().first != item.context)
+                direct.push_back({item.context, {}});
+            direct.back().second.emplace_back(std::move(item.done), ok);
         }
-        for (auto &[context, dones] : calls) {
-            // Queued to the context's thread; dropped by Qt if the context is gone by then.
+        if (!relayed.empty()) {
             QMetaObject::invokeMethod(
-                context,
+                this,
+                [relayed = std::move(relayed)] {
+                    for (const auto &[context, done, ok] : relayed) {
+                        if (context)
+                            done(ok);
+                    }
+                },
+                Qt::QueuedConnection);
+        }
+        for (auto &[context, dones] : direct) {
+            // A context on another thread must outlive the writer (none does today).
+            if (!context)
+                continue;
+            QMetaObject::invokeMethod(
+                context.data(),
                 [dones = std::move(dones)] {
                     for (const auto &[done, ok] : dones)
                         done(ok);

@@ -5,10 +5,15 @@
 // Each operation runs inside a savepoint, so one failing write never takes others with it.
 // Completion callbacks come back on the submitting context's thread, after the commit: a
 // caller that waits for its callback knows the data is durable.
+// Checkpoints - copying the WAL into the database file and syncing it, which takes
+// milliseconds - run on a second thread with its own connection, so that a commit (and the
+// delivery waiting for it) never waits behind one. The writer still checkpoints itself if
+// the WAL ever grows past kWriterCheckpointPages, which bounds the file.
 #pragma once
 
 #include <QMutex>
 #include <QObject>
+#include <QPointer>
 #include <QThread>
 #include <QWaitCondition>
 
@@ -31,13 +36,17 @@ public:
     // Opens the database in the writer thread (running migrations); blocks until done.
     bool start(QString *error);
     // Queues an operation. `done` runs on `context`'s thread after the batch is committed
-    // (not at all if context is null or has been destroyed).
+    // (not at all if context is null or has been destroyed by then - even while the writer
+    // is finishing its last batch as the application shuts down).
     void submit(Operation operation, QObject *context = nullptr, Done done = {});
     // Blocks until everything submitted before this call is committed.
     void flush();
 
     qint64 committedBatches() const;
     qint64 committedOperations() const;
+    qint64 checkpoints() const; // background checkpoints run so far
+
+    static constexpr int kWriterCheckpointPages = 16000; // 64 MiB of 4 KiB pages
 
 signals:
     void writeFailed(const QString &error);
@@ -46,13 +55,20 @@ private:
     struct Item
     {
         Operation operation;
-        QObject *context = nullptr;
+        QPointer<QObject> context;
         Done done;
+        bool relay = false; // context lives on this object's thread: call back through `this`
     };
     void run();
+    void runCheckpoints();
 
     QString m_path;
     std::unique_ptr<QThread> m_thread;
+    std::unique_ptr<QThread> m_checkpointThread;
+    QWaitCondition m_checkpointWake;
+    qint64 m_batchesAtCheckpoint = 0;
+    qint64 m_checkpoints = 0;
+    bool m_stoppingCheckpoints = false;
     mutable QMutex m_mutex;
     QWaitCondition m_wake;
     QWaitCondition m_progress;

@@ -19,6 +19,7 @@
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMutex>
@@ -145,10 +146,14 @@ int runCore(const QString &url, int n)
     loop.exec();
     core.writer->flush(); // every attempt durably recorded
     const double seconds = clock.nsecsElapsed() / 1e9;
+    const qint64 walKiB =
+        QFileInfo(core.dir.filePath(QStringLiteral("bench.sqlite-wal"))).size() / 1024;
     std::printf("mode=core n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld batches=%lld "
-                "cpu_us=%.0f\n",
+                "checkpoints=%lld wal_kib=%lld cpu_us=%.0f\n",
                 n, failed, seconds, n / seconds, peakRssKiB(),
-                static_cast<long long>(core.writer->committedBatches()), (cpuMicros() - cpu0) / n);
+                static_cast<long long>(core.writer->committedBatches()),
+                static_cast<long long>(core.writer->checkpoints()), static_cast<long long>(walKiB),
+                (cpuMicros() - cpu0) / n);
     return failed ? 1 : 0;
 }
 
