@@ -435,7 +435,7 @@ void TestStore::checkpointsRunOffTheWriterThread()
     writer.flush();
     // Far below the writer's own threshold: only the checkpoint thread copies these pages.
     QTRY_VERIFY_WITH_TIMEOUT(writer.checkpoints() > 0, 5000);
-    QTest::qWait(300); // a round after the last commit has certainly run (every 100 ms)
+    QTest::qWait(300); // a round after the last commit has certainly run (every 10 ms)
     // A copy of the main file alone, without its -wal, holds every delivery.
     const QString copy = m_dir->filePath(QStringLiteral("copy.sqlite"));
     QVERIFY(QFile::copy(db, copy));

@@ -5,9 +5,9 @@
 // Each operation runs inside a savepoint, so one failing write never takes others with it.
 // Completion callbacks come back on the submitting context's thread, after the commit: a
 // caller that waits for its callback knows the data is durable.
-// Checkpoints - copying the WAL into the database file and syncing it, which takes
-// milliseconds - run on a second thread with its own connection, so that a commit (and the
-// delivery waiting for it) never waits behind one. The writer still checkpoints itself if
+// Checkpoints - copying the WAL into the database file and syncing it - run small and often
+// on a second thread with its own connection, so that a commit (and the delivery waiting for
+// it) never waits behind a big one. The writer still checkpoints itself if
 // the WAL ever grows past kWriterCheckpointPages, which bounds the file.
 #pragma once
 
