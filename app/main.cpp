@@ -15,6 +15,7 @@
 #include <QCommandLineParser>
 #include <QLocale>
 #include <QMessageBox>
+#include <QProcess>
 #include <QTextStream>
 
 #include <cstdio>
@@ -44,6 +45,31 @@ bool displayMissing()
     return false;
 #endif
 }
+
+// Starts Hookline again when it goes out of scope, if asked to: declared before the Engine,
+// it runs after the engine has shut down (its writer flushed, its deliveries stopped), so the
+// new process never works beside the old one. Without --lang, so the new setting applies.
+struct RelaunchOnExit
+{
+    bool wanted = false;
+    ~RelaunchOnExit()
+    {
+        if (!wanted)
+            return;
+        QStringList args = QCoreApplication::arguments();
+        args.removeFirst();
+        for (qsizetype i = 0; i < args.size();) {
+            if (args.at(i) == QLatin1String("--lang") && i + 1 < args.size())
+                args.remove(i, 2);
+            else if (args.at(i).startsWith(QLatin1String("--lang=")))
+                args.remove(i);
+            else
+                ++i;
+        }
+        if (!QProcess::startDetached(QCoreApplication::applicationFilePath(), args))
+            std::fprintf(stderr, "hookline: could not start again; start it by hand.\n");
+    }
+};
 
 } // namespace
 
@@ -100,6 +126,7 @@ int main(int argc, char *argv[])
     Language::install(Language::resolve(lang.isEmpty() ? settings.language() : lang,
                                         QLocale::system().uiLanguages()));
 
+    RelaunchOnExit relaunch;
     Engine engine;
     QString error;
     if (!engine.open(parser.value(QStringLiteral("data-dir")), &error)) {
@@ -129,5 +156,9 @@ int main(int argc, char *argv[])
     if (parser.isSet(QStringLiteral("page")))
         window.showPage(parser.value(QStringLiteral("page")));
     window.show();
+    QObject::connect(&window, &MainWindow::restartRequested, &app, [&] {
+        relaunch.wanted = true;
+        window.close();
+    });
     return app.exec();
 }

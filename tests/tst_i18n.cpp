@@ -7,6 +7,7 @@
 #include "dialogs/EndpointDialog.h"
 #include "engine/Engine.h"
 #include "i18n/Language.h"
+#include "pages/SettingsPage.h"
 #include "settings/AppSettings.h"
 
 #include <QApplication>
@@ -15,6 +16,7 @@
 #include <QLocale>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSignalSpy>
 #include <QStackedWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -97,6 +99,7 @@ private slots:
     void startsInEachLanguage();
     void noEnglishLeftInTranslatedWindow_data();
     void noEnglishLeftInTranslatedWindow();
+    void choosingALanguageOffersARestart();
 
 private:
     QList<UiText> windowText(const QString &code, Qt::LayoutDirection *direction = nullptr);
@@ -313,6 +316,42 @@ void TestI18n::noEnglishLeftInTranslatedWindow()
     QVERIFY2(leftovers.isEmpty(),
              qPrintable(QString::number(leftovers.size()) + QLatin1String(" English text(s):\n  ") +
                         leftovers.join(u"\n  "_qs)));
+}
+
+// Settings → Language saves the choice and, for a language other than the running one,
+// asks whether to restart now; yes asks the application to restart, no leaves it for later.
+void TestI18n::choosingALanguageOffersARestart()
+{
+    QVERIFY(Language::install(QStringLiteral("en")));
+    QTemporaryDir dir;
+    AppSettings settings(dir.filePath(QStringLiteral("hookline.ini")));
+    Engine engine;
+    QString error;
+    QVERIFY2(engine.open(dir.path(), &error), qPrintable(error));
+    MainWindow w(&settings, &engine);
+    auto *page = w.findChild<SettingsPage *>();
+    QVERIFY(page);
+    QSignalSpy restart(&w, &MainWindow::restartRequested);
+    int asked = 0;
+    bool answer = false;
+    page->setRestartQuestion([&](QWidget *) {
+        ++asked;
+        return answer;
+    });
+    auto *combo = page->findChild<QComboBox *>();
+    QVERIFY(combo);
+    page->chooseLanguage(combo->findData(QStringLiteral("ar")));
+    QCOMPARE(settings.language(), QStringLiteral("ar"));
+    QCOMPARE(asked, 1);
+    QCOMPARE(restart.size(), 0); // "later"
+    answer = true;
+    page->chooseLanguage(combo->findData(QStringLiteral("fr")));
+    QCOMPARE(settings.language(), QStringLiteral("fr"));
+    QCOMPARE(restart.size(), 1);
+    // Back to the running language: nothing to restart for.
+    page->chooseLanguage(combo->findData(QStringLiteral("en")));
+    QCOMPARE(asked, 2);
+    QCOMPARE(restart.size(), 1);
 }
 
 QTEST_MAIN(TestI18n)

@@ -1916,6 +1916,22 @@ Qt %2 (بُني باستخدام %3)
         <source>Write the delays as seconds separated by commas, e.g. 5, 300, 1800.</source>
         <translation>اكتب الفترات بالثواني مفصولة بفواصل، مثل 5, 300, 1800.</translation>
     </message>
+    <message>
+        <source>Change the language</source>
+        <translation>تغيير اللغة</translation>
+    </message>
+    <message>
+        <source>Hookline changes its language when it starts. Restart it now? Deliveries in progress are finished first or resumed.</source>
+        <translation>يغيّر Hookline لغته عند بدء التشغيل. هل تريد إعادة تشغيله الآن؟ تكتمل عمليات التسليم الجارية أولًا أو تُستأنف لاحقًا.</translation>
+    </message>
+    <message>
+        <source>&amp;Restart now</source>
+        <translation>إعادة التشغيل الآن (&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Later</source>
+        <translation>لاحقًا (&amp;L)</translation>
+    </message>
 </context>
 <context>
     <name>StatusStyle</name>

@@ -1908,6 +1908,22 @@ Qt %2 (compilé avec %3)
         <source>Write the delays as seconds separated by commas, e.g. 5, 300, 1800.</source>
         <translation>Écrivez les délais en secondes séparées par des virgules, p. ex. 5, 300, 1800.</translation>
     </message>
+    <message>
+        <source>Change the language</source>
+        <translation>Changer de langue</translation>
+    </message>
+    <message>
+        <source>Hookline changes its language when it starts. Restart it now? Deliveries in progress are finished first or resumed.</source>
+        <translation>Hookline change de langue au démarrage. Le redémarrer maintenant ? Les livraisons en cours sont d’abord terminées ou reprises ensuite.</translation>
+    </message>
+    <message>
+        <source>&amp;Restart now</source>
+        <translation>&amp;Redémarrer maintenant</translation>
+    </message>
+    <message>
+        <source>&amp;Later</source>
+        <translation>Plus &amp;tard</translation>
+    </message>
 </context>
 <context>
     <name>StatusStyle</name>

@@ -84,6 +84,7 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
     connect(history, &HistoryPage::message, this, &MainWindow::showMessage);
     connect(receiver, &ReceiverPage::message, this, &MainWindow::showMessage);
     connect(settingsPage, &SettingsPage::message, this, &MainWindow::showMessage);
+    connect(settingsPage, &SettingsPage::restartRequested, this, &MainWindow::restartRequested);
     connect(&engine->dispatcher(), &Dispatcher::endpointDisabled, this,
             [this](const QString &, const QString &reason) {
                 showMessage(tr("An endpoint was disabled: %1").arg(reason));

@@ -32,6 +32,10 @@ public:
     QString countersText() const;
     static QIcon applicationIcon();
 
+signals:
+    // Settings asked for a restart (a new language); app/ closes and starts Hookline again.
+    void restartRequested();
+
 public slots:
     void showAbout();
     void showMessage(const QString &text);

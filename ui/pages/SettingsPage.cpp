@@ -3,6 +3,7 @@
 #include "delivery/Dispatcher.h"
 #include "domain/EndpointValidation.h"
 #include "engine/Engine.h"
+#include "i18n/Language.h"
 #include "settings/AppSettings.h"
 #include "store/Store.h"
 #include "store/StoreWriter.h"
@@ -12,6 +13,8 @@
 #include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QVBoxLayout>
@@ -85,7 +88,7 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
 
     for (QSpinBox *s : {m_days, m_rows, m_perEndpoint, m_inFlight})
         connect(s, &QSpinBox::valueChanged, this, &SettingsPage::save);
-    connect(m_language, &QComboBox::currentIndexChanged, this, &SettingsPage::save);
+    connect(m_language, &QComboBox::activated, this, &SettingsPage::chooseLanguage);
     connect(m_schedule, &QLineEdit::textChanged, this, &SettingsPage::save);
     connect(applyNow, &QPushButton::clicked, this, [this] {
         RetentionPolicy policy;
@@ -103,6 +106,30 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
                 emit message(tr("Old deliveries removed: %1").arg(*removed));
             });
     });
+}
+
+void SettingsPage::chooseLanguage(int index)
+{
+    m_language->setCurrentIndex(index);
+    save();
+    m_settings->sync(); // on disk before a restarted Hookline reads it
+    const QString chosen =
+        Language::resolve(m_language->currentData().toString(), QLocale::system().uiLanguages());
+    if (chosen == Language::current())
+        return;
+    const bool now = m_askRestart ? m_askRestart(this) : [this] {
+        QMessageBox box(QMessageBox::Question, tr("Change the language"),
+                        tr("Hookline changes its language when it starts. Restart it now? "
+                           "Deliveries in progress are finished first or resumed."),
+                        QMessageBox::NoButton, this);
+        QPushButton *restart = box.addButton(tr("&Restart now"), QMessageBox::AcceptRole);
+        box.addButton(tr("&Later"), QMessageBox::RejectRole);
+        box.setDefaultButton(restart);
+        box.exec();
+        return box.clickedButton() == restart;
+    }();
+    if (now)
+        emit restartRequested();
 }
 
 void SettingsPage::save()

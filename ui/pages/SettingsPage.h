@@ -4,6 +4,8 @@
 
 #include <QWidget>
 
+#include <functional>
+
 class AppSettings;
 class Engine;
 class QComboBox;
@@ -20,8 +22,17 @@ public:
     // Applies the concurrency settings to the engine's dispatcher.
     static void applyDelivery(Engine *engine, const AppSettings &settings);
 
+    // Asks whether to restart now for a new language; a dialog by default (tests replace it).
+    using RestartQuestion = std::function<bool(QWidget *parent)>;
+    void setRestartQuestion(RestartQuestion ask) { m_askRestart = std::move(ask); }
+    // What choosing a language in the combo box does (also for tests): saves it and, if it
+    // differs from the running one, offers to restart.
+    void chooseLanguage(int index);
+
 signals:
     void message(const QString &text);
+    // The user chose another language and wants it now: app/ restarts Hookline.
+    void restartRequested();
 
 private:
     void save();
@@ -35,4 +46,5 @@ private:
     QComboBox *m_language = nullptr;
     QLineEdit *m_schedule = nullptr;
     QLabel *m_scheduleError = nullptr;
+    RestartQuestion m_askRestart;
 };
