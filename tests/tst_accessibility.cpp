@@ -55,7 +55,7 @@ QString accessibleName(QWidget *w)
 }
 
 // Presses Tab from the focused widget until focus comes back; returns the widgets passed.
-QList<QWidget *> tabCycle(QWidget *window, QWidget *start)
+QList<QWidget *> tabCycle(QWidget *start)
 {
     start->setFocus(Qt::TabFocusReason);
     QList<QWidget *> seen;
@@ -67,7 +67,6 @@ QList<QWidget *> tabCycle(QWidget *window, QWidget *start)
             seen << f;
         QTest::keyClick(f, Qt::Key_Tab);
     }
-    Q_UNUSED(window);
     return seen;
 }
 
@@ -150,7 +149,7 @@ void TestAccessibility::tabReachesEveryControlOfEveryPage()
         QWidget *page = w.findChild<QStackedWidget *>()->currentWidget();
         const QList<QWidget *> controls = tabbable(page);
         QVERIFY2(!controls.isEmpty(), qPrintable(key));
-        const QList<QWidget *> seen = tabCycle(&w, controls.first());
+        const QList<QWidget *> seen = tabCycle(controls.first());
         for (QWidget *c : controls) {
             if (!seen.contains(c))
                 unreachable << key + QLatin1String(": ") + describe(c);
@@ -166,7 +165,7 @@ void TestAccessibility::endpointFormTabOrderFollowsTheForm()
     dialog.show();
     dialog.activateWindow();
     QVERIFY(QTest::qWaitForWindowActive(&dialog));
-    const QList<QWidget *> seen = tabCycle(&dialog, dialog.nameEdit());
+    const QList<QWidget *> seen = tabCycle(dialog.nameEdit());
     QStringList missing;
     for (QWidget *c : tabbable(&dialog)) {
         if (!seen.contains(c))
@@ -182,8 +181,6 @@ void TestAccessibility::endpointFormTabOrderFollowsTheForm()
             break;
         const QPoint at = c->mapTo(form, QPoint(0, c->height() / 2));
         const bool sameRow = qAbs(at.y() - previous.y()) < c->height() / 2;
-        if (qEnvironmentVariableIsSet("HOOKLINE_DEBUG_TAB"))
-            qDebug() << describe(c) << at;
         QVERIFY2(sameRow ? at.x() > previous.x() : at.y() > previous.y(),
                  qPrintable(describe(c) + QLatin1String(" comes out of order")));
         previous = at;

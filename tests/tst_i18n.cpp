@@ -84,6 +84,24 @@ QStringList placeholders(const QString &s)
     return out;
 }
 
+// A window over a fresh store, built in whatever language is installed (the engine after
+// the language: the event catalog's names are translated when it is made).
+struct Window
+{
+    QTemporaryDir dir;
+    AppSettings settings{dir.filePath(QStringLiteral("hookline.ini"))};
+    Engine engine;
+    std::unique_ptr<MainWindow> window;
+
+    Window()
+    {
+        QString error;
+        if (!engine.open(dir.path(), &error))
+            qFatal("%s", qPrintable(error));
+        window = std::make_unique<MainWindow>(&settings, &engine);
+    }
+};
+
 } // namespace
 
 class TestI18n : public QObject
@@ -205,15 +223,11 @@ void TestI18n::tsFilesMatchTheSources()
 QList<UiText> TestI18n::windowText(const QString &code, Qt::LayoutDirection *direction)
 {
     Language::install(code);
-    QTemporaryDir dir;
-    AppSettings settings(dir.filePath(QStringLiteral("hookline.ini")));
-    Engine engine; // after the language: the event catalog's names are translated
-    QString error;
-    if (!engine.open(dir.path(), &error))
-        qFatal("%s", qPrintable(error));
     QList<UiText> out;
     {
-        MainWindow w(&settings, &engine);
+        Window fixture;
+        MainWindow &w = *fixture.window;
+        Engine &engine = fixture.engine;
         w.show();
         if (direction)
             *direction = w.layoutDirection();
@@ -246,12 +260,9 @@ void TestI18n::startsInEachLanguage()
     QVERIFY(Language::install(code));
     QCOMPARE(Language::current(), code);
     QCOMPARE(QGuiApplication::layoutDirection(), direction);
-    QTemporaryDir dir;
-    AppSettings settings(dir.filePath(QStringLiteral("hookline.ini")));
-    Engine engine;
-    QString error;
-    QVERIFY2(engine.open(dir.path(), &error), qPrintable(error));
-    MainWindow w(&settings, &engine);
+    Window fixture;
+    MainWindow &w = *fixture.window;
+    const Engine &engine = fixture.engine;
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
     QCOMPARE(w.layoutDirection(), direction);
@@ -323,12 +334,9 @@ void TestI18n::noEnglishLeftInTranslatedWindow()
 void TestI18n::choosingALanguageOffersARestart()
 {
     QVERIFY(Language::install(QStringLiteral("en")));
-    QTemporaryDir dir;
-    AppSettings settings(dir.filePath(QStringLiteral("hookline.ini")));
-    Engine engine;
-    QString error;
-    QVERIFY2(engine.open(dir.path(), &error), qPrintable(error));
-    MainWindow w(&settings, &engine);
+    Window fixture;
+    MainWindow &w = *fixture.window;
+    const AppSettings &settings = fixture.settings;
     auto *page = w.findChild<SettingsPage *>();
     QVERIFY(page);
     QSignalSpy restart(&w, &MainWindow::restartRequested);
