@@ -19,16 +19,16 @@
         <source>Hookline %1
 Qt %2 (built with %3)
 %4</source>
-        <translation>Hookline %1
-Qt %2 (بُني باستخدام %3)
-%4</translation>
+        <translation>Hookline ⁨%1⁩
+Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
+⁨%4⁩</translation>
     </message>
 </context>
 <context>
     <name>DeliveryDetailsView</name>
     <message>
         <source>… %1 more bytes</source>
-        <translation>… %1 بايت إضافية</translation>
+        <translation>… ⁨%1⁩ بايت إضافية</translation>
     </message>
     <message>
         <source>Copy as c&amp;URL</source>
@@ -60,15 +60,15 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&lt;b&gt;%1&lt;/b&gt; to &lt;b&gt;%2&lt;/b&gt; · attempt %3 (%4) · %5 ms · %6</source>
-        <translation>&lt;b&gt;%1&lt;/b&gt; إلى &lt;b&gt;%2&lt;/b&gt; · المحاولة %3 (%4) · %5 ملي ثانية · %6</translation>
+        <translation>&lt;b&gt;⁨%1⁩&lt;/b&gt; إلى &lt;b&gt;⁨%2⁩&lt;/b&gt; · المحاولة ⁨%3⁩ (⁨%4⁩) · ⁨%5⁩ ملي ثانية · ⁨%6⁩</translation>
     </message>
     <message>
         <source>(%1 of %2 bytes kept)</source>
-        <translation>(حُفظ %1 من %2 بايت)</translation>
+        <translation>(حُفظ ⁨%1⁩ من ⁨%2⁩ بايت)</translation>
     </message>
     <message>
         <source>No response: %1</source>
-        <translation>لا استجابة: %1</translation>
+        <translation>لا استجابة: ⁨%1⁩</translation>
     </message>
     <message>
         <source>Waiting for the response…</source>
@@ -76,18 +76,18 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>&lt;b&gt;%1&lt;/b&gt; · delivery &lt;code&gt;%2&lt;/code&gt; · %3: no attempt is recorded for it.</source>
-        <translation>&lt;b&gt;%1&lt;/b&gt; · التسليم &lt;code&gt;%2&lt;/code&gt; · %3: لا توجد محاولة مسجلة له.</translation>
+        <translation>&lt;b&gt;⁨%1⁩&lt;/b&gt; · التسليم &lt;code&gt;⁨%2⁩&lt;/code&gt; · ⁨%3⁩: لا توجد محاولة مسجلة له.</translation>
     </message>
     <message>
         <source>webhook-id &lt;code&gt;%1&lt;/code&gt; · delivery &lt;code&gt;%2&lt;/code&gt;</source>
-        <translation>webhook-id &lt;code&gt;%1&lt;/code&gt; · التسليم &lt;code&gt;%2&lt;/code&gt;</translation>
+        <translation>webhook-id &lt;code&gt;⁨%1⁩&lt;/code&gt; · التسليم &lt;code&gt;⁨%2⁩&lt;/code&gt;</translation>
     </message>
 </context>
 <context>
     <name>DeliveryExport</name>
     <message>
         <source>Writing the export failed: %1</source>
-        <translation>فشلت كتابة ملف التصدير: %1</translation>
+        <translation>فشلت كتابة ملف التصدير: ⁨%1⁩</translation>
     </message>
 </context>
 <context>
@@ -98,15 +98,15 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>There is no endpoint %1.</source>
-        <translation>لا توجد نقطة نهاية %1.</translation>
+        <translation>لا توجد نقطة نهاية ⁨%1⁩.</translation>
     </message>
     <message>
         <source>The endpoint “%1” is disabled%2. Enable it first.</source>
-        <translation>نقطة النهاية «%1» معطّلة%2. فعّلها أولًا.</translation>
+        <translation>نقطة النهاية «⁨%1⁩» معطّلة⁨%2⁩. فعّلها أولًا.</translation>
     </message>
     <message>
         <source>No enabled endpoint subscribes to %1. Add one, or subscribe an endpoint to this event.</source>
-        <translation>لا توجد نقطة نهاية مفعّلة مشتركة في %1. أضف واحدة، أو اشترك بنقطة نهاية في هذا الحدث.</translation>
+        <translation>لا توجد نقطة نهاية مفعّلة مشتركة في ⁨%1⁩. أضف واحدة، أو اشترك بنقطة نهاية في هذا الحدث.</translation>
     </message>
     <message>
         <source>The delivery could not be recorded, so it was not sent. Check free disk space and the data directory&apos;s permissions.</source>
@@ -118,19 +118,19 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>The endpoint is disabled%1.</source>
-        <translation>نقطة النهاية معطّلة%1.</translation>
+        <translation>نقطة النهاية معطّلة⁨%1⁩.</translation>
     </message>
     <message>
         <source>The endpoint answered %1 but did not finish the response within the %2 ms timeout; the attempt was cut off.</source>
-        <translation>أجابت نقطة النهاية بـ %1 لكنها لم تُكمل الاستجابة خلال مهلة %2 ملي ثانية؛ قُطعت المحاولة.</translation>
+        <translation>أجابت نقطة النهاية بـ ⁨%1⁩ لكنها لم تُكمل الاستجابة خلال مهلة ⁨%2⁩ ملي ثانية؛ قُطعت المحاولة.</translation>
     </message>
     <message>
         <source>No answer from %1 within the endpoint&apos;s timeout; the attempt was cut off.</source>
-        <translation>لا إجابة من %1 خلال مهلة نقطة النهاية؛ قُطعت المحاولة.</translation>
+        <translation>لا إجابة من ⁨%1⁩ خلال مهلة نقطة النهاية؛ قُطعت المحاولة.</translation>
     </message>
     <message>
         <source>Redirects are not followed: the endpoint answered %1 %2 pointing to %3. Register the final URL instead.</source>
-        <translation>لا تُتّبع عمليات إعادة التوجيه: أجابت نقطة النهاية بـ %1 %2 مشيرةً إلى %3. سجّل عنوان URL النهائي بدلًا منه.</translation>
+        <translation>لا تُتّبع عمليات إعادة التوجيه: أجابت نقطة النهاية بـ ⁨%1⁩ ⁨%2⁩ مشيرةً إلى ⁨%3⁩. سجّل عنوان URL النهائي بدلًا منه.</translation>
     </message>
     <message>
         <source>nowhere</source>
@@ -138,27 +138,27 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>The endpoint answered %1 %2.</source>
-        <translation>أجابت نقطة النهاية بـ %1 %2.</translation>
+        <translation>أجابت نقطة النهاية بـ ⁨%1⁩ ⁨%2⁩.</translation>
     </message>
     <message>
         <source>The response body was longer than %1 KiB; Hookline read that much and discarded the rest.</source>
-        <translation>كان متن الاستجابة أطول من %1 كيلوبايت؛ قرأ Hookline هذا القدر وتجاهل الباقي.</translation>
+        <translation>كان متن الاستجابة أطول من ⁨%1⁩ كيلوبايت؛ قرأ Hookline هذا القدر وتجاهل الباقي.</translation>
     </message>
     <message>
         <source>The host name %1 could not be resolved (DNS). Check the URL&apos;s spelling, or the machine&apos;s DNS settings.</source>
-        <translation>تعذّر تحليل اسم المضيف %1 (DNS). تحقق من كتابة عنوان URL أو من إعدادات DNS في الجهاز.</translation>
+        <translation>تعذّر تحليل اسم المضيف ⁨%1⁩ (DNS). تحقق من كتابة عنوان URL أو من إعدادات DNS في الجهاز.</translation>
     </message>
     <message>
         <source>Connection refused by %1: nothing is listening there. Is the receiver running, and is the port right?</source>
-        <translation>رفض %1 الاتصال: لا شيء يستمع هناك. هل المستقبِل قيد التشغيل، وهل المنفذ صحيح؟</translation>
+        <translation>رفض ⁨%1⁩ الاتصال: لا شيء يستمع هناك. هل المستقبِل قيد التشغيل، وهل المنفذ صحيح؟</translation>
     </message>
     <message>
         <source>%1 did not answer in time.</source>
-        <translation>لم يُجب %1 في الوقت المحدد.</translation>
+        <translation>لم يُجب ⁨%1⁩ في الوقت المحدد.</translation>
     </message>
     <message>
         <source>The TLS handshake with %1 failed: %2. Fix the server&apos;s certificate, or turn off TLS verification for this endpoint (for testing only).</source>
-        <translation>فشلت مصافحة TLS مع %1: %2. أصلح شهادة الخادم، أو أوقف التحقق من TLS لنقطة النهاية هذه (للاختبار فقط).</translation>
+        <translation>فشلت مصافحة TLS مع ⁨%1⁩: ⁨%2⁩. أصلح شهادة الخادم، أو أوقف التحقق من TLS لنقطة النهاية هذه (للاختبار فقط).</translation>
     </message>
     <message>
         <source>The attempt was aborted before an answer arrived.</source>
@@ -166,42 +166,42 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>%1 closed the connection without answering.</source>
-        <translation>أغلق %1 الاتصال دون إجابة.</translation>
+        <translation>أغلق ⁨%1⁩ الاتصال دون إجابة.</translation>
     </message>
     <message>
         <source>The request to %1 failed: %2.</source>
-        <translation>فشل الطلب إلى %1: %2.</translation>
+        <translation>فشل الطلب إلى ⁨%1⁩: ⁨%2⁩.</translation>
     </message>
     <message>
         <source>answered 410 Gone at %1</source>
-        <translation>أجابت بـ 410 Gone في %1</translation>
+        <translation>أجابت بـ 410 Gone في ⁨%1⁩</translation>
     </message>
     <message numerus="yes">
         <source>%n deliveries in a row failed</source>
         <translation>
-            <numerusform>لم تفشل أي عملية تسليم (%n)</numerusform>
+            <numerusform>لم تفشل أي عملية تسليم (⁨⁨%n⁩⁩)</numerusform>
             <numerusform>فشلت عملية تسليم واحدة</numerusform>
             <numerusform>فشلت عمليتا تسليم متتاليتان</numerusform>
-            <numerusform>فشلت %n عمليات تسليم متتالية</numerusform>
-            <numerusform>فشلت %n عملية تسليم متتالية</numerusform>
-            <numerusform>فشلت %n عملية تسليم متتالية</numerusform>
+            <numerusform>فشلت ⁨⁨%n⁩⁩ عمليات تسليم متتالية</numerusform>
+            <numerusform>فشلت ⁨⁨%n⁩⁩ عملية تسليم متتالية</numerusform>
+            <numerusform>فشلت ⁨⁨%n⁩⁩ عملية تسليم متتالية</numerusform>
         </translation>
     </message>
     <message>
         <source>Delivery %1 is being attempted right now.</source>
-        <translation>تجري الآن محاولة التسليم %1.</translation>
+        <translation>تجري الآن محاولة التسليم ⁨%1⁩.</translation>
     </message>
     <message>
         <source>There is no delivery %1.</source>
-        <translation>لا توجد عملية تسليم %1.</translation>
+        <translation>لا توجد عملية تسليم ⁨%1⁩.</translation>
     </message>
     <message>
         <source>The event of delivery %1 is no longer stored (retention removed it), so it cannot be sent again.</source>
-        <translation>لم يعد حدث عملية التسليم %1 محفوظًا (حذفته سياسة الاحتفاظ)، لذا لا يمكن إرساله مجددًا.</translation>
+        <translation>لم يعد حدث عملية التسليم ⁨%1⁩ محفوظًا (حذفته سياسة الاحتفاظ)، لذا لا يمكن إرساله مجددًا.</translation>
     </message>
     <message>
         <source>The endpoint of delivery %1 was removed.</source>
-        <translation>أُزيلت نقطة النهاية الخاصة بعملية التسليم %1.</translation>
+        <translation>أُزيلت نقطة النهاية الخاصة بعملية التسليم ⁨%1⁩.</translation>
     </message>
 </context>
 <context>
@@ -212,7 +212,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Edit endpoint “%1”</source>
-        <translation>تحرير نقطة النهاية «%1»</translation>
+        <translation>تحرير نقطة النهاية «⁨%1⁩»</translation>
     </message>
     <message>
         <source>CRM call log</source>
@@ -224,7 +224,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>https://crm.example.com/hooks/calls</source>
-        <translation>https://crm.example.ae/hooks/calls</translation>
+        <translation>⁦https://crm.example.ae/hooks/calls⁩</translation>
     </message>
     <message>
         <source>Use a local test &amp;inbox</source>
@@ -252,7 +252,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Disabled by Hookline: %1</source>
-        <translation>عطّلها Hookline: %1</translation>
+        <translation>عطّلها Hookline: ⁨%1⁩</translation>
     </message>
     <message>
         <source>&amp;All events, including ones added later</source>
@@ -388,7 +388,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>“%1” is not a number of seconds. Write the delays like 5, 300, 1800.</source>
-        <translation>«%1» ليس عددًا من الثواني. اكتب الفترات هكذا: 5, 300, 1800.</translation>
+        <translation>«⁨%1⁩» ليس عددًا من الثواني. اكتب الفترات هكذا: 5, 300, 1800.</translation>
     </message>
 </context>
 <context>
@@ -415,43 +415,43 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>the control character U+%1</source>
-        <translation>محرف التحكم U+%1</translation>
+        <translation>محرف التحكم U+⁨%1⁩</translation>
     </message>
     <message>
         <source>Enter the URL that should receive the webhooks, for example https://crm.example.com/hooks/calls.</source>
-        <translation>أدخل عنوان URL الذي يجب أن يستقبل خطافات الويب، مثل https://crm.example.ae/hooks/calls.</translation>
+        <translation>أدخل عنوان URL الذي يجب أن يستقبل خطافات الويب، مثل ⁦https://crm.example.ae/hooks/calls⁩.</translation>
     </message>
     <message>
         <source>The URL %1 is %2 characters long; the limit is %3. Use a shorter path or move parameters into a header.</source>
-        <translation>طول عنوان URL %1 هو %2 محرفًا؛ والحد %3. استخدم مسارًا أقصر أو انقل المعاملات إلى ترويسة.</translation>
+        <translation>طول عنوان URL ⁨%1⁩ هو ⁨%2⁩ محرفًا؛ والحد ⁨%3⁩. استخدم مسارًا أقصر أو انقل المعاملات إلى ترويسة.</translation>
     </message>
     <message>
         <source>The URL %1 contains %2 at position %3. Remove it, or percent-encode it (a space is %20).</source>
-        <translation>يحتوي عنوان URL %1 على %2 في الموضع %3. احذفه أو رمّزه بالنسبة المئوية (المسافة تُكتب %20).</translation>
+        <translation>يحتوي عنوان URL ⁨%1⁩ على ⁨%2⁩ في الموضع ⁨%3⁩. احذفه أو رمّزه بالنسبة المئوية (المسافة تُكتب ⁨%2⁩0).</translation>
     </message>
     <message>
         <source>%1 is not a valid URL (%2). Write it as https://host[:port]/path.</source>
-        <translation>%1 ليس عنوان URL صالحًا (%2). اكتبه بالشكل https://host[:port]/path.</translation>
+        <translation>⁨%1⁩ ليس عنوان URL صالحًا (⁨%2⁩). اكتبه بالشكل ⁦https://host[:port]/path⁩.</translation>
     </message>
     <message>
         <source>%1 has no scheme. Start it with https:// (or http:// for a local test server).</source>
-        <translation>%1 بلا مخطط. ابدأه بـ https:// (أو http:// لخادم اختبار محلي).</translation>
+        <translation>⁨%1⁩ بلا مخطط. ابدأه بـ ⁦https://⁩ (أو ⁦http://⁩ لخادم اختبار محلي).</translation>
     </message>
     <message>
         <source>%1 uses the scheme “%2”; webhooks are delivered only over http:// and https://.</source>
-        <translation>يستخدم %1 المخطط «%2»؛ لا تُسلَّم خطافات الويب إلا عبر http:// و https://.</translation>
+        <translation>يستخدم ⁨%1⁩ المخطط «⁨%2⁩»؛ لا تُسلَّم خطافات الويب إلا عبر ⁦http://⁩ و ⁦https://⁩.</translation>
     </message>
     <message>
         <source>%1 has no host name. Write it as %2://host[:port]/path.</source>
-        <translation>%1 بلا اسم مضيف. اكتبه بالشكل %2://host[:port]/path.</translation>
+        <translation>⁨%1⁩ بلا اسم مضيف. اكتبه بالشكل ⁦%2://host[:port]/path⁩.</translation>
     </message>
     <message>
         <source>The host name “%1” in %2 is not a valid internationalized (IDNA) name.</source>
-        <translation>اسم المضيف «%1» في %2 ليس اسمًا دوليًا (IDNA) صالحًا.</translation>
+        <translation>اسم المضيف «⁨%1⁩» في ⁨%2⁩ ليس اسمًا دوليًا (IDNA) صالحًا.</translation>
     </message>
     <message>
         <source>%1 has a fragment (#%2), which is never sent to the server. Remove it.</source>
-        <translation>يحتوي %1 على جزء (#%2) لا يُرسل إلى الخادم أبدًا. احذفه.</translation>
+        <translation>يحتوي ⁨%1⁩ على جزء (#⁨%2⁩) لا يُرسل إلى الخادم أبدًا. احذفه.</translation>
     </message>
     <message>
         <source>A custom header has no name. Give it a name such as X-Api-Key, or remove the row.</source>
@@ -459,35 +459,35 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>The header name %1 contains %2, which is not allowed in a header name. Use letters, digits and !#$%&amp;&apos;*+-.^_`|~ only.</source>
-        <translation>يحتوي اسم الترويسة %1 على %2، وهو غير مسموح في اسم ترويسة. استخدم الحروف والأرقام و !#$%&amp;&apos;*+-.^_`|~ فقط.</translation>
+        <translation>يحتوي اسم الترويسة ⁨%1⁩ على ⁨%2⁩، وهو غير مسموح في اسم ترويسة. استخدم الحروف والأرقام و !#$%&amp;&apos;*+-.^_`|~ فقط.</translation>
     </message>
     <message>
         <source>The header %1 is set by Hookline itself and cannot be overridden. Remove it.</source>
-        <translation>الترويسة %1 يضبطها Hookline نفسه ولا يمكن تجاوزها. احذفها.</translation>
+        <translation>الترويسة ⁨%1⁩ يضبطها Hookline نفسه ولا يمكن تجاوزها. احذفها.</translation>
     </message>
     <message>
         <source>The value of header %1 contains a line break (%2), which would inject extra headers into the request. Remove it: %3</source>
-        <translation>تحتوي قيمة الترويسة %1 على فاصل أسطر (%2) من شأنه حقن ترويسات إضافية في الطلب. احذفه: %3</translation>
+        <translation>تحتوي قيمة الترويسة ⁨%1⁩ على فاصل أسطر (⁨%2⁩) من شأنه حقن ترويسات إضافية في الطلب. احذفه: ⁨%3⁩</translation>
     </message>
     <message>
         <source>The value of header %1 contains a NUL byte. Remove it: %2</source>
-        <translation>تحتوي قيمة الترويسة %1 على بايت NUL. احذفه: %2</translation>
+        <translation>تحتوي قيمة الترويسة ⁨%1⁩ على بايت NUL. احذفه: ⁨%2⁩</translation>
     </message>
     <message>
         <source>The value of header %1 contains %2. Remove it: %3</source>
-        <translation>تحتوي قيمة الترويسة %1 على %2. احذفه: %3</translation>
+        <translation>تحتوي قيمة الترويسة ⁨%1⁩ على ⁨%2⁩. احذفه: ⁨%3⁩</translation>
     </message>
     <message>
         <source>The value of header %1 is %2 characters long; the limit is %3.</source>
-        <translation>طول قيمة الترويسة %1 هو %2 محرفًا؛ والحد %3.</translation>
+        <translation>طول قيمة الترويسة ⁨%1⁩ هو ⁨%2⁩ محرفًا؛ والحد ⁨%3⁩.</translation>
     </message>
     <message>
         <source>The header %1 is listed twice. Keep one row and put the value there.</source>
-        <translation>الترويسة %1 مذكورة مرتين. أبقِ صفًا واحدًا وضع القيمة فيه.</translation>
+        <translation>الترويسة ⁨%1⁩ مذكورة مرتين. أبقِ صفًا واحدًا وضع القيمة فيه.</translation>
     </message>
     <message>
         <source>The signing secret must start with “whsec_” followed by base64; %1 does not. Use Generate to create one.</source>
-        <translation>يجب أن يبدأ سرّ التوقيع بـ «whsec_» متبوعًا بترميز base64؛ و%1 ليس كذلك. استخدم «توليد» لإنشاء سرّ.</translation>
+        <translation>يجب أن يبدأ سرّ التوقيع بـ «whsec_» متبوعًا بترميز base64؛ و⁨%1⁩ ليس كذلك. استخدم «توليد» لإنشاء سرّ.</translation>
     </message>
     <message>
         <source>The part of the signing secret after “whsec_” is not valid base64. Use Generate to create a new secret.</source>
@@ -495,27 +495,27 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>The signing secret holds %1 bytes; it must hold 24 to 64 random bytes. Use Generate to create one.</source>
-        <translation>يحوي سرّ التوقيع %1 بايت؛ ويجب أن يحوي من 24 إلى 64 بايتًا عشوائيًا. استخدم «توليد» لإنشاء سرّ.</translation>
+        <translation>يحوي سرّ التوقيع ⁨%1⁩ بايت؛ ويجب أن يحوي من 24 إلى 64 بايتًا عشوائيًا. استخدم «توليد» لإنشاء سرّ.</translation>
     </message>
     <message>
         <source>Maximum attempts is %1; choose between 1 and %2.</source>
-        <translation>الحد الأقصى للمحاولات هو %1؛ اختر بين 1 و%2.</translation>
+        <translation>الحد الأقصى للمحاولات هو ⁨%1⁩؛ اختر بين 1 و⁨%2⁩.</translation>
     </message>
     <message>
         <source>The retry schedule is empty but %1 attempts are allowed. Add at least one delay, for example 5, 300, 1800 (seconds).</source>
-        <translation>جدول إعادة المحاولة فارغ مع أن %1 محاولات مسموح بها. أضف فترة واحدة على الأقل، مثل 5, 300, 1800 (ثوانٍ).</translation>
+        <translation>جدول إعادة المحاولة فارغ مع أن ⁨%1⁩ محاولات مسموح بها. أضف فترة واحدة على الأقل، مثل 5, 300, 1800 (ثوانٍ).</translation>
     </message>
     <message>
         <source>The retry delay %1 s is out of range; each delay must be between 0 s and %2 s (one week).</source>
-        <translation>فترة إعادة المحاولة %1 ث خارج النطاق؛ يجب أن تكون كل فترة بين 0 ث و%2 ث (أسبوع).</translation>
+        <translation>فترة إعادة المحاولة ⁨%1⁩ ث خارج النطاق؛ يجب أن تكون كل فترة بين 0 ث و⁨%2⁩ ث (أسبوع).</translation>
     </message>
     <message>
         <source>The name is %1 characters long; keep it under 200.</source>
-        <translation>طول الاسم %1 محرفًا؛ اجعله أقل من 200.</translation>
+        <translation>طول الاسم ⁨%1⁩ محرفًا؛ اجعله أقل من 200.</translation>
     </message>
     <message>
         <source>The timeout is %1 ms; choose between %2 ms and %3 ms.</source>
-        <translation>المهلة %1 ملي ثانية؛ اختر بين %2 و%3 ملي ثانية.</translation>
+        <translation>المهلة ⁨%1⁩ ملي ثانية؛ اختر بين ⁨%2⁩ و⁨%3⁩ ملي ثانية.</translation>
     </message>
     <message>
         <source>Pick at least one event, or choose All events.</source>
@@ -523,19 +523,19 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Unknown event type %1. Known types: %2.</source>
-        <translation>نوع حدث غير معروف %1. الأنواع المعروفة: %2.</translation>
+        <translation>نوع حدث غير معروف ⁨%1⁩. الأنواع المعروفة: ⁨%2⁩.</translation>
     </message>
     <message>
         <source>Cleartext HTTP/2 applies only to http:// URLs; over https:// HTTP/2 is negotiated automatically. Turn the option off or use http://.</source>
-        <translation>ينطبق HTTP/2 غير المشفّر على عناوين http:// فقط؛ أما عبر https:// فيُتفاوض على HTTP/2 تلقائيًا. أوقف الخيار أو استخدم http://.</translation>
+        <translation>ينطبق HTTP/2 غير المشفّر على عناوين ⁦http://⁩ فقط؛ أما عبر ⁦https://⁩ فيُتفاوض على HTTP/2 تلقائيًا. أوقف الخيار أو استخدم ⁦http://⁩.</translation>
     </message>
     <message>
         <source>%1 is not a header. Write it as “Name: value”, for example “X-Api-Key: 123”.</source>
-        <translation>%1 ليست ترويسة. اكتبها بالشكل «الاسم: القيمة»، مثل «X-Api-Key: 123».</translation>
+        <translation>⁨%1⁩ ليست ترويسة. اكتبها بالشكل «الاسم: القيمة»، مثل «X-Api-Key: 123».</translation>
     </message>
     <message>
         <source>“Disable after failures” is %1; use 0 (never) or a positive count.</source>
-        <translation>قيمة «التعطيل بعد الإخفاقات» هي %1؛ استخدم 0 (أبدًا) أو عددًا موجبًا.</translation>
+        <translation>قيمة «التعطيل بعد الإخفاقات» هي ⁨%1⁩؛ استخدم 0 (أبدًا) أو عددًا موجبًا.</translation>
     </message>
     <message>
         <source>Give the endpoint a name, such as “CRM call log”.</source>
@@ -546,7 +546,7 @@ Qt %2 (بُني باستخدام %3)
     <name>EndpointsModel</name>
     <message>
         <source>Disabled: %1</source>
-        <translation>معطّلة: %1</translation>
+        <translation>معطّلة: ⁨%1⁩</translation>
     </message>
     <message>
         <source>enabled</source>
@@ -657,7 +657,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Saved endpoint “%1”.</source>
-        <translation>حُفظت نقطة النهاية «%1».</translation>
+        <translation>حُفظت نقطة النهاية «⁨%1⁩».</translation>
     </message>
     <message>
         <source>Receiver</source>
@@ -673,27 +673,27 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Added “%1” at %2.</source>
-        <translation>أُضيفت «%1» على %2.</translation>
+        <translation>أُضيفت «⁨%1⁩» على ⁨%2⁩.</translation>
     </message>
     <message>
         <source>%1 (copy)</source>
-        <translation>%1 (نسخة)</translation>
+        <translation>⁨%1⁩ (نسخة)</translation>
     </message>
     <message>
         <source>Delete the endpoint “%1” (%2)? Its delivery history is kept.</source>
-        <translation>حذف نقطة النهاية «%1» (%2)؟ يبقى سجل تسليماتها محفوظًا.</translation>
+        <translation>حذف نقطة النهاية «⁨%1⁩» (⁨%2⁩)؟ يبقى سجل تسليماتها محفوظًا.</translation>
     </message>
     <message>
         <source>Deleted “%1”.</source>
-        <translation>حُذفت «%1».</translation>
+        <translation>حُذفت «⁨%1⁩».</translation>
     </message>
     <message>
         <source>Disabled “%1”.</source>
-        <translation>عُطّلت «%1».</translation>
+        <translation>عُطّلت «⁨%1⁩».</translation>
     </message>
     <message>
         <source>Enabled “%1”.</source>
-        <translation>فُعّلت «%1».</translation>
+        <translation>فُعّلت «⁨%1⁩».</translation>
     </message>
     <message>
         <source>Send test</source>
@@ -701,7 +701,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Sent %1 — watch it on the Live page (Ctrl+3).</source>
-        <translation>أُرسل %1 — تابعه في الصفحة المباشرة (Ctrl+3).</translation>
+        <translation>أُرسل ⁨%1⁩ — تابعه في الصفحة المباشرة (Ctrl+3).</translation>
     </message>
 </context>
 <context>
@@ -763,27 +763,27 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Give the event type %1 a display name.</source>
-        <translation>أعطِ نوع الحدث %1 اسمًا للعرض.</translation>
+        <translation>أعطِ نوع الحدث ⁨%1⁩ اسمًا للعرض.</translation>
     </message>
     <message>
         <source>%1 is a built-in event type; it can be edited or reset, not removed.</source>
-        <translation>%1 نوع حدث مدمج؛ يمكن تحريره أو إعادة ضبطه، لا إزالته.</translation>
+        <translation>⁨%1⁩ نوع حدث مدمج؛ يمكن تحريره أو إعادة ضبطه، لا إزالته.</translation>
     </message>
     <message>
         <source>There is no event type %1.</source>
-        <translation>لا يوجد نوع حدث %1.</translation>
+        <translation>لا يوجد نوع حدث ⁨%1⁩.</translation>
     </message>
     <message>
         <source>Unknown event type “%1”. Known types: %2.</source>
-        <translation>نوع حدث غير معروف «%1». الأنواع المعروفة: %2.</translation>
+        <translation>نوع حدث غير معروف «⁨%1⁩». الأنواع المعروفة: ⁨%2⁩.</translation>
     </message>
     <message>
         <source>The scenario needs the event type %1, which is missing from the catalog.</source>
-        <translation>يحتاج السيناريو إلى نوع الحدث %1، وهو غير موجود في الفهرس.</translation>
+        <translation>يحتاج السيناريو إلى نوع الحدث ⁨%1⁩، وهو غير موجود في الفهرس.</translation>
     </message>
     <message>
         <source>Event type %1: %2</source>
-        <translation>نوع الحدث %1: %2</translation>
+        <translation>نوع الحدث ⁨%1⁩: ⁨%2⁩</translation>
     </message>
 </context>
 <context>
@@ -794,7 +794,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>The event type id %1 is not valid. Use lower-case words of letters, digits, &apos;-&apos; or &apos;_&apos;, joined by dots, like call.transferred.</source>
-        <translation>معرّف نوع الحدث %1 غير صالح. استخدم كلمات بأحرف لاتينية صغيرة أو أرقام أو «-» أو «_» تفصل بينها نقاط، مثل call.transferred.</translation>
+        <translation>معرّف نوع الحدث ⁨%1⁩ غير صالح. استخدم كلمات بأحرف لاتينية صغيرة أو أرقام أو «-» أو «_» تفصل بينها نقاط، مثل call.transferred.</translation>
     </message>
 </context>
 <context>
@@ -861,7 +861,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>%1 (custom)</source>
-        <translation>%1 (مخصص)</translation>
+        <translation>⁨%1⁩ (مخصص)</translation>
     </message>
     <message>
         <source>Every subscribed endpoint</source>
@@ -869,7 +869,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>%1 (disabled)</source>
-        <translation>%1 (معطّلة)</translation>
+        <translation>⁨%1⁩ (معطّلة)</translation>
     </message>
     <message>
         <source>Template not saved</source>
@@ -877,7 +877,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Saved the template of %1.</source>
-        <translation>حُفظ قالب %1.</translation>
+        <translation>حُفظ قالب ⁨%1⁩.</translation>
     </message>
     <message>
         <source>New event type</source>
@@ -897,7 +897,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Sent %1 (deliveries: %2) — see the Live page (Ctrl+3).</source>
-        <translation>أُرسل %1 (عمليات التسليم: %2) — انظر الصفحة المباشرة (Ctrl+3).</translation>
+        <translation>أُرسل ⁨%1⁩ (عمليات التسليم: ⁨%2⁩) — انظر الصفحة المباشرة (Ctrl+3).</translation>
     </message>
     <message>
         <source>Scenario</source>
@@ -927,7 +927,7 @@ Qt %2 (بُني باستخدام %3)
     <name>HistoryModel</name>
     <message>
         <source>%1 ms</source>
-        <translation>%1 ملي ثانية</translation>
+        <translation>⁨%1⁩ ملي ثانية</translation>
     </message>
     <message>
         <source>Time</source>
@@ -1074,15 +1074,15 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Failed deliveries sent again: %1</source>
-        <translation>عمليات التسليم الفاشلة المُرسلة مجددًا: %1</translation>
+        <translation>عمليات التسليم الفاشلة المُرسلة مجددًا: ⁨%1⁩</translation>
     </message>
     <message>
         <source>Showing the newest %1 matches; refine the search to see others.</source>
-        <translation>تُعرض أحدث %1 نتيجة مطابقة؛ حسّن البحث لرؤية غيرها.</translation>
+        <translation>تُعرض أحدث ⁨%1⁩ نتيجة مطابقة؛ حسّن البحث لرؤية غيرها.</translation>
     </message>
     <message>
         <source>Deliveries: %1</source>
-        <translation>عمليات التسليم: %1</translation>
+        <translation>عمليات التسليم: ⁨%1⁩</translation>
     </message>
     <message>
         <source>Searching…</source>
@@ -1090,7 +1090,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>#%1 %2 · %3</source>
-        <translation>#%1 %2 · %3</translation>
+        <translation>#⁨%1⁩ ⁨%2⁩ · ⁨%3⁩</translation>
     </message>
     <message>
         <source>Select a delivery to redeliver.</source>
@@ -1098,7 +1098,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Redelivering %1…</source>
-        <translation>جارٍ إعادة تسليم %1…</translation>
+        <translation>جارٍ إعادة تسليم ⁨%1⁩…</translation>
     </message>
     <message>
         <source>Redeliver</source>
@@ -1122,7 +1122,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Cannot write %1: %2</source>
-        <translation>تتعذّر الكتابة في %1: %2</translation>
+        <translation>تتعذّر الكتابة في ⁨%1⁩: ⁨%2⁩</translation>
     </message>
     <message>
         <source>Export cancelled.</source>
@@ -1130,11 +1130,11 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Exported deliveries: %1</source>
-        <translation>عمليات التسليم المُصدّرة: %1</translation>
+        <translation>عمليات التسليم المُصدّرة: ⁨%1⁩</translation>
     </message>
     <message>
         <source>Exporting to %1…</source>
-        <translation>جارٍ التصدير إلى %1…</translation>
+        <translation>جارٍ التصدير إلى ⁨%1⁩…</translation>
     </message>
 </context>
 <context>
@@ -1145,7 +1145,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>%1 ms</source>
-        <translation>%1 ملي ثانية</translation>
+        <translation>⁨%1⁩ ملي ثانية</translation>
     </message>
     <message>
         <source>Time</source>
@@ -1248,7 +1248,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Attempts shown: %1</source>
-        <translation>المحاولات المعروضة: %1</translation>
+        <translation>المحاولات المعروضة: ⁨%1⁩</translation>
     </message>
 </context>
 <context>
@@ -1287,7 +1287,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>An endpoint was disabled: %1</source>
-        <translation>عُطّلت نقطة نهاية: %1</translation>
+        <translation>عُطّلت نقطة نهاية: ⁨%1⁩</translation>
     </message>
     <message>
         <source>&amp;File</source>
@@ -1315,15 +1315,15 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Hookline %1 ready. Data: %2</source>
-        <translation>Hookline %1 جاهز. البيانات: %2</translation>
+        <translation>Hookline ⁨%1⁩ جاهز. البيانات: ⁨%2⁩</translation>
     </message>
     <message>
         <source>In flight %1 · Queued %2 · Succeeded %3 · Failed %4 · Retrying %5</source>
-        <translation>قيد الإرسال %1 · في الطابور %2 · نجحت %3 · فشلت %4 · إعادة محاولة %5</translation>
+        <translation>قيد الإرسال ⁨%1⁩ · في الطابور ⁨%2⁩ · نجحت ⁨%3⁩ · فشلت ⁨%4⁩ · إعادة محاولة ⁨%5⁩</translation>
     </message>
     <message>
         <source>Receiver on :%1</source>
-        <translation>المستقبِل على :%1</translation>
+        <translation>المستقبِل على ⁦:%1⁩</translation>
     </message>
     <message>
         <source>Receiver off</source>
@@ -1334,7 +1334,7 @@ Qt %2 (بُني باستخدام %3)
     <name>PayloadEncoder</name>
     <message>
         <source>The payload is not valid JSON (%1 at byte %2), so it cannot be converted to XML.</source>
-        <translation>الحمولة ليست JSON صالحًا (%1 عند البايت %2)، لذا لا يمكن تحويلها إلى XML.</translation>
+        <translation>الحمولة ليست JSON صالحًا (⁨%1⁩ عند البايت ⁨%2⁩)، لذا لا يمكن تحويلها إلى XML.</translation>
     </message>
 </context>
 <context>
@@ -1658,7 +1658,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Listening on 127.0.0.1:%1%2</source>
-        <translation>يستمع على 127.0.0.1:%1%2</translation>
+        <translation>يستمع على ⁦127.0.0.1:%1⁩⁨%2⁩</translation>
     </message>
     <message>
         <source> and [::1]</source>
@@ -1682,11 +1682,11 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>“%1” in the script is not a status code.</source>
-        <translation>«%1» في البرنامج النصي ليس رمز حالة.</translation>
+        <translation>«⁨%1⁩» في البرنامج النصي ليس رمز حالة.</translation>
     </message>
     <message>
         <source>Inbox “%1” updated.</source>
-        <translation>حُدّث الصندوق «%1».</translation>
+        <translation>حُدّث الصندوق «⁨%1⁩».</translation>
     </message>
     <message>
         <source>dropped</source>
@@ -1698,56 +1698,56 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>%1 B</source>
-        <translation>%1 بايت</translation>
+        <translation>⁨%1⁩ بايت</translation>
     </message>
     <message>
         <source>from %1:%2 at %3
 </source>
-        <translation>من %1:%2 في %3
+        <translation>من ⁦%1:%2⁩ في ⁨%3⁩
 </translation>
     </message>
     <message>
         <source>signature: %1 — %2
 </source>
-        <translation>التوقيع: %1 — %2
+        <translation>التوقيع: ⁨%1⁩ — ⁨%2⁩
 </translation>
     </message>
     <message>
         <source>fault played: %1
 </source>
-        <translation>العطل المُحاكى: %1
+        <translation>العطل المُحاكى: ⁨%1⁩
 </translation>
     </message>
     <message>
         <source>(%1 of %2 bytes kept)</source>
-        <translation>(حُفظ %1 من %2 بايت)</translation>
+        <translation>(حُفظ ⁨%1⁩ من ⁨%2⁩ بايت)</translation>
     </message>
 </context>
 <context>
     <name>ReceiverServer</name>
     <message>
         <source>The inbox name “%1” is not valid: use 1 to 64 letters, digits, &apos;-&apos; or &apos;_&apos; (it becomes part of the URL).</source>
-        <translation>اسم الصندوق «%1» غير صالح: استخدم من 1 إلى 64 حرفًا لاتينيًا أو رقمًا أو «-» أو «_» (يصبح جزءًا من عنوان URL).</translation>
+        <translation>اسم الصندوق «⁨%1⁩» غير صالح: استخدم من 1 إلى 64 حرفًا لاتينيًا أو رقمًا أو «-» أو «_» (يصبح جزءًا من عنوان URL).</translation>
     </message>
     <message>
         <source>The response status %1 is out of range; use 200 to 599.</source>
-        <translation>رمز حالة الاستجابة %1 خارج النطاق؛ استخدم 200 إلى 599.</translation>
+        <translation>رمز حالة الاستجابة ⁨%1⁩ خارج النطاق؛ استخدم 200 إلى 599.</translation>
     </message>
     <message>
         <source>The failure status %1 is out of range; use 200 to 599.</source>
-        <translation>رمز حالة الإخفاق %1 خارج النطاق؛ استخدم 200 إلى 599.</translation>
+        <translation>رمز حالة الإخفاق ⁨%1⁩ خارج النطاق؛ استخدم 200 إلى 599.</translation>
     </message>
     <message>
         <source>The failure rate %1 is out of range; use 0 (never) to 1 (always).</source>
-        <translation>معدل الإخفاق %1 خارج النطاق؛ استخدم من 0 (أبدًا) إلى 1 (دائمًا).</translation>
+        <translation>معدل الإخفاق ⁨%1⁩ خارج النطاق؛ استخدم من 0 (أبدًا) إلى 1 (دائمًا).</translation>
     </message>
     <message>
         <source>The delay %1 ms is out of range; use 0 to 600000 ms.</source>
-        <translation>التأخير %1 ملي ثانية خارج النطاق؛ استخدم 0 إلى 600000 ملي ثانية.</translation>
+        <translation>التأخير ⁨%1⁩ ملي ثانية خارج النطاق؛ استخدم 0 إلى 600000 ملي ثانية.</translation>
     </message>
     <message>
         <source>The drip interval %1 ms is out of range; use 0 to 60000 ms.</source>
-        <translation>فاصل التقطير %1 ملي ثانية خارج النطاق؛ استخدم 0 إلى 60000 ملي ثانية.</translation>
+        <translation>فاصل التقطير ⁨%1⁩ ملي ثانية خارج النطاق؛ استخدم 0 إلى 60000 ملي ثانية.</translation>
     </message>
     <message>
         <source>Retry-After must be 0 (none) or a number of seconds.</source>
@@ -1755,15 +1755,15 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>The inbox keeps 1 to 100000 requests; %1 is out of range.</source>
-        <translation>يحتفظ الصندوق بـ 1 إلى 100000 طلب؛ و%1 خارج النطاق.</translation>
+        <translation>يحتفظ الصندوق بـ 1 إلى 100000 طلب؛ و⁨%1⁩ خارج النطاق.</translation>
     </message>
     <message>
         <source>The scripted status %1 is out of range; use 200 to 599, or 0 to drop the connection.</source>
-        <translation>رمز الحالة %1 في البرنامج النصي خارج النطاق؛ استخدم 200 إلى 599، أو 0 لإسقاط الاتصال.</translation>
+        <translation>رمز الحالة ⁨%1⁩ في البرنامج النصي خارج النطاق؛ استخدم 200 إلى 599، أو 0 لإسقاط الاتصال.</translation>
     </message>
     <message>
         <source>The response header “%1” is not a valid header line.</source>
-        <translation>ترويسة الاستجابة «%1» ليست سطر ترويسة صالحًا.</translation>
+        <translation>ترويسة الاستجابة «⁨%1⁩» ليست سطر ترويسة صالحًا.</translation>
     </message>
     <message>
         <source>The inbox secret is not a whsec_ secret.</source>
@@ -1771,16 +1771,16 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>The receiver cannot listen on 127.0.0.1:%1: %2. Choose another port, or 0 for a free one.</source>
-        <translation>لا يستطيع المستقبِل الاستماع على 127.0.0.1:%1: %2. اختر منفذًا آخر، أو 0 لمنفذ متاح.</translation>
+        <translation>لا يستطيع المستقبِل الاستماع على ⁦127.0.0.1:%1⁩: ⁨%2⁩. اختر منفذًا آخر، أو 0 لمنفذ متاح.</translation>
     </message>
     <message>
         <source>Refused a connection: %1 are open, the limit is %2.</source>
-        <translation>رُفض اتصال: %1 اتصالات مفتوحة، والحد %2.</translation>
+        <translation>رُفض اتصال: ⁨%1⁩ اتصالات مفتوحة، والحد ⁨%2⁩.</translation>
     </message>
     <message>
         <source>No inbox at %1. Inboxes: %2 (POST to /inbox/&lt;name&gt;).
 </source>
-        <translation>لا يوجد صندوق عند %1. الصناديق: %2 (أرسل POST إلى /inbox/&lt;name&gt;).
+        <translation>لا يوجد صندوق عند ⁨%1⁩. الصناديق: ⁨%2⁩ (أرسل POST إلى /inbox/&lt;name&gt;).
 </translation>
     </message>
     <message>
@@ -1793,11 +1793,11 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>script step %1: dropped the connection</source>
-        <translation>الخطوة %1 من البرنامج النصي: أُسقط الاتصال</translation>
+        <translation>الخطوة ⁨%1⁩ من البرنامج النصي: أُسقط الاتصال</translation>
     </message>
     <message>
         <source>script step %1</source>
-        <translation>الخطوة %1 من البرنامج النصي</translation>
+        <translation>الخطوة ⁨%1⁩ من البرنامج النصي</translation>
     </message>
     <message>
         <source>dropped the connection without an answer</source>
@@ -1805,7 +1805,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>simulated failure (rate %1)</source>
-        <translation>إخفاق مُحاكى (المعدل %1)</translation>
+        <translation>إخفاق مُحاكى (المعدل ⁨%1⁩)</translation>
     </message>
 </context>
 <context>
@@ -1817,21 +1817,21 @@ Qt %2 (بُني باستخدام %3)
     <message numerus="yes">
         <source>All %n attempt(s) used.</source>
         <translation>
-            <numerusform>لم تُستخدم أي محاولة (%n).</numerusform>
+            <numerusform>لم تُستخدم أي محاولة (⁨⁨%n⁩⁩).</numerusform>
             <numerusform>استُنفدت المحاولة الوحيدة.</numerusform>
             <numerusform>استُنفدت المحاولتان.</numerusform>
-            <numerusform>استُنفدت المحاولات الـ %n.</numerusform>
-            <numerusform>استُنفدت المحاولات الـ %n.</numerusform>
-            <numerusform>استُنفدت المحاولات الـ %n.</numerusform>
+            <numerusform>استُنفدت المحاولات الـ ⁨⁨%n⁩⁩.</numerusform>
+            <numerusform>استُنفدت المحاولات الـ ⁨⁨%n⁩⁩.</numerusform>
+            <numerusform>استُنفدت المحاولات الـ ⁨⁨%n⁩⁩.</numerusform>
         </translation>
     </message>
     <message>
         <source>Retry-After: %1 s</source>
-        <translation>Retry-After: %1 ث</translation>
+        <translation>Retry-After: ⁨%1⁩ ث</translation>
     </message>
     <message>
         <source>schedule step %1</source>
-        <translation>الخطوة %1 من الجدول</translation>
+        <translation>الخطوة ⁨%1⁩ من الجدول</translation>
     </message>
 </context>
 <context>
@@ -1910,7 +1910,7 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Old deliveries removed: %1</source>
-        <translation>عمليات التسليم القديمة المحذوفة: %1</translation>
+        <translation>عمليات التسليم القديمة المحذوفة: ⁨%1⁩</translation>
     </message>
     <message>
         <source>Write the delays as seconds separated by commas, e.g. 5, 300, 1800.</source>
@@ -2054,7 +2054,7 @@ Qt %2 (بُني باستخدام %3)
     <name>Store</name>
     <message>
         <source>Cannot create the data directory %1. Check its permissions or choose another one with --data-dir.</source>
-        <translation>يتعذّر إنشاء دليل البيانات %1. تحقق من صلاحياته أو اختر دليلًا آخر بالخيار --data-dir.</translation>
+        <translation>يتعذّر إنشاء دليل البيانات ⁨%1⁩. تحقق من صلاحياته أو اختر دليلًا آخر بالخيار --data-dir.</translation>
     </message>
     <message>
         <source>The Qt SQLite driver is missing. Install the package libqt6sql6-sqlite.</source>
@@ -2062,62 +2062,62 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>Cannot open the database %1: %2</source>
-        <translation>يتعذّر فتح قاعدة البيانات %1: %2</translation>
+        <translation>يتعذّر فتح قاعدة البيانات ⁨%1⁩: ⁨%2⁩</translation>
     </message>
     <message>
         <source>Cannot use the database %1: %2. Is it a Hookline database?</source>
-        <translation>يتعذّر استخدام قاعدة البيانات %1: %2. هل هي قاعدة بيانات Hookline؟</translation>
+        <translation>يتعذّر استخدام قاعدة البيانات ⁨%1⁩: ⁨%2⁩. هل هي قاعدة بيانات Hookline؟</translation>
     </message>
     <message>
         <source>%1 is not a readable SQLite database: %2</source>
-        <translation>%1 ليست قاعدة بيانات SQLite قابلة للقراءة: %2</translation>
+        <translation>⁨%1⁩ ليست قاعدة بيانات SQLite قابلة للقراءة: ⁨%2⁩</translation>
     </message>
     <message>
         <source>%1 was written by a newer Hookline (schema %2; this version knows up to %3). It was left untouched: upgrade Hookline, or use another --data-dir.</source>
-        <translation>كُتبت %1 بإصدار أحدث من Hookline (المخطط %2؛ وهذا الإصدار يعرف حتى %3). تُركت دون تغيير: حدّث Hookline، أو استخدم --data-dir آخر.</translation>
+        <translation>كُتبت ⁨%1⁩ بإصدار أحدث من Hookline (المخطط ⁨%2⁩؛ وهذا الإصدار يعرف حتى ⁨%3⁩). تُركت دون تغيير: حدّث Hookline، أو استخدم --data-dir آخر.</translation>
     </message>
     <message>
         <source>Upgrading %1 to schema %2 failed: %3</source>
-        <translation>فشلت ترقية %1 إلى المخطط %2: %3</translation>
+        <translation>فشلت ترقية ⁨%1⁩ إلى المخطط ⁨%2⁩: ⁨%3⁩</translation>
     </message>
     <message>
         <source>There is no endpoint %1. &apos;hookline endpoints list&apos; shows them.</source>
-        <translation>لا توجد نقطة نهاية %1. الأمر &apos;hookline endpoints list&apos; يعرضها.</translation>
+        <translation>لا توجد نقطة نهاية ⁨%1⁩. الأمر &apos;hookline endpoints list&apos; يعرضها.</translation>
     </message>
     <message>
         <source>%1 matches %2 endpoints; type more of the id.</source>
-        <translation>يطابق %1 عدد %2 من نقاط النهاية؛ اكتب المزيد من المعرّف.</translation>
+        <translation>يطابق ⁨%1⁩ عدد ⁨%2⁩ من نقاط النهاية؛ اكتب المزيد من المعرّف.</translation>
     </message>
     <message>
         <source>Saving the endpoint failed: %1</source>
-        <translation>فشل حفظ نقطة النهاية: %1</translation>
+        <translation>فشل حفظ نقطة النهاية: ⁨%1⁩</translation>
     </message>
     <message>
         <source>There is no event type %1.</source>
-        <translation>لا يوجد نوع حدث %1.</translation>
+        <translation>لا يوجد نوع حدث ⁨%1⁩.</translation>
     </message>
     <message>
         <source>There is no delivery %1. &apos;hookline history&apos; lists them.</source>
-        <translation>لا توجد عملية تسليم %1. الأمر &apos;hookline history&apos; يسردها.</translation>
+        <translation>لا توجد عملية تسليم ⁨%1⁩. الأمر &apos;hookline history&apos; يسردها.</translation>
     </message>
     <message>
         <source>%1 matches several deliveries; type more of the id.</source>
-        <translation>يطابق %1 عدة عمليات تسليم؛ اكتب المزيد من المعرّف.</translation>
+        <translation>يطابق ⁨%1⁩ عدة عمليات تسليم؛ اكتب المزيد من المعرّف.</translation>
     </message>
 </context>
 <context>
     <name>TemplateRenderer</name>
     <message>
         <source>The placeholder that opens at line %1, column %2 is not closed. Write it as {{name}} on one line.</source>
-        <translation>العنصر النائب الذي يبدأ في السطر %1، العمود %2 غير مغلق. اكتبه بالشكل {{name}} على سطر واحد.</translation>
+        <translation>العنصر النائب الذي يبدأ في السطر ⁨%1⁩، العمود ⁨%2⁩ غير مغلق. اكتبه بالشكل {{name}} على سطر واحد.</translation>
     </message>
     <message>
         <source>Unknown placeholder {{%1}} at line %2, column %3. Known placeholders: %4.</source>
-        <translation>عنصر نائب غير معروف {{%1}} في السطر %2، العمود %3. العناصر المعروفة: %4.</translation>
+        <translation>عنصر نائب غير معروف {{⁨%1⁩}} في السطر ⁨%2⁩، العمود ⁨%3⁩. العناصر المعروفة: ⁨%4⁩.</translation>
     </message>
     <message>
         <source>The template is not valid JSON: %1 at line %2, column %3.</source>
-        <translation>القالب ليس JSON صالحًا: %1 في السطر %2، العمود %3.</translation>
+        <translation>القالب ليس JSON صالحًا: ⁨%1⁩ في السطر ⁨%2⁩، العمود ⁨%3⁩.</translation>
     </message>
     <message>
         <source>The template must be a JSON object: start it with { and end it with }.</source>
@@ -2132,15 +2132,15 @@ Qt %2 (بُني باستخدام %3)
     </message>
     <message>
         <source>The request lacks the header(s) %1.</source>
-        <translation>تنقص الطلبَ الترويسةُ أو الترويسات %1.</translation>
+        <translation>تنقص الطلبَ الترويسةُ أو الترويسات ⁨%1⁩.</translation>
     </message>
     <message>
         <source>webhook-timestamp “%1” is not a number of seconds.</source>
-        <translation>قيمة webhook-timestamp «%1» ليست عددًا من الثواني.</translation>
+        <translation>قيمة webhook-timestamp «⁨%1⁩» ليست عددًا من الثواني.</translation>
     </message>
     <message>
         <source>webhook-timestamp is %1 s away from this machine&apos;s clock; at most %2 s is accepted. Check both clocks, or a replayed request.</source>
-        <translation>يبتعد webhook-timestamp مسافة %1 ث عن ساعة هذا الجهاز؛ والمقبول %2 ث على الأكثر. تحقق من الساعتين، أو من طلب مُعاد.</translation>
+        <translation>يبتعد webhook-timestamp مسافة ⁨%1⁩ ث عن ساعة هذا الجهاز؛ والمقبول ⁨%2⁩ ث على الأكثر. تحقق من الساعتين، أو من طلب مُعاد.</translation>
     </message>
     <message>
         <source>The request is signed but no secret is configured to check it.</source>
