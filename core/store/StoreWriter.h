@@ -69,6 +69,7 @@ private:
     qint64 m_batchesAtCheckpoint = 0;
     qint64 m_checkpoints = 0;
     bool m_stoppingCheckpoints = false;
+    bool m_checkpointIdle = false; // waiting for a commit; the writer wakes it
     mutable QMutex m_mutex;
     QWaitCondition m_wake;
     QWaitCondition m_progress;
