@@ -34,6 +34,72 @@ QIcon cachedIcon(const char *name)
     return *it;
 }
 
+// Every status is one of these; colour and icon are chosen from it, so the two never
+// disagree about what counts as a success or a failure.
+enum class Tone { Good, Warning, Bad, Pending, Plain };
+
+Tone outcomeTone(int status, ErrorClass error)
+{
+    if (status >= 200 && status < 300 && error == ErrorClass::None)
+        return Tone::Good;
+    if (status >= 300 && status < 500 && error != ErrorClass::Timeout)
+        return Tone::Warning;
+    if (status == 0 && error == ErrorClass::None)
+        return Tone::Pending;
+    return Tone::Bad;
+}
+
+Tone verdictTone(SignatureVerdict verdict)
+{
+    switch (verdict) {
+    case SignatureVerdict::Valid:
+        return Tone::Good;
+    case SignatureVerdict::Unchecked:
+        return Tone::Plain;
+    case SignatureVerdict::Missing:
+        return Tone::Warning;
+    case SignatureVerdict::Invalid:
+    case SignatureVerdict::TimestampOutOfTolerance:
+    case SignatureVerdict::Malformed:
+        break;
+    }
+    return Tone::Bad;
+}
+
+QColor toneColor(Tone tone, const QPalette &p)
+{
+    switch (tone) {
+    case Tone::Good:
+        return pick(p, "#1b7f3b", "#5fd38d");
+    case Tone::Warning:
+        return pick(p, "#a15c00", "#f0b45a");
+    case Tone::Bad:
+        return pick(p, "#b3261e", "#ff8a80");
+    case Tone::Pending:
+        return p.color(QPalette::PlaceholderText);
+    case Tone::Plain:
+        break;
+    }
+    return p.color(QPalette::Text);
+}
+
+QIcon toneIcon(Tone tone)
+{
+    switch (tone) {
+    case Tone::Good:
+        return cachedIcon("succeeded");
+    case Tone::Warning:
+        return cachedIcon("warning");
+    case Tone::Bad:
+        return cachedIcon("failed");
+    case Tone::Pending:
+        return cachedIcon("pending");
+    case Tone::Plain:
+        break;
+    }
+    return {};
+}
+
 } // namespace
 
 namespace StatusStyle {
@@ -88,17 +154,6 @@ QString triggerText(AttemptTrigger trigger)
     return attemptTriggerName(trigger);
 }
 
-QIcon outcomeIcon(int status, ErrorClass error)
-{
-    if (status >= 200 && status < 300 && error == ErrorClass::None)
-        return cachedIcon("succeeded");
-    if (status >= 300 && status < 500 && error != ErrorClass::Timeout)
-        return cachedIcon("warning");
-    if (status == 0 && error == ErrorClass::None)
-        return cachedIcon("pending");
-    return cachedIcon("failed");
-}
-
 QIcon stateIcon(DeliveryState state)
 {
     switch (state) {
@@ -142,66 +197,41 @@ QString verdictText(SignatureVerdict verdict)
     return signatureVerdictName(verdict);
 }
 
+QColor outcomeColor(int status, ErrorClass error, const QPalette &palette)
+{
+    return toneColor(outcomeTone(status, error), palette);
+}
+
+QIcon outcomeIcon(int status, ErrorClass error)
+{
+    return toneIcon(outcomeTone(status, error));
+}
+
 QIcon verdictIcon(SignatureVerdict verdict)
 {
-    switch (verdict) {
-    case SignatureVerdict::Valid:
-        return cachedIcon("succeeded");
-    case SignatureVerdict::Unchecked:
-        return {};
-    case SignatureVerdict::Missing:
-        return cachedIcon("warning");
-    case SignatureVerdict::Invalid:
-    case SignatureVerdict::TimestampOutOfTolerance:
-    case SignatureVerdict::Malformed:
-        break;
-    }
-    return cachedIcon("failed");
+    return toneIcon(verdictTone(verdict));
 }
 
 QColor verdictColor(SignatureVerdict verdict, const QPalette &palette)
 {
-    switch (verdict) {
-    case SignatureVerdict::Valid:
-        return outcomeColor(200, ErrorClass::None, palette);
-    case SignatureVerdict::Unchecked:
-        return palette.color(QPalette::Text);
-    case SignatureVerdict::Missing:
-        return outcomeColor(400, ErrorClass::None, palette);
-    case SignatureVerdict::Invalid:
-    case SignatureVerdict::TimestampOutOfTolerance:
-    case SignatureVerdict::Malformed:
-        break;
-    }
-    return outcomeColor(0, ErrorClass::Network, palette);
-}
-
-QColor outcomeColor(int status, ErrorClass error, const QPalette &palette)
-{
-    if (status >= 200 && status < 300 && error == ErrorClass::None)
-        return pick(palette, "#1b7f3b", "#5fd38d");
-    if (status >= 300 && status < 500 && error != ErrorClass::Timeout)
-        return pick(palette, "#a15c00", "#f0b45a");
-    if (status == 0 && error == ErrorClass::None)
-        return palette.color(QPalette::PlaceholderText);
-    return pick(palette, "#b3261e", "#ff8a80");
+    return toneColor(verdictTone(verdict), palette);
 }
 
 QColor stateColor(DeliveryState state, const QPalette &palette)
 {
     switch (state) {
     case DeliveryState::Succeeded:
-        return pick(palette, "#1b7f3b", "#5fd38d");
+        return toneColor(Tone::Good, palette);
     case DeliveryState::Retrying:
-        return pick(palette, "#a15c00", "#f0b45a");
+        return toneColor(Tone::Warning, palette);
     case DeliveryState::Failed:
-        return pick(palette, "#b3261e", "#ff8a80");
+        return toneColor(Tone::Bad, palette);
     case DeliveryState::Pending:
     case DeliveryState::InFlight:
     case DeliveryState::Cancelled:
         break;
     }
-    return palette.color(QPalette::PlaceholderText);
+    return toneColor(Tone::Pending, palette);
 }
 
 QString stateText(DeliveryState state)
