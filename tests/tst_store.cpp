@@ -5,6 +5,7 @@
 #include "store/Store.h"
 #include "store/StoreWriter.h"
 
+#include <QSemaphore>
 #include <QSet>
 #include <QSignalSpy>
 #include <QSqlDatabase>
@@ -13,6 +14,9 @@
 #include <QTest>
 #include <QThread>
 #include <QUuid>
+
+#include <atomic>
+#include <memory>
 
 namespace {
 
@@ -370,18 +374,43 @@ void TestStore::writerIsolatesAFailingOperation()
     bool firstOk = false, dupOk = true, lastOk = false;
     const Delivery d = sampleDelivery(e.id, QStringLiteral("ep"), DeliveryState::Pending, now);
     Delivery other = sampleDelivery(e.id, QStringLiteral("ep"), DeliveryState::Pending, now);
-    writer.submit([e, d](Store &s) { return s.insertEvent(e) && s.insertDelivery(d); }, this,
-                  [&](bool ok) { firstOk = ok; });
+    // Hold the writer in a batch of its own until the next three are queued, so that they
+    // share one transaction: the failure then has neighbours to spare.
+    QSemaphore entered, queued;
+    writer.submit([&entered, &queued](Store &) {
+        entered.release();
+        queued.acquire();
+        return true;
+    });
+    entered.acquire();
+    // The batch runs again to isolate the failure, so an operation before it runs twice.
+    auto runs = std::make_shared<std::atomic<int>>(0);
+    writer.submit(
+        [e, d, runs](Store &s) {
+            ++*runs;
+            return s.insertEvent(e) && s.insertDelivery(d);
+        },
+        this, [&](bool ok) { firstOk = ok; });
     // Half of this succeeds before the duplicate id fails: the savepoint undoes both halves.
     writer.submit([d, other](Store &s) { return s.insertDelivery(other) && s.insertDelivery(d); },
                   this, [&](bool ok) { dupOk = ok; });
     const Delivery last = sampleDelivery(e.id, QStringLiteral("ep"), DeliveryState::Pending, now);
-    writer.submit([last](Store &s) { return s.insertDelivery(last); }, this,
-                  [&](bool ok) { lastOk = ok; });
+    auto seen = std::make_shared<qint64>(-1);
+    writer.submit(
+        [last, seen](Store &s) {
+            const bool ok = s.insertDelivery(last);
+            *seen = s.deliveryCount();
+            return ok;
+        },
+        this, [&](bool ok) { lastOk = ok; });
+    queued.release();
     writer.flush();
     QTRY_VERIFY(firstOk && lastOk);
     QVERIFY(!dupOk);
-    QTRY_COMPARE(failures.count(), 1);
+    QTRY_COMPARE(failures.count(), 1); // reported once, though the batch ran twice
+    QCOMPARE(runs->load(), 2);
+    QCOMPARE(*seen, 2); // d and last; `other` was rolled back with the duplicate
+    QCOMPARE(writer.committedBatches(), 2);
     auto reader = open();
     QVERIFY(reader->delivery(d.id));
     QVERIFY(reader->delivery(last.id));

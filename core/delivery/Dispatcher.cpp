@@ -570,6 +570,7 @@ void Dispatcher::persistOutcome(const Job &job, const Attempt &attempt, bool fin
     m_writer->submit(
         [delivery, attempt = Attempt(attempt), finalOutcome, succeeded, disableReason, threshold,
          disabledNow](Store &store) mutable {
+            disabledNow->clear(); // the writer may run this again after another write failed
             if (!store.insertAttempt(&attempt) || !store.updateDelivery(delivery))
                 return false;
             if (!finalOutcome)

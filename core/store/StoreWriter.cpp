@@ -43,7 +43,7 @@ StoreWriter::~StoreWriter()
 bool StoreWriter::start(QString *error)
 {
     m_thread.reset(QThread::create([this] { run(); }));
-    m_thread->setObjectName(QStringLiteral("hookline-store-writer"));
+    m_thread->setObjectName(QStringLiteral("hookline-writer"));
     m_thread->start();
     QMutexLocker lock(&m_mutex);
     while (!m_opened && m_openError.isEmpty())
@@ -53,7 +53,7 @@ bool StoreWriter::start(QString *error)
     if (m_opened) {
         lock.unlock();
         m_checkpointThread.reset(QThread::create([this] { runCheckpoints(); }));
-        m_checkpointThread->setObjectName(QStringLiteral("hookline-store-checkpoint"));
+        m_checkpointThread->setObjectName(QStringLiteral("hookline-ckpt"));
         m_checkpointThread->start(QThread::LowPriority);
     }
     return m_opened;
@@ -138,6 +138,51 @@ void StoreWriter::runCheckpoints()
     QSqlDatabase::removeDatabase(name);
 }
 
+// The common case, every operation succeeding, runs without savepoints: each savepoint makes
+// SQLite copy every page the operation touches into a statement journal first - for a delivery's
+// few rows that is a dozen 4 KiB copies each, and it was most of the writer's work. Only when an
+// operation fails is the batch rolled back and run again with a savepoint around each operation,
+// so that the failing one is undone alone and the others are kept.
+std::vector<bool> StoreWriter::runBatch(Store &store, std::deque<Item> &batch)
+{
+    const auto attempt = [&](bool isolated) {
+        std::vector<bool> results;
+        results.reserve(batch.size());
+        if (!store.begin())
+            return results;
+        for (Item &item : batch) {
+            if (!isolated) {
+                if (!item.operation(store))
+                    return results; // stop at the first failure
+                results.push_back(true);
+                continue;
+            }
+            store.savepoint();
+            const bool ok = item.operation(store);
+            if (ok) {
+                store.releaseSavepoint();
+            } else {
+                store.rollbackToSavepoint();
+                emit writeFailed(store.lastError());
+            }
+            results.push_back(ok);
+        }
+        if (!store.commit()) {
+            emit writeFailed(store.lastError());
+            store.rollback();
+            results.assign(batch.size(), false);
+        }
+        return results;
+    };
+    std::vector<bool> results = attempt(false);
+    if (results.size() == batch.size())
+        return results;
+    store.rollback();
+    results = attempt(true);
+    results.resize(batch.size(), false); // begin() failed: nothing was written
+    return results;
+}
+
 void StoreWriter::run()
 {
     QString error;
@@ -178,25 +223,7 @@ void StoreWriter::run()
             }
             batch.swap(m_queue);
         }
-        std::vector<bool> results;
-        results.reserve(batch.size());
-        store->begin();
-        for (Item &item : batch) {
-            store->savepoint();
-            const bool ok = item.operation(*store);
-            if (ok) {
-                store->releaseSavepoint();
-            } else {
-                store->rollbackToSavepoint();
-                emit writeFailed(store->lastError());
-            }
-            results.push_back(ok);
-        }
-        if (!store->commit()) {
-            emit writeFailed(store->lastError());
-            store->rollback();
-            std::fill(results.begin(), results.end(), false);
-        }
+        std::vector<bool> results = runBatch(*store, batch);
         sinceCommit.restart();
         {
             QMutexLocker lock(&m_mutex);

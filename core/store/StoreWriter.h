@@ -2,7 +2,10 @@
 // which runs submitted write operations in batches - everything queued while the previous
 // batch committed goes into the next single transaction - so the GUI thread never waits on
 // SQLite and a burst of deliveries costs a few commits, not one per row.
-// Each operation runs inside a savepoint, so one failing write never takes others with it.
+// One failing operation never takes the others of its batch with it: the batch is then run
+// again with each operation in a savepoint of its own. An operation may therefore run more
+// than once (its writes rolled back in between) and must set whatever it reports back from
+// scratch each time.
 // Completion callbacks come back on the submitting context's thread, after the commit: a
 // caller that waits for its callback knows the data is durable.
 // Checkpoints - copying the WAL into the database file and syncing it - run small and often
@@ -20,6 +23,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <vector>
 
 class Store;
 
@@ -60,6 +64,7 @@ private:
         bool relay = false; // context lives on this object's thread: call back through `this`
     };
     void run();
+    std::vector<bool> runBatch(Store &store, std::deque<Item> &batch);
     void runCheckpoints();
 
     QString m_path;

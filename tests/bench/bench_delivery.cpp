@@ -17,6 +17,7 @@
 #include "store/StoreWriter.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
@@ -31,6 +32,7 @@
 #include <QUuid>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -59,6 +61,55 @@ double cpuMicros()
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
     return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 + u.ru_utime.tv_usec + u.ru_stime.tv_usec;
+}
+
+// CPU time per thread, by thread name ("main" for the process's first thread), in
+// microseconds: where a mode's time goes, without a profiler's overhead.
+QMap<QString, double> threadCpuMicros(bool systemOnly = false)
+{
+    QMap<QString, double> out;
+    const double tick = 1e6 / double(sysconf(_SC_CLK_TCK));
+    const QString self = QString::number(QCoreApplication::applicationPid());
+    for (const QString &tid :
+         QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile stat(QStringLiteral("/proc/self/task/%1/stat").arg(tid));
+        QFile comm(QStringLiteral("/proc/self/task/%1/comm").arg(tid));
+        if (!stat.open(QIODevice::ReadOnly) || !comm.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray line = stat.readAll();
+        // Fields after the ")" that ends the name: state is field 3, utime 14, stime 15.
+        const QList<QByteArray> f = line.mid(line.lastIndexOf(')') + 2).split(' ');
+        if (f.size() < 13)
+            continue;
+        const QString name =
+            tid == self ? QStringLiteral("main") : QString::fromUtf8(comm.readAll().trimmed());
+        out[name] += ((systemOnly ? 0 : f.at(11).toLongLong()) + f.at(12).toLongLong()) * tick;
+    }
+    return out;
+}
+
+struct ThreadCpu
+{
+    QMap<QString, double> total = threadCpuMicros();
+    QMap<QString, double> system = threadCpuMicros(true);
+};
+
+// " cpu_us[thread]=N sys_us[thread]=M ..." per delivery since `before`.
+QByteArray threadCpuText(const ThreadCpu &before, int n)
+{
+    QByteArray out;
+    const ThreadCpu after;
+    for (auto it = after.total.cbegin(); it != after.total.cend(); ++it) {
+        QString name = it.key();
+        name.replace(QLatin1Char(' '), QLatin1Char('_'));
+        out +=
+            QStringLiteral(" cpu_us[%1]=%2 sys_us[%1]=%3")
+                .arg(name)
+                .arg((it.value() - before.total.value(it.key())) / n, 0, 'f', 0)
+                .arg((after.system.value(it.key()) - before.system.value(it.key())) / n, 0, 'f', 0)
+                .toUtf8();
+    }
+    return out;
 }
 
 struct Core
@@ -133,6 +184,7 @@ int runCore(const QString &url, int n)
     QElapsedTimer clock;
     clock.start();
     const double cpu0 = cpuMicros();
+    const ThreadCpu threads0;
     // Feed in slices so rendering overlaps sending, as it would for a live stream of events.
     int fired = 0;
     QTimer feeder;
@@ -149,11 +201,11 @@ int runCore(const QString &url, int n)
     const qint64 walKiB =
         QFileInfo(core.dir.filePath(QStringLiteral("bench.sqlite-wal"))).size() / 1024;
     std::printf("mode=core n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld batches=%lld "
-                "checkpoints=%lld wal_kib=%lld cpu_us=%.0f\n",
+                "checkpoints=%lld wal_kib=%lld cpu_us=%.0f%s\n",
                 n, failed, seconds, n / seconds, peakRssKiB(),
                 static_cast<long long>(core.writer->committedBatches()),
                 static_cast<long long>(core.writer->checkpoints()), static_cast<long long>(walKiB),
-                (cpuMicros() - cpu0) / n);
+                (cpuMicros() - cpu0) / n, threadCpuText(threads0, n).constData());
     return failed ? 1 : 0;
 }
 
@@ -185,12 +237,14 @@ int runQnam(const QString &url, int n)
     QElapsedTimer clock;
     clock.start();
     const double cpu0 = cpuMicros();
+    const ThreadCpu threads0;
     for (int i = 0; i < kConnections; ++i)
         startOne();
     loop.exec();
     const double seconds = clock.nsecsElapsed() / 1e9;
-    std::printf("mode=qnam n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld cpu_us=%.0f\n",
-                n, failed, seconds, n / seconds, peakRssKiB(), (cpuMicros() - cpu0) / n);
+    std::printf("mode=qnam n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld cpu_us=%.0f%s\n",
+                n, failed, seconds, n / seconds, peakRssKiB(), (cpuMicros() - cpu0) / n,
+                threadCpuText(threads0, n).constData());
     return failed ? 1 : 0;
 }
 
