@@ -7,6 +7,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QTest>
 
@@ -41,7 +42,7 @@ RenderContext fixedContext()
     ctx.values[QStringLiteral("s")] = QStringLiteral("a \"quoted\" \\ line\nbreak");
     ctx.values[QStringLiteral("n")] = 42;
     ctx.values[QStringLiteral("f")] = 1.5;
-    ctx.values[QStringLiteral("z")] = QJsonValue::Null;
+    ctx.values[QStringLiteral("z")] = QVariant::fromValue(nullptr);
     ctx.values[QStringLiteral("b")] = true;
     return ctx;
 }
@@ -57,6 +58,7 @@ private slots:
     void builtInsRender_data();
     void builtInsRender();
     void freshValuesOnEveryFire();
+    void isoMillisMatchesQt();
     void ringingMatchesTheArticle();
     void callEndedIsRich();
     void placeholderSplicing_data();
@@ -357,6 +359,31 @@ void TestEventCatalog::unknownTypeNamesKnownOnes()
     QVERIFY(!r.ok());
     QVERIFY(r.error.contains(QStringLiteral("call.exploded")));
     QVERIFY(r.error.contains(QStringLiteral("call.ringing")));
+}
+
+// The hand-written timestamp formatter against Qt's, over leap days, century years and
+// random instants from 1970 to 2200.
+void TestEventCatalog::isoMillisMatchesQt()
+{
+    QList<qint64> instants = {0,
+                              1,
+                              999,
+                              86399999,
+                              86400000,
+                              951782400000 /* 2000-02-29 */,
+                              4107542399999 /* 2100-02-28T23:59:59.999 */,
+                              253402300799999};
+    QRandomGenerator rng(7);
+    for (int i = 0; i < 20000; ++i)
+        instants << qint64(rng.bounded(Q_INT64_C(7258118400000)));
+    for (const qint64 ms : std::as_const(instants)) {
+        const QDateTime t = QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC);
+        QCOMPARE(SampleData::isoMillis(t), t.toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss.zzzZ")));
+    }
+    // Another offset (Dubai's, +4 h): the same instant, written in UTC.
+    const QDateTime dubai =
+        QDateTime::fromMSecsSinceEpoch(951782400123, Qt::OffsetFromUTC, 4 * 3600);
+    QCOMPARE(SampleData::isoMillis(dubai), QStringLiteral("2000-02-29T00:00:00.123Z"));
 }
 
 QTEST_GUILESS_MAIN(TestEventCatalog)

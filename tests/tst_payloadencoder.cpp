@@ -7,6 +7,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRandomGenerator>
 #include <QTest>
 #include <QUrlQuery>
 #include <QXmlStreamReader>
@@ -104,6 +105,9 @@ private slots:
     void formEncoding();
     void contentTypes();
     void prettyKeepsOrder();
+    void quickObjectCheck_data();
+    void quickObjectCheck();
+    void quickObjectCheckNeverAcceptsWhatQtRejects();
 };
 
 void TestPayloadEncoder::jsonPassesThrough()
@@ -198,6 +202,80 @@ void TestPayloadEncoder::prettyKeepsOrder()
     QCOMPARE(pretty, QByteArray("{\n  \"z\": 1,\n  \"a\": [\n    1,\n    2\n  ],\n  \"e\": {},\n"
                                 "  \"s\": \"a, b: {c}\"\n}"));
     QCOMPARE(JsonText::minify(pretty), compact);
+}
+
+void TestPayloadEncoder::quickObjectCheck_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<bool>("certain");
+    QTest::newRow("empty object") << QByteArray(" {} ") << true;
+    QTest::newRow("nested") << QByteArray(R"({"a":[1,-2.5,0,true,false,null,{"b":"c"}],"d":{}})")
+                            << true;
+    QTest::newRow("escapes") << QByteArray(R"({"a":"q\"\\\/\b\f\n\r\t\u00e9"})") << true;
+    QTest::newRow("utf-8") << QByteArray("{\"name\":\"\xd8\xb9\xd9\x84\xd9\x8a \xf0\x9f\x93\x9e\"}")
+                           << true;
+    QTest::newRow("array at the top") << QByteArray("[1]") << false;
+    QTest::newRow("trailing comma") << QByteArray(R"({"a":1,})") << false;
+    QTest::newRow("two documents") << QByteArray("{}{}") << false;
+    QTest::newRow("bare word") << QByteArray(R"({"a":nul})") << false;
+    QTest::newRow("leading zero") << QByteArray(R"({"a":01})") << false;
+    QTest::newRow("control char") << QByteArray("{\"a\":\"x\ny\"}") << false;
+    QTest::newRow("bad escape") << QByteArray(R"({"a":"\x"})") << false;
+    QTest::newRow("short \\u") << QByteArray(R"({"a":"\u12"})") << false;
+    QTest::newRow("overlong utf-8") << QByteArray("{\"a\":\"\xc0\xaf\"}") << false;
+    QTest::newRow("lone continuation") << QByteArray("{\"a\":\"\x80\"}") << false;
+    QTest::newRow("unterminated") << QByteArray(R"({"a":"b)") << false;
+    // Valid, but left to Qt's parser to judge.
+    QTest::newRow("exponent") << QByteArray(R"({"a":1e400})") << false;
+    QTest::newRow("long number") << QByteArray(R"({"a":12345678901234567890})") << false;
+    QTest::newRow("surrogate escape") << QByteArray(R"({"a":"\ud83d\udcde"})") << false;
+}
+
+void TestPayloadEncoder::quickObjectCheck()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(bool, certain);
+    QCOMPARE(JsonText::isCertainlyObject(json), certain);
+    if (certain) {
+        QJsonParseError error{};
+        QVERIFY(QJsonDocument::fromJson(json, &error).isObject());
+    }
+}
+
+// Thousands of damaged copies of a real payload: whatever the quick check accepts, Qt must
+// accept as an object too (the reverse need not hold).
+void TestPayloadEncoder::quickObjectCheckNeverAcceptsWhatQtRejects()
+{
+    const QByteArray base = R"({"callID":"0d6f3c5e-6a8b-4c1e-9f2a-1b2c3d4e5f60","n":[1,2.5,-3],)"
+                            R"("ok":true,"none":null,"s":"a\"b\u00e9\\","o":{"x":{}}})";
+    const QByteArray alphabet = "{}[]\",:\\ u0123456789.eE-+tfnalrs\x80\xc3\xa9\x01";
+    QRandomGenerator rng(42);
+    int accepted = 0;
+    for (int round = 0; round < 20000; ++round) {
+        QByteArray json = base;
+        const int edits = 1 + int(rng.bounded(3));
+        for (int i = 0; i < edits; ++i) {
+            const int at = int(rng.bounded(json.size()));
+            switch (rng.bounded(3)) {
+            case 0:
+                json.remove(at, 1);
+                break;
+            case 1:
+                json.insert(at, alphabet.at(rng.bounded(alphabet.size())));
+                break;
+            default:
+                json[at] = alphabet.at(rng.bounded(alphabet.size()));
+                break;
+            }
+        }
+        if (!JsonText::isCertainlyObject(json))
+            continue;
+        ++accepted;
+        QJsonParseError error{};
+        const QJsonDocument doc = QJsonDocument::fromJson(json, &error);
+        QVERIFY2(error.error == QJsonParseError::NoError && doc.isObject(), json.constData());
+    }
+    QVERIFY(accepted > 100); // the damage left many still valid: the check said yes to them
 }
 
 QTEST_GUILESS_MAIN(TestPayloadEncoder)

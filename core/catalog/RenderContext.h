@@ -6,10 +6,10 @@
 
 #include <QDateTime>
 #include <QHash>
-#include <QJsonValue>
 #include <QRandomGenerator>
 #include <QString>
 #include <QStringList>
+#include <QVariant>
 
 struct PlaceholderInfo
 {
@@ -27,11 +27,14 @@ enum class AgentStage { Login, Logout };
 class RenderContext
 {
 public:
-    QHash<QString, QJsonValue> values;
+    // A QString, a number, a bool, null (QVariant::fromValue(nullptr) or an invalid
+    // QVariant), or a QJsonArray / QJsonObject. QVariant, not QJsonValue: a QJsonValue
+    // allocates a container for every string, and a call context holds about forty.
+    QHash<QString, QVariant> values;
 
     bool contains(const QString &name) const;
     // "uuid" is fresh on every use; everything else comes from values.
-    QJsonValue value(const QString &name) const;
+    QVariant value(const QString &name) const;
 
     // Sets event.time and event.epochMicros to the given instant.
     void setEventTime(const QDateTime &utc, int extraMicros = 0);

@@ -40,36 +40,42 @@ void lineColumn(const QString &text, qsizetype offset, int *line, int *column)
     *column = int(offset - lineStart) + 1;
 }
 
-QString literalFor(const QJsonValue &v)
+QString literalFor(const QVariant &v)
 {
-    switch (v.type()) {
-    case QJsonValue::String:
+    switch (v.typeId()) {
+    case QMetaType::QString:
         return u'"' + JsonText::escapeString(v.toString()) + u'"';
-    case QJsonValue::Double: {
+    case QMetaType::Int:
+    case QMetaType::UInt:
+    case QMetaType::LongLong:
+    case QMetaType::ULongLong:
+        return v.toString();
+    case QMetaType::Double:
+    case QMetaType::Float: {
         const double d = v.toDouble();
         if (d == double(qint64(d)))
             return QString::number(qint64(d));
         return QString::number(d, 'g', 17);
     }
-    case QJsonValue::Bool:
+    case QMetaType::Bool:
         return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
-    case QJsonValue::Null:
-    case QJsonValue::Undefined:
+    case QMetaType::UnknownType:
+    case QMetaType::Nullptr:
         return QStringLiteral("null");
-    case QJsonValue::Array:
-    case QJsonValue::Object:
-        break;
+    case QMetaType::QJsonArray:
+        return QString::fromUtf8(QJsonDocument(v.toJsonArray()).toJson(QJsonDocument::Compact));
+    case QMetaType::QJsonObject:
+        return QString::fromUtf8(QJsonDocument(v.toJsonObject()).toJson(QJsonDocument::Compact));
+    default:
+        return u'"' + JsonText::escapeString(v.toString()) + u'"';
     }
-    const QJsonDocument doc =
-        v.isArray() ? QJsonDocument(v.toArray()) : QJsonDocument(v.toObject());
-    return QString::fromUtf8(doc.toJson(QJsonDocument::Compact));
 }
 
-QString textFor(const QJsonValue &v)
+QString textFor(const QVariant &v)
 {
-    if (v.isString())
+    if (v.typeId() == QMetaType::QString)
         return JsonText::escapeString(v.toString());
-    if (v.isNull() || v.isUndefined())
+    if (v.isNull())
         return {};
     return JsonText::escapeString(literalFor(v));
 }
@@ -115,7 +121,7 @@ RenderResult TemplateRenderer::render(const QString &tpl, const RenderContext &c
                                    .arg(known.join(u", "));
                 return result;
             }
-            const QJsonValue v = context.value(name);
+            const QVariant v = context.value(name);
             out.append(QStringView(tpl).mid(runStart, i - runStart));
             segments.push_back({out.size(), i, true});
             out += inString ? textFor(v) : literalFor(v);
@@ -139,6 +145,12 @@ RenderResult TemplateRenderer::render(const QString &tpl, const RenderContext &c
     out.append(QStringView(tpl).mid(runStart));
 
     const QByteArray utf8 = out.toUtf8();
+    // The usual case, checked in one pass; anything unusual goes to Qt's parser, which
+    // decides and explains.
+    if (JsonText::isCertainlyObject(utf8)) {
+        result.json = JsonText::minify(utf8);
+        return result;
+    }
     QJsonParseError parseError{};
     const QJsonDocument doc = QJsonDocument::fromJson(utf8, &parseError);
     if (parseError.error != QJsonParseError::NoError) {

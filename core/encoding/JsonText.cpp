@@ -1,6 +1,216 @@
 #include "JsonText.h"
 
+#include <cstring>
+
+namespace {
+
+// A recursive-descent recogniser over UTF-8 bytes. Every "return false" means "let the full
+// parser decide", so it only has to be right when it says yes.
+class Recogniser
+{
+public:
+    Recogniser(const char *begin, const char *end)
+        : p(begin)
+        , e(end)
+    {
+    }
+
+    bool object(int depth)
+    {
+        if (depth > kMaxDepth || !take('{'))
+            return false;
+        skipSpace();
+        if (take('}'))
+            return true;
+        for (;;) {
+            skipSpace();
+            if (!string())
+                return false;
+            skipSpace();
+            if (!take(':') || !value(depth))
+                return false;
+            skipSpace();
+            if (take('}'))
+                return true;
+            if (!take(','))
+                return false;
+        }
+    }
+
+    bool document()
+    {
+        skipSpace();
+        if (!object(0))
+            return false;
+        skipSpace();
+        return p == e;
+    }
+
+private:
+    static constexpr int kMaxDepth = 64;
+
+    bool take(char c)
+    {
+        if (p == e || *p != c)
+            return false;
+        ++p;
+        return true;
+    }
+    void skipSpace()
+    {
+        while (p != e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+            ++p;
+    }
+    bool literal(const char *word)
+    {
+        for (; *word; ++word, ++p) {
+            if (p == e || *p != *word)
+                return false;
+        }
+        return true;
+    }
+    static bool isHex(char c)
+    {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    }
+    bool string()
+    {
+        if (!take('"'))
+            return false;
+        while (p != e) {
+            const auto c = static_cast<unsigned char>(*p++);
+            if (c == '"')
+                return true;
+            if (c < 0x20)
+                return false;
+            if (c == '\\') {
+                if (p == e)
+                    return false;
+                const char x = *p++;
+                if (x == 'u') {
+                    if (e - p < 4 || !isHex(p[0]) || !isHex(p[1]) || !isHex(p[2]) || !isHex(p[3]))
+                        return false;
+                    if ((p[0] == 'd' || p[0] == 'D') && !(p[1] >= '0' && p[1] <= '7'))
+                        return false; // a surrogate half: the full parser's business
+                    p += 4;
+                } else if (!std::strchr("\"\\/bfnrt", x) || x == 0) {
+                    return false;
+                }
+            } else if (c >= 0x80 && !utf8Tail(c)) {
+                return false;
+            }
+        }
+        return false;
+    }
+    // The continuation bytes of a multi-byte UTF-8 sequence led by `lead` (strict: no
+    // overlong forms, no surrogates, nothing past U+10FFFF).
+    bool utf8Tail(unsigned char lead)
+    {
+        int more = 0;
+        unsigned char low = 0x80, high = 0xBF;
+        if (lead >= 0xC2 && lead <= 0xDF) {
+            more = 1;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            more = 2;
+            if (lead == 0xE0)
+                low = 0xA0;
+            else if (lead == 0xED)
+                high = 0x9F;
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            more = 3;
+            if (lead == 0xF0)
+                low = 0x90;
+            else if (lead == 0xF4)
+                high = 0x8F;
+        } else {
+            return false;
+        }
+        for (int i = 0; i < more; ++i, low = 0x80, high = 0xBF) {
+            if (p == e)
+                return false;
+            const auto c = static_cast<unsigned char>(*p++);
+            if (c < low || c > high)
+                return false;
+        }
+        return true;
+    }
+    bool digits(int *count)
+    {
+        const char *start = p;
+        while (p != e && *p >= '0' && *p <= '9')
+            ++p;
+        *count += int(p - start);
+        return p != start;
+    }
+    // Plain integers and decimals of up to 15 digits: exactly representable, so no parser
+    // can disagree about them. Exponents and longer numbers are left to the full parser.
+    bool number()
+    {
+        int count = 0;
+        take('-');
+        if (take('0')) {
+            count = 1;
+        } else if (!digits(&count)) {
+            return false;
+        }
+        if (take('.') && !digits(&count))
+            return false;
+        if (p != e && (*p == 'e' || *p == 'E'))
+            return false;
+        return count <= 15;
+    }
+    bool value(int depth)
+    {
+        skipSpace();
+        if (p == e)
+            return false;
+        switch (*p) {
+        case '{':
+            return object(depth + 1);
+        case '[':
+            return array(depth + 1);
+        case '"':
+            return string();
+        case 't':
+            return literal("true");
+        case 'f':
+            return literal("false");
+        case 'n':
+            return literal("null");
+        default:
+            return number();
+        }
+    }
+    bool array(int depth)
+    {
+        if (depth > kMaxDepth || !take('['))
+            return false;
+        skipSpace();
+        if (take(']'))
+            return true;
+        for (;;) {
+            if (!value(depth))
+                return false;
+            skipSpace();
+            if (take(']'))
+                return true;
+            if (!take(','))
+                return false;
+        }
+    }
+
+    const char *p;
+    const char *e;
+};
+
+} // namespace
+
 namespace JsonText {
+
+bool isCertainlyObject(const QByteArray &utf8)
+{
+    return Recogniser(utf8.constData(), utf8.constData() + utf8.size()).document();
+}
 
 QString escapeString(const QString &text)
 {

@@ -12,6 +12,11 @@ namespace JsonText {
 QByteArray minify(const QByteArray &json);
 // Indents by `indent` spaces per level, one member per line, "key": value.
 QByteArray pretty(const QByteArray &json, int indent = 2);
+// True if `utf8` is certainly one well-formed JSON object (RFC 8259), checked in one pass
+// without building a document. False means "not sure": invalid, or something the quick check
+// leaves to a full parser (exponents, long numbers, deep nesting, \u surrogates). It never
+// says true for text QJsonDocument would reject.
+bool isCertainlyObject(const QByteArray &utf8);
 // Escapes text for use inside a JSON string literal (without the quotes).
 QString escapeString(const QString &text);
 
