@@ -2104,6 +2104,10 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <source>%1 matches several deliveries; type more of the id.</source>
         <translation>يطابق ⁨%1⁩ عدة عمليات تسليم؛ اكتب المزيد من المعرّف.</translation>
     </message>
+    <message>
+        <source>Qt&apos;s SQLite driver did not hand over its connection to %1.</source>
+        <translation>لم يسلّم مشغّل SQLite في Qt اتصاله بالملف ⁨%1⁩.</translation>
+    </message>
 </context>
 <context>
     <name>TemplateRenderer</name>

@@ -2096,6 +2096,10 @@ Qt %2 (compilé avec %3)
         <source>%1 matches several deliveries; type more of the id.</source>
         <translation>%1 correspond à plusieurs livraisons ; tapez davantage de l’identifiant.</translation>
     </message>
+    <message>
+        <source>Qt&apos;s SQLite driver did not hand over its connection to %1.</source>
+        <translation>Le pilote SQLite de Qt n’a pas fourni sa connexion à %1.</translation>
+    </message>
 </context>
 <context>
     <name>TemplateRenderer</name>

@@ -305,13 +305,10 @@ void Dispatcher::start(Job &job)
     QNetworkRequest request(out.url);
     for (const HttpHeader &h : out.headers)
         request.setRawHeader(h.name.toLatin1(), h.value.toUtf8());
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
-                         QNetworkRequest::ManualRedirectPolicy);
-    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, true);
+    // Redirects stay unfollowed by the manager's policy, HTTP/2 over TLS is Qt 6's default,
+    // and the manager has no cache: only cleartext HTTP/2 needs saying per request.
     if (endpoint.http2Cleartext)
         request.setAttribute(QNetworkRequest::Http2DirectAttribute, true);
-    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute,
-                         QNetworkRequest::AlwaysNetwork);
 
     QNetworkReply *reply = m_nam->post(request, out.body);
     reply->setReadBufferSize(m_options.responseReadCap);
@@ -374,7 +371,7 @@ void Dispatcher::onFinished(QNetworkReply *reply)
     auto it = m_active.find(reply);
     if (it == m_active.end())
         return;
-    Active active = *it;
+    Active active = std::move(*it);
     m_active.erase(it);
     reply->deleteLater();
     if (active.deadline != m_deadlines.end()) {
@@ -494,7 +491,6 @@ void Dispatcher::finishAttempt(Active &active, Job &job)
     if (--m_inFlightPerEndpoint[endpointId] <= 0)
         m_inFlightPerEndpoint.remove(endpointId);
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    const Endpoint endpoint = m_endpoints.value(endpointId);
     d.attemptCount = a.number;
     d.lastStatus = a.responseStatus;
     d.lastError = a.errorClass;
@@ -519,8 +515,9 @@ void Dispatcher::finishAttempt(Active &active, Job &job)
                 return QByteArray();
             }(),
             now);
-        const RetryDecision decision = planRetry(endpoint.retry, a.number, a.responseStatus,
-                                                 retryAfter, m_rng.generateDouble() * 2.0 - 1.0);
+        const RetryDecision decision =
+            planRetry(m_endpoints.value(endpointId).retry, a.number, a.responseStatus, retryAfter,
+                      m_rng.generateDouble() * 2.0 - 1.0);
         if (a.responseStatus == 410) {
             d.state = DeliveryState::Failed;
             d.nextAttempt = QDateTime();
@@ -562,15 +559,17 @@ void Dispatcher::finishAttempt(Active &active, Job &job)
 void Dispatcher::persistOutcome(const Job &job, const Attempt &attempt, bool finalOutcome,
                                 bool succeeded, const QString &disableReason)
 {
-    const Delivery delivery = job.delivery;
-    const int threshold = m_endpoints.value(delivery.endpointId).retry.disableAfterFailures;
-    auto disabledNow = std::make_shared<QString>();
+    const Delivery &delivery = job.delivery;
+    const auto ep = m_endpoints.constFind(delivery.endpointId);
+    const int threshold = ep == m_endpoints.constEnd() ? 0 : ep->retry.disableAfterFailures;
     // Only a final failure can disable the endpoint; everything else needs no answer back.
     const bool mayDisable = finalOutcome && !succeeded && threshold > 0 && disableReason.isEmpty();
+    auto disabledNow = mayDisable ? std::make_shared<QString>() : nullptr;
     m_writer->submit(
         [delivery, attempt = Attempt(attempt), finalOutcome, succeeded, disableReason, threshold,
          disabledNow](Store &store) mutable {
-            disabledNow->clear(); // the writer may run this again after another write failed
+            if (disabledNow)
+                disabledNow->clear(); // the writer may run this again after another write failed
             if (!store.insertAttempt(&attempt) || !store.updateDelivery(delivery))
                 return false;
             if (!finalOutcome)
@@ -578,7 +577,7 @@ void Dispatcher::persistOutcome(const Job &job, const Attempt &attempt, bool fin
             const int run = store.recordEndpointOutcome(delivery.endpointId, succeeded);
             if (!disableReason.isEmpty()) {
                 store.setEndpointEnabled(delivery.endpointId, false, disableReason);
-            } else if (!succeeded && threshold > 0 && run >= threshold) {
+            } else if (disabledNow && run >= threshold) {
                 *disabledNow = tr("%n deliveries in a row failed", nullptr, run);
                 store.setEndpointEnabled(delivery.endpointId, false, *disabledNow);
             }
@@ -586,7 +585,7 @@ void Dispatcher::persistOutcome(const Job &job, const Attempt &attempt, bool fin
         },
         mayDisable ? this : nullptr,
         [this, endpointId = delivery.endpointId, disabledNow](bool) {
-            if (disabledNow->isEmpty())
+            if (!disabledNow || disabledNow->isEmpty())
                 return;
             auto ep = m_endpoints.find(endpointId);
             if (ep != m_endpoints.end()) {

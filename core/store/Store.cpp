@@ -8,13 +8,17 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStandardPaths>
 #include <QUuid>
 #include <QVariant>
 
+#include <sqlite3.h>
+
 #include <atomic>
+#include <vector>
 
 namespace {
 
@@ -33,10 +37,6 @@ QString newId()
 QVariant text(const QString &s)
 {
     return QVariant(s.isNull() ? QStringLiteral("") : s);
-}
-QVariant blob(const QByteArray &b)
-{
-    return QVariant(b.isNull() ? QByteArray("") : b);
 }
 
 QVariant ms(const QDateTime &t)
@@ -250,8 +250,91 @@ Endpoint endpointFrom(const QSqlQuery &q)
 
 } // namespace
 
+// One prepared statement on the raw connection: bind values in column order, then exec().
+// Text is bound as UTF-8 (what the database stores) and kept alive until the step is done.
+class Store::Statement
+{
+public:
+    Statement(sqlite3 *db, const char *sql)
+        : m_db(db)
+    {
+        if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &m_stmt, nullptr) !=
+            SQLITE_OK) {
+            m_prepareError = QString::fromUtf8(sqlite3_errmsg(db));
+            sqlite3_finalize(m_stmt);
+            m_stmt = nullptr;
+        }
+        m_keep.reserve(16);
+    }
+    ~Statement() { sqlite3_finalize(m_stmt); }
+    Statement(const Statement &) = delete;
+    Statement &operator=(const Statement &) = delete;
+
+    // The columns are NOT NULL: a null QString is stored as ''.
+    Statement &text(const QString &s)
+    {
+        m_keep.push_back(s.toUtf8());
+        const QByteArray &b = m_keep.back();
+        sqlite3_bind_text(m_stmt, ++m_index, b.isNull() ? "" : b.constData(), int(b.size()),
+                          SQLITE_STATIC);
+        return *this;
+    }
+    Statement &text(const char *latin1)
+    {
+        sqlite3_bind_text(m_stmt, ++m_index, latin1, -1, SQLITE_STATIC);
+        return *this;
+    }
+    Statement &blob(const QByteArray &b)
+    {
+        m_keep.push_back(b);
+        if (b.isEmpty())
+            sqlite3_bind_zeroblob(m_stmt, ++m_index, 0); // '' rather than NULL
+        else
+            sqlite3_bind_blob(m_stmt, ++m_index, b.constData(), int(b.size()), SQLITE_STATIC);
+        return *this;
+    }
+    Statement &integer(qint64 v)
+    {
+        sqlite3_bind_int64(m_stmt, ++m_index, v);
+        return *this;
+    }
+    // Milliseconds since the epoch, or NULL for an invalid time.
+    Statement &time(const QDateTime &t)
+    {
+        if (t.isValid())
+            sqlite3_bind_int64(m_stmt, ++m_index, t.toMSecsSinceEpoch());
+        else
+            sqlite3_bind_null(m_stmt, ++m_index);
+        return *this;
+    }
+
+    bool exec(QString *error)
+    {
+        if (!m_stmt) {
+            *error = m_prepareError;
+            return false;
+        }
+        const int rc = sqlite3_step(m_stmt);
+        const bool ok = rc == SQLITE_DONE || rc == SQLITE_ROW;
+        if (!ok)
+            *error = QString::fromUtf8(sqlite3_errmsg(m_db));
+        sqlite3_reset(m_stmt);
+        m_keep.clear();
+        m_index = 0;
+        return ok;
+    }
+
+private:
+    sqlite3 *m_db;
+    sqlite3_stmt *m_stmt = nullptr;
+    QString m_prepareError;
+    std::vector<QByteArray> m_keep;
+    int m_index = 0;
+};
+
 Store::~Store()
 {
+    m_sqliteStatements.clear(); // finalized before QtSql closes the connection
     m_statements.clear();
     m_db = QSqlDatabase();
     QSqlDatabase::removeDatabase(m_connection);
@@ -307,7 +390,23 @@ std::unique_ptr<Store> Store::open(const QString &path, QString *error)
     }
     if (!store->migrate(error))
         return nullptr;
+    const QVariant handle = store->m_db.driver()->handle();
+    if (handle.isValid() && qstrcmp(handle.typeName(), "sqlite3*") == 0)
+        store->m_sqlite = *static_cast<sqlite3 *const *>(handle.constData());
+    if (!store->m_sqlite) {
+        if (error)
+            *error = Tr::tr("Qt's SQLite driver did not hand over its connection to %1.").arg(path);
+        return nullptr;
+    }
     return store;
+}
+
+Store::Statement &Store::statement(const char *sql)
+{
+    auto it = m_sqliteStatements.find(sql);
+    if (it == m_sqliteStatements.end())
+        it = m_sqliteStatements.emplace(sql, std::make_unique<Statement>(m_sqlite, sql)).first;
+    return *it->second;
 }
 
 QSqlQuery &Store::prepared(const char *sql)
@@ -550,10 +649,10 @@ int Store::recordEndpointOutcome(const QString &id, bool succeeded)
 {
     if (succeeded) {
         // Usually already 0: the WHERE clause keeps that case free of any page write.
-        QSqlQuery &q = prepared("UPDATE endpoints SET consecutive_failures = 0 "
-                                "WHERE id = ? AND consecutive_failures <> 0");
-        q.bindValue(0, id);
-        q.exec();
+        statement("UPDATE endpoints SET consecutive_failures = 0 "
+                  "WHERE id = ? AND consecutive_failures <> 0")
+            .text(id)
+            .exec(&m_lastError);
         return 0;
     }
     QSqlQuery &bump = prepared("UPDATE endpoints SET consecutive_failures = "
@@ -616,21 +715,15 @@ QString Store::removeEventType(const QString &id)
 bool Store::insertEvent(const Event &e)
 {
     // Events are immutable: sending the same event again (to another endpoint) reuses it.
-    QSqlQuery &q = prepared("INSERT INTO events (id, type, payload, created, origin, scenario_id) "
-                            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING");
-    const QVariant values[] = {e.id,
-                               e.type,
-                               blob(e.payload),
-                               ms(e.created),
-                               eventOriginName(e.origin),
-                               text(e.scenarioId)};
-    for (int i = 0; i < 6; ++i)
-        q.bindValue(i, values[i]);
-    if (!q.exec()) {
-        m_lastError = q.lastError().text();
-        return false;
-    }
-    return true;
+    return statement("INSERT INTO events (id, type, payload, created, origin, scenario_id) "
+                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING")
+        .text(e.id)
+        .text(e.type)
+        .blob(e.payload)
+        .time(e.created)
+        .text(eventOriginName(e.origin))
+        .text(e.scenarioId)
+        .exec(&m_lastError);
 }
 
 std::optional<Event> Store::event(const QString &id) const
@@ -653,84 +746,68 @@ std::optional<Event> Store::event(const QString &id) const
 
 bool Store::insertDelivery(const Delivery &d)
 {
-    QSqlQuery &q = prepared("INSERT INTO deliveries (id, event_id, event_type, endpoint_id, "
-                            "webhook_id, state, attempt_count, created, updated, next_attempt, "
-                            "last_status, last_error, last_duration_ms) "
-                            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    const QVariant values[] = {d.id,
-                               d.eventId,
-                               d.eventType,
-                               d.endpointId,
-                               d.webhookId,
-                               deliveryStateName(d.state),
-                               d.attemptCount,
-                               ms(d.created),
-                               ms(d.updated),
-                               ms(d.nextAttempt),
-                               d.lastStatus,
-                               errorClassName(d.lastError),
-                               d.lastDurationMs};
-    for (int i = 0; i < 13; ++i)
-        q.bindValue(i, values[i]);
-    if (!q.exec()) {
-        m_lastError = q.lastError().text();
-        return false;
-    }
-    return true;
+    return statement("INSERT INTO deliveries (id, event_id, event_type, endpoint_id, "
+                     "webhook_id, state, attempt_count, created, updated, next_attempt, "
+                     "last_status, last_error, last_duration_ms) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+        .text(d.id)
+        .text(d.eventId)
+        .text(d.eventType)
+        .text(d.endpointId)
+        .text(d.webhookId)
+        .text(deliveryStateName(d.state))
+        .integer(d.attemptCount)
+        .time(d.created)
+        .time(d.updated)
+        .time(d.nextAttempt)
+        .integer(d.lastStatus)
+        .text(errorClassName(d.lastError))
+        .integer(d.lastDurationMs)
+        .exec(&m_lastError);
 }
 
 bool Store::updateDelivery(const Delivery &d)
 {
-    QSqlQuery &q = prepared("UPDATE deliveries SET state = ?, attempt_count = ?, updated = ?, "
-                            "next_attempt = ?, last_status = ?, last_error = ?, "
-                            "last_duration_ms = ? WHERE id = ?");
-    const QVariant values[] = {deliveryStateName(d.state),
-                               d.attemptCount,
-                               ms(d.updated),
-                               ms(d.nextAttempt),
-                               d.lastStatus,
-                               errorClassName(d.lastError),
-                               d.lastDurationMs,
-                               d.id};
-    for (int i = 0; i < 8; ++i)
-        q.bindValue(i, values[i]);
-    if (!q.exec()) {
-        m_lastError = q.lastError().text();
-        return false;
-    }
-    return true;
+    return statement("UPDATE deliveries SET state = ?, attempt_count = ?, updated = ?, "
+                     "next_attempt = ?, last_status = ?, last_error = ?, "
+                     "last_duration_ms = ? WHERE id = ?")
+        .text(deliveryStateName(d.state))
+        .integer(d.attemptCount)
+        .time(d.updated)
+        .time(d.nextAttempt)
+        .integer(d.lastStatus)
+        .text(errorClassName(d.lastError))
+        .integer(d.lastDurationMs)
+        .text(d.id)
+        .exec(&m_lastError);
 }
 
 bool Store::insertAttempt(Attempt *a)
 {
-    QSqlQuery &q = prepared(
-        "INSERT INTO attempts (delivery_id, number, trigger, started, duration_ms, request_url, "
-        "request_headers, request_body, response_status, response_reason, response_headers, "
-        "response_body, response_body_size, error_class, error_text) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    const QVariant values[] = {a->deliveryId,
-                               a->number,
-                               attemptTriggerName(a->trigger),
-                               ms(a->started),
-                               a->durationMs,
-                               text(a->requestUrl),
-                               headersToJson(a->requestHeaders),
-                               blob(a->requestBody),
-                               a->responseStatus,
-                               text(a->responseReason),
-                               headersToJson(a->responseHeaders),
-                               blob(a->responseBody),
-                               a->responseBodySize,
-                               errorClassName(a->errorClass),
-                               text(a->errorText)};
-    for (int i = 0; i < 15; ++i)
-        q.bindValue(i, values[i]);
-    if (!q.exec()) {
-        m_lastError = q.lastError().text();
-        return false;
-    }
-    a->id = q.lastInsertId().toLongLong();
-    return true;
+    const bool ok =
+        statement("INSERT INTO attempts (delivery_id, number, trigger, started, duration_ms, "
+                  "request_url, request_headers, request_body, response_status, "
+                  "response_reason, response_headers, response_body, response_body_size, "
+                  "error_class, error_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+            .text(a->deliveryId)
+            .integer(a->number)
+            .text(attemptTriggerName(a->trigger))
+            .time(a->started)
+            .integer(a->durationMs)
+            .text(a->requestUrl)
+            .text(headersToJson(a->requestHeaders))
+            .blob(a->requestBody)
+            .integer(a->responseStatus)
+            .text(a->responseReason)
+            .text(headersToJson(a->responseHeaders))
+            .blob(a->responseBody)
+            .integer(a->responseBodySize)
+            .text(errorClassName(a->errorClass))
+            .text(a->errorText)
+            .exec(&m_lastError);
+    if (ok)
+        a->id = sqlite3_last_insert_rowid(m_sqlite);
+    return ok;
 }
 
 QList<Attempt> Store::attempts(const QString &deliveryId) const
