@@ -95,6 +95,7 @@ private slots:
     void cleanup();
 
     void successIsRecorded();
+    void editedEndpointIsSentAsEdited();
     void xmlAndFormFormats();
     void failureThenSuccessOnRetry();
     void idleServerHitsTheDeadline();
@@ -168,6 +169,32 @@ void TestDispatcher::successIsRecorded()
     QCOMPARE(got.first().header("x-api-key"), QByteArray("k-123"));
     QCOMPARE(got.first().header("webhook-id"), d.webhookId.toLatin1());
     QCOMPARE(got.first().signature.verdict, SignatureVerdict::Valid);
+}
+
+// The dispatcher keeps each endpoint's request template; an edit must replace it, so the
+// next attempt carries the new headers, format and URL.
+void TestDispatcher::editedEndpointIsSentAsEdited()
+{
+    Endpoint e = f->addEndpoint(QStringLiteral("before"), {}, [](Endpoint &e) {
+        e.headers = {{QStringLiteral("x-api-key"), QStringLiteral("old")}};
+    });
+    QCOMPARE(f->deliverAndWait(f->event(), e.id).state, DeliveryState::Succeeded);
+    InboxConfig after;
+    after.name = QStringLiteral("after");
+    f->receiver.setInbox(after);
+    e.url = f->receiver.inboxUrl(QStringLiteral("after")).toString();
+    e.headers = {{QStringLiteral("x-api-key"), QStringLiteral("new")},
+                 {QStringLiteral("Content-Type"), QStringLiteral("application/vnd.crm+json")}};
+    f->dispatcher->upsertEndpoint(e);
+    QCOMPARE(f->deliverAndWait(f->event(), e.id).state, DeliveryState::Succeeded);
+    const CapturedRequest before = f->receiver.requests(QStringLiteral("before")).first();
+    QCOMPARE(before.header("x-api-key"), QByteArray("old"));
+    QCOMPARE(before.header("content-type"), QByteArray("application/json"));
+    const QList<CapturedRequest> got = f->receiver.requests(QStringLiteral("after"));
+    QCOMPARE(got.size(), 1);
+    QCOMPARE(got.first().header("x-api-key"), QByteArray("new"));
+    QCOMPARE(got.first().header("content-type"), QByteArray("application/vnd.crm+json"));
+    QCOMPARE(f->receiver.requests(QStringLiteral("before")).size(), 1);
 }
 
 void TestDispatcher::xmlAndFormFormats()

@@ -1,6 +1,5 @@
 #include "Dispatcher.h"
 
-#include "RequestBuilder.h"
 #include "RetryPlanner.h"
 #include "domain/Ids.h"
 #include "signing/WebhookSigner.h"
@@ -91,6 +90,7 @@ Dispatcher::~Dispatcher()
 void Dispatcher::setEndpoints(const QList<Endpoint> &endpoints)
 {
     m_endpoints.clear();
+    m_targets.clear();
     for (const Endpoint &e : endpoints)
         m_endpoints.insert(e.id, e);
 }
@@ -98,11 +98,30 @@ void Dispatcher::setEndpoints(const QList<Endpoint> &endpoints)
 void Dispatcher::upsertEndpoint(const Endpoint &endpoint)
 {
     m_endpoints.insert(endpoint.id, endpoint);
+    m_targets.remove(endpoint.id);
 }
 
 void Dispatcher::removeEndpoint(const QString &id)
 {
     m_endpoints.remove(id);
+    m_targets.remove(id);
+}
+
+const Dispatcher::Target &Dispatcher::target(const Endpoint &endpoint)
+{
+    auto it = m_targets.find(endpoint.id);
+    if (it != m_targets.end())
+        return *it;
+    Target t;
+    t.shared = requestTemplate(endpoint);
+    t.request = QNetworkRequest(t.shared.url);
+    for (const HttpHeader &h : std::as_const(t.shared.headers))
+        t.request.setRawHeader(h.name.toLatin1(), h.value.toUtf8());
+    // Redirects stay unfollowed by the manager's policy, HTTP/2 over TLS is Qt 6's default,
+    // and the manager has no cache: only cleartext HTTP/2 needs saying per request.
+    if (endpoint.http2Cleartext)
+        t.request.setAttribute(QNetworkRequest::Http2DirectAttribute, true);
+    return *m_targets.insert(endpoint.id, t);
 }
 
 QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpointId,
@@ -276,7 +295,9 @@ void Dispatcher::start(Job &job)
     }
     const Endpoint &endpoint = *ep;
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    const OutgoingRequest out = buildRequest(endpoint, job.delivery, job.payload, now);
+    const Target &shared = target(endpoint);
+    const OutgoingRequest out =
+        buildRequest(shared.shared, endpoint, job.delivery, job.payload, now);
 
     Attempt attempt;
     attempt.deliveryId = job.delivery.id;
@@ -302,13 +323,9 @@ void Dispatcher::start(Job &job)
         return;
     }
 
-    QNetworkRequest request(out.url);
-    for (const HttpHeader &h : out.headers)
-        request.setRawHeader(h.name.toLatin1(), h.value.toUtf8());
-    // Redirects stay unfollowed by the manager's policy, HTTP/2 over TLS is Qt 6's default,
-    // and the manager has no cache: only cleartext HTTP/2 needs saying per request.
-    if (endpoint.http2Cleartext)
-        request.setAttribute(QNetworkRequest::Http2DirectAttribute, true);
+    QNetworkRequest request = shared.request;
+    for (qsizetype i = shared.shared.headers.size(); i < out.headers.size(); ++i)
+        request.setRawHeader(out.headers.at(i).name.toLatin1(), out.headers.at(i).value.toUtf8());
 
     QNetworkReply *reply = m_nam->post(request, out.body);
     reply->setReadBufferSize(m_options.responseReadCap);

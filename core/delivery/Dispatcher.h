@@ -8,12 +8,14 @@
 // It never blocks its thread: network I/O is asynchronous and writes go to StoreWriter.
 #pragma once
 
+#include "RequestBuilder.h"
 #include "domain/Delivery.h"
 #include "domain/Endpoint.h"
 #include "domain/Event.h"
 
 #include <QElapsedTimer>
 #include <QHash>
+#include <QNetworkRequest>
 #include <QObject>
 #include <QPointer>
 #include <QRandomGenerator>
@@ -114,6 +116,15 @@ private:
         QStringList tlsErrors;
     };
 
+    // What every attempt to one endpoint shares, built once: the request template and a
+    // QNetworkRequest carrying its URL and headers (only the signature headers differ).
+    struct Target
+    {
+        RequestTemplate shared;
+        QNetworkRequest request;
+    };
+    const Target &target(const Endpoint &endpoint);
+
     void makeReady(const QString &deliveryId);
     void schedule(const QString &deliveryId, const QDateTime &when);
     void pump();
@@ -133,7 +144,8 @@ private:
     QNetworkAccessManager *m_nam;
     DispatcherOptions m_options;
     QHash<QString, Endpoint> m_endpoints;
-    QHash<QString, Job> m_jobs;                  // every delivery this engine holds, by id
+    QHash<QString, Target> m_targets; // by endpoint id; dropped when the endpoint changes
+    QHash<QString, Job> m_jobs;       // every delivery this engine holds, by id
     QHash<QString, std::deque<QString>> m_ready; // per endpoint, in order
     QStringList m_endpointRing;                  // round-robin over endpoints with ready work
     int m_readyCount = 0;

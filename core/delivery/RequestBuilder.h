@@ -22,5 +22,20 @@ struct OutgoingRequest
 
 QByteArray hooklineUserAgent();
 
+// What every attempt to an endpoint shares: the parsed URL and the headers before the
+// signature headers (Content-Type, User-Agent, Accept-Encoding, the custom ones). The
+// dispatcher keeps one per endpoint instead of rebuilding it for each attempt.
+struct RequestTemplate
+{
+    QUrl url;
+    QList<HttpHeader> headers;
+};
+RequestTemplate requestTemplate(const Endpoint &endpoint);
+
 OutgoingRequest buildRequest(const Endpoint &endpoint, const Delivery &delivery,
                              const QByteArray &payloadJson, const QDateTime &now);
+// The same from a template made by requestTemplate(endpoint): the signature headers are
+// appended after the template's.
+OutgoingRequest buildRequest(const RequestTemplate &shared, const Endpoint &endpoint,
+                             const Delivery &delivery, const QByteArray &payloadJson,
+                             const QDateTime &now);
