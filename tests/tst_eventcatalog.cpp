@@ -59,6 +59,8 @@ private slots:
     void builtInsRender();
     void freshValuesOnEveryFire();
     void isoMillisMatchesQt();
+    void compiledTemplatesRenderLikeTheFullRenderer_data();
+    void compiledTemplatesRenderLikeTheFullRenderer();
     void ringingMatchesTheArticle();
     void callEndedIsRich();
     void placeholderSplicing_data();
@@ -359,6 +361,48 @@ void TestEventCatalog::unknownTypeNamesKnownOnes()
     QVERIFY(!r.ok());
     QVERIFY(r.error.contains(QStringLiteral("call.exploded")));
     QVERIFY(r.error.contains(QStringLiteral("call.ringing")));
+}
+
+void TestEventCatalog::compiledTemplatesRenderLikeTheFullRenderer_data()
+{
+    QTest::addColumn<QString>("tpl");
+    EventCatalog catalog;
+    for (const QString &id : catalog.ids())
+        QTest::newRow(qPrintable(id)) << catalog.find(id)->payloadTemplate;
+    QTest::newRow("placeholders in strings and out")
+        << QStringLiteral("{ \"a\" : {{s}}, \"b\": \"x {{ s }} y\",\n \"n\":\t{{n}},"
+                          " \"z\": {{z}}, \"t\": \"{{z}}\", \"e\": \"\\\\ \\\" {{b}}\"}");
+    QTest::newRow("unknown placeholder") << QStringLiteral("{\"a\": {{nope}}}");
+    QTest::newRow("unclosed") << QStringLiteral("{\"a\": {{s}\n}");
+    QTest::newRow("escaped placeholder") << QStringLiteral("{\"a\": \"\\{{s}}\"}");
+    QTest::newRow("broken JSON") << QStringLiteral("{\"a\": {{n}} \"b\": 1}");
+    QTest::newRow("array at the top") << QStringLiteral("[{{n}}]");
+    QTest::newRow("exponent left to Qt") << QStringLiteral("{\"a\": 1e3, \"b\": {{f}}}");
+}
+
+// The compiled fast path gives byte for byte what the full renderer gives, errors included
+// (fresh UUIDs aside, which differ on every use by design).
+void TestEventCatalog::compiledTemplatesRenderLikeTheFullRenderer()
+{
+    QFETCH(QString, tpl);
+    static const QRegularExpression uuid(
+        QStringLiteral("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"));
+    auto sameUuids = [](QByteArray json) {
+        return QString::fromUtf8(json).replace(uuid, QStringLiteral("<uuid>"));
+    };
+    SampleData sample(3);
+    for (int i = 0; i < 20; ++i) {
+        RenderContext ctx = sample.anyContext(QDateTime::currentDateTimeUtc());
+        const RenderContext fixed = fixedContext();
+        for (auto it = fixed.values.cbegin(); it != fixed.values.cend(); ++it)
+            ctx.values.insert(it.key(), it.value());
+        const RenderResult fast = TemplateRenderer::render(tpl, ctx);
+        const RenderResult full = TemplateRenderer::renderInFull(tpl, ctx);
+        QCOMPARE(sameUuids(fast.json), sameUuids(full.json));
+        QCOMPARE(fast.error, full.error);
+        QCOMPARE(fast.errorLine, full.errorLine);
+        QCOMPARE(fast.errorColumn, full.errorColumn);
+    }
 }
 
 // The hand-written timestamp formatter against Qt's, over leap days, century years and

@@ -3,11 +3,13 @@
 #include "encoding/JsonText.h"
 
 #include <QCoreApplication>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QStringList>
 
+#include <memory>
 #include <vector>
 
 namespace {
@@ -82,7 +84,8 @@ QString textFor(const QVariant &v)
 
 } // namespace
 
-RenderResult TemplateRenderer::render(const QString &tpl, const RenderContext &context)
+// The full renderer: every check, and error messages that point into the template.
+RenderResult TemplateRenderer::renderInFull(const QString &tpl, const RenderContext &context)
 {
     RenderResult result;
     QString out;
@@ -183,6 +186,112 @@ RenderResult TemplateRenderer::render(const QString &tpl, const RenderContext &c
         return result;
     }
     result.json = JsonText::minify(utf8);
+    return result;
+}
+
+namespace {
+
+// A template taken apart once: the literal text between placeholders, already compact and
+// in UTF-8, and each placeholder's name and whether it sits inside a JSON string. Rendering
+// is then a concatenation. Templates with anything odd about their placeholders are not
+// compiled and always take the full renderer.
+struct Compiled
+{
+    struct Piece
+    {
+        QByteArray before; // literal text preceding the placeholder
+        QString name;
+        bool inString = false;
+    };
+    std::vector<Piece> pieces;
+    QByteArray tail;
+    qsizetype size = 0; // bytes of literal text, to reserve the output
+};
+
+std::shared_ptr<const Compiled> compile(const QString &tpl)
+{
+    auto c = std::make_shared<Compiled>();
+    QString literal;
+    bool inString = false;
+    bool escaped = false;
+    auto flush = [&] {
+        QByteArray utf8 = literal.toUtf8();
+        c->size += utf8.size();
+        literal.clear();
+        return utf8;
+    };
+    for (qsizetype i = 0; i < tpl.size();) {
+        const QChar ch = tpl.at(i);
+        if (ch == u'{' && i + 1 < tpl.size() && tpl.at(i + 1) == u'{') {
+            const qsizetype close = tpl.indexOf(QLatin1String("}}"), i + 2);
+            const qsizetype newline = tpl.indexOf(u'\n', i + 2);
+            if (close < 0 || (newline >= 0 && newline < close) || escaped)
+                return nullptr;
+            Compiled::Piece piece;
+            piece.before = flush();
+            piece.name = tpl.mid(i + 2, close - i - 2).trimmed();
+            piece.inString = inString;
+            c->pieces.push_back(std::move(piece));
+            i = close + 2;
+            continue;
+        }
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (ch == u'\\')
+                escaped = true;
+            else if (ch == u'"')
+                inString = false;
+        } else if (ch == u'"') {
+            inString = true;
+        } else if (ch == u' ' || ch == u'\n' || ch == u'\r' || ch == u'\t') {
+            ++i; // insignificant white space: the output is compact
+            continue;
+        }
+        literal += ch;
+        ++i;
+    }
+    c->tail = flush();
+    return c;
+}
+
+// Compiled templates of this thread, by text (the catalog's handful, plus what an editor
+// tries); forgotten wholesale if it ever grows past a few dozen.
+std::shared_ptr<const Compiled> compiled(const QString &tpl)
+{
+    thread_local QHash<QString, std::shared_ptr<const Compiled>> cache;
+    const auto it = cache.constFind(tpl);
+    if (it != cache.constEnd())
+        return *it;
+    if (cache.size() >= 64)
+        cache.clear();
+    std::shared_ptr<const Compiled> c = compile(tpl);
+    cache.insert(tpl, c);
+    return c;
+}
+
+} // namespace
+
+RenderResult TemplateRenderer::render(const QString &tpl, const RenderContext &context)
+{
+    const std::shared_ptr<const Compiled> c = compiled(tpl);
+    if (!c)
+        return renderInFull(tpl, context);
+    RenderResult result;
+    QByteArray &out = result.json;
+    out.reserve(c->size + 48 * qsizetype(c->pieces.size()));
+    for (const Compiled::Piece &p : c->pieces) {
+        if (!context.contains(p.name))
+            return renderInFull(tpl, context); // which names the unknown placeholder
+        out += p.before;
+        const QVariant v = context.value(p.name);
+        out += (p.inString ? textFor(v) : literalFor(v)).toUtf8();
+    }
+    out += c->tail;
+    // The usual case, checked in one pass; anything unusual goes to the full renderer and
+    // Qt's parser, which decide and explain.
+    if (!JsonText::isCertainlyObject(out))
+        return renderInFull(tpl, context);
     return result;
 }
 

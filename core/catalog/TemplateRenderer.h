@@ -24,6 +24,9 @@ class TemplateRenderer
 {
 public:
     static RenderResult render(const QString &templateText, const RenderContext &context);
+    // The same without the per-thread cache of compiled templates: the reference that
+    // render() falls back to for anything unusual and that the tests compare it with.
+    static RenderResult renderInFull(const QString &templateText, const RenderContext &context);
     // Renders against a throw-away context: the check the template editor runs on each edit.
     static RenderResult check(const QString &templateText);
 };
