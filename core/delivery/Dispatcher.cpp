@@ -337,7 +337,7 @@ void Dispatcher::start(Job &job)
     active.clock.start();
     active.attempt = attempt;
     active.deadline = m_deadlines.emplace(m_clock.elapsed() + endpoint.timeoutMs, reply);
-    if (active.deadline == m_deadlines.begin())
+    if (active.deadline == m_deadlines.begin() || !m_deadlineTimer.isActive())
         armDeadlineTimer();
     const bool verifyTls = endpoint.verifyTls;
     if (out.url.scheme() == QLatin1String("https"))
@@ -391,12 +391,11 @@ void Dispatcher::onFinished(QNetworkReply *reply)
     Active active = std::move(*it);
     m_active.erase(it);
     reply->deleteLater();
-    if (active.deadline != m_deadlines.end()) {
-        const bool first = active.deadline == m_deadlines.begin();
+    // The timer is left as it is: at worst it fires for a deadline that is gone, finds
+    // nothing due and re-arms for the next one. Re-arming it here cost a timer restart on
+    // nearly every attempt, since attempts mostly finish in the order they started.
+    if (active.deadline != m_deadlines.end())
         m_deadlines.erase(active.deadline);
-        if (first)
-            armDeadlineTimer();
-    }
 
     Attempt &a = active.attempt;
     a.durationMs = active.clock.elapsed();
