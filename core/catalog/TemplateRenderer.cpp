@@ -93,8 +93,7 @@ RenderResult TemplateRenderer::renderInFull(const QString &tpl, const RenderCont
     std::vector<Segment> segments;
     segments.push_back({0, 0, false});
 
-    bool inString = false;
-    bool escaped = false;
+    JsonText::StringState state;
     qsizetype i = 0;
     qsizetype runStart = 0; // literal text not yet copied to `out`
     while (i < tpl.size()) {
@@ -127,22 +126,13 @@ RenderResult TemplateRenderer::renderInFull(const QString &tpl, const RenderCont
             const QVariant v = context.value(name);
             out.append(QStringView(tpl).mid(runStart, i - runStart));
             segments.push_back({out.size(), i, true});
-            out += inString ? textFor(v) : literalFor(v);
+            out += state.inString ? textFor(v) : literalFor(v);
             i = close + 2;
             runStart = i;
             segments.push_back({out.size(), i, false});
             continue;
         }
-        if (inString) {
-            if (escaped)
-                escaped = false;
-            else if (c == u'\\')
-                escaped = true;
-            else if (c == u'"')
-                inString = false;
-        } else if (c == u'"') {
-            inString = true;
-        }
+        state.take(c.unicode());
         ++i;
     }
     out.append(QStringView(tpl).mid(runStart));
@@ -212,8 +202,7 @@ std::shared_ptr<const Compiled> compile(const QString &tpl)
 {
     auto c = std::make_shared<Compiled>();
     QString literal;
-    bool inString = false;
-    bool escaped = false;
+    JsonText::StringState state;
     auto flush = [&] {
         QByteArray utf8 = literal.toUtf8();
         c->size += utf8.size();
@@ -225,30 +214,19 @@ std::shared_ptr<const Compiled> compile(const QString &tpl)
         if (ch == u'{' && i + 1 < tpl.size() && tpl.at(i + 1) == u'{') {
             const qsizetype close = tpl.indexOf(QLatin1String("}}"), i + 2);
             const qsizetype newline = tpl.indexOf(u'\n', i + 2);
-            if (close < 0 || (newline >= 0 && newline < close) || escaped)
+            if (close < 0 || (newline >= 0 && newline < close) || state.escaped)
                 return nullptr;
             Compiled::Piece piece;
             piece.before = flush();
             piece.name = tpl.mid(i + 2, close - i - 2).trimmed();
-            piece.inString = inString;
+            piece.inString = state.inString;
             c->pieces.push_back(std::move(piece));
             i = close + 2;
             continue;
         }
-        if (inString) {
-            if (escaped)
-                escaped = false;
-            else if (ch == u'\\')
-                escaped = true;
-            else if (ch == u'"')
-                inString = false;
-        } else if (ch == u'"') {
-            inString = true;
-        } else if (ch == u' ' || ch == u'\n' || ch == u'\r' || ch == u'\t') {
-            ++i; // insignificant white space: the output is compact
-            continue;
-        }
-        literal += ch;
+        // Insignificant white space is left out: the output is compact.
+        if (state.take(ch.unicode()) || !JsonText::isSpace(ch.unicode()))
+            literal += ch;
         ++i;
     }
     c->tail = flush();

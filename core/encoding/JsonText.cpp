@@ -257,24 +257,10 @@ QByteArray minify(const QByteArray &json)
 {
     QByteArray out(json.size(), Qt::Uninitialized);
     char *o = out.data();
-    bool inString = false;
-    bool escaped = false;
+    StringState state;
     for (const char c : json) {
-        if (inString) {
+        if (state.take(char16_t(static_cast<unsigned char>(c))) || !isSpace(char16_t(c)))
             *o++ = c;
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                inString = false;
-            continue;
-        }
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
-            continue;
-        if (c == '"')
-            inString = true;
-        *o++ = c;
     }
     out.truncate(o - out.constData());
     return out;
@@ -286,29 +272,18 @@ QByteArray pretty(const QByteArray &json, int indent)
     QByteArray out;
     out.reserve(compact.size() * 2);
     int level = 0;
-    bool inString = false;
-    bool escaped = false;
+    StringState state;
     auto newline = [&] {
         out += '\n';
         out.append(QByteArray(level * indent, ' '));
     };
     for (qsizetype i = 0; i < compact.size(); ++i) {
         const char c = compact.at(i);
-        if (inString) {
-            out += c;
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                inString = false;
+        if (state.take(char16_t(static_cast<unsigned char>(c)))) {
+            out += c; // a string literal, quotes included, goes out as it is
             continue;
         }
         switch (c) {
-        case '"':
-            inString = true;
-            out += c;
-            break;
         case '{':
         case '[': {
             out += c;

@@ -8,6 +8,36 @@
 
 namespace JsonText {
 
+// Follows a left-to-right scan through JSON text, one character at a time, to tell string
+// contents (where every character counts) from the structure around them.
+struct StringState
+{
+    bool inString = false;
+    bool escaped = false;
+
+    // Takes the next character; returns true if it belongs to a string literal, quotes
+    // included.
+    bool take(char16_t c)
+    {
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (c == u'\\')
+                escaped = true;
+            else if (c == u'"')
+                inString = false;
+            return true;
+        }
+        inString = c == u'"';
+        return inString;
+    }
+};
+
+inline bool isSpace(char16_t c)
+{
+    return c == u' ' || c == u'\n' || c == u'\r' || c == u'\t';
+}
+
 // Drops insignificant whitespace.
 QByteArray minify(const QByteArray &json);
 // Indents by `indent` spaces per level, one member per line, "key": value.
