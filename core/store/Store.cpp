@@ -279,11 +279,6 @@ public:
                           SQLITE_STATIC);
         return *this;
     }
-    Statement &text(const char *latin1)
-    {
-        sqlite3_bind_text(m_stmt, ++m_index, latin1, -1, SQLITE_STATIC);
-        return *this;
-    }
     Statement &blob(const QByteArray &b)
     {
         m_keep.push_back(b);
