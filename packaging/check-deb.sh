@@ -30,7 +30,8 @@ appstreamcli validate --no-net packaging/$app_id.metainfo.xml >/dev/null ||
 step "desktop entry and AppStream metadata validate"
 
 depends="$(dpkg-deb -f "$deb" Depends)"
-for p in libqt6core6 libqt6gui6 libqt6widgets6 libqt6network6 libqt6sql6 libqt6sql6-sqlite libqt6svg6; do
+for p in libqt6core6 libqt6gui6 libqt6widgets6 libqt6network6 libqt6sql6 libqt6sql6-sqlite libqt6svg6 \
+    libsqlite3-0; do
     grep -qE "(^|, )$p( |,|$)" <<<"$depends" || fail "Depends lacks $p: $depends"
 done
 step "Depends: $depends"
