@@ -2105,8 +2105,8 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <translation>يطابق ⁨%1⁩ عدة عمليات تسليم؛ اكتب المزيد من المعرّف.</translation>
     </message>
     <message>
-        <source>Qt&apos;s SQLite driver did not hand over its connection to %1.</source>
-        <translation>لم يسلّم مشغّل SQLite في Qt اتصاله بالملف ⁨%1⁩.</translation>
+        <source>Qt&apos;s SQLite driver did not hand over its connection to %1. Reinstall Qt&apos;s SQLite plugin (Debian: libqt6sql6-sqlite).</source>
+        <translation>لم يسلّم مشغّل SQLite في Qt اتصاله بالملف ⁨%1⁩. أعد تثبيت وحدة SQLite الخاصة بـ Qt (في Debian: ⁦libqt6sql6-sqlite⁩).</translation>
     </message>
 </context>
 <context>

@@ -2097,8 +2097,8 @@ Qt %2 (compilé avec %3)
         <translation>%1 correspond à plusieurs livraisons ; tapez davantage de l’identifiant.</translation>
     </message>
     <message>
-        <source>Qt&apos;s SQLite driver did not hand over its connection to %1.</source>
-        <translation>Le pilote SQLite de Qt n’a pas fourni sa connexion à %1.</translation>
+        <source>Qt&apos;s SQLite driver did not hand over its connection to %1. Reinstall Qt&apos;s SQLite plugin (Debian: libqt6sql6-sqlite).</source>
+        <translation>Le pilote SQLite de Qt n’a pas fourni sa connexion à %1. Réinstallez le module SQLite de Qt (Debian : libqt6sql6-sqlite).</translation>
     </message>
 </context>
 <context>

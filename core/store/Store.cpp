@@ -390,7 +390,9 @@ std::unique_ptr<Store> Store::open(const QString &path, QString *error)
         store->m_sqlite = *static_cast<sqlite3 *const *>(handle.constData());
     if (!store->m_sqlite) {
         if (error)
-            *error = Tr::tr("Qt's SQLite driver did not hand over its connection to %1.").arg(path);
+            *error = Tr::tr("Qt's SQLite driver did not hand over its connection to %1. "
+                            "Reinstall Qt's SQLite plugin (Debian: libqt6sql6-sqlite).")
+                         .arg(path);
         return nullptr;
     }
     return store;
