@@ -31,7 +31,7 @@ step "desktop entry and AppStream metadata validate"
 
 depends="$(dpkg-deb -f "$deb" Depends)"
 for p in libqt6core6 libqt6gui6 libqt6widgets6 libqt6network6 libqt6sql6 libqt6sql6-sqlite libqt6svg6 \
-    libsqlite3-0; do
+    libsqlite3-0 libjemalloc2; do
     grep -qE "(^|, )$p( |,|$)" <<<"$depends" || fail "Depends lacks $p: $depends"
 done
 step "Depends: $depends"
@@ -53,6 +53,9 @@ check_layout() {
     [ "$launchable" = "$app_id.desktop" ] || fail "metainfo launches '$launchable'"
     [ -f "$prefix/usr/share/man/man1/hookline.1.gz" ] || fail "no man page"
     "$prefix/usr/bin/$exec_name" --version | grep -qx "Hookline [0-9.]*" || fail "--version"
+    # The delivery engine's figures were measured on jemalloc (see CMakeLists.txt).
+    readelf -d "$prefix/usr/bin/$exec_name" | grep -q 'NEEDED.*\[libjemalloc\.so' ||
+        fail "/usr/bin/$exec_name is not linked against jemalloc"
 }
 
 unpacked="$(mktemp -d)"

@@ -31,6 +31,7 @@
 #include <QTimer>
 #include <QUuid>
 
+#include <dlfcn.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -53,6 +54,18 @@ qint64 peakRssKiB()
             return line.mid(6).trimmed().split(' ').first().toLongLong();
     }
     return 0;
+}
+
+// Which malloc this process runs on: jemalloc answers mallctl("version"), glibc has no mallctl.
+QByteArray allocatorName()
+{
+    using MallCtl = int (*)(const char *, void *, size_t *, void *, size_t);
+    const auto mallctl = reinterpret_cast<MallCtl>(dlsym(RTLD_DEFAULT, "mallctl"));
+    const char *version = nullptr;
+    size_t size = sizeof version;
+    if (mallctl && mallctl("version", &version, &size, nullptr, 0) == 0 && version)
+        return "jemalloc-" + QByteArray(version).split('-').first();
+    return "glibc";
 }
 
 // CPU time (user + system, all threads) this process has used, in microseconds.
@@ -201,11 +214,12 @@ int runCore(const QString &url, int n)
     const qint64 walKiB =
         QFileInfo(core.dir.filePath(QStringLiteral("bench.sqlite-wal"))).size() / 1024;
     std::printf("mode=core n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld batches=%lld "
-                "checkpoints=%lld wal_kib=%lld cpu_us=%.0f%s\n",
+                "checkpoints=%lld wal_kib=%lld cpu_us=%.0f%s allocator=%s\n",
                 n, failed, seconds, n / seconds, peakRssKiB(),
                 static_cast<long long>(core.writer->committedBatches()),
                 static_cast<long long>(core.writer->checkpoints()), static_cast<long long>(walKiB),
-                (cpuMicros() - cpu0) / n, threadCpuText(threads0, n).constData());
+                (cpuMicros() - cpu0) / n, threadCpuText(threads0, n).constData(),
+                allocatorName().constData());
     return failed ? 1 : 0;
 }
 
@@ -242,9 +256,10 @@ int runQnam(const QString &url, int n)
         startOne();
     loop.exec();
     const double seconds = clock.nsecsElapsed() / 1e9;
-    std::printf("mode=qnam n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld cpu_us=%.0f%s\n",
+    std::printf("mode=qnam n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld cpu_us=%.0f%s "
+                "allocator=%s\n",
                 n, failed, seconds, n / seconds, peakRssKiB(), (cpuMicros() - cpu0) / n,
-                threadCpuText(threads0, n).constData());
+                threadCpuText(threads0, n).constData(), allocatorName().constData());
     return failed ? 1 : 0;
 }
 

@@ -141,5 +141,6 @@ The round with the median added p99 of $rounds; every round's added p99 (ms): $r
 CPU per delivery (user + system, all threads of the process): full core $(echo "$core" | value cpu_us) µs, bare QNAM $(echo "$qnam" | value cpu_us) µs; of the core's, rendering the event takes $(echo "$parts" | value render_us) µs, signing it $(echo "$parts" | value sign_us) µs and recording it (alone, four per commit) $(echo "$parts" | value record_writer_us) µs of the writer thread.
 By thread (µs per delivery): core $(echo "$core" | grep -o 'cpu_us\[[^]]*\]=[0-9]*' | sed 's/cpu_us\[\(.*\)\]=/\1 /' | paste -sd, | sed 's/,/, /g'); bare $(echo "$qnam" | grep -o 'cpu_us\[[^]]*\]=[0-9]*' | sed 's/cpu_us\[\(.*\)\]=/\1 /' | paste -sd, | sed 's/,/, /g').
 Peak memory of the full-core run: $(( $(echo "$core" | value peak_rss_kib) / 1024 )) MiB (VmHWM), $(echo "$core" | value batches) store transactions for $n deliveries.
+Process allocator (the core and the bare loop alike, as the hookline executable): $(echo "$core" | value allocator).
 Targets: full core >= 0.90 x bare QNAM; added p99 <= 3 ms.
 TABLE
