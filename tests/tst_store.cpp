@@ -4,6 +4,7 @@
 #include "domain/Ids.h"
 #include "store/Store.h"
 #include "store/StoreWriter.h"
+#include "store/WalWriteGathering.h"
 
 #include <QSemaphore>
 #include <QSet>
@@ -81,6 +82,9 @@ private slots:
     void writerIsolatesAFailingOperation();
     void checkpointsRunOffTheWriterThread();
     void callbackForADestroyedContextIsDropped();
+    void commitReachesTheWalInFewWrites();
+    void failedWalWriteFailsTheCommitAlone();
+    void readersSeeEveryCommitWhole();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -504,3 +508,161 @@ void TestStore::callbackForADestroyedContextIsDropped()
 
 QTEST_GUILESS_MAIN(TestStore)
 #include "tst_store.moc"
+
+namespace {
+Event bigEvent(int kib)
+{
+    return Event{uuid(),
+                 QStringLiteral("call.ringing"),
+                 "{\"pad\":\"" + QByteArray(kib * 1024, 'x') + "\"}",
+                 QDateTime::currentDateTimeUtc(),
+                 EventOrigin::Test,
+                 {}};
+}
+// One value from a connection of its own (QtSql, not the Store).
+QVariant scalar(const QString &path, const QString &sql)
+{
+    const QString name = QStringLiteral("hookline-scalar");
+    QVariant value;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(path);
+        QSqlQuery q(db);
+        if (db.open() && q.exec(sql) && q.next())
+            value = q.value(0);
+    }
+    QSqlDatabase::removeDatabase(name);
+    return value;
+}
+} // namespace
+
+// A commit's WAL frames leave in one write (two per page without the gathering VFS), and a
+// second connection sees the rows as soon as the commit returns.
+void TestStore::commitReachesTheWalInFewWrites()
+{
+    auto store = open();
+    QVERIFY(store);
+    auto reader = open();
+    QVERIFY(reader);
+    auto &c = WalWriteGathering::counters();
+    const long long frames0 = c.frames, flushes0 = c.flushes;
+    QVERIFY(store->begin());
+    QList<Event> events;
+    for (int i = 0; i < 6; ++i) { // about a dozen pages: six 1.5 KiB events, their index
+        events << bigEvent(1);
+        events.last().payload += QByteArray(512, ' ');
+        QVERIFY(store->insertEvent(events.last()));
+    }
+    QVERIFY(store->commit());
+    const long long frames = c.frames - frames0, flushes = c.flushes - flushes0;
+    QVERIFY2(frames >= 3, qPrintable(QString::number(frames)));
+    QCOMPARE(flushes, 1);
+    for (const Event &e : std::as_const(events)) {
+        const auto got = reader->event(e.id);
+        QVERIFY(got);
+        QCOMPARE(got->payload, e.payload);
+    }
+
+    // A transaction bigger than one write call may take goes out in pieces, all of it.
+    const long long flushesBefore = c.flushes;
+    QVERIFY(store->begin());
+    QList<Event> big;
+    for (int i = 0; i < 40; ++i) {
+        big << bigEvent(8); // overflow pages: 80+ frames, over 300 KiB
+        QVERIFY(store->insertEvent(big.last()));
+    }
+    QVERIFY(store->commit());
+    QVERIFY(c.flushes - flushesBefore >= 3);
+    for (const Event &e : std::as_const(big)) {
+        const auto got = reader->event(e.id);
+        QVERIFY(got);
+        QCOMPARE(got->payload, e.payload);
+    }
+}
+
+// A write of the WAL that fails (a full disk, say) fails that commit - its operations are
+// reported, nothing of them is kept - and the store goes on working; the file stays sound.
+void TestStore::failedWalWriteFailsTheCommitAlone()
+{
+    StoreWriter writer(path());
+    QVERIFY(writer.start(nullptr));
+    QSignalSpy failures(&writer, &StoreWriter::writeFailed);
+    const Event before = bigEvent(1), lost = bigEvent(1), after = bigEvent(1);
+    int okBefore = -1, okLost = -1, okAfter = -1;
+    writer.submit([before](Store &s) { return s.insertEvent(before); }, this,
+                  [&](bool ok) { okBefore = ok; });
+    writer.flush();
+    WalWriteGathering::failNextFlushForTest();
+    writer.submit([lost](Store &s) { return s.insertEvent(lost); }, this,
+                  [&](bool ok) { okLost = ok; });
+    writer.flush();
+    writer.submit([after](Store &s) { return s.insertEvent(after); }, this,
+                  [&](bool ok) { okAfter = ok; });
+    writer.flush();
+    QTRY_VERIFY(okBefore != -1 && okLost != -1 && okAfter != -1);
+    QCOMPARE(okBefore, 1);
+    QCOMPARE(okLost, 0);
+    QCOMPARE(okAfter, 1);
+    QVERIFY(failures.count() >= 1);
+
+    auto reader = open();
+    QVERIFY(reader->event(before.id));
+    QVERIFY(!reader->event(lost.id));
+    QVERIFY(reader->event(after.id));
+    QCOMPARE(scalar(path(), QStringLiteral("PRAGMA integrity_check")).toString(),
+             QStringLiteral("ok"));
+}
+
+// While the writer commits, a reader on another thread only ever sees whole commits: the
+// frames a commit gathered are in the file before any connection can read that commit.
+void TestStore::readersSeeEveryCommitWhole()
+{
+    StoreWriter writer(path());
+    QVERIFY(writer.start(nullptr));
+    std::atomic<bool> stop{false};
+    std::atomic<int> reads{0}, torn{0}, errors{0};
+    std::unique_ptr<QThread> readerThread(QThread::create([&] {
+        const QString name = QStringLiteral("hookline-reader");
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+            db.setDatabaseName(path());
+            db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+            if (!db.open())
+                ++errors;
+            QSqlQuery q(db);
+            qint64 last = 0;
+            while (!stop && db.isOpen()) {
+                // Every commit adds events in fives; a count that is not a multiple of five,
+                // or that goes back, would be a commit seen in part.
+                if (!q.exec(QStringLiteral("SELECT count(*) FROM events")) || !q.next()) {
+                    ++errors;
+                    break;
+                }
+                const qint64 n = q.value(0).toLongLong();
+                q.finish();
+                if (n % 5 != 0 || n < last)
+                    ++torn;
+                last = qMax(last, n);
+                ++reads;
+            }
+        }
+        QSqlDatabase::removeDatabase(name);
+    }));
+    readerThread->start();
+    for (int batch = 0; batch < 200; ++batch) {
+        writer.submit([](Store &s) {
+            for (int i = 0; i < 5; ++i) {
+                if (!s.insertEvent(bigEvent(2)))
+                    return false;
+            }
+            return true;
+        });
+        writer.flush(); // one commit each
+    }
+    QTRY_VERIFY(reads > 10);
+    stop = true;
+    readerThread->wait();
+    QCOMPARE(errors.load(), 0);
+    QCOMPARE(torn.load(), 0);
+    QCOMPARE(scalar(path(), QStringLiteral("SELECT count(*) FROM events")).toLongLong(), 1000);
+}
