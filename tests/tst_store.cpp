@@ -604,6 +604,9 @@ void TestStore::failedWalWriteFailsTheCommitAlone()
     QCOMPARE(okLost, 0);
     QCOMPARE(okAfter, 1);
     QVERIFY(failures.count() >= 1);
+    // Said, not just counted: the writer reports SQLite's own words for it.
+    QVERIFY2(failures.first().first().toString().contains(QLatin1String("I/O error")),
+             qPrintable(failures.first().first().toString()));
 
     auto reader = open();
     QVERIFY(reader->event(before.id));

@@ -495,17 +495,20 @@ bool Store::setWalSizeLimit(qint64 bytes)
     return exec(QStringLiteral("PRAGMA journal_size_limit=%1").arg(bytes));
 }
 
+// On the raw connection, like the hot writes: QtSql prepared BEGIN and COMMIT afresh each
+// time, and its commit() left lastError() empty when a commit failed (a full disk said nothing).
 bool Store::begin()
 {
-    return m_db.transaction();
+    return statement("BEGIN").exec(&m_lastError);
 }
 bool Store::commit()
 {
-    return m_db.commit();
+    return statement("COMMIT").exec(&m_lastError);
 }
 void Store::rollback()
 {
-    m_db.rollback();
+    QString ignored; // "no transaction is active" after a commit SQLite already rolled back
+    statement("ROLLBACK").exec(&ignored);
 }
 bool Store::savepoint()
 {
