@@ -11,7 +11,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$here"
 n="${1:-20000}"
-rounds="${2:-3}"
+rounds="${2:-5}"
 
 bash .ci/quickstart deps
 need=()
