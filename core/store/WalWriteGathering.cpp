@@ -125,41 +125,36 @@ int xClose(sqlite3_file *file)
 
 // Every other file method writes out what is gathered first (where that can matter), then
 // asks the real file.
-int xRead(sqlite3_file *file, void *data, int n, sqlite3_int64 offset)
+template<typename Method, typename... Args>
+int flushThen(sqlite3_file *file, Method sqlite3_io_methods::*method, Args... args)
 {
     if (const int rc = flush(self(file)); rc != SQLITE_OK)
         return rc;
-    return real(file)->pMethods->xRead(real(file), data, n, offset);
+    return (real(file)->pMethods->*method)(real(file), args...);
+}
+int xRead(sqlite3_file *file, void *data, int n, sqlite3_int64 offset)
+{
+    return flushThen(file, &sqlite3_io_methods::xRead, data, n, offset);
 }
 int xTruncate(sqlite3_file *file, sqlite3_int64 size)
 {
-    if (const int rc = flush(self(file)); rc != SQLITE_OK)
-        return rc;
-    return real(file)->pMethods->xTruncate(real(file), size);
+    return flushThen(file, &sqlite3_io_methods::xTruncate, size);
 }
 int xSync(sqlite3_file *file, int flags)
 {
-    if (const int rc = flush(self(file)); rc != SQLITE_OK)
-        return rc;
-    return real(file)->pMethods->xSync(real(file), flags);
+    return flushThen(file, &sqlite3_io_methods::xSync, flags);
 }
 int xFileSize(sqlite3_file *file, sqlite3_int64 *size)
 {
-    if (const int rc = flush(self(file)); rc != SQLITE_OK)
-        return rc;
-    return real(file)->pMethods->xFileSize(real(file), size);
+    return flushThen(file, &sqlite3_io_methods::xFileSize, size);
 }
 int xLock(sqlite3_file *file, int level)
 {
-    if (const int rc = flush(self(file)); rc != SQLITE_OK)
-        return rc;
-    return real(file)->pMethods->xLock(real(file), level);
+    return flushThen(file, &sqlite3_io_methods::xLock, level);
 }
 int xUnlock(sqlite3_file *file, int level)
 {
-    if (const int rc = flush(self(file)); rc != SQLITE_OK)
-        return rc;
-    return real(file)->pMethods->xUnlock(real(file), level);
+    return flushThen(file, &sqlite3_io_methods::xUnlock, level);
 }
 int xCheckReservedLock(sqlite3_file *file, int *out)
 {
@@ -167,9 +162,7 @@ int xCheckReservedLock(sqlite3_file *file, int *out)
 }
 int xFileControl(sqlite3_file *file, int op, void *arg)
 {
-    if (const int rc = flush(self(file)); rc != SQLITE_OK)
-        return rc;
-    return real(file)->pMethods->xFileControl(real(file), op, arg);
+    return flushThen(file, &sqlite3_io_methods::xFileControl, op, arg);
 }
 int xSectorSize(sqlite3_file *file)
 {
@@ -199,9 +192,7 @@ int xShmUnmap(sqlite3_file *file, int deleteFlag)
 }
 int xFetch(sqlite3_file *file, sqlite3_int64 offset, int n, void **out)
 {
-    if (const int rc = flush(self(file)); rc != SQLITE_OK)
-        return rc;
-    return real(file)->pMethods->xFetch(real(file), offset, n, out);
+    return flushThen(file, &sqlite3_io_methods::xFetch, offset, n, out);
 }
 int xUnfetch(sqlite3_file *file, sqlite3_int64 offset, void *p)
 {
