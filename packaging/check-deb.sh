@@ -31,7 +31,7 @@ step "desktop entry and AppStream metadata validate"
 
 depends="$(dpkg-deb -f "$deb" Depends)"
 for p in libqt6core6 libqt6gui6 libqt6widgets6 libqt6network6 libqt6sql6 libqt6sql6-sqlite libqt6svg6 \
-    libsqlite3-0 libjemalloc2; do
+    libsqlite3-0 libjemalloc2 libssl3; do
     grep -qE "(^|, )$p( |,|$)" <<<"$depends" || fail "Depends lacks $p: $depends"
 done
 step "Depends: $depends"

@@ -4,8 +4,14 @@
 
 #include "domain/EndpointValidation.h"
 
+#include <QMessageAuthenticationCode>
+#include <QRandomGenerator>
 #include <QSet>
 #include <QTest>
+#include <QThread>
+
+#include <atomic>
+#include <memory>
 
 namespace {
 // From the Standard Webhooks specification's reference test suite.
@@ -14,6 +20,24 @@ const QByteArray kSpecId = "msg_p5jXN8AQM9LWM0D4loKWxJek";
 const qint64 kSpecTimestamp = 1614265330;
 const QByteArray kSpecBody = R"({"test": 2432232314})";
 const QByteArray kSpecSignature = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+// The signature as the spec defines it, computed with Qt's own HMAC: the reference the
+// OpenSSL-backed signer is held to.
+QByteArray plainSignature(const QByteArray &key, const QByteArray &id, qint64 timestamp,
+                          const QByteArray &body)
+{
+    return QMessageAuthenticationCode::hash(id + '.' + QByteArray::number(timestamp) + '.' + body,
+                                            key, QCryptographicHash::Sha256)
+        .toBase64();
+}
+
+QByteArray randomBytes(QRandomGenerator &rng, int n)
+{
+    QByteArray out(n, Qt::Uninitialized);
+    for (char &c : out)
+        c = char(rng.bounded(256));
+    return out;
+}
 } // namespace
 
 class TestWebhookSigner : public QObject
@@ -30,6 +54,8 @@ private slots:
     void generatedSecrets();
     void messageIds();
     void constantTimeEquals();
+    void matchesAPlainHmacForAnyKeyAndLength();
+    void keysAlternatingOnOneThread();
 };
 
 void TestWebhookSigner::specVector()
@@ -171,6 +197,52 @@ void TestWebhookSigner::constantTimeEquals()
     QVERIFY(!WebhookSigner::constantTimeEquals("abc", "abd"));
     QVERIFY(!WebhookSigner::constantTimeEquals("abc", "ab"));
     QVERIFY(WebhookSigner::constantTimeEquals("", ""));
+}
+
+// Every length around SHA-256's 64-byte block and its padding boundary, and keys of every
+// size HMAC treats differently (empty, short, exactly a block, longer than a block, which is
+// hashed first), against the plain definition.
+void TestWebhookSigner::matchesAPlainHmacForAnyKeyAndLength()
+{
+    QRandomGenerator rng(20261127);
+    for (int keyLength : {0, 1, 24, 32, 63, 64, 65, 200}) {
+        const QByteArray key = randomBytes(rng, keyLength);
+        const QString secret = QLatin1String("whsec_") + QString::fromLatin1(key.toBase64());
+        QCOMPARE(WebhookSigner::secretKey(secret), key);
+        for (int length = 0; length < 300; length += (length < 140 ? 1 : 37)) {
+            const QByteArray body = randomBytes(rng, length);
+            QCOMPARE(WebhookSigner::computeSignature(secret, kSpecId, kSpecTimestamp, body),
+                     plainSignature(key, kSpecId, kSpecTimestamp, body));
+        }
+        const QByteArray big = randomBytes(rng, 1 << 20);
+        QCOMPARE(WebhookSigner::computeSignature(secret, "msg_big", 1, big),
+                 plainSignature(key, "msg_big", 1, big));
+    }
+}
+
+// The signer keeps a key between calls on a thread: switching endpoints (keys) back and
+// forth must never sign with the previous one, on this thread or on others at once.
+void TestWebhookSigner::keysAlternatingOnOneThread()
+{
+    const QString a = WebhookSigner::generateSecret();
+    const QString b = WebhookSigner::generateSecret();
+    const QByteArray body = "{\"type\":\"call.ringing\"}";
+    const QByteArray sa = plainSignature(WebhookSigner::secretKey(a), kSpecId, 7, body);
+    const QByteArray sb = plainSignature(WebhookSigner::secretKey(b), kSpecId, 7, body);
+    QVERIFY(sa != sb);
+    std::atomic<int> wrong{0};
+    auto work = [&] {
+        for (int i = 0; i < 2000; ++i) {
+            const bool useA = (i % 3) != 1;
+            if (WebhookSigner::computeSignature(useA ? a : b, kSpecId, 7, body) != (useA ? sa : sb))
+                ++wrong;
+        }
+    };
+    std::unique_ptr<QThread> other(QThread::create(work));
+    other->start();
+    work();
+    other->wait();
+    QCOMPARE(wrong.load(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestWebhookSigner)
