@@ -6,6 +6,7 @@
 #include "store/StoreWriter.h"
 #include "store/WalWriteGathering.h"
 
+#include <QDir>
 #include <QSemaphore>
 #include <QSet>
 #include <QSignalSpy>
@@ -18,6 +19,10 @@
 
 #include <atomic>
 #include <memory>
+
+#ifdef Q_OS_LINUX
+#include <sys/resource.h>
+#endif
 
 namespace {
 
@@ -85,6 +90,8 @@ private slots:
     void commitReachesTheWalInFewWrites();
     void failedWalWriteFailsTheCommitAlone();
     void readersSeeEveryCommitWhole();
+    void backgroundThreadsRunBelowTheCaller();
+    void updateKeepsAnUnchangedOutcome();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -506,9 +513,6 @@ void TestStore::callbackForADestroyedContextIsDropped()
     QTRY_VERIFY(called);
 }
 
-QTEST_GUILESS_MAIN(TestStore)
-#include "tst_store.moc"
-
 namespace {
 Event bigEvent(int kib)
 {
@@ -669,3 +673,103 @@ void TestStore::readersSeeEveryCommitWhole()
     QCOMPARE(torn.load(), 0);
     QCOMPARE(scalar(path(), QStringLiteral("SELECT count(*) FROM events")).toLongLong(), 1000);
 }
+
+// The writer and the checkpointer run at a lower priority than the thread that started them,
+// so that the dispatcher (or the GUI) never queues behind them for a core.
+void TestStore::backgroundThreadsRunBelowTheCaller()
+{
+#ifndef Q_OS_LINUX
+    QSKIP("per-thread nice values are Linux's");
+#else
+    auto niceOf = [](const QString &comm) {
+        const QDir tasks(QStringLiteral("/proc/self/task"));
+        for (const QString &tid : tasks.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+            QFile name(tasks.filePath(tid + QStringLiteral("/comm")));
+            QFile stat(tasks.filePath(tid + QStringLiteral("/stat")));
+            if (!name.open(QIODevice::ReadOnly) || name.readAll().trimmed() != comm.toLatin1() ||
+                !stat.open(QIODevice::ReadOnly))
+                continue;
+            const QByteArray line = stat.readAll();
+            // After the ")" that ends the name: state is field 3, nice field 19.
+            const QList<QByteArray> f = line.mid(line.lastIndexOf(')') + 2).split(' ');
+            return f.size() > 16 ? f.at(16).toInt() : -100;
+        }
+        return -100;
+    };
+    const int mine = getpriority(PRIO_PROCESS, 0);
+    StoreWriter writer(path());
+    QString error;
+    QVERIFY2(writer.start(&error), qPrintable(error));
+    QTRY_COMPARE(niceOf(QStringLiteral("hookline-writer")),
+                 qMin(mine + StoreWriter::kWriterNiceSteps, 19));
+    QTRY_COMPARE(niceOf(QStringLiteral("hookline-ckpt")),
+                 qMin(mine + StoreWriter::kCheckpointNiceSteps, 19));
+    // This thread, the one that delivers, keeps its priority.
+    QCOMPARE(getpriority(PRIO_PROCESS, 0), mine);
+    // And a lower writer still writes.
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const Delivery d = sampleDelivery(uuid(), QStringLiteral("ep"), DeliveryState::Pending, now);
+    writer.submit([d](Store &s) { return s.insertDelivery(d); });
+    writer.flush();
+    QCOMPARE(open()->deliveryCount(), qint64(1));
+#endif
+}
+
+// The dispatcher tells the store which outcome a delivery's row holds; an update that does
+// not change it leaves the column (and its index) alone, and every filter still finds the row.
+void TestStore::updateKeepsAnUnchangedOutcome()
+{
+    auto store = open();
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    Delivery d = sampleDelivery(uuid(), QStringLiteral("ep"), DeliveryState::Pending, now);
+    QVERIFY(store->insertDelivery(d));
+
+    // First attempt fails: the outcome changes from none to http-5xx.
+    d.state = DeliveryState::Retrying;
+    d.attemptCount = 1;
+    d.lastStatus = 503;
+    d.lastError = ErrorClass::Http5xx;
+    QVERIFY(store->updateDelivery(d, ErrorClass::None));
+    // Second fails the same way: the caller says the row already holds http-5xx.
+    d.attemptCount = 2;
+    d.lastStatus = 502;
+    QVERIFY(store->updateDelivery(d, ErrorClass::Http5xx));
+    auto loaded = store->delivery(d.id, false);
+    QVERIFY(loaded);
+    QCOMPARE(loaded->attemptCount, 2);
+    QCOMPARE(loaded->lastStatus, 502);
+    QCOMPARE(loaded->lastError, ErrorClass::Http5xx);
+    DeliveryQuery byOutcome;
+    byOutcome.codeClass = QStringLiteral("5xx");
+    QCOMPARE(store->deliveries(byOutcome).size(), 1);
+
+    // A caller that is wrong about the row (its last outcome write failed) still gets the
+    // outcome written: the row holds http-5xx, the caller believes timeout.
+    d.attemptCount = 3;
+    d.lastError = ErrorClass::Timeout;
+    QVERIFY(store->updateDelivery(d, ErrorClass::Timeout));
+    loaded = store->delivery(d.id, false);
+    QCOMPARE(loaded->attemptCount, 3);
+    QCOMPARE(loaded->lastError, ErrorClass::Timeout);
+    QCOMPARE(store->deliveries(byOutcome).size(), 0);
+
+    // Then it succeeds: the outcome changes back; no stored outcome given means "unknown".
+    d.state = DeliveryState::Succeeded;
+    d.attemptCount = 4;
+    d.lastStatus = 204;
+    d.lastError = ErrorClass::None;
+    QVERIFY(store->updateDelivery(d));
+    loaded = store->delivery(d.id, false);
+    QCOMPARE(loaded->lastError, ErrorClass::None);
+    QCOMPARE(store->deliveries(byOutcome).size(), 0);
+    DeliveryQuery succeeded;
+    succeeded.state = DeliveryState::Succeeded;
+    QCOMPARE(store->deliveries(succeeded).size(), 1);
+
+    store.reset();
+    QCOMPARE(scalar(path(), QStringLiteral("PRAGMA integrity_check")).toString(),
+             QStringLiteral("ok"));
+}
+
+QTEST_GUILESS_MAIN(TestStore)
+#include "tst_store.moc"

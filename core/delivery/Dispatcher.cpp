@@ -507,6 +507,7 @@ void Dispatcher::finishAttempt(Active &active, Job &job)
     if (--m_inFlightPerEndpoint[endpointId] <= 0)
         m_inFlightPerEndpoint.remove(endpointId);
     const QDateTime now = QDateTime::currentDateTimeUtc();
+    const ErrorClass storedError = d.lastError; // what the delivery's row holds now
     d.attemptCount = a.number;
     d.lastStatus = a.responseStatus;
     d.lastError = a.errorClass;
@@ -557,7 +558,7 @@ void Dispatcher::finishAttempt(Active &active, Job &job)
         }
         emit endpointDisabled(endpointId, disableReason);
     }
-    persistOutcome(job, a, finalOutcome, succeeded, disableReason);
+    persistOutcome(job, a, storedError, finalOutcome, succeeded, disableReason);
 
     const Delivery delivery = d;
     const Attempt attempt = a;
@@ -572,8 +573,8 @@ void Dispatcher::finishAttempt(Active &active, Job &job)
     checkIdle();
 }
 
-void Dispatcher::persistOutcome(const Job &job, const Attempt &attempt, bool finalOutcome,
-                                bool succeeded, const QString &disableReason)
+void Dispatcher::persistOutcome(const Job &job, const Attempt &attempt, ErrorClass storedError,
+                                bool finalOutcome, bool succeeded, const QString &disableReason)
 {
     const Delivery &delivery = job.delivery;
     const auto ep = m_endpoints.constFind(delivery.endpointId);
@@ -582,11 +583,11 @@ void Dispatcher::persistOutcome(const Job &job, const Attempt &attempt, bool fin
     const bool mayDisable = finalOutcome && !succeeded && threshold > 0 && disableReason.isEmpty();
     auto disabledNow = mayDisable ? std::make_shared<QString>() : nullptr;
     m_writer->submit(
-        [delivery, attempt = Attempt(attempt), finalOutcome, succeeded, disableReason, threshold,
-         disabledNow](Store &store) mutable {
+        [delivery, attempt = Attempt(attempt), storedError, finalOutcome, succeeded, disableReason,
+         threshold, disabledNow](Store &store) mutable {
             if (disabledNow)
                 disabledNow->clear(); // the writer may run this again after another write failed
-            if (!store.insertAttempt(&attempt) || !store.updateDelivery(delivery))
+            if (!store.insertAttempt(&attempt) || !store.updateDelivery(delivery, storedError))
                 return false;
             if (!finalOutcome)
                 return true;

@@ -134,8 +134,8 @@ private:
     void onFinished(QNetworkReply *reply);
     void finishAttempt(Active &active, Job &job);
     void cancel(Job &job, const QString &why);
-    void persistOutcome(const Job &job, const Attempt &attempt, bool finalOutcome, bool succeeded,
-                        const QString &disableReason);
+    void persistOutcome(const Job &job, const Attempt &attempt, ErrorClass storedError,
+                        bool finalOutcome, bool succeeded, const QString &disableReason);
     void checkIdle();
     void armDeadlineTimer();
     void onDeadline();

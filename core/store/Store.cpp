@@ -772,8 +772,27 @@ bool Store::insertDelivery(const Delivery &d)
         .exec(&m_lastError);
 }
 
-bool Store::updateDelivery(const Delivery &d)
+bool Store::updateDelivery(const Delivery &d, std::optional<ErrorClass> storedError)
 {
+    if (storedError == d.lastError) {
+        // Guarded, so that a caller that is wrong about the row (an earlier write of its
+        // outcome failed) changes nothing here and falls through to the full update.
+        if (!statement("UPDATE deliveries SET state = ?, attempt_count = ?, updated = ?, "
+                       "next_attempt = ?, last_status = ?, last_duration_ms = ? "
+                       "WHERE id = ? AND last_error = ?")
+                 .text(deliveryStateName(d.state))
+                 .integer(d.attemptCount)
+                 .time(d.updated)
+                 .time(d.nextAttempt)
+                 .integer(d.lastStatus)
+                 .integer(d.lastDurationMs)
+                 .text(d.id)
+                 .text(errorClassName(d.lastError))
+                 .exec(&m_lastError))
+            return false;
+        if (sqlite3_changes(m_sqlite) > 0)
+            return true;
+    }
     return statement("UPDATE deliveries SET state = ?, attempt_count = ?, updated = ?, "
                      "next_attempt = ?, last_status = ?, last_error = ?, "
                      "last_duration_ms = ? WHERE id = ?")

@@ -94,7 +94,11 @@ public:
     bool insertEvent(const Event &event);
     std::optional<Event> event(const QString &id) const;
     bool insertDelivery(const Delivery &delivery);
-    bool updateDelivery(const Delivery &delivery);
+    // `storedError`, when the caller knows it, is the outcome the row holds now: an update
+    // that leaves it as it is then skips the column, and with it an index delete and insert
+    // (on every successful delivery, the common case).
+    bool updateDelivery(const Delivery &delivery,
+                        std::optional<ErrorClass> storedError = std::nullopt);
     bool insertAttempt(Attempt *attempt);
     std::optional<Delivery> delivery(const QString &id, bool withAttempts = true) const;
     std::optional<Delivery> findDelivery(const QString &idOrPrefix, QString *error) const;

@@ -9,9 +9,38 @@
 
 #include <atomic>
 
+#ifdef Q_OS_LINUX
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#endif
+
 namespace {
 constexpr qint64 kGroupCommitNs = 1000000; // 1 ms
 constexpr unsigned long kCheckpointIntervalMs = 10;
+
+// Lowers the calling thread's priority by `steps` nice levels, relative to what it has.
+// The writer and the checkpointer do work that can wait a moment; the thread that sends
+// deliveries (and draws the window) should not queue behind them for a core. Measured in the
+// delivery bench, in alternation: the writer, run a little later, finds larger batches and
+// spends 10-20 % less CPU per delivery. Nice levels only weigh the scheduler's shares: a
+// lower thread still runs whenever the machine has time, so commits are never starved.
+// Linux keeps a nice value per thread; an unprivileged process may always lower its own.
+void lowerThreadPriority(int steps)
+{
+#ifdef Q_OS_LINUX
+    const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+    errno = 0;
+    const int current = getpriority(PRIO_PROCESS, tid);
+    if (current == -1 && errno != 0)
+        return;
+    setpriority(PRIO_PROCESS, tid, qMin(current + steps, 19));
+#else
+    Q_UNUSED(steps);
+#endif
+}
 } // namespace
 
 StoreWriter::StoreWriter(const QString &path, QObject *parent)
@@ -104,6 +133,7 @@ qint64 StoreWriter::checkpoints() const
 // checkpointing, it returns at once and the next round catches up.
 void StoreWriter::runCheckpoints()
 {
+    lowerThreadPriority(kCheckpointNiceSteps);
     static std::atomic<int> counter{0};
     const QString name = QStringLiteral("hookline-checkpoint-%1").arg(counter.fetch_add(1));
     {
@@ -185,6 +215,7 @@ std::vector<bool> StoreWriter::runBatch(Store &store, std::deque<Item> &batch)
 
 void StoreWriter::run()
 {
+    lowerThreadPriority(kWriterNiceSteps);
     QString error;
     std::unique_ptr<Store> store = Store::open(m_path, &error);
     if (store) {

@@ -51,6 +51,10 @@ public:
     qint64 checkpoints() const; // background checkpoints run so far
 
     static constexpr int kWriterCheckpointPages = 16000; // 64 MiB of 4 KiB pages
+    // How many nice levels below the thread that starts it the writer and the checkpointer
+    // run (Linux; elsewhere they run at normal priority).
+    static constexpr int kWriterNiceSteps = 5;
+    static constexpr int kCheckpointNiceSteps = 10;
 
 signals:
     void writeFailed(const QString &error);

@@ -470,7 +470,8 @@ int runParts(int n)
                 d.attemptCount = 1;
                 d.lastStatus = 204;
                 writer.submit([a, d](Store &st) mutable {
-                    return st.insertAttempt(&a) && st.updateDelivery(d);
+                    // As the dispatcher does: it knows the row's outcome is still "none".
+                    return st.insertAttempt(&a) && st.updateDelivery(d, ErrorClass::None);
                 });
             }
             writer.flush();
