@@ -403,7 +403,9 @@ void Dispatcher::onFinished(QNetworkReply *reply)
     a.responseReason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
     for (const auto &h : reply->rawHeaderPairs())
         a.responseHeaders.append({QString::fromLatin1(h.first), QString::fromUtf8(h.second)});
-    if (!active.capped && !active.timedOut) {
+    // Most answers (a 204, or a body already taken by onReadyRead) leave nothing to read;
+    // readAll() on an empty reply still costs an allocation and a read round.
+    if (!active.capped && !active.timedOut && reply->bytesAvailable() > 0) {
         const QByteArray rest = reply->readAll();
         active.bytesRead += rest.size();
         const qsizetype room = m_options.storedBodyCap - a.responseBody.size();
