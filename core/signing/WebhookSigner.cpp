@@ -33,7 +33,7 @@ QByteArray randomBytes(int n)
 }
 
 // HMAC-SHA256 through OpenSSL, which uses the CPU's SHA extensions where it has them (about
-// five times faster than Qt 6.4's portable SHA-256 on a 1 KiB payload; every delivery signs
+// four times faster than Qt 6.4's portable SHA-256 on a 1 KiB payload; every delivery signs
 // once). The HMAC context keeps the key between calls on one thread, so a burst to one
 // endpoint sets it up once. Falls back to Qt if OpenSSL cannot provide HMAC-SHA256.
 class Hmac
