@@ -1,5 +1,6 @@
 // Standard Webhooks signing: the spec's published test vector, rotation with several
-// signatures, verification verdicts (valid, invalid, missing, stale), and secret generation.
+// signatures, verification verdicts (valid, invalid, missing, stale), secret generation, and
+// the OpenSSL-backed HMAC held to Qt's for any key and length, on several threads at once.
 #include "signing/WebhookSigner.h"
 
 #include "domain/EndpointValidation.h"
@@ -55,7 +56,7 @@ private slots:
     void messageIds();
     void constantTimeEquals();
     void matchesAPlainHmacForAnyKeyAndLength();
-    void keysAlternatingOnOneThread();
+    void keysAlternatingOnEachThread();
 };
 
 void TestWebhookSigner::specVector()
@@ -222,7 +223,7 @@ void TestWebhookSigner::matchesAPlainHmacForAnyKeyAndLength()
 
 // The signer keeps a key between calls on a thread: switching endpoints (keys) back and
 // forth must never sign with the previous one, on this thread or on others at once.
-void TestWebhookSigner::keysAlternatingOnOneThread()
+void TestWebhookSigner::keysAlternatingOnEachThread()
 {
     const QString a = WebhookSigner::generateSecret();
     const QString b = WebhookSigner::generateSecret();
