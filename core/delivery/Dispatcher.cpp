@@ -1,5 +1,6 @@
 #include "Dispatcher.h"
 
+#include "BufferedDirectProxy.h"
 #include "RetryPlanner.h"
 #include "domain/Ids.h"
 #include "signing/WebhookSigner.h"
@@ -34,6 +35,9 @@ Dispatcher::Dispatcher(StoreWriter *writer, QObject *parent)
     // wanted for webhooks at all.
     m_nam->setCookieJar(nullptr);
     m_nam->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
+    // Direct connections read each response in bulk rather than a byte per system call
+    // (see BufferedDirectProxy.h); proxies the application is configured with still apply.
+    m_nam->setProxyFactory(new BufferedDirectProxyFactory);
     m_retryTimer.setSingleShot(true);
     m_retryTimer.setTimerType(Qt::CoarseTimer);
     connect(&m_retryTimer, &QTimer::timeout, this, &Dispatcher::onRetryTimer);

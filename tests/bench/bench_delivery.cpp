@@ -2,13 +2,16 @@
 //   bench_delivery core URL N        full core: render, sign, durable record, send
 //   bench_delivery qnam URL N        a bare QNetworkAccessManager loop, same body, same
 //                                    number of requests in flight
+//   bench_delivery qnam-buffered URL N  the same loop with the dispatcher's proxy factory,
+//                                    which makes Qt read responses in bulk (like for like)
 //   bench_delivery body - 0          print the request body the other modes send
-//   bench_delivery latency RATE N    core and bare QNAM at RATE deliveries/s against an
-//                                    in-process receiver thread: p50/p99 arrival latency
+//   bench_delivery latency RATE N    core and bare QNAM (both ways) at RATE deliveries/s
+//                                    against an in-process receiver thread: p50/p99 arrival
 //   bench_delivery parts - N         the per-delivery CPU of rendering and of signing alone
 // Each prints one line "key=value ..." that delivery_bench.sh turns into the table.
 // Targets only loopback addresses; loops are bounded by N.
 #include "catalog/EventCatalog.h"
+#include "delivery/BufferedDirectProxy.h"
 #include "delivery/Dispatcher.h"
 #include "domain/Ids.h"
 #include "receiver/ReceiverServer.h"
@@ -101,10 +104,33 @@ QMap<QString, double> threadCpuMicros(bool systemOnly = false)
     return out;
 }
 
+// Time each thread spent runnable but waiting for a CPU (schedstat's run delay), by thread
+// name, in microseconds: on two cores, how much the threads stand in each other's way.
+QMap<QString, double> threadWaitMicros()
+{
+    QMap<QString, double> out;
+    const QString self = QString::number(QCoreApplication::applicationPid());
+    for (const QString &tid :
+         QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile sched(QStringLiteral("/proc/self/task/%1/schedstat").arg(tid));
+        QFile comm(QStringLiteral("/proc/self/task/%1/comm").arg(tid));
+        if (!sched.open(QIODevice::ReadOnly) || !comm.open(QIODevice::ReadOnly))
+            continue;
+        const QList<QByteArray> f = sched.readAll().trimmed().split(' ');
+        if (f.size() < 2)
+            continue;
+        const QString name =
+            tid == self ? QStringLiteral("main") : QString::fromUtf8(comm.readAll().trimmed());
+        out[name] += f.at(1).toLongLong() / 1000.0;
+    }
+    return out;
+}
+
 struct ThreadCpu
 {
     QMap<QString, double> total = threadCpuMicros();
     QMap<QString, double> system = threadCpuMicros(true);
+    QMap<QString, double> wait = threadWaitMicros();
 };
 
 // " cpu_us[thread]=N sys_us[thread]=M ..." per delivery since `before`.
@@ -116,10 +142,11 @@ QByteArray threadCpuText(const ThreadCpu &before, int n)
         QString name = it.key();
         name.replace(QLatin1Char(' '), QLatin1Char('_'));
         out +=
-            QStringLiteral(" cpu_us[%1]=%2 sys_us[%1]=%3")
+            QStringLiteral(" cpu_us[%1]=%2 sys_us[%1]=%3 wait_us[%1]=%4")
                 .arg(name)
                 .arg((it.value() - before.total.value(it.key())) / n, 0, 'f', 0)
                 .arg((after.system.value(it.key()) - before.system.value(it.key())) / n, 0, 'f', 0)
+                .arg((after.wait.value(it.key()) - before.wait.value(it.key())) / n, 0, 'f', 1)
                 .toUtf8();
     }
     return out;
@@ -223,9 +250,13 @@ int runCore(const QString &url, int n)
     return failed ? 1 : 0;
 }
 
-int runQnam(const QString &url, int n)
+// The bare loop as Qt comes (the reference), or `buffered` with the proxy factory the
+// dispatcher uses, so its sockets read responses in bulk too (the like-for-like comparison).
+int runQnam(const QString &url, int n, bool buffered)
 {
     QNetworkAccessManager nam;
+    if (buffered)
+        nam.setProxyFactory(new BufferedDirectProxyFactory);
     const QByteArray body = sampleBody();
     QNetworkRequest request{QUrl(url)};
     request.setRawHeader("Content-Type", "application/json");
@@ -256,10 +287,11 @@ int runQnam(const QString &url, int n)
         startOne();
     loop.exec();
     const double seconds = clock.nsecsElapsed() / 1e9;
-    std::printf("mode=qnam n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld cpu_us=%.0f%s "
+    std::printf("mode=%s n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld cpu_us=%.0f%s "
                 "allocator=%s\n",
-                n, failed, seconds, n / seconds, peakRssKiB(), (cpuMicros() - cpu0) / n,
-                threadCpuText(threads0, n).constData(), allocatorName().constData());
+                buffered ? "qnam-buffered" : "qnam", n, failed, seconds, n / seconds, peakRssKiB(),
+                (cpuMicros() - cpu0) / n, threadCpuText(threads0, n).constData(),
+                allocatorName().constData());
     return failed ? 1 : 0;
 }
 
@@ -376,27 +408,40 @@ int runLatency(double rate, int n)
             .toString();
     });
 
-    QNetworkAccessManager nam;
+    // The bare loop as Qt comes, then with the dispatcher's proxy factory (bulk reads).
     EventCatalog catalog;
     SampleData sample;
-    const std::vector<double> bareMs = paced([&] {
-        const QByteArray body =
-            catalog.render(QStringLiteral("call.ringing"), sample, QDateTime::currentDateTimeUtc())
-                .json;
-        QNetworkRequest request{QUrl(url)};
-        request.setRawHeader("Content-Type", "application/json");
-        QNetworkReply *reply = nam.post(request, body);
-        QObject::connect(reply, &QNetworkReply::finished, reply, &QObject::deleteLater);
-        return QJsonDocument::fromJson(body).object().value(QStringLiteral("callID")).toString();
-    });
+    auto bare = [&](bool buffered) {
+        QNetworkAccessManager nam;
+        if (buffered)
+            nam.setProxyFactory(new BufferedDirectProxyFactory);
+        return paced([&] {
+            const QByteArray body =
+                catalog
+                    .render(QStringLiteral("call.ringing"), sample, QDateTime::currentDateTimeUtc())
+                    .json;
+            QNetworkRequest request{QUrl(url)};
+            request.setRawHeader("Content-Type", "application/json");
+            QNetworkReply *reply = nam.post(request, body);
+            QObject::connect(reply, &QNetworkReply::finished, reply, &QObject::deleteLater);
+            return QJsonDocument::fromJson(body)
+                .object()
+                .value(QStringLiteral("callID"))
+                .toString();
+        });
+    };
+    const std::vector<double> bareMs = bare(false);
+    const std::vector<double> bufferedMs = bare(true);
     receiver.quit();
     receiver.wait();
-    const Percentiles c = percentiles(coreMs), b = percentiles(bareMs);
-    std::printf(
-        "mode=latency rate=%.0f n=%d core_received=%zu core_p50_ms=%.2f core_p99_ms=%.2f "
-        "bare_received=%zu bare_p50_ms=%.2f bare_p99_ms=%.2f added_p50_ms=%.2f added_p99_ms=%.2f\n",
-        rate, n, coreMs.size(), c.p50, c.p99, bareMs.size(), b.p50, b.p99, c.p50 - b.p50,
-        c.p99 - b.p99);
+    const Percentiles c = percentiles(coreMs), b = percentiles(bareMs),
+                      bb = percentiles(bufferedMs);
+    std::printf("mode=latency rate=%.0f n=%d core_received=%zu core_p50_ms=%.2f core_p99_ms=%.2f "
+                "bare_received=%zu bare_p50_ms=%.2f bare_p99_ms=%.2f added_p50_ms=%.2f "
+                "added_p99_ms=%.2f buffered_received=%zu buffered_p50_ms=%.2f "
+                "buffered_p99_ms=%.2f added_buffered_p50_ms=%.2f added_buffered_p99_ms=%.2f\n",
+                rate, n, coreMs.size(), c.p50, c.p99, bareMs.size(), b.p50, b.p99, c.p50 - b.p50,
+                c.p99 - b.p99, bufferedMs.size(), bb.p50, bb.p99, c.p50 - bb.p50, c.p99 - bb.p99);
     return 0;
 }
 
@@ -493,7 +538,8 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     const QStringList args = app.arguments();
     if (args.size() != 4) {
-        std::fprintf(stderr, "usage: bench_delivery core|qnam URL N | latency RATE N\n");
+        std::fprintf(stderr,
+                     "usage: bench_delivery core|qnam|qnam-buffered URL N | latency RATE N\n");
         return 2;
     }
     const QString mode = args.at(1);
@@ -504,8 +550,8 @@ int main(int argc, char *argv[])
     }
     if (mode == QLatin1String("core"))
         return runCore(args.at(2), n);
-    if (mode == QLatin1String("qnam"))
-        return runQnam(args.at(2), n);
+    if (mode == QLatin1String("qnam") || mode == QLatin1String("qnam-buffered"))
+        return runQnam(args.at(2), n, mode == QLatin1String("qnam-buffered"));
     if (mode == QLatin1String("latency"))
         return runLatency(args.at(2).toDouble(), n);
     if (mode == QLatin1String("parts"))
