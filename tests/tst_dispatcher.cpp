@@ -271,10 +271,6 @@ void TestDispatcher::failureThenSuccessOnRetry()
     inbox.script = {500};
     const Endpoint e = f->addEndpoint(QStringLiteral("flaky"), inbox);
     const Delivery d = f->deliverAndWait(f->event(), e.id);
-    qWarning("requests %d attempts %d", int(f->receiver.requests(QStringLiteral("drop")).size()),
-             int(d.attempts.size()));
-    for (auto &a : d.attempts)
-        qWarning("%d %s", a.responseStatus, qPrintable(a.errorText));
     QCOMPARE(d.state, DeliveryState::Succeeded);
     QCOMPARE(d.attempts.size(), 2);
     QCOMPARE(d.attempts.at(0).responseStatus, 500);
@@ -703,18 +699,10 @@ void TestDispatcher::configuredProxiesStillApply()
     QCOMPARE(factory.queryProxy(query).constFirst().type(), QNetworkProxy::NoProxy);
     QNetworkProxyFactory::setApplicationProxyFactory(nullptr);
 
-    // The endpoint's host is 0.0.0.0: Qt does not count it as loopback (so a configured
-    // proxy applies), yet it reaches this machine's receiver when connected to directly.
-    const Endpoint e = f->addEndpoint(QStringLiteral("proxied"), {}, [](Endpoint &e) {
-        QUrl url(e.url);
-        url.setHost(QStringLiteral("0.0.0.0"));
-        e.url = url.toString();
-        e.retry.maxAttempts = 1;
-    });
-    QCOMPARE(f->deliverAndWait(f->event(), e.id).state, DeliveryState::Succeeded);
-    QCOMPARE(f->receiver.requests(QStringLiteral("proxied")).size(), 1);
-
-    // An HTTP proxy on 127.0.0.1 that is not running: the delivery must fail there.
+    // An HTTP proxy on 127.0.0.1 that is not running: the delivery must fail there. The
+    // endpoint's host is 0.0.0.0, which Qt does not count as loopback (so the proxy applies)
+    // but which, connected to directly, lands on this machine's receiver and succeeds: only
+    // a bypassed proxy would ever contact it.
     const QNetworkProxy proxy(QNetworkProxy::HttpProxy, QStringLiteral("127.0.0.1"), closedPort());
     QNetworkProxy::setApplicationProxy(proxy);
     const QList<QNetworkProxy> answer = factory.queryProxy(query);
@@ -722,10 +710,17 @@ void TestDispatcher::configuredProxiesStillApply()
     QCOMPARE(answer.constFirst().type(), QNetworkProxy::HttpProxy);
     QCOMPARE(answer.constFirst().port(), proxy.port());
 
+    const Endpoint e = f->addEndpoint(QStringLiteral("proxied"), {}, [](Endpoint &e) {
+        QUrl url(e.url);
+        url.setHost(QStringLiteral("0.0.0.0"));
+        e.url = url.toString();
+        e.retry.maxAttempts = 1;
+    });
     const Delivery d = f->deliverAndWait(f->event(), e.id);
     QCOMPARE(d.state, DeliveryState::Failed);
-    QCOMPARE(d.attempts.last().errorClass, ErrorClass::Refused);
-    QCOMPARE(f->receiver.requests(QStringLiteral("proxied")).size(), 1);
+    QCOMPARE(d.attempts.size(), 1);
+    QCOMPARE(d.attempts.first().errorClass, ErrorClass::Refused);
+    QCOMPARE(f->receiver.requests(QStringLiteral("proxied")).size(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestDispatcher)
