@@ -163,6 +163,7 @@ private slots:
     void failureRateExhaustsAttempts();
     void responsesAreReadInBulk();
     void configuredProxiesStillApply();
+    void cleartextHttp2UsesPriorKnowledge();
 
 private:
     std::unique_ptr<DeliveryFixture> f;
@@ -721,6 +722,56 @@ void TestDispatcher::configuredProxiesStillApply()
     QCOMPARE(d.attempts.size(), 1);
     QCOMPARE(d.attempts.first().errorClass, ErrorClass::Refused);
     QCOMPARE(f->receiver.requests(QStringLiteral("proxied")).size(), 0);
+}
+
+// "HTTP/2 with prior knowledge over http://": the connection opens with HTTP/2's preface, no
+// HTTP/1.1 upgrade dance; without the option it is HTTP/1.1 - also when both kinds of endpoint
+// share a host and port, where Qt would otherwise reuse one kind of connection for the other.
+// The server here only notes each connection's first bytes and hangs up, so the attempts
+// themselves fail.
+void TestDispatcher::cleartextHttp2UsesPriorKnowledge()
+{
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost));
+    QByteArrayList openings;
+    connect(&server, &QTcpServer::newConnection, &server, [&] {
+        while (QTcpSocket *s = server.nextPendingConnection()) {
+            const qsizetype index = openings.size();
+            openings.append(QByteArray());
+            connect(s, &QTcpSocket::readyRead, s, [&openings, index, s] {
+                const QByteArray bytes = s->readAll();
+                if (openings.at(index).size() < 24)
+                    openings[index] += bytes;
+                if (openings.at(index).size() >= 24)
+                    s->abort();
+            });
+            connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
+        }
+    });
+    auto endpoint = [&](const QString &name, bool http2Cleartext) {
+        return f->addEndpoint(name, {}, [&](Endpoint &e) {
+            e.url = QStringLiteral("http://127.0.0.1:%1/%2").arg(server.serverPort()).arg(name);
+            e.http2Cleartext = http2Cleartext;
+            e.retry.maxAttempts = 1;
+            e.timeoutMs = 3000;
+        });
+    };
+    const Endpoint h2c = endpoint(QStringLiteral("h2c"), true);
+    const Endpoint h1 = endpoint(QStringLiteral("h1"), false);
+    // The first bytes of the first connection a delivery to `e` opened.
+    auto opening = [&](const Endpoint &e) {
+        const qsizetype before = openings.size();
+        if (f->deliverAndWait(f->event(), e.id).state != DeliveryState::Failed)
+            return QByteArray("the delivery did not fail");
+        return openings.size() > before ? openings.at(before) : QByteArray("no connection");
+    };
+    const QByteArray preface("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    QByteArray got = opening(h2c);
+    QVERIFY2(got.startsWith(preface), got.left(40).constData());
+    got = opening(h1);
+    QVERIFY2(got.startsWith("POST /h1 HTTP/1.1\r\n"), got.left(40).constData());
+    got = opening(h2c);
+    QVERIFY2(got.startsWith(preface), got.left(40).constData());
 }
 
 QTEST_GUILESS_MAIN(TestDispatcher)

@@ -123,8 +123,14 @@ const Dispatcher::Target &Dispatcher::target(const Endpoint &endpoint)
         t.request.setRawHeader(h.name.toLatin1(), h.value.toUtf8());
     // Redirects stay unfollowed by the manager's policy, HTTP/2 over TLS is Qt 6's default,
     // and the manager has no cache: only cleartext HTTP/2 needs saying per request.
-    if (endpoint.http2Cleartext)
+    if (endpoint.http2Cleartext) {
         t.request.setAttribute(QNetworkRequest::Http2DirectAttribute, true);
+        // Qt keeps one connection per scheme, host and port, whichever protocol it speaks, so
+        // an HTTP/1.1 endpoint on the same server would be sent HTTP/2 too (and the other way
+        // round). The peer verify name is part of that key and only matters for TLS, which
+        // cleartext HTTP/2 never uses: setting it gives these endpoints their own connections.
+        t.request.setPeerVerifyName(QStringLiteral("h2c.") + t.shared.url.host());
+    }
     return *m_targets.insert(endpoint.id, t);
 }
 
