@@ -3,6 +3,7 @@
 #include "Store.h"
 
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QPointer>
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -124,6 +125,12 @@ qint64 StoreWriter::checkpoints() const
     return m_checkpoints;
 }
 
+StoreWriter::CommitTimes StoreWriter::commitTimes() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_commitTimes;
+}
+
 // 10 ms after a commit (and every 10 ms while commits keep coming) copies the WAL into the
 // database file; while nothing is committed it sleeps without ticking. Often and small on purpose:
 // a checkpoint ends with a sync of the database file, and on ext4 that sync holds up the writer's
@@ -136,6 +143,7 @@ void StoreWriter::runCheckpoints()
     lowerThreadPriority(kCheckpointNiceSteps);
     static std::atomic<int> counter{0};
     const QString name = QStringLiteral("hookline-checkpoint-%1").arg(counter.fetch_add(1));
+    const QString walPath = m_path + QStringLiteral("-wal");
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
         db.setDatabaseName(m_path);
@@ -145,8 +153,27 @@ void StoreWriter::runCheckpoints()
         while (open && !m_stoppingCheckpoints) {
             if (m_batches == m_batchesAtCheckpoint) {
                 // Nothing new: sleep until the writer commits (no timer ticks while idle).
+                // A WAL file a burst left large is emptied once the writer has been quiet for
+                // a while; TRUNCATE waits for (and briefly holds off) the writer, so never
+                // while commits keep coming.
                 m_checkpointIdle = true;
-                m_checkpointWake.wait(&m_mutex);
+                lock.unlock();
+                const bool walLarge = QFileInfo(walPath).size() > kWalTrimBytes;
+                lock.relock();
+                // (A commit meanwhile found no one waiting to wake: hence the checks again.)
+                const auto quiet = [this] {
+                    return !m_stoppingCheckpoints && m_batches == m_batchesAtCheckpoint;
+                };
+                if (walLarge && quiet() && !m_checkpointWake.wait(&m_mutex, kWalTrimIdleMs) &&
+                    quiet()) {
+                    lock.unlock();
+                    QSqlQuery q(db);
+                    q.exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)"));
+                    q.finish();
+                    lock.relock();
+                } else if (!walLarge && quiet()) {
+                    m_checkpointWake.wait(&m_mutex);
+                }
                 m_checkpointIdle = false;
                 continue;
             }
@@ -219,10 +246,11 @@ void StoreWriter::run()
     QString error;
     std::unique_ptr<Store> store = Store::open(m_path, &error);
     if (store) {
-        // The checkpoint thread's job; the writer steps in only to bound the WAL, whose file
-        // is cut back to 16 MiB each time it starts over.
+        // The checkpoint thread's job; the writer steps in only to bound the WAL. Its commits
+        // never truncate the file (SQLite's default): after a burst, truncating tens of MiB
+        // blocked the commit that restarted the WAL for 3-18 ms. The checkpoint thread cuts
+        // the file back once the writer is idle.
         store->setAutoCheckpointPages(kWriterCheckpointPages);
-        store->setWalSizeLimit(16 * 1024 * 1024);
     }
     {
         QMutexLocker lock(&m_mutex);
@@ -254,12 +282,18 @@ void StoreWriter::run()
             }
             batch.swap(m_queue);
         }
+        QElapsedTimer batchClock;
+        batchClock.start();
         std::vector<bool> results = runBatch(*store, batch);
+        const qint64 took = batchClock.nsecsElapsed();
         sinceCommit.restart();
         {
             QMutexLocker lock(&m_mutex);
             m_committed += qint64(batch.size());
             ++m_batches;
+            m_commitTimes.longestNs = qMax(m_commitTimes.longestNs, took);
+            if (took > 2000000)
+                ++m_commitTimes.over2ms;
             m_progress.wakeAll();
             if (m_checkpointIdle)
                 m_checkpointWake.wakeOne();

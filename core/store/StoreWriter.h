@@ -11,7 +11,8 @@
 // Checkpoints - copying the WAL into the database file and syncing it - run small and often
 // on a second thread with its own connection, so that a commit (and the delivery waiting for
 // it) never waits behind a big one. The writer still checkpoints itself if
-// the WAL ever grows past kWriterCheckpointPages, which bounds the file.
+// the WAL ever grows past kWriterCheckpointPages, which bounds the file; commits never
+// truncate it, and the checkpoint thread empties a large one once the writer is idle.
 #pragma once
 
 #include <QMutex>
@@ -49,8 +50,20 @@ public:
     qint64 committedBatches() const;
     qint64 committedOperations() const;
     qint64 checkpoints() const; // background checkpoints run so far
+    // How long batches took to run and commit: the longest so far, and how many took longer
+    // than 2 ms (every delivery waiting for such a commit waits that long).
+    struct CommitTimes
+    {
+        qint64 longestNs = 0;
+        qint64 over2ms = 0;
+    };
+    CommitTimes commitTimes() const;
 
     static constexpr int kWriterCheckpointPages = 16000; // 64 MiB of 4 KiB pages
+    // A WAL file larger than this is cut back to nothing by the checkpoint thread once the
+    // writer has committed nothing for kWalTrimIdleMs (never by a commit).
+    static constexpr qint64 kWalTrimBytes = 16 * 1024 * 1024;
+    static constexpr int kWalTrimIdleMs = 1000;
     // How many nice levels below the thread that starts it the writer and the checkpointer
     // run (Linux; elsewhere they run at normal priority).
     static constexpr int kWriterNiceSteps = 5;
@@ -86,6 +99,7 @@ private:
     qint64 m_submitted = 0;
     qint64 m_committed = 0;
     qint64 m_batches = 0;
+    CommitTimes m_commitTimes;
     bool m_stopping = false;
     bool m_opened = false;
     QString m_openError;

@@ -240,10 +240,13 @@ int runCore(const QString &url, int n)
     const double seconds = clock.nsecsElapsed() / 1e9;
     const qint64 walKiB =
         QFileInfo(core.dir.filePath(QStringLiteral("bench.sqlite-wal"))).size() / 1024;
+    const StoreWriter::CommitTimes commits = core.writer->commitTimes();
     std::printf("mode=core n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld batches=%lld "
-                "checkpoints=%lld wal_kib=%lld cpu_us=%.0f%s allocator=%s\n",
+                "commits_over_2ms=%lld longest_commit_ms=%.2f checkpoints=%lld wal_kib=%lld "
+                "cpu_us=%.0f%s allocator=%s\n",
                 n, failed, seconds, n / seconds, peakRssKiB(),
                 static_cast<long long>(core.writer->committedBatches()),
+                static_cast<long long>(commits.over2ms), commits.longestNs / 1e6,
                 static_cast<long long>(core.writer->checkpoints()), static_cast<long long>(walKiB),
                 (cpuMicros() - cpu0) / n, threadCpuText(threads0, n).constData(),
                 allocatorName().constData());
@@ -407,6 +410,7 @@ int runLatency(double rate, int n)
             .value(QStringLiteral("callID"))
             .toString();
     });
+    const StoreWriter::CommitTimes commits = core.writer->commitTimes();
 
     // The bare loop as Qt comes, then with the dispatcher's proxy factory (bulk reads).
     EventCatalog catalog;
@@ -439,9 +443,11 @@ int runLatency(double rate, int n)
     std::printf("mode=latency rate=%.0f n=%d core_received=%zu core_p50_ms=%.2f core_p99_ms=%.2f "
                 "bare_received=%zu bare_p50_ms=%.2f bare_p99_ms=%.2f added_p50_ms=%.2f "
                 "added_p99_ms=%.2f buffered_received=%zu buffered_p50_ms=%.2f "
-                "buffered_p99_ms=%.2f added_buffered_p50_ms=%.2f added_buffered_p99_ms=%.2f\n",
+                "buffered_p99_ms=%.2f added_buffered_p50_ms=%.2f added_buffered_p99_ms=%.2f "
+                "commits_over_2ms=%lld longest_commit_ms=%.2f\n",
                 rate, n, coreMs.size(), c.p50, c.p99, bareMs.size(), b.p50, b.p99, c.p50 - b.p50,
-                c.p99 - b.p99, bufferedMs.size(), bb.p50, bb.p99, c.p50 - bb.p50, c.p99 - bb.p99);
+                c.p99 - b.p99, bufferedMs.size(), bb.p50, bb.p99, c.p50 - bb.p50, c.p99 - bb.p99,
+                static_cast<long long>(commits.over2ms), commits.longestNs / 1e6);
     return 0;
 }
 
