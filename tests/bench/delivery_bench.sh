@@ -149,6 +149,7 @@ Latency as seen by a receiver at half the core's maximum rate ($half/s, $lat_n d
 | added by the core (over bulk reads) | $(echo "$latency" | value added_buffered_p50_ms) | $(echo "$latency" | value added_buffered_p99_ms) |
 
 The round with the median added p99 (over bulk reads) of $rounds; every round's added p99 (ms): $round_p99 (over Qt's defaults), $round_buffered_p99 (over bulk reads).
+The core's store commits in that round: longest $(echo "$latency" | value longest_commit_ms) ms, $(echo "$latency" | value commits_over_2ms) over 2 ms.
 
 CPU per delivery (user + system, all threads of the process): full core $(echo "$core" | value cpu_us) µs, bare QNAM $(echo "$qnam" | value cpu_us) µs (bulk reads: $(echo "$buffered" | value cpu_us) µs); of the core's, rendering the event takes $(echo "$parts" | value render_us) µs, signing it $(echo "$parts" | value sign_us) µs and recording it (alone, four per commit) $(echo "$parts" | value record_writer_us) µs of the writer thread.
 By thread (µs per delivery): core $(echo "$core" | grep -o 'cpu_us\[[^]]*\]=[0-9]*' | sed 's/cpu_us\[\(.*\)\]=/\1 /' | paste -sd, | sed 's/,/, /g'); bare $(echo "$qnam" | grep -o 'cpu_us\[[^]]*\]=[0-9]*' | sed 's/cpu_us\[\(.*\)\]=/\1 /' | paste -sd, | sed 's/,/, /g').
