@@ -490,11 +490,6 @@ bool Store::setAutoCheckpointPages(int pages)
     return exec(QStringLiteral("PRAGMA wal_autocheckpoint=%1").arg(pages));
 }
 
-bool Store::setWalSizeLimit(qint64 bytes)
-{
-    return exec(QStringLiteral("PRAGMA journal_size_limit=%1").arg(bytes));
-}
-
 // On the raw connection, like the hot writes: QtSql prepared BEGIN and COMMIT afresh each
 // time, and its commit() left lastError() empty when a commit failed (a full disk said nothing).
 bool Store::begin()

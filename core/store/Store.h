@@ -64,8 +64,6 @@ public:
     // SQLite checkpoints the WAL into the database file after a commit once it holds this
     // many pages (1000 by default); 0 turns that off.
     bool setAutoCheckpointPages(int pages);
-    // The size the WAL file is truncated to when it starts over after a full checkpoint.
-    bool setWalSizeLimit(qint64 bytes);
 
     bool begin();
     bool commit();

@@ -154,8 +154,10 @@ void StoreWriter::runCheckpoints()
             if (m_batches == m_batchesAtCheckpoint) {
                 // Nothing new: sleep until the writer commits (no timer ticks while idle).
                 // A WAL file a burst left large is emptied once the writer has been quiet for
-                // a while; TRUNCATE waits for (and briefly holds off) the writer, so never
-                // while commits keep coming.
+                // a while. TRUNCATE holds off the writer while it runs, so never while commits
+                // keep coming, and without a busy timeout: if the writer or a reader is busy
+                // after all, it gives up at once (and tries again after the next quiet spell)
+                // rather than make the next commit wait.
                 m_checkpointIdle = true;
                 lock.unlock();
                 const bool walLarge = QFileInfo(walPath).size() > kWalTrimBytes;
@@ -168,8 +170,10 @@ void StoreWriter::runCheckpoints()
                     quiet()) {
                     lock.unlock();
                     QSqlQuery q(db);
+                    q.exec(QStringLiteral("PRAGMA busy_timeout=0"));
                     q.exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)"));
                     q.finish();
+                    q.exec(QStringLiteral("PRAGMA busy_timeout=1000"));
                     lock.relock();
                 } else if (!walLarge && quiet()) {
                     m_checkpointWake.wait(&m_mutex);
