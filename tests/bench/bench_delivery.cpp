@@ -39,7 +39,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -79,51 +81,51 @@ double cpuMicros()
     return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 + u.ru_utime.tv_usec + u.ru_stime.tv_usec;
 }
 
-// CPU time per thread, by thread name ("main" for the process's first thread), in
-// microseconds: where a mode's time goes, without a profiler's overhead.
-QMap<QString, double> threadCpuMicros(bool systemOnly = false)
+// Sums a number read from one of each thread's /proc files, by thread name ("main" for the
+// process's first thread). `value` turns the file's contents into the number, or NaN to skip.
+QMap<QString, double> perThread(const char *file,
+                                const std::function<double(const QByteArray &)> &value)
 {
     QMap<QString, double> out;
-    const double tick = 1e6 / double(sysconf(_SC_CLK_TCK));
     const QString self = QString::number(QCoreApplication::applicationPid());
     for (const QString &tid :
          QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
-        QFile stat(QStringLiteral("/proc/self/task/%1/stat").arg(tid));
+        QFile data(QStringLiteral("/proc/self/task/%1/%2").arg(tid, QLatin1String(file)));
         QFile comm(QStringLiteral("/proc/self/task/%1/comm").arg(tid));
-        if (!stat.open(QIODevice::ReadOnly) || !comm.open(QIODevice::ReadOnly))
+        if (!data.open(QIODevice::ReadOnly) || !comm.open(QIODevice::ReadOnly))
             continue;
-        const QByteArray line = stat.readAll();
-        // Fields after the ")" that ends the name: state is field 3, utime 14, stime 15.
-        const QList<QByteArray> f = line.mid(line.lastIndexOf(')') + 2).split(' ');
-        if (f.size() < 13)
+        const double v = value(data.readAll());
+        if (std::isnan(v))
             continue;
         const QString name =
             tid == self ? QStringLiteral("main") : QString::fromUtf8(comm.readAll().trimmed());
-        out[name] += ((systemOnly ? 0 : f.at(11).toLongLong()) + f.at(12).toLongLong()) * tick;
+        out[name] += v;
     }
     return out;
 }
 
-// Time each thread spent runnable but waiting for a CPU (schedstat's run delay), by thread
-// name, in microseconds: on two cores, how much the threads stand in each other's way.
+// CPU time per thread, in microseconds: where a mode's time goes, without a profiler's
+// overhead.
+QMap<QString, double> threadCpuMicros(bool systemOnly = false)
+{
+    const double tick = 1e6 / double(sysconf(_SC_CLK_TCK));
+    return perThread("stat", [&](const QByteArray &line) {
+        // Fields after the ")" that ends the name: state is field 3, utime 14, stime 15.
+        const QList<QByteArray> f = line.mid(line.lastIndexOf(')') + 2).split(' ');
+        if (f.size() < 13)
+            return std::nan("");
+        return double((systemOnly ? 0 : f.at(11).toLongLong()) + f.at(12).toLongLong()) * tick;
+    });
+}
+
+// Time each thread spent runnable but waiting for a CPU (schedstat's run delay), in
+// microseconds: on two cores, how much the threads stand in each other's way.
 QMap<QString, double> threadWaitMicros()
 {
-    QMap<QString, double> out;
-    const QString self = QString::number(QCoreApplication::applicationPid());
-    for (const QString &tid :
-         QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
-        QFile sched(QStringLiteral("/proc/self/task/%1/schedstat").arg(tid));
-        QFile comm(QStringLiteral("/proc/self/task/%1/comm").arg(tid));
-        if (!sched.open(QIODevice::ReadOnly) || !comm.open(QIODevice::ReadOnly))
-            continue;
-        const QList<QByteArray> f = sched.readAll().trimmed().split(' ');
-        if (f.size() < 2)
-            continue;
-        const QString name =
-            tid == self ? QStringLiteral("main") : QString::fromUtf8(comm.readAll().trimmed());
-        out[name] += f.at(1).toLongLong() / 1000.0;
-    }
-    return out;
+    return perThread("schedstat", [](const QByteArray &text) {
+        const QList<QByteArray> f = text.trimmed().split(' ');
+        return f.size() < 2 ? std::nan("") : f.at(1).toLongLong() / 1000.0;
+    });
 }
 
 struct ThreadCpu
