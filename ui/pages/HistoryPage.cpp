@@ -105,11 +105,11 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     int widths[] = {150, 120, 150, 90, 80, 70, 80};
     // The state column fits its longest word in this language, beside its icon ("succeeded"
     // was cut to "succee…" at a fixed 90 px).
+    const int icon = m_view->style()->pixelMetric(QStyle::PM_SmallIconSize, nullptr, m_view);
     for (DeliveryState s :
          {DeliveryState::Pending, DeliveryState::InFlight, DeliveryState::Succeeded,
           DeliveryState::Retrying, DeliveryState::Failed, DeliveryState::Cancelled}) {
         const int text = m_view->fontMetrics().horizontalAdvance(StatusStyle::stateText(s));
-        const int icon = m_view->style()->pixelMetric(QStyle::PM_SmallIconSize, nullptr, m_view);
         widths[HistoryModel::State] = qMax(widths[HistoryModel::State], text + icon + 24);
     }
     for (int c = 0; c < 7; ++c)
