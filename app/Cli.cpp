@@ -363,17 +363,49 @@ bool endpointOption(const Engine &engine, const QCommandLineParser &p, QString *
     return e.has_value();
 }
 
-// Prints ids or waits; shared by fire, scenario and redeliver.
+// Prints ids or waits; shared by fire, scenario and redeliver. Without --wait an id is
+// printed only once its delivery is committed and synced: what could not be stored (a full
+// disk, a read-only file) is named instead, and the exit code is 1.
 int finishDispatch(Engine &engine, const QStringList &ids, bool wait)
 {
     if (wait)
         return waitForFirstAttempts(engine, ids) ? 0 : 1;
-    engine.writer().flush();
-    for (const QString &id : ids)
+    QSet<QString> unstored;
+    QString why;
+    const QMetaObject::Connection c =
+        QObject::connect(&engine.dispatcher(), &Dispatcher::deliveryFinished,
+                         [&](const Delivery &d, const QString &reason) {
+                             if (d.attemptCount == 0 && d.state == DeliveryState::Failed) {
+                                 unstored.insert(d.id);
+                                 why = reason;
+                             }
+                         });
+    QString error;
+    const bool stored = engine.flush(&error);
+    // The dispatcher hears of each commit through a posted callback: take them now.
+    QCoreApplication::sendPostedEvents();
+    QObject::disconnect(c);
+    if (!stored && unstored.isEmpty()) // failed writes that were not deliveries: say so
+        return failure(msg("The database could not be written: %1. Check free disk space and "
+                           "the data directory's permissions.")
+                           .arg(error));
+    int queued = 0;
+    for (const QString &id : ids) {
+        if (unstored.contains(id))
+            continue;
         out() << id << "\n";
+        ++queued;
+    }
+    out().flush();
+    if (!unstored.isEmpty())
+        return failure(msg("%1 of %2 delivery(s) could not be stored and were not queued (the "
+                           "ids printed were): %3")
+                           .arg(unstored.size())
+                           .arg(ids.size())
+                           .arg(why));
     err() << msg("Queued %n delivery(s). They are sent by 'hookline run' or the Hookline window; "
                  "add --wait to send them now.",
-                 nullptr, int(ids.size()))
+                 nullptr, queued)
           << "\n";
     return 0;
 }
@@ -403,6 +435,8 @@ int fireCommand(const QString &dataDir, const QStringList &args)
     Engine engine;
     if (!engine.open(dataDir, &error))
         return failure(error);
+    // Without --wait, 'hookline run' or the window sends them: stored due, claimed by no one.
+    engine.dispatcher().setSending(p.isSet(QStringLiteral("wait")));
     const EventCatalog &catalog = engine.catalog();
     if (!catalog.find(type))
         return invalidInput(
@@ -456,6 +490,7 @@ int scenarioCommand(const QString &dataDir, const QStringList &args)
     Engine engine;
     if (!engine.open(dataDir, &error))
         return failure(error);
+    engine.dispatcher().setSending(p.isSet(QStringLiteral("wait")));
     QString endpointId;
     if (!endpointOption(engine, p, &endpointId, &error))
         return usageError(error);
@@ -565,13 +600,31 @@ int redeliverCommand(const QString &dataDir, const QStringList &args)
         return failure(error);
     if (!p.isSet(QStringLiteral("wait"))) {
         // Without --wait the attempt still has to happen somewhere: mark it due now, so
-        // 'hookline run' or the window sends it.
+        // 'hookline run' or the window sends it - unless a process is sending it right now.
         Delivery due = *d;
         due.state = DeliveryState::Pending;
         due.nextAttempt = QDateTime::currentDateTimeUtc();
         due.updated = due.nextAttempt;
-        engine.writer().submit([due](Store &s) { return s.updateDelivery(due); });
-        return finishDispatch(engine, {d->id}, false);
+        auto refused = std::make_shared<QString>();
+        engine.writer().submit([due, refused](Store &s) {
+            refused->clear();
+            std::optional<ClaimedDelivery> claimed;
+            if (!s.claimOne(due.id, Claim{QString(), due.nextAttempt}, due.nextAttempt, &claimed,
+                            refused.get()))
+                return false;
+            return !claimed || s.updateDelivery(due); // refused: nothing to write
+        });
+        if (!engine.flush(&error))
+            return failure(msg("The database could not be written: %1. Check free disk space "
+                               "and the data directory's permissions.")
+                               .arg(error));
+        if (!refused->isEmpty())
+            return failure(*refused);
+        out() << d->id << "\n";
+        err() << msg("Queued for redelivery. It is sent by 'hookline run' or the Hookline "
+                     "window; add --wait to send it now.")
+              << "\n";
+        return 0;
     }
     QSet<QString> ids{d->id};
     int result = 1;
@@ -585,6 +638,16 @@ int redeliverCommand(const QString &dataDir, const QStringList &args)
             result = a.errorClass == ErrorClass::None ? 0 : 1;
             loop.quit();
         });
+    QObject::connect(&engine.dispatcher(), &Dispatcher::redeliveryRefused, &loop,
+                     [&](const QString &id, const QString &why) {
+                         if (!ids.contains(id))
+                             return;
+                         err() << "hookline: " << why << "\n";
+                         result = 1;
+                         loop.quit();
+                     });
+    ShutdownSignals shutdownSignals;
+    QObject::connect(&shutdownSignals, &ShutdownSignals::requested, &loop, [&] { loop.quit(); });
     if (!engine.dispatcher().redeliver(engine.store(), d->id, &error))
         return failure(error);
     loop.exec();
@@ -609,6 +672,17 @@ int runCommand(const QString &dataDir, const QStringList &args)
                          out() << attemptLine(endpointName(engine, d.endpointId), d, a) << "\n";
                          out().flush();
                      });
+    QObject::connect(&engine, &Engine::storeProblem, &engine, [](const QString &why) {
+        err() << msg("hookline run: the database cannot be written (%1). Attempts are paused "
+                     "until it can; free disk space or fix the file's permissions.")
+                     .arg(why)
+              << "\n";
+        err().flush();
+    });
+    QObject::connect(&engine, &Engine::storeRecovered, &engine, [] {
+        err() << msg("hookline run: the database can be written again; delivering.") << "\n";
+        err().flush();
+    });
     const int resumed = engine.resume();
     err() << msg("hookline run: delivering from %1 (%n delivery(s) resumed). Stop with Ctrl+C.",
                  nullptr, resumed)

@@ -3,12 +3,14 @@
 // retries, deadlines, refused connections, redirects, 410, Retry-After, huge and garbage
 // responses, TLS failures, signatures, fan-out, limits, redelivery and resume after a crash.
 #include "DeliveryFixture.h"
+#include "FaultVfs.h"
 
 #include "delivery/BufferedDirectProxy.h"
 #include "signing/WebhookSigner.h"
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QHostInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkProxy>
@@ -135,6 +137,7 @@ class TestDispatcher : public QObject
     Q_OBJECT
 
 private slots:
+    void initTestCase();
     void init();
     void cleanup();
 
@@ -164,10 +167,22 @@ private slots:
     void responsesAreReadInBulk();
     void configuredProxiesStillApply();
     void cleartextHttp2UsesPriorKnowledge();
+    void twoEnginesOnOneStoreNeverSendTwice();
+    void deadProcessClaimsAreTakenOverAtOnce();
+    void liveClaimsOfAnotherProcessAreLeftAlone();
+    void fullDiskPausesAttemptsAndLosesNothing();
+    void redeliveryOfAnotherProcessesWorkIsRefused();
 
 private:
+    // Queues `n` events for endpoint `e` without sending them (as 'hookline fire' does).
+    QStringList queue(const Endpoint &e, int n);
     std::unique_ptr<DeliveryFixture> f;
 };
+
+void TestDispatcher::initTestCase()
+{
+    FaultVfs::install();
+}
 
 void TestDispatcher::init()
 {
@@ -772,6 +787,175 @@ void TestDispatcher::cleartextHttp2UsesPriorKnowledge()
     QVERIFY2(got.startsWith("POST /h1 HTTP/1.1\r\n"), got.left(40).constData());
     got = opening(h2c);
     QVERIFY2(got.startsWith(preface), got.left(40).constData());
+}
+
+QStringList TestDispatcher::queue(const Endpoint &e, int n)
+{
+    f->dispatcher->setSending(false);
+    QStringList ids;
+    for (int i = 0; i < n; ++i)
+        ids << f->dispatcher->dispatch(f->event(), e.id, AttemptTrigger::Test);
+    f->writer->flush();
+    f->dispatcher->setSending(true);
+    return ids;
+}
+
+namespace {
+// Requests per webhook-id that reached an inbox.
+QHash<QByteArray, int> arrivals(const ReceiverServer &receiver, const QString &inbox)
+{
+    QHash<QByteArray, int> seen;
+    for (const CapturedRequest &r : receiver.requests(inbox))
+        ++seen[r.header("webhook-id")];
+    return seen;
+}
+} // namespace
+
+// Two engines (two processes, in effect: each its own writer and connections) deliver one
+// backlog together: every delivery arrives exactly once, though both poll the store and the
+// backlog is larger than a claim batch.
+void TestDispatcher::twoEnginesOnOneStoreNeverSendTwice()
+{
+    InboxConfig config;
+    config.capacity = 5000;
+    const Endpoint e = f->addEndpoint(QStringLiteral("shared"), config);
+    const int n = 1200;
+    const QStringList ids = queue(e, n);
+    QCOMPARE(ids.size(), n);
+
+    QString error;
+    auto store2 = Store::open(f->path, &error);
+    QVERIFY2(store2, qPrintable(error));
+    StoreWriter writer2(f->path);
+    QVERIFY(writer2.start(&error));
+    Dispatcher second(&writer2);
+    second.upsertEndpoint(e);
+    QSignalSpy firstDone(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    QSignalSpy secondDone(&second, &Dispatcher::deliveryFinished);
+    f->dispatcher->resume(*f->store);
+    second.resume(*store2);
+    QTRY_COMPARE_WITH_TIMEOUT(firstDone.count() + secondDone.count(), n, 60000);
+    QTest::qWait(2500); // both poll again: nothing more may go out
+    QVERIFY(firstDone.count() > 0);
+    QVERIFY(secondDone.count() > 0);
+    const QHash<QByteArray, int> seen = arrivals(f->receiver, e.name);
+    QCOMPARE(seen.size(), n);
+    for (auto it = seen.cbegin(); it != seen.cend(); ++it)
+        QVERIFY2(it.value() == 1, it.key().constData());
+    f->writer->flush();
+    writer2.flush();
+    DeliveryQuery succeeded;
+    succeeded.state = DeliveryState::Succeeded;
+    QCOMPARE(f->store->countDeliveries(succeeded), n);
+    second.shutdown(1000);
+}
+
+// Claims left by a process on this machine that no longer exists are released by the next
+// start, not after their lease.
+void TestDispatcher::deadProcessClaimsAreTakenOverAtOnce()
+{
+    const Endpoint e = f->addEndpoint(QStringLiteral("orphans"));
+    const Event event = f->event();
+    QVERIFY(f->store->insertEvent(event));
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const Claim dead{QHostInfo::localHostName() + QStringLiteral("/999999999/1/0"),
+                     now.addSecs(600)};
+    QStringList ids;
+    for (int i = 0; i < 3; ++i) {
+        Delivery d;
+        d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        d.eventId = event.id;
+        d.eventType = event.type;
+        d.endpointId = e.id;
+        d.webhookId = WebhookSigner::generateMessageId();
+        d.created = d.updated = d.nextAttempt = now;
+        QVERIFY(f->store->insertDelivery(d, dead));
+        ids << d.id;
+    }
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    QCOMPARE(f->dispatcher->resume(*f->store), 3);
+    QTRY_COMPARE(finished.count(), 3);
+}
+
+void TestDispatcher::liveClaimsOfAnotherProcessAreLeftAlone()
+{
+    const Endpoint e = f->addEndpoint(QStringLiteral("held"));
+    const Event event = f->event();
+    QVERIFY(f->store->insertEvent(event));
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    // A process that is alive: this one, under another dispatcher that is still running.
+    Dispatcher other(f->writer.get());
+    Delivery d;
+    d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    d.eventId = event.id;
+    d.eventType = event.type;
+    d.endpointId = e.id;
+    d.webhookId = WebhookSigner::generateMessageId();
+    d.created = d.updated = d.nextAttempt = now;
+    QVERIFY(f->store->insertDelivery(d, {other.owner(), now.addSecs(600)}));
+    QCOMPARE(f->dispatcher->resume(*f->store), 0);
+    QTest::qWait(1500);
+    QCOMPARE(f->receiver.requests(e.name).size(), 0);
+}
+
+// The store refuses writes while attempts are in flight: their outcomes are kept, no new
+// attempt starts, the failure is announced; once writes work again everything is recorded
+// and sent, each delivery once.
+void TestDispatcher::fullDiskPausesAttemptsAndLosesNothing()
+{
+    InboxConfig config;
+    config.delayMs = 400;
+    const Endpoint e = f->addEndpoint(QStringLiteral("slow"), config);
+    const int n = 20;
+    QSignalSpy started(f->dispatcher.get(), &Dispatcher::attemptStarted);
+    QSignalSpy failing(f->dispatcher.get(), &Dispatcher::storeFailing);
+    QSignalSpy recovered(f->dispatcher.get(), &Dispatcher::storeRecovered);
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    QStringList ids;
+    for (int i = 0; i < n; ++i)
+        ids << f->dispatcher->dispatch(f->event(), e.id, AttemptTrigger::Test);
+    QTRY_VERIFY(started.count() >= 1);
+    FaultVfs::setDiskFull(f->dir.path(), true);
+    QTRY_COMPARE_WITH_TIMEOUT(failing.count(), 1, 10000);
+    const int startedWhenFull = int(started.count());
+    QTest::qWait(2000);
+    QCOMPARE(started.count(), startedWhenFull); // nothing new while outcomes cannot be written
+    QVERIFY(f->dispatcher->isStalled());
+    FaultVfs::setDiskFull(f->dir.path(), false);
+    QTRY_COMPARE_WITH_TIMEOUT(recovered.count(), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), n, 30000);
+    f->writer->flush();
+    const QHash<QByteArray, int> seen = arrivals(f->receiver, e.name);
+    QCOMPARE(seen.size(), n);
+    for (const QString &id : std::as_const(ids)) {
+        const Delivery d = *f->store->delivery(id);
+        QCOMPARE(d.state, DeliveryState::Succeeded);
+        QCOMPARE(d.attempts.size(), 1);
+        QCOMPARE(seen.value(d.webhookId.toLatin1()), 1);
+    }
+}
+
+void TestDispatcher::redeliveryOfAnotherProcessesWorkIsRefused()
+{
+    const Endpoint e = f->addEndpoint(QStringLiteral("busy"));
+    const Event event = f->event();
+    QVERIFY(f->store->insertEvent(event));
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    Dispatcher other(f->writer.get());
+    Delivery d;
+    d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    d.eventId = event.id;
+    d.eventType = event.type;
+    d.endpointId = e.id;
+    d.webhookId = WebhookSigner::generateMessageId();
+    d.created = d.updated = d.nextAttempt = now;
+    QVERIFY(f->store->insertDelivery(d, {other.owner(), now.addSecs(600)}));
+    QSignalSpy refused(f->dispatcher.get(), &Dispatcher::redeliveryRefused);
+    QVERIFY(f->dispatcher->redeliver(*f->store, d.id));
+    QTRY_COMPARE(refused.count(), 1);
+    QVERIFY(refused.first().at(1).toString().contains(QLatin1String("another Hookline process")));
+    QTest::qWait(300);
+    QCOMPARE(f->receiver.requests(e.name).size(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestDispatcher)

@@ -1,10 +1,10 @@
 // The SQLite store: endpoints, event types, events, deliveries and attempts survive a
 // reopen; the schema refuses a newer version without touching it; retention never deletes
 // unfinished work; StoreWriter batches writes and calls back only after the commit.
+#include "FaultVfs.h"
 #include "domain/Ids.h"
 #include "store/Store.h"
 #include "store/StoreWriter.h"
-#include "store/WalWriteGathering.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -12,6 +12,7 @@
 #include <QSet>
 #include <QSignalSpy>
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QSqlRecord>
 #include <QTemporaryDir>
@@ -74,6 +75,7 @@ class TestStore : public QObject
     Q_OBJECT
 
 private slots:
+    void initTestCase();
     void init();
     void idsAreTimeOrderedUuids();
     void endpointsRoundTrip();
@@ -89,8 +91,12 @@ private slots:
     void writerIsolatesAFailingOperation();
     void checkpointsRunOffTheWriterThread();
     void callbackForADestroyedContextIsDropped();
-    void commitReachesTheWalInFewWrites();
-    void failedWalWriteFailsTheCommitAlone();
+    void failedWriteFailsTheCommitAlone();
+    void acceptedWritesSurviveAPowerCut();
+    void claimsAreExclusiveAcrossConnections();
+    void claimLifecycle();
+    void dueWorkIsFoundByIndex();
+    void schemaOneIsMigrated();
     void readersSeeEveryCommitWhole();
     void backgroundThreadsRunBelowTheCaller();
     void updateKeepsAnUnchangedOutcome();
@@ -108,6 +114,11 @@ private:
         return store;
     }
 };
+
+void TestStore::initTestCase()
+{
+    FaultVfs::install();
+}
 
 void TestStore::init()
 {
@@ -552,53 +563,9 @@ QVariant scalar(const QString &path, const QString &sql)
 }
 } // namespace
 
-// A commit's WAL frames leave in one write (two per page without the gathering VFS), and a
-// second connection sees the rows as soon as the commit returns.
-void TestStore::commitReachesTheWalInFewWrites()
-{
-    auto store = open();
-    QVERIFY(store);
-    auto reader = open();
-    QVERIFY(reader);
-    auto &c = WalWriteGathering::counters();
-    const long long frames0 = c.frames, flushes0 = c.flushes;
-    QVERIFY(store->begin());
-    QList<Event> events;
-    for (int i = 0; i < 6; ++i) { // about a dozen pages: six 1.5 KiB events, their index
-        events << bigEvent(1);
-        events.last().payload += QByteArray(512, ' ');
-        QVERIFY(store->insertEvent(events.last()));
-    }
-    QVERIFY(store->commit());
-    const long long frames = c.frames - frames0, flushes = c.flushes - flushes0;
-    QVERIFY2(frames >= 3, qPrintable(QString::number(frames)));
-    QCOMPARE(flushes, 1);
-    for (const Event &e : std::as_const(events)) {
-        const auto got = reader->event(e.id);
-        QVERIFY(got);
-        QCOMPARE(got->payload, e.payload);
-    }
-
-    // A transaction bigger than one write call may take goes out in pieces, all of it.
-    const long long flushesBefore = c.flushes;
-    QVERIFY(store->begin());
-    QList<Event> big;
-    for (int i = 0; i < 40; ++i) {
-        big << bigEvent(8); // overflow pages: 80+ frames, over 300 KiB
-        QVERIFY(store->insertEvent(big.last()));
-    }
-    QVERIFY(store->commit());
-    QVERIFY(c.flushes - flushesBefore >= 3);
-    for (const Event &e : std::as_const(big)) {
-        const auto got = reader->event(e.id);
-        QVERIFY(got);
-        QCOMPARE(got->payload, e.payload);
-    }
-}
-
 // A write of the WAL that fails (a full disk, say) fails that commit - its operations are
 // reported, nothing of them is kept - and the store goes on working; the file stays sound.
-void TestStore::failedWalWriteFailsTheCommitAlone()
+void TestStore::failedWriteFailsTheCommitAlone()
 {
     StoreWriter writer(path());
     QVERIFY(writer.start(nullptr));
@@ -608,10 +575,11 @@ void TestStore::failedWalWriteFailsTheCommitAlone()
     writer.submit([before](Store &s) { return s.insertEvent(before); }, this,
                   [&](bool ok) { okBefore = ok; });
     writer.flush();
-    WalWriteGathering::failNextFlushForTest();
+    FaultVfs::setDiskFull(m_dir->path(), true);
     writer.submit([lost](Store &s) { return s.insertEvent(lost); }, this,
                   [&](bool ok) { okLost = ok; });
     writer.flush();
+    FaultVfs::setDiskFull(m_dir->path(), false);
     writer.submit([after](Store &s) { return s.insertEvent(after); }, this,
                   [&](bool ok) { okAfter = ok; });
     writer.flush();
@@ -621,8 +589,9 @@ void TestStore::failedWalWriteFailsTheCommitAlone()
     QCOMPARE(okAfter, 1);
     QVERIFY(failures.count() >= 1);
     // Said, not just counted: the writer reports SQLite's own words for it.
-    QVERIFY2(failures.first().first().toString().contains(QLatin1String("I/O error")),
+    QVERIFY2(failures.first().first().toString().contains(QLatin1String("full")),
              qPrintable(failures.first().first().toString()));
+    QCOMPARE(writer.failedOperations(), 1);
 
     auto reader = open();
     QVERIFY(reader->event(before.id));
@@ -829,6 +798,206 @@ void TestStore::walIsCutBackWhenIdleNotInACommit()
     }
     QCOMPARE(scalar(path(), QStringLiteral("PRAGMA integrity_check")).toString(),
              QStringLiteral("ok"));
+}
+
+// What a Durable operation's callback reports is on stable storage: a power cut right after
+// it (only what was synced survives) keeps every accepted row. With synchronous=NORMAL the
+// rows are only in the page cache at that moment, and this fails.
+void TestStore::acceptedWritesSurviveAPowerCut()
+{
+    FaultVfs::reset();
+    StoreWriter writer(path());
+    QVERIFY(writer.start(nullptr));
+    QList<Event> accepted;
+    QString imageDir;
+    int round = 0;
+    for (int i = 0; i < 5; ++i) {
+        const Event e = bigEvent(1);
+        bool done = false;
+        writer.submit([e](Store &s) { return s.insertEvent(e); }, this,
+                      [&, e](bool ok) {
+                          // The moment a front end reports "queued": the power goes out now.
+                          if (ok)
+                              accepted << e;
+                          imageDir = m_dir->filePath(QStringLiteral("cut%1").arg(round++));
+                          FaultVfs::writePowerCutImage(m_dir->path(), imageDir);
+                          done = true;
+                      });
+        QTRY_VERIFY(done);
+        QCOMPARE(accepted.size(), i + 1);
+        QString error;
+        auto survivor =
+            Store::open(QDir(imageDir).filePath(QStringLiteral("hookline.sqlite")), &error);
+        QVERIFY2(survivor, qPrintable(error));
+        for (const Event &kept : std::as_const(accepted))
+            QVERIFY2(survivor->event(kept.id), qPrintable(kept.id));
+    }
+    QVERIFY(FaultVfs::syncCount(QStringLiteral("-wal")) >= 5);
+}
+
+// Two connections (two processes, in effect) claiming due work never get the same row, and
+// a claim holds until its lease runs out.
+void TestStore::claimsAreExclusiveAcrossConnections()
+{
+    auto a = open();
+    auto b = open();
+    QVERIFY(a && b);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const Event e = bigEvent(1);
+    QVERIFY(a->insertEvent(e));
+    for (int i = 0; i < 10; ++i) {
+        Delivery d = sampleDelivery(e.id, QStringLiteral("ep"), DeliveryState::Pending,
+                                    now.addMSecs(-100 + i));
+        d.nextAttempt = d.created;
+        QVERIFY(a->insertDelivery(d));
+    }
+    const Claim leaseA{QStringLiteral("a"), now.addSecs(60)};
+    const Claim leaseB{QStringLiteral("b"), now.addSecs(60)};
+    QList<ClaimedDelivery> gotA, gotB;
+    QVERIFY(a->begin());
+    QVERIFY(a->claimDue(leaseA, now, 4, &gotA));
+    QVERIFY(a->commit());
+    QVERIFY(b->begin());
+    QVERIFY(b->claimDue(leaseB, now, 100, &gotB));
+    QVERIFY(b->commit());
+    QCOMPARE(gotA.size(), 4);
+    QCOMPARE(gotB.size(), 6);
+    QSet<QString> ids;
+    for (const ClaimedDelivery &c : gotA + gotB) {
+        ids.insert(c.delivery.id);
+        QCOMPARE(c.payload, e.payload);
+    }
+    QCOMPARE(ids.size(), 10);
+    // Oldest due first.
+    QVERIFY(gotA.first().delivery.created <= gotA.last().delivery.created);
+    QVERIFY(gotA.last().delivery.created <= gotB.first().delivery.created);
+    // Nothing left for anyone while the leases run...
+    QList<ClaimedDelivery> none;
+    QVERIFY(a->claimDue(leaseA, now.addSecs(59), 100, &none));
+    QVERIFY(none.isEmpty());
+    // ...and all of it once they have run out.
+    QVERIFY(a->claimDue(leaseA, now.addSecs(61), 100, &none));
+    QCOMPARE(none.size(), 10);
+}
+
+void TestStore::claimLifecycle()
+{
+    auto store = open();
+    QVERIFY(store);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const Event e = bigEvent(1);
+    QVERIFY(store->insertEvent(e));
+    Delivery d = sampleDelivery(e.id, QStringLiteral("ep"), DeliveryState::Pending, now);
+    d.nextAttempt = now;
+    const Claim mine{QStringLiteral("me"), now.addSecs(60)};
+    QVERIFY(store->insertDelivery(d, mine)); // stored already claimed: not due for others
+    QList<ClaimedDelivery> got;
+    QVERIFY(store->claimDue({QStringLiteral("other"), now.addSecs(60)}, now.addSecs(1), 10, &got));
+    QVERIFY(got.isEmpty());
+    QCOMPARE(store->nextDue(), mine.until);
+
+    // Another owner cannot take it by hand either, and is told why; the owner can.
+    QString why;
+    std::optional<ClaimedDelivery> one;
+    QVERIFY(store->claimOne(d.id, {QStringLiteral("other"), now.addSecs(60)}, now, &one, &why));
+    QVERIFY(!one);
+    QVERIFY2(why.contains(QLatin1String("another Hookline process")), qPrintable(why));
+    why.clear();
+    QVERIFY(store->claimOne(d.id, mine, now, &one, &why));
+    QVERIFY(one);
+    QCOMPARE(one->delivery.id, d.id);
+    QCOMPARE(one->payload, e.payload);
+    QVERIFY(why.isEmpty());
+
+    // Renewing moves the lease; releasing makes it due at once.
+    QVERIFY(store->renewClaims({d.id}, {QStringLiteral("me"), now.addSecs(120)}));
+    QCOMPARE(store->nextDue(), now.addSecs(120));
+    QVERIFY(store->renewClaims({d.id}, {QStringLiteral("not-me"), now.addSecs(500)}));
+    QCOMPARE(store->nextDue(), now.addSecs(120)); // only the owner renews
+    QVERIFY(store->releaseClaims({d.id}, QStringLiteral("me"), now));
+    QCOMPARE(store->nextDue(), now);
+
+    // A retry is due at its next attempt; a final outcome is never due again, and a renewal
+    // that comes late does not bring it back.
+    QVERIFY(store->claimOne(d.id, mine, now, &one, &why));
+    QVERIFY(one);
+    d.state = DeliveryState::Retrying;
+    d.nextAttempt = now.addSecs(30);
+    QVERIFY(store->updateDelivery(d));
+    QCOMPARE(store->nextDue(), now.addSecs(30));
+    d.state = DeliveryState::Succeeded;
+    d.nextAttempt = QDateTime();
+    QVERIFY(store->updateDelivery(d));
+    QVERIFY(!store->nextDue().isValid());
+    QVERIFY(store->renewClaims({d.id}, mine));
+    QVERIFY(!store->nextDue().isValid());
+    QVERIFY(store->claimDue(mine, now.addDays(1), 10, &got));
+    QVERIFY(got.isEmpty());
+
+    // A dead owner's claims are released at once; a live one's are left alone.
+    Delivery held = sampleDelivery(e.id, QStringLiteral("ep"), DeliveryState::Pending, now);
+    Delivery alive = sampleDelivery(e.id, QStringLiteral("ep"), DeliveryState::Pending, now);
+    QVERIFY(store->insertDelivery(held, {QStringLiteral("dead"), now.addSecs(600)}));
+    QVERIFY(store->insertDelivery(alive, {QStringLiteral("alive"), now.addSecs(600)}));
+    const int released = store->releaseDeadOwners(
+        [](const QString &owner) { return owner == QLatin1String("dead"); }, now);
+    QCOMPARE(released, 1);
+    QVERIFY(store->claimDue(mine, now, 10, &got));
+    QCOMPARE(got.size(), 1);
+    QCOMPARE(got.first().delivery.id, held.id);
+}
+
+// The claim query walks the due-time index from its start: its cost does not grow with the
+// history or the backlog.
+void TestStore::dueWorkIsFoundByIndex()
+{
+    auto store = open();
+    QVERIFY(store);
+    const QString plan =
+        firstRow(path(), QStringLiteral("EXPLAIN QUERY PLAN SELECT id FROM deliveries WHERE "
+                                        "due_at IS NOT NULL AND due_at <= 5 ORDER BY due_at, seq "
+                                        "LIMIT 10"))
+            .value(3)
+            .toString();
+    QVERIFY2(plan.contains(QLatin1String("deliveries_due")), qPrintable(plan));
+    QVERIFY2(!plan.contains(QLatin1String("TEMP B-TREE")), qPrintable(plan));
+}
+
+// A database from the first schema keeps its unfinished work: it becomes due.
+void TestStore::schemaOneIsMigrated()
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const Event e = bigEvent(1);
+    Delivery pending = sampleDelivery(e.id, QStringLiteral("ep"), DeliveryState::Pending, now);
+    pending.nextAttempt = now;
+    Delivery done = sampleDelivery(e.id, QStringLiteral("ep"), DeliveryState::Succeeded, now);
+    {
+        auto store = open();
+        QVERIFY(store);
+        QVERIFY(store->insertEvent(e));
+        QVERIFY(store->insertDelivery(pending));
+        QVERIFY(store->insertDelivery(done));
+    }
+    // Back to what schema 1 had.
+    const QString name = QStringLiteral("downgrade");
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(path());
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        for (const char *sql :
+             {"DROP INDEX deliveries_due", "ALTER TABLE deliveries DROP COLUMN due_at",
+              "ALTER TABLE deliveries DROP COLUMN claim_owner", "PRAGMA user_version = 1"})
+            QVERIFY2(q.exec(QString::fromLatin1(sql)), qPrintable(q.lastError().text()));
+    }
+    QSqlDatabase::removeDatabase(name);
+    auto store = open();
+    QVERIFY(store);
+    QCOMPARE(scalar(path(), QStringLiteral("PRAGMA user_version")).toInt(), Store::kSchemaVersion);
+    QList<ClaimedDelivery> got;
+    QVERIFY(store->claimDue({QStringLiteral("me"), now.addSecs(60)}, now.addSecs(1), 10, &got));
+    QCOMPARE(got.size(), 1);
+    QCOMPARE(got.first().delivery.id, pending.id);
 }
 
 QTEST_GUILESS_MAIN(TestStore)

@@ -109,10 +109,6 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <translation>لا توجد نقطة نهاية مفعّلة مشتركة في ⁨%1⁩. أضف واحدة، أو اشترك بنقطة نهاية في هذا الحدث.</translation>
     </message>
     <message>
-        <source>The delivery could not be recorded, so it was not sent. Check free disk space and the data directory&apos;s permissions.</source>
-        <translation>تعذّر تسجيل عملية التسليم، لذا لم تُرسل. تحقق من المساحة الحرة على القرص ومن صلاحيات دليل البيانات.</translation>
-    </message>
-    <message>
         <source>The endpoint was removed.</source>
         <translation>أُزيلت نقطة النهاية.</translation>
     </message>
@@ -202,6 +198,14 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>The endpoint of delivery %1 was removed.</source>
         <translation>أُزيلت نقطة النهاية الخاصة بعملية التسليم ⁨%1⁩.</translation>
+    </message>
+    <message>
+        <source>The delivery could not be recorded, so it was not sent: %1. Check free disk space and the data directory&apos;s permissions.</source>
+        <translation>تعذّر تسجيل التسليم، لذا لم يُرسَل: ⁨%1⁩. تحقّق من المساحة الحرة على القرص ومن أذونات مجلد البيانات.</translation>
+    </message>
+    <message>
+        <source>The database cannot be written.</source>
+        <translation>لا يمكن الكتابة في قاعدة البيانات.</translation>
     </message>
 </context>
 <context>
@@ -1329,6 +1333,22 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <source>Receiver off</source>
         <translation>المستقبِل متوقف</translation>
     </message>
+    <message>
+        <source>The database can be written again; delivery has resumed.</source>
+        <translation>أصبحت الكتابة في قاعدة البيانات ممكنة مجددًا؛ استُؤنف التسليم.</translation>
+    </message>
+    <message>
+        <source>Hookline cannot write its database (%1). Deliveries are paused and nothing new is accepted until it can; nothing already accepted is lost. Free disk space or fix the permissions of %2; delivery resumes by itself.</source>
+        <translation>لا يستطيع Hookline الكتابة في قاعدة بياناته (⁨%1⁩). التسليمات متوقفة مؤقتًا ولن يُقبل شيء جديد حتى تصبح الكتابة ممكنة؛ لن يضيع شيء مما قُبل من قبل. حرّر مساحة على القرص أو أصلح أذونات ⁨%2⁩؛ وسيُستأنف التسليم تلقائيًا.</translation>
+    </message>
+    <message>
+        <source>Database problem</source>
+        <translation>مشكلة في قاعدة البيانات</translation>
+    </message>
+    <message>
+        <source>Database cannot be written: deliveries paused</source>
+        <translation>لا يمكن الكتابة في قاعدة البيانات: التسليمات متوقفة</translation>
+    </message>
 </context>
 <context>
     <name>PayloadEncoder</name>
@@ -2107,6 +2127,26 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>Qt&apos;s SQLite driver did not hand over its connection to %1. Reinstall Qt&apos;s SQLite plugin (Debian: libqt6sql6-sqlite).</source>
         <translation>لم يسلّم مشغّل SQLite في Qt اتصاله بالملف ⁨%1⁩. أعد تثبيت وحدة SQLite الخاصة بـ Qt (في Debian: ⁦libqt6sql6-sqlite⁩).</translation>
+    </message>
+    <message>
+        <source>%1 is not a usable SQLite database: %2</source>
+        <translation>⁨%1⁩ ليست قاعدة بيانات SQLite صالحة للاستخدام: ⁨%2⁩</translation>
+    </message>
+    <message>
+        <source>Cannot write to %1: %2. Check free disk space and the file&apos;s permissions.</source>
+        <translation>تتعذّر الكتابة في ⁨%1⁩: ⁨%2⁩. تحقّق من المساحة الحرة على القرص ومن أذونات الملف.</translation>
+    </message>
+    <message>
+        <source>There is no delivery %1.</source>
+        <translation>لا توجد عملية تسليم ⁨%1⁩.</translation>
+    </message>
+    <message>
+        <source>Delivery %1 is being sent by another Hookline process (%2) right now. Try again after %3, or look at its history.</source>
+        <translation>تُرسِل عملية Hookline أخرى (⁨%2⁩) التسليم ⁨%1⁩ الآن. أعد المحاولة بعد ⁨%3⁩، أو اطّلع على سجله.</translation>
+    </message>
+    <message>
+        <source>The event of delivery %1 is no longer stored (retention removed it), so it cannot be sent again.</source>
+        <translation>لم يعد حدث عملية التسليم ⁨%1⁩ محفوظًا (حذفته سياسة الاحتفاظ)، لذا لا يمكن إرساله مجددًا.</translation>
     </message>
 </context>
 <context>

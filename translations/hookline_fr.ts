@@ -109,10 +109,6 @@ Qt %2 (compilé avec %3)
         <translation>Aucun point de terminaison actif n’est abonné à %1. Ajoutez-en un, ou abonnez un point de terminaison à cet événement.</translation>
     </message>
     <message>
-        <source>The delivery could not be recorded, so it was not sent. Check free disk space and the data directory&apos;s permissions.</source>
-        <translation>La livraison n’a pas pu être enregistrée, elle n’a donc pas été envoyée. Vérifiez l’espace disque libre et les droits du répertoire de données.</translation>
-    </message>
-    <message>
         <source>The endpoint was removed.</source>
         <translation>Le point de terminaison a été supprimé.</translation>
     </message>
@@ -198,6 +194,14 @@ Qt %2 (compilé avec %3)
     <message>
         <source>The endpoint of delivery %1 was removed.</source>
         <translation>Le point de terminaison de la livraison %1 a été supprimé.</translation>
+    </message>
+    <message>
+        <source>The delivery could not be recorded, so it was not sent: %1. Check free disk space and the data directory&apos;s permissions.</source>
+        <translation>La livraison n’a pas pu être enregistrée, elle n’a donc pas été envoyée : %1. Vérifiez l’espace disque libre et les droits du dossier de données.</translation>
+    </message>
+    <message>
+        <source>The database cannot be written.</source>
+        <translation>La base de données ne peut pas être écrite.</translation>
     </message>
 </context>
 <context>
@@ -1325,6 +1329,22 @@ Qt %2 (compilé avec %3)
         <source>Receiver off</source>
         <translation>Récepteur arrêté</translation>
     </message>
+    <message>
+        <source>The database can be written again; delivery has resumed.</source>
+        <translation>La base de données peut de nouveau être écrite ; les livraisons ont repris.</translation>
+    </message>
+    <message>
+        <source>Hookline cannot write its database (%1). Deliveries are paused and nothing new is accepted until it can; nothing already accepted is lost. Free disk space or fix the permissions of %2; delivery resumes by itself.</source>
+        <translation>Hookline ne peut pas écrire sa base de données (%1). Les livraisons sont suspendues et rien de nouveau n’est accepté tant qu’elle ne le peut pas ; rien de ce qui a déjà été accepté n’est perdu. Libérez de l’espace disque ou corrigez les droits de %2 ; les livraisons reprennent d’elles-mêmes.</translation>
+    </message>
+    <message>
+        <source>Database problem</source>
+        <translation>Problème de base de données</translation>
+    </message>
+    <message>
+        <source>Database cannot be written: deliveries paused</source>
+        <translation>Base de données non inscriptible : livraisons suspendues</translation>
+    </message>
 </context>
 <context>
     <name>PayloadEncoder</name>
@@ -2099,6 +2119,26 @@ Qt %2 (compilé avec %3)
     <message>
         <source>Qt&apos;s SQLite driver did not hand over its connection to %1. Reinstall Qt&apos;s SQLite plugin (Debian: libqt6sql6-sqlite).</source>
         <translation>Le pilote SQLite de Qt n’a pas fourni sa connexion à %1. Réinstallez le module SQLite de Qt (Debian : libqt6sql6-sqlite).</translation>
+    </message>
+    <message>
+        <source>%1 is not a usable SQLite database: %2</source>
+        <translation>%1 n’est pas une base SQLite utilisable : %2</translation>
+    </message>
+    <message>
+        <source>Cannot write to %1: %2. Check free disk space and the file&apos;s permissions.</source>
+        <translation>Impossible d’écrire dans %1 : %2. Vérifiez l’espace disque libre et les droits du fichier.</translation>
+    </message>
+    <message>
+        <source>There is no delivery %1.</source>
+        <translation>La livraison %1 n’existe pas.</translation>
+    </message>
+    <message>
+        <source>Delivery %1 is being sent by another Hookline process (%2) right now. Try again after %3, or look at its history.</source>
+        <translation>La livraison %1 est en cours d’envoi par un autre processus Hookline (%2). Réessayez après %3, ou consultez son historique.</translation>
+    </message>
+    <message>
+        <source>The event of delivery %1 is no longer stored (retention removed it), so it cannot be sent again.</source>
+        <translation>L’événement de la livraison %1 n’est plus conservé (la rétention l’a supprimé) ; elle ne peut pas être renvoyée.</translation>
     </message>
 </context>
 <context>

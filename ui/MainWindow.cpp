@@ -25,6 +25,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTimer>
+#include <QVBoxLayout>
 
 MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
     : QMainWindow(parent)
@@ -57,8 +58,23 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
                                                   : QLatin1String("right")));
     m_nav->setSpacing(1);
     m_stack = new QStackedWidget(central);
+    // A notice above the pages while the database cannot be written: it is the one thing
+    // that stops delivery, so it is not left to a status-bar message that fades.
+    m_storeNotice = new QLabel(central);
+    m_storeNotice->setObjectName(QStringLiteral("storeNotice"));
+    m_storeNotice->setWordWrap(true);
+    m_storeNotice->setTextFormat(Qt::PlainText);
+    m_storeNotice->setStyleSheet(
+        QStringLiteral("QLabel#storeNotice { background: #fdecea; color: #611a15;"
+                       " border-bottom: 1px solid #f5c2bd; padding: 10px 14px; }"));
+    m_storeNotice->hide();
+    auto *pageColumn = new QVBoxLayout;
+    pageColumn->setContentsMargins(0, 0, 0, 0);
+    pageColumn->setSpacing(0);
+    pageColumn->addWidget(m_storeNotice);
+    pageColumn->addWidget(m_stack, 1);
     layout->addWidget(m_nav);
-    layout->addWidget(m_stack, 1);
+    layout->addLayout(pageColumn, 1);
     setCentralWidget(central);
 
     auto *endpoints = new EndpointsPage(engine, m_stack);
@@ -89,6 +105,12 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
             [this](const QString &, const QString &reason) {
                 showMessage(tr("An endpoint was disabled: %1").arg(reason));
             });
+
+    connect(engine, &Engine::storeProblem, this, &MainWindow::showStoreProblem);
+    connect(engine, &Engine::storeRecovered, this, [this] {
+        m_storeNotice->hide();
+        showMessage(tr("The database can be written again; delivery has resumed."));
+    });
 
     auto *fileMenu = menuBar()->addMenu(tr("&File"));
     auto *quit = fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
@@ -184,6 +206,19 @@ void MainWindow::updateCounters()
 void MainWindow::showMessage(const QString &text)
 {
     statusBar()->showMessage(text, 8000);
+}
+
+void MainWindow::showStoreProblem(const QString &error)
+{
+    const QString text =
+        tr("Hookline cannot write its database (%1). Deliveries are paused and nothing new is "
+           "accepted until it can; nothing already accepted is lost. Free disk space or fix the "
+           "permissions of %2; delivery resumes by itself.")
+            .arg(error, Language::ltr(m_engine->databasePath()));
+    m_storeNotice->setText(text);
+    m_storeNotice->setAccessibleName(tr("Database problem"));
+    m_storeNotice->show();
+    statusBar()->showMessage(tr("Database cannot be written: deliveries paused"));
 }
 
 void MainWindow::showAbout()

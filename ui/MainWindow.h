@@ -39,6 +39,7 @@ signals:
 public slots:
     void showAbout();
     void showMessage(const QString &text);
+    void showStoreProblem(const QString &error);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -53,6 +54,7 @@ private:
     QStackedWidget *m_stack = nullptr;
     QLabel *m_counters = nullptr;
     QLabel *m_receiverState = nullptr;
+    QLabel *m_storeNotice = nullptr;
     QTimer *m_counterTimer = nullptr;
     QStringList m_keys;
 };

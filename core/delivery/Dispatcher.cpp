@@ -8,14 +8,56 @@
 #include "store/StoreWriter.h"
 
 #include <QCoreApplication>
+#include <QFile>
+#include <QHostInfo>
+#include <QMutex>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QSet>
 #include <QSslError>
 
 #include <limits>
 #include <memory>
+#include <utility>
 
 namespace {
+
+// A process's start time in clock ticks since boot (/proc/PID/stat, field 22): with the pid
+// it names one process for good, even after the pid is reused.
+QByteArray processStartTime(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    const QByteArray stat = f.readAll();
+    const int close = stat.lastIndexOf(')'); // the command name may hold spaces
+    const QList<QByteArray> fields = stat.mid(close + 2).split(' ');
+    return fields.size() > 19 ? fields.at(19) : QByteArray(); // field 22 counted from 3
+}
+
+// Owners of dispatchers alive in this process (a test may run several one after another).
+QMutex g_ownersMutex;
+QSet<QString> g_liveOwners;
+
+// "host/pid/start/nonce". A claim's owner is dead when it names this machine and its process
+// is gone (or is another process under a reused pid), or names this process but no live
+// dispatcher. Owners on other machines are never declared dead: their leases run out.
+bool ownerIsDead(const QString &owner)
+{
+    const QStringList parts = owner.split(u'/');
+    if (parts.size() != 4 || parts.at(0) != QHostInfo::localHostName())
+        return false;
+    bool ok = false;
+    const qint64 pid = parts.at(1).toLongLong(&ok);
+    if (!ok)
+        return false;
+    if (pid == QCoreApplication::applicationPid()) {
+        QMutexLocker lock(&g_ownersMutex);
+        return !g_liveOwners.contains(owner);
+    }
+    const QByteArray start = processStartTime(pid);
+    return start.isEmpty() || start != parts.at(2).toLatin1();
+}
 
 QString hostPort(const QUrl &url)
 {
@@ -45,6 +87,29 @@ Dispatcher::Dispatcher(StoreWriter *writer, QObject *parent)
     m_deadlineTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_deadlineTimer, &QTimer::timeout, this, &Dispatcher::onDeadline);
     m_clock.start();
+
+    const qint64 pid = QCoreApplication::applicationPid();
+    m_owner = QStringLiteral("%1/%2/%3/%4")
+                  .arg(QHostInfo::localHostName())
+                  .arg(pid)
+                  .arg(QString::fromLatin1(processStartTime(pid)))
+                  .arg(m_rng.generate(), 8, 16, QLatin1Char('0'));
+    {
+        QMutexLocker lock(&g_ownersMutex);
+        g_liveOwners.insert(m_owner);
+    }
+    m_pollTimer.setTimerType(Qt::CoarseTimer);
+    connect(&m_pollTimer, &QTimer::timeout, this, &Dispatcher::onPoll);
+    m_renewTimer.setTimerType(Qt::CoarseTimer);
+    connect(&m_renewTimer, &QTimer::timeout, this, &Dispatcher::renewLeases);
+    m_renewTimer.start(kRenewMs);
+    m_probeTimer.setSingleShot(true);
+    connect(&m_probeTimer, &QTimer::timeout, this, &Dispatcher::probeStore);
+}
+
+Claim Dispatcher::lease() const
+{
+    return {m_owner, QDateTime::currentDateTimeUtc().addMSecs(kLeaseMs)};
 }
 
 void Dispatcher::armDeadlineTimer()
@@ -82,6 +147,10 @@ void Dispatcher::onDeadline()
 
 Dispatcher::~Dispatcher()
 {
+    {
+        QMutexLocker lock(&g_ownersMutex);
+        g_liveOwners.remove(m_owner);
+    }
     m_stopping = true;
     for (auto it = m_active.begin(); it != m_active.end(); ++it) {
         if (it->reply) {
@@ -182,34 +251,40 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
         d.nextAttempt = now;
         deliveries << d;
         ids << d.id;
-        m_jobs.insert(d.id, Job{d, event.payload, trigger});
+        if (m_sending)
+            m_jobs.insert(d.id, Job{d, event.payload, trigger});
     }
-    // The outbox: the first attempt starts only once the deliveries are committed.
+    // The outbox: the first attempt starts only once the deliveries are committed, synced
+    // and claimed by this process (or, when it does not send, due for whichever does).
+    const Claim claim = m_sending ? lease() : Claim();
     m_writer->submit(
-        [event, deliveries](Store &store) {
+        [event, deliveries, claim](Store &store) {
             if (!store.insertEvent(event))
                 return false;
             for (const Delivery &d : deliveries) {
-                if (!store.insertDelivery(d))
+                if (!store.insertDelivery(d, claim))
                     return false;
             }
             return true;
         },
         this,
-        [this, ids](bool ok) {
-            for (const QString &id : ids) {
-                if (!m_jobs.contains(id))
-                    continue;
+        [this, ids, deliveries](bool ok) {
+            if (!ok)
+                stall(m_writer->lastError());
+            for (const Delivery &stored : deliveries) {
                 if (ok) {
-                    makeReady(id);
-                } else {
-                    Job job = m_jobs.take(id);
-                    job.delivery.state = DeliveryState::Failed;
-                    emit deliveryFinished(job.delivery,
-                                          tr("The delivery could not be recorded, so it was "
-                                             "not sent. Check free disk space and the data "
-                                             "directory's permissions."));
+                    if (m_jobs.contains(stored.id))
+                        makeReady(stored.id);
+                    continue;
                 }
+                Job job = m_jobs.take(stored.id);
+                job.delivery = stored;
+                job.delivery.state = DeliveryState::Failed;
+                emit deliveryFinished(job.delivery,
+                                      tr("The delivery could not be recorded, so it was "
+                                         "not sent: %1. Check free disk space and the data "
+                                         "directory's permissions.")
+                                          .arg(m_writer->lastError()));
             }
             pump();
             checkIdle();
@@ -243,11 +318,8 @@ void Dispatcher::onRetryTimer()
     while (!m_scheduled.empty() && m_scheduled.begin()->first <= now) {
         const QString id = m_scheduled.begin()->second;
         m_scheduled.erase(m_scheduled.begin());
-        auto it = m_jobs.find(id);
-        if (it == m_jobs.end())
-            continue;
-        it->trigger = AttemptTrigger::Scheduled;
-        makeReady(id);
+        if (m_jobs.contains(id))
+            reclaimForRetry(id);
     }
     if (!m_scheduled.empty() && !m_stopping) {
         const qint64 wait = qBound<qint64>(0, m_scheduled.begin()->first - now,
@@ -259,8 +331,10 @@ void Dispatcher::onRetryTimer()
 
 void Dispatcher::pump()
 {
-    if (m_stopping)
+    if (m_stopping || m_stalled)
         return;
+    if (m_moreDue && m_readyCount < kClaimBatch / 2)
+        requestClaim();
     bool progress = true;
     while (progress && m_readyCount > 0 && m_active.size() < m_options.maxInFlight) {
         progress = false;
@@ -588,41 +662,127 @@ void Dispatcher::finishAttempt(Active &active, Job &job)
 void Dispatcher::persistOutcome(const Job &job, const Attempt &attempt, ErrorClass storedError,
                                 bool finalOutcome, bool succeeded, const QString &disableReason)
 {
-    const Delivery &delivery = job.delivery;
-    const auto ep = m_endpoints.constFind(delivery.endpointId);
+    const auto ep = m_endpoints.constFind(job.delivery.endpointId);
     const int threshold = ep == m_endpoints.constEnd() ? 0 : ep->retry.disableAfterFailures;
-    // Only a final failure can disable the endpoint; everything else needs no answer back.
-    const bool mayDisable = finalOutcome && !succeeded && threshold > 0 && disableReason.isEmpty();
-    auto disabledNow = mayDisable ? std::make_shared<QString>() : nullptr;
+    const Outcome outcome{job.delivery, attempt,       storedError, finalOutcome,
+                          succeeded,    disableReason, threshold};
+    if (m_stalled) {
+        // Queued behind the outcomes already waiting, in order.
+        m_unrecorded.append(outcome);
+        return;
+    }
+    writeOutcomes({outcome});
+}
+
+// Outcome records are Lazy commits: a power cut that loses one only means the attempt is made
+// again (with the same webhook-id), while a sync per attempt would halve the throughput.
+void Dispatcher::writeOutcomes(const QList<Outcome> &outcomes)
+{
+    auto disabled = std::make_shared<QList<std::pair<QString, QString>>>();
     m_writer->submit(
-        [delivery, attempt = Attempt(attempt), storedError, finalOutcome, succeeded, disableReason,
-         threshold, disabledNow](Store &store) mutable {
-            if (disabledNow)
-                disabledNow->clear(); // the writer may run this again after another write failed
-            if (!store.insertAttempt(&attempt) || !store.updateDelivery(delivery, storedError))
-                return false;
-            if (!finalOutcome)
-                return true;
-            const int run = store.recordEndpointOutcome(delivery.endpointId, succeeded);
-            if (!disableReason.isEmpty()) {
-                store.setEndpointEnabled(delivery.endpointId, false, disableReason);
-            } else if (disabledNow && run >= threshold) {
-                *disabledNow = tr("%n deliveries in a row failed", nullptr, run);
-                store.setEndpointEnabled(delivery.endpointId, false, *disabledNow);
+        [outcomes, disabled](Store &store) {
+            disabled->clear(); // the writer may run this again after another write failed
+            for (const Outcome &o : outcomes) {
+                Attempt attempt = o.attempt;
+                if (!store.insertAttempt(&attempt) ||
+                    !store.updateDelivery(o.delivery, o.storedError))
+                    return false;
+                if (!o.finalOutcome)
+                    continue;
+                const int run = store.recordEndpointOutcome(o.delivery.endpointId, o.succeeded);
+                // Only a final failure can disable the endpoint.
+                if (!o.disableReason.isEmpty()) {
+                    store.setEndpointEnabled(o.delivery.endpointId, false, o.disableReason);
+                } else if (!o.succeeded && o.threshold > 0 && run >= o.threshold) {
+                    const QString why = tr("%n deliveries in a row failed", nullptr, run);
+                    store.setEndpointEnabled(o.delivery.endpointId, false, why);
+                    disabled->append({o.delivery.endpointId, why});
+                }
             }
             return true;
         },
-        mayDisable ? this : nullptr,
-        [this, endpointId = delivery.endpointId, disabledNow](bool) {
-            if (!disabledNow || disabledNow->isEmpty())
+        this,
+        [this, outcomes, disabled](bool ok) {
+            if (!ok) {
+                // Not recorded: kept, in order, and written once the store works again. The
+                // deliveries stay claimed meanwhile, so nobody sends them again.
+                m_unrecorded = outcomes + m_unrecorded;
+                stall(m_writer->lastError());
                 return;
-            auto ep = m_endpoints.find(endpointId);
-            if (ep != m_endpoints.end()) {
-                ep->enabled = false;
-                ep->disabledReason = *disabledNow;
             }
-            emit endpointDisabled(endpointId, *disabledNow);
-        });
+            for (const auto &[endpointId, why] : std::as_const(*disabled)) {
+                auto ep = m_endpoints.find(endpointId);
+                if (ep != m_endpoints.end()) {
+                    ep->enabled = false;
+                    ep->disabledReason = why;
+                }
+                emit endpointDisabled(endpointId, why);
+            }
+        },
+        StoreWriter::Commit::Lazy);
+}
+
+void Dispatcher::stall(const QString &error)
+{
+    if (!m_stalled) {
+        m_stalled = true;
+        emit storeFailing(error.isEmpty() ? tr("The database cannot be written.") : error);
+    }
+    if (!m_probeTimer.isActive() && !m_probePending && !m_stopping)
+        m_probeTimer.start(kProbeMs);
+}
+
+// While stalled, one write a second tells whether the store works again: the outcomes that
+// are waiting if there are any, otherwise a claim (which writes only if work is due).
+void Dispatcher::probeStore()
+{
+    if (!m_stalled || m_probePending)
+        return;
+    m_probePending = true;
+    if (!m_unrecorded.isEmpty()) {
+        const QList<Outcome> waiting = m_unrecorded;
+        m_unrecorded.clear();
+        writeOutcomes(waiting);
+        m_writer->submit([](Store &) { return true; }, this,
+                         [this](bool) {
+                             m_probePending = false;
+                             if (m_unrecorded.isEmpty())
+                                 recovered();
+                             else
+                                 m_probeTimer.start(kProbeMs);
+                         });
+        return;
+    }
+    const Claim claim = lease();
+    const bool taking = m_reader != nullptr;
+    auto claimed = std::make_shared<QList<ClaimedDelivery>>();
+    m_writer->submit(
+        [claim, claimed, taking](Store &store) {
+            return !taking || store.claimDue(claim, QDateTime::currentDateTimeUtc(), kClaimBatch,
+                                             claimed.get());
+        },
+        this,
+        [this, claimed](bool ok) {
+            m_probePending = false;
+            if (!ok) {
+                m_probeTimer.start(kProbeMs);
+                return;
+            }
+            recovered();
+            takeClaimed(*claimed, AttemptTrigger::Scheduled);
+        },
+        StoreWriter::Commit::Lazy);
+}
+
+void Dispatcher::recovered()
+{
+    if (!m_stalled)
+        return;
+    m_stalled = false;
+    m_probeTimer.stop();
+    emit storeRecovered();
+    pump();
+    checkIdle();
 }
 
 void Dispatcher::cancel(Job &job, const QString &why)
@@ -632,34 +792,155 @@ void Dispatcher::cancel(Job &job, const QString &why)
     d.updated = QDateTime::currentDateTimeUtc();
     d.nextAttempt = QDateTime();
     m_jobs.remove(d.id);
-    m_writer->submit([d](Store &store) { return store.updateDelivery(d); });
+    // Lazy: if it is lost, the delivery comes due again and is cancelled again.
+    m_writer->submit([d](Store &store) { return store.updateDelivery(d); }, nullptr, {},
+                     StoreWriter::Commit::Lazy);
     emit deliveryFinished(d, why);
 }
 
-int Dispatcher::resume(const Store &store)
+int Dispatcher::resume(const Store &reader)
 {
-    const QDateTime now = QDateTime::currentDateTimeUtc();
-    QHash<QString, QByteArray> payloads;
-    int resumed = 0;
-    for (const Delivery &d : store.unfinishedDeliveries()) {
-        if (m_jobs.contains(d.id))
+    m_reader = &reader;
+    auto claimed = std::make_shared<QList<ClaimedDelivery>>();
+    const Claim claim = lease();
+    const qint64 failedBefore = m_writer->failedOperations();
+    m_writer->submit(
+        [claim, claimed](Store &store) {
+            const QDateTime now = QDateTime::currentDateTimeUtc();
+            store.releaseDeadOwners(ownerIsDead, now);
+            return store.claimDue(claim, now, kClaimBatch, claimed.get());
+        },
+        nullptr, {}, StoreWriter::Commit::Lazy);
+    // The result is read after the commit; the callback route would only return later.
+    m_writer->flush();
+    if (m_writer->failedOperations() != failedBefore) {
+        claimed->clear();
+        stall(m_writer->lastError());
+    }
+    const int n = int(claimed->size());
+    m_moreDue = n >= kClaimBatch;
+    takeClaimed(*claimed, AttemptTrigger::Scheduled);
+    m_pollTimer.start(kPollMs);
+    return n;
+}
+
+// Claims the next batch of due work, if this dispatcher takes due work and has room for it.
+void Dispatcher::requestClaim()
+{
+    if (!m_reader || m_claimPending || m_stalled || m_stopping || m_readyCount >= kClaimBatch / 2)
+        return;
+    m_claimPending = true;
+    auto claimed = std::make_shared<QList<ClaimedDelivery>>();
+    const Claim claim = lease();
+    m_writer->submit(
+        [claim, claimed](Store &store) {
+            return store.claimDue(claim, QDateTime::currentDateTimeUtc(), kClaimBatch,
+                                  claimed.get());
+        },
+        this,
+        [this, claimed](bool ok) {
+            m_claimPending = false;
+            if (!ok) {
+                stall(m_writer->lastError());
+                return;
+            }
+            m_moreDue = claimed->size() >= kClaimBatch;
+            takeClaimed(*claimed, AttemptTrigger::Scheduled);
+        },
+        StoreWriter::Commit::Lazy);
+}
+
+void Dispatcher::takeClaimed(const QList<ClaimedDelivery> &claimed, AttemptTrigger trigger)
+{
+    for (const ClaimedDelivery &c : claimed) {
+        auto existing = m_jobs.find(c.delivery.id);
+        if (existing != m_jobs.end()) {
+            // Ours already (a retry that came due while we still held it): not twice.
             continue;
-        if (!payloads.contains(d.eventId)) {
-            const std::optional<Event> e = store.event(d.eventId);
-            payloads.insert(d.eventId, e ? e->payload : QByteArray());
         }
-        const QByteArray payload = payloads.value(d.eventId);
-        if (payload.isEmpty())
-            continue;
-        m_jobs.insert(d.id, Job{d, payload, AttemptTrigger::Scheduled});
-        if (d.state == DeliveryState::Retrying && d.nextAttempt.isValid() && d.nextAttempt > now)
-            schedule(d.id, d.nextAttempt);
-        else
-            makeReady(d.id);
-        ++resumed;
+        m_jobs.insert(c.delivery.id, Job{c.delivery, c.payload, trigger});
+        makeReady(c.delivery.id);
     }
     pump();
-    return resumed;
+    checkIdle();
+}
+
+// A retry of ours has come due: the store says whether it is still ours to send (another
+// process may have taken it meanwhile, or an admin sent it by hand).
+void Dispatcher::reclaimForRetry(const QString &deliveryId)
+{
+    auto claimed = std::make_shared<std::optional<ClaimedDelivery>>();
+    const Claim claim = lease();
+    m_writer->submit(
+        [deliveryId, claim, claimed](Store &store) {
+            claimed->reset();
+            const std::optional<Delivery> d = store.delivery(deliveryId, false);
+            if (!d || isFinal(d->state))
+                return true; // sent by someone else meanwhile: nothing to do
+            QString refusal;
+            return store.claimOne(deliveryId, claim, QDateTime::currentDateTimeUtc(), claimed.get(),
+                                  &refusal);
+        },
+        this,
+        [this, deliveryId, claimed](bool ok) {
+            auto job = m_jobs.find(deliveryId);
+            if (job == m_jobs.end())
+                return;
+            if (!ok) {
+                // Could not ask: try again with the store.
+                schedule(deliveryId, QDateTime::currentDateTimeUtc().addMSecs(kProbeMs));
+                stall(m_writer->lastError());
+                return;
+            }
+            if (!*claimed) {
+                m_jobs.erase(job); // someone else's now, or already final
+                checkIdle();
+                return;
+            }
+            job->delivery = (*claimed)->delivery;
+            job->trigger = AttemptTrigger::Scheduled;
+            makeReady(deliveryId);
+            pump();
+        },
+        StoreWriter::Commit::Lazy);
+}
+
+// Once a second: is anything due that nobody holds (work queued by another process, a retry
+// another process left, a lease that ran out)? One look at the due-time index's first entry.
+void Dispatcher::onPoll()
+{
+    if (!m_reader || m_stalled || m_stopping)
+        return;
+    if (m_moreDue) {
+        requestClaim();
+        return;
+    }
+    const QDateTime next = m_reader->nextDue();
+    if (next.isValid() && next <= QDateTime::currentDateTimeUtc())
+        requestClaim();
+}
+
+void Dispatcher::renewLeases()
+{
+    if (m_stopping)
+        return;
+    QSet<QString> waiting; // retries waiting in memory hold no lease
+    for (const auto &[due, id] : m_scheduled)
+        waiting.insert(id);
+    QStringList held;
+    for (auto it = m_jobs.cbegin(); it != m_jobs.cend(); ++it) {
+        if (!waiting.contains(it.key()))
+            held << it.key();
+    }
+    if (held.isEmpty())
+        return;
+    m_writer->submit(
+        [held, claim = lease()](Store &store) { return store.renewClaims(held, claim); }, this,
+        [this](bool ok) {
+            if (!ok)
+                stall(m_writer->lastError());
+        },
+        StoreWriter::Commit::Lazy);
 }
 
 bool Dispatcher::redeliver(const Store &store, const QString &deliveryId, QString *error)
@@ -671,32 +952,10 @@ bool Dispatcher::redeliver(const Store &store, const QString &deliveryId, QStrin
             return false;
         }
     }
-    auto existing = m_jobs.find(deliveryId);
-    if (existing != m_jobs.end()) {
-        // Waiting for a retry: attempt it now instead.
-        for (auto it = m_scheduled.begin(); it != m_scheduled.end(); ++it) {
-            if (it->second == deliveryId) {
-                m_scheduled.erase(it);
-                break;
-            }
-        }
-        existing->trigger = AttemptTrigger::Manual;
-        makeReady(deliveryId);
-        pump();
-        return true;
-    }
     const std::optional<Delivery> d = store.delivery(deliveryId, false);
     if (!d) {
         if (error)
             *error = tr("There is no delivery %1.").arg(deliveryId);
-        return false;
-    }
-    const std::optional<Event> e = store.event(d->eventId);
-    if (!e) {
-        if (error)
-            *error = tr("The event of delivery %1 is no longer stored (retention removed "
-                        "it), so it cannot be sent again.")
-                         .arg(deliveryId);
         return false;
     }
     if (!m_endpoints.contains(d->endpointId)) {
@@ -704,9 +963,45 @@ bool Dispatcher::redeliver(const Store &store, const QString &deliveryId, QStrin
             *error = tr("The endpoint of delivery %1 was removed.").arg(deliveryId);
         return false;
     }
-    m_jobs.insert(d->id, Job{*d, e->payload, AttemptTrigger::Manual});
-    makeReady(d->id);
-    pump();
+    if (!store.event(d->eventId)) {
+        if (error)
+            *error = tr("The event of delivery %1 is no longer stored (retention removed "
+                        "it), so it cannot be sent again.")
+                         .arg(deliveryId);
+        return false;
+    }
+    // Whether it is waiting for a retry here or anywhere else, it is claimed first: the
+    // store refuses while another process's lease on it runs.
+    auto claimed = std::make_shared<std::optional<ClaimedDelivery>>();
+    auto why = std::make_shared<QString>();
+    const Claim claim = lease();
+    m_writer->submit(
+        [deliveryId, claim, claimed, why](Store &store) {
+            why->clear();
+            // A refusal is an answer, not a failed write.
+            return store.claimOne(deliveryId, claim, QDateTime::currentDateTimeUtc(), claimed.get(),
+                                  why.get());
+        },
+        this,
+        [this, deliveryId, claimed, why](bool ok) {
+            if (!ok || !*claimed) {
+                if (!ok)
+                    stall(m_writer->lastError());
+                emit redeliveryRefused(deliveryId, ok ? *why : m_writer->lastError());
+                return;
+            }
+            for (auto it = m_scheduled.begin(); it != m_scheduled.end(); ++it) {
+                if (it->second == deliveryId) {
+                    m_scheduled.erase(it);
+                    break;
+                }
+            }
+            m_jobs.insert(deliveryId,
+                          Job{(*claimed)->delivery, (*claimed)->payload, AttemptTrigger::Manual});
+            makeReady(deliveryId);
+            pump();
+        },
+        StoreWriter::Commit::Lazy);
     return true;
 }
 
@@ -725,6 +1020,9 @@ void Dispatcher::shutdown(int graceMs)
 {
     m_stopping = true;
     m_retryTimer.stop();
+    m_pollTimer.stop();
+    m_renewTimer.stop();
+    m_probeTimer.stop();
     QElapsedTimer clock;
     clock.start();
     while (!m_active.isEmpty() && clock.elapsed() < graceMs)
@@ -732,6 +1030,24 @@ void Dispatcher::shutdown(int graceMs)
     const QList<QNetworkReply *> replies = m_active.keys();
     for (QNetworkReply *r : replies)
         r->abort(); // recorded as aborted; the delivery stays retrying for the next start
+    // Outcomes the store refused get one last try; whatever still fails stays claimed until
+    // the lease runs out and is then sent again by whoever takes it.
+    if (!m_unrecorded.isEmpty()) {
+        const QList<Outcome> waiting = std::exchange(m_unrecorded, {});
+        writeOutcomes(waiting);
+    }
+    // What was claimed but not started goes back to the store, due now for anyone.
+    QStringList unstarted;
+    for (auto it = m_ready.cbegin(); it != m_ready.cend(); ++it) {
+        for (const QString &id : it.value())
+            unstarted << id;
+    }
+    if (!unstarted.isEmpty())
+        m_writer->submit(
+            [unstarted, owner = m_owner](Store &store) {
+                return store.releaseClaims(unstarted, owner, QDateTime::currentDateTimeUtc());
+            },
+            nullptr, {}, StoreWriter::Commit::Lazy);
     m_writer->flush();
 }
 

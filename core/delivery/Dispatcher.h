@@ -3,8 +3,16 @@
 // attempts with QNetworkAccessManager under a per-endpoint and a global concurrency limit,
 // cuts each attempt off at the endpoint's total deadline, reads at most a capped share of
 // the response, classifies failures, schedules retries, disables endpoints that answer 410
-// or fail too often, and records every attempt. After a crash, resume() picks up whatever
-// was not final, with the same webhook-id.
+// or fail too often, and records every attempt.
+// It sends only what it has claimed in the store (see Store.h): its own new deliveries are
+// stored already claimed, due work of others is claimed in bounded batches from the due-time
+// index (woken by a timer and a cheap one-second look at that index, never by a scan), and
+// the leases of what it holds are renewed while it works. Several processes on one store
+// therefore never send one delivery twice; a process that dies leaves its claims to expire
+// (or to be released at once by the next start on the same machine), and whoever takes them
+// sends them with the same webhook-id.
+// When the store cannot write (a full disk, a read-only file), it stops starting attempts,
+// keeps the outcomes it could not record and writes them once the store works again.
 // It never blocks its thread: network I/O is asynchronous and writes go to StoreWriter.
 #pragma once
 
@@ -12,6 +20,7 @@
 #include "domain/Delivery.h"
 #include "domain/Endpoint.h"
 #include "domain/Event.h"
+#include "store/Store.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -26,7 +35,6 @@
 
 class QNetworkAccessManager;
 class QNetworkReply;
-class Store;
 class StoreWriter;
 
 struct DispatcherOptions
@@ -70,9 +78,19 @@ public:
                          AttemptTrigger trigger = AttemptTrigger::Scheduled,
                          QString *error = nullptr);
 
-    // Picks up deliveries that are not final (pending, in flight at a crash, retrying).
-    // Returns how many were resumed.
-    int resume(const Store &store);
+    // Whether dispatch() and redeliver() send what they store (the default). Off, new
+    // deliveries are stored due for whichever process delivers ('hookline fire' without
+    // --wait).
+    void setSending(bool sending) { m_sending = sending; }
+    // Starts taking due work from the store (the window, 'hookline run'): releases the claims
+    // of processes on this machine that have died, claims one batch of due deliveries now
+    // (blocking until that commit) and returns how many; later batches come by themselves.
+    // `reader` must outlive the dispatcher's use of it.
+    int resume(const Store &reader);
+    // This process's name in the store's claims.
+    QString owner() const { return m_owner; }
+    // True while the store cannot record what this dispatcher does (see storeFailing).
+    bool isStalled() const { return m_stalled; }
     // A new attempt now, trigger = manual, for any delivery in the store.
     bool redeliver(const Store &store, const QString &deliveryId, QString *error = nullptr);
     // Redelivers every failed delivery of an endpoint updated since `since`.
@@ -92,6 +110,12 @@ signals:
     // A delivery reached succeeded, failed or cancelled (why: the last error, if any).
     void deliveryFinished(const Delivery &delivery, const QString &why);
     void endpointDisabled(const QString &endpointId, const QString &reason);
+    // The store refused a write: attempts are paused until it works again (storeRecovered).
+    void storeFailing(const QString &error);
+    void storeRecovered();
+    // redeliver() accepted the request but the store would not hand the delivery over (another
+    // process is sending it, or the store cannot be written).
+    void redeliveryRefused(const QString &deliveryId, const QString &why);
     void idle();
 
 private:
@@ -100,6 +124,17 @@ private:
         Delivery delivery;
         QByteArray payload;
         AttemptTrigger trigger = AttemptTrigger::Scheduled;
+    };
+    // An attempt's outcome that the store could not take yet.
+    struct Outcome
+    {
+        Delivery delivery;
+        Attempt attempt;
+        ErrorClass storedError = ErrorClass::None;
+        bool finalOutcome = false;
+        bool succeeded = false;
+        QString disableReason;
+        int threshold = 0;
     };
     struct Active
     {
@@ -136,6 +171,16 @@ private:
     void cancel(Job &job, const QString &why);
     void persistOutcome(const Job &job, const Attempt &attempt, ErrorClass storedError,
                         bool finalOutcome, bool succeeded, const QString &disableReason);
+    void writeOutcomes(const QList<Outcome> &outcomes);
+    Claim lease() const;
+    void requestClaim();
+    void takeClaimed(const QList<ClaimedDelivery> &claimed, AttemptTrigger trigger);
+    void reclaimForRetry(const QString &deliveryId);
+    void onPoll();
+    void renewLeases();
+    void stall(const QString &error);
+    void probeStore();
+    void recovered();
     void checkIdle();
     void armDeadlineTimer();
     void onDeadline();
@@ -160,4 +205,25 @@ private:
     QRandomGenerator m_rng;
     DispatcherCounters m_counters;
     bool m_stopping = false;
+
+    // Claims.
+    QString m_owner;
+    bool m_sending = true;
+    const Store *m_reader = nullptr; // set by resume(): this dispatcher takes due work
+    bool m_claimPending = false;
+    bool m_moreDue = false; // the last claim came back full
+    QTimer m_pollTimer;
+    QTimer m_renewTimer;
+    // Store failures.
+    bool m_stalled = false;
+    bool m_probePending = false;
+    QList<Outcome> m_unrecorded;
+    QTimer m_probeTimer;
+
+public:
+    static constexpr int kLeaseMs = 60000;
+    static constexpr int kRenewMs = 20000;
+    static constexpr int kClaimBatch = 256;
+    static constexpr int kPollMs = 1000;
+    static constexpr int kProbeMs = 1000;
 };

@@ -33,7 +33,6 @@ Engine::Engine(QObject *parent)
             m_dispatcher->setEndpoints(stored);
             emit endpointsChanged();
         }
-        m_dispatcher->resume(*m_store);
     });
 }
 
@@ -58,7 +57,26 @@ bool Engine::open(const QString &dataDir, QString *error)
     reloadEndpoints();
     connect(m_dispatcher.get(), &Dispatcher::endpointDisabled, this,
             [this] { emit endpointsChanged(); });
+    connect(m_dispatcher.get(), &Dispatcher::storeFailing, this, &Engine::storeProblem);
+    connect(m_dispatcher.get(), &Dispatcher::storeRecovered, this, &Engine::storeRecovered);
     return true;
+}
+
+bool Engine::flush(QString *error)
+{
+    m_writer->flush();
+    const qint64 failures = m_writer->failedOperations();
+    if (failures == m_failuresSeen)
+        return true;
+    m_failuresSeen = failures;
+    if (error)
+        *error = m_writer->lastError();
+    return false;
+}
+
+bool Engine::storeFailing() const
+{
+    return m_dispatcher && m_dispatcher->isStalled();
 }
 
 QString Engine::databasePath() const

@@ -37,10 +37,17 @@ public:
     Dispatcher &dispatcher() const { return *m_dispatcher; }
     ReceiverServer &receiver() const { return *m_receiver; }
 
-    // Resumes unfinished work now and then every `ms` picks up work queued by other
-    // processes (hookline fire) and endpoint changes made elsewhere. 0 stops polling.
+    // Starts taking due work from the store (claimed, so several processes never send one
+    // delivery twice): what was not final when Hookline last stopped, what other processes
+    // queue, retries that come due. Returns how many deliveries the first batch claimed.
     int resume();
+    // Every `ms` picks up endpoint changes made by other processes. 0 stops.
     void setPollInterval(int ms);
+    // Blocks until every write submitted so far is committed and synced. False, with the
+    // store's reason, when any of them failed since the last call.
+    bool flush(QString *error);
+    // True while the store refuses writes (full disk, read-only file): attempts are paused.
+    bool storeFailing() const;
 
     QList<Endpoint> endpoints() const;
     // Validates against the catalog; on success the endpoint has its id and timestamps.
@@ -71,6 +78,9 @@ signals:
     void endpointsChanged();
     void catalogChanged();
     void scenarioFinished(const QString &kind);
+    // The store cannot be written: nothing new is accepted or sent until storeRecovered().
+    void storeProblem(const QString &error);
+    void storeRecovered();
 
 private:
     void reloadEndpoints();
@@ -82,4 +92,5 @@ private:
     EventCatalog m_catalog;
     SampleData m_sample;
     QTimer m_poll;
+    qint64 m_failuresSeen = 0;
 };

@@ -2,11 +2,11 @@
 
 #include "domain/EndpointValidation.h"
 #include "encoding/JsonText.h"
-#include "store/WalWriteGathering.h"
 
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlDriver>
@@ -191,7 +191,24 @@ CREATE TABLE attempts (
 );
 CREATE INDEX attempts_by_delivery ON attempts(delivery_id, number);
 )",
+    // 2: claims. due_at is when anyone may take the delivery (its next attempt, or the end
+    // of the lease of the process that holds it); NULL once it is final.
+    R"(
+ALTER TABLE deliveries ADD COLUMN due_at INTEGER;
+ALTER TABLE deliveries ADD COLUMN claim_owner TEXT NOT NULL DEFAULT '';
+UPDATE deliveries SET due_at = COALESCE(next_attempt, updated)
+    WHERE state IN ('pending', 'in-flight', 'retrying');
+CREATE INDEX deliveries_due ON deliveries(due_at) WHERE due_at IS NOT NULL;
+)",
 };
+
+// When anyone may take a delivery in this state: never once final.
+QDateTime dueAt(const Delivery &d)
+{
+    if (isFinal(d.state))
+        return {};
+    return d.nextAttempt.isValid() ? d.nextAttempt : d.updated;
+}
 
 constexpr const char *kDeliveryColumns =
     "id, event_id, event_type, endpoint_id, webhook_id, state, attempt_count, created, updated, "
@@ -359,11 +376,6 @@ std::unique_ptr<Store> Store::open(const QString &path, QString *error)
                          .arg(info.absolutePath());
         return nullptr;
     }
-    // Each commit's WAL frames in one write instead of two per page (see WalWriteGathering.h).
-    // Without it the store works the same, only with more system calls.
-    QString vfsProblem;
-    if (!WalWriteGathering::install(&vfsProblem))
-        qWarning("Hookline: WAL writes are not gathered: %s", qPrintable(vfsProblem));
     store->m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), store->m_connection);
     if (!store->m_db.isValid()) {
         if (error)
@@ -379,10 +391,11 @@ std::unique_ptr<Store> Store::open(const QString &path, QString *error)
                 Tr::tr("Cannot open the database %1: %2").arg(path, store->m_db.lastError().text());
         return nullptr;
     }
-    // WAL lets readers (history, CLI) work while the engine writes; NORMAL sync keeps every
-    // committed transaction across a process crash (kill -9), which is what we promise.
+    // WAL lets readers (history, CLI) work while the engine writes. FULL syncs the WAL at
+    // every commit, so what a commit accepted survives a power cut too, not only a crash;
+    // the writer relaxes it for transactions that only record outcomes.
     if (!store->exec(QStringLiteral("PRAGMA journal_mode=WAL")) ||
-        !store->exec(QStringLiteral("PRAGMA synchronous=NORMAL")) ||
+        !store->exec(QStringLiteral("PRAGMA synchronous=FULL")) ||
         !store->exec(QStringLiteral("PRAGMA foreign_keys=ON"))) {
         if (error)
             *error = Tr::tr("Cannot use the database %1: %2. Is it a Hookline database?")
@@ -435,53 +448,59 @@ bool Store::exec(const QString &sql) const
 
 bool Store::migrate(QString *error)
 {
+    // Under the write lock, so that two processes opening a new file at once do not both
+    // create it: the second waits, then finds the schema current.
     QSqlQuery q(m_db);
+    if (!q.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
+        if (error)
+            *error =
+                Tr::tr("%1 is not a usable SQLite database: %2").arg(m_path, q.lastError().text());
+        return false;
+    }
     if (!q.exec(QStringLiteral("PRAGMA user_version")) || !q.next()) {
         if (error)
             *error = Tr::tr("%1 is not a readable SQLite database: %2")
                          .arg(m_path, q.lastError().text());
+        q.finish();
+        exec(QStringLiteral("ROLLBACK"));
         return false;
     }
     const int version = q.value(0).toInt();
-    if (version > kSchemaVersion) {
+    q.finish();
+    const auto fail = [this, error](const QString &message) {
+        exec(QStringLiteral("ROLLBACK"));
         if (error)
-            *error =
-                Tr::tr("%1 was written by a newer Hookline (schema %2; this version knows up to "
-                       "%3). It was left untouched: upgrade Hookline, or use another "
-                       "--data-dir.")
-                    .arg(m_path)
-                    .arg(version)
-                    .arg(kSchemaVersion);
+            *error = message;
         return false;
+    };
+    if (version > kSchemaVersion) {
+        return fail(Tr::tr("%1 was written by a newer Hookline (schema %2; this version knows "
+                           "up to %3). It was left untouched: upgrade Hookline, or use another "
+                           "--data-dir.")
+                        .arg(m_path)
+                        .arg(version)
+                        .arg(kSchemaVersion));
     }
     for (int v = version; v < kSchemaVersion; ++v) {
-        if (!m_db.transaction()) {
-            if (error)
-                *error = m_db.lastError().text();
-            return false;
-        }
         const QStringList statements =
             QString::fromUtf8(kMigrations[v]).split(u';', Qt::SkipEmptyParts);
         for (const QString &statement : statements) {
             if (statement.trimmed().isEmpty())
                 continue;
-            if (!exec(statement)) {
-                m_db.rollback();
-                if (error)
-                    *error = Tr::tr("Upgrading %1 to schema %2 failed: %3")
-                                 .arg(m_path)
-                                 .arg(v + 1)
-                                 .arg(m_lastError);
-                return false;
-            }
-        }
-        if (!exec(QStringLiteral("PRAGMA user_version = %1").arg(v + 1)) || !m_db.commit()) {
-            m_db.rollback();
-            if (error)
-                *error = m_lastError;
-            return false;
+            if (!exec(statement))
+                return fail(Tr::tr("Upgrading %1 to schema %2 failed: %3")
+                                .arg(m_path)
+                                .arg(v + 1)
+                                .arg(m_lastError));
         }
     }
+    if (version < kSchemaVersion &&
+        !exec(QStringLiteral("PRAGMA user_version = %1").arg(kSchemaVersion)))
+        return fail(m_lastError);
+    if (!exec(QStringLiteral("COMMIT")))
+        return fail(Tr::tr("Cannot write to %1: %2. Check free disk space and the file's "
+                           "permissions.")
+                        .arg(m_path, m_lastError));
     return true;
 }
 
@@ -492,9 +511,15 @@ bool Store::setAutoCheckpointPages(int pages)
 
 // On the raw connection, like the hot writes: QtSql prepared BEGIN and COMMIT afresh each
 // time, and its commit() left lastError() empty when a commit failed (a full disk said nothing).
+bool Store::setDurableCommits(bool durable)
+{
+    return durable ? statement("PRAGMA synchronous=FULL").exec(&m_lastError)
+                   : statement("PRAGMA synchronous=NORMAL").exec(&m_lastError);
+}
+
 bool Store::begin()
 {
-    return statement("BEGIN").exec(&m_lastError);
+    return statement("BEGIN IMMEDIATE").exec(&m_lastError);
 }
 bool Store::commit()
 {
@@ -745,12 +770,13 @@ std::optional<Event> Store::event(const QString &id) const
     return e;
 }
 
-bool Store::insertDelivery(const Delivery &d)
+bool Store::insertDelivery(const Delivery &d, const Claim &claim)
 {
+    const bool claimed = !claim.owner.isEmpty() && !isFinal(d.state);
     return statement("INSERT INTO deliveries (id, event_id, event_type, endpoint_id, "
                      "webhook_id, state, attempt_count, created, updated, next_attempt, "
-                     "last_status, last_error, last_duration_ms) "
-                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                     "last_status, last_error, last_duration_ms, due_at, claim_owner) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
         .text(d.id)
         .text(d.eventId)
         .text(d.eventType)
@@ -764,6 +790,8 @@ bool Store::insertDelivery(const Delivery &d)
         .integer(d.lastStatus)
         .text(errorClassName(d.lastError))
         .integer(d.lastDurationMs)
+        .time(claimed ? claim.until : dueAt(d))
+        .text(claimed ? claim.owner : QString())
         .exec(&m_lastError);
 }
 
@@ -773,14 +801,15 @@ bool Store::updateDelivery(const Delivery &d, std::optional<ErrorClass> storedEr
         // Guarded, so that a caller that is wrong about the row (an earlier write of its
         // outcome failed) changes nothing here and falls through to the full update.
         if (!statement("UPDATE deliveries SET state = ?, attempt_count = ?, updated = ?, "
-                       "next_attempt = ?, last_status = ?, last_duration_ms = ? "
-                       "WHERE id = ? AND last_error = ?")
+                       "next_attempt = ?, last_status = ?, last_duration_ms = ?, due_at = ?, "
+                       "claim_owner = '' WHERE id = ? AND last_error = ?")
                  .text(deliveryStateName(d.state))
                  .integer(d.attemptCount)
                  .time(d.updated)
                  .time(d.nextAttempt)
                  .integer(d.lastStatus)
                  .integer(d.lastDurationMs)
+                 .time(dueAt(d))
                  .text(d.id)
                  .text(errorClassName(d.lastError))
                  .exec(&m_lastError))
@@ -790,7 +819,7 @@ bool Store::updateDelivery(const Delivery &d, std::optional<ErrorClass> storedEr
     }
     return statement("UPDATE deliveries SET state = ?, attempt_count = ?, updated = ?, "
                      "next_attempt = ?, last_status = ?, last_error = ?, "
-                     "last_duration_ms = ? WHERE id = ?")
+                     "last_duration_ms = ?, due_at = ?, claim_owner = '' WHERE id = ?")
         .text(deliveryStateName(d.state))
         .integer(d.attemptCount)
         .time(d.updated)
@@ -798,6 +827,7 @@ bool Store::updateDelivery(const Delivery &d, std::optional<ErrorClass> storedEr
         .integer(d.lastStatus)
         .text(errorClassName(d.lastError))
         .integer(d.lastDurationMs)
+        .time(dueAt(d))
         .text(d.id)
         .exec(&m_lastError);
 }
@@ -1041,6 +1071,161 @@ QList<Delivery> Store::unfinishedDeliveries() const
     while (q.next())
         out.append(deliveryFrom(q));
     return out;
+}
+
+bool Store::claimDue(const Claim &claim, const QDateTime &now, int limit,
+                     QList<ClaimedDelivery> *claimed)
+{
+    QList<ClaimedDelivery> &out = *claimed;
+    out.clear();
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT %1 FROM deliveries WHERE due_at IS NOT NULL AND due_at <= ? "
+                             "ORDER BY due_at, seq LIMIT ?")
+                  .arg(QLatin1String(kDeliveryColumns)));
+    q.addBindValue(now.toMSecsSinceEpoch());
+    q.addBindValue(qMax(1, limit));
+    if (!q.exec()) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    QList<Delivery> due;
+    while (q.next())
+        due.append(deliveryFrom(q));
+    q.finish();
+    QHash<QString, std::optional<QByteArray>> payloads;
+    for (const Delivery &d : std::as_const(due)) {
+        auto payload = payloads.find(d.eventId);
+        if (payload == payloads.end()) {
+            const std::optional<Event> e = event(d.eventId);
+            payload = payloads.insert(d.eventId, e ? std::optional(e->payload) : std::nullopt);
+        }
+        if (!*payload) {
+            // Its event is gone (nothing removes the event of unfinished work, but a file
+            // edited by hand could): nothing to send, so it must not come due again.
+            if (!statement("UPDATE deliveries SET state = 'cancelled', due_at = NULL, "
+                           "claim_owner = '' WHERE id = ?")
+                     .text(d.id)
+                     .exec(&m_lastError))
+                return false;
+            continue;
+        }
+        if (!statement("UPDATE deliveries SET due_at = ?, claim_owner = ? WHERE id = ?")
+                 .time(claim.until)
+                 .text(claim.owner)
+                 .text(d.id)
+                 .exec(&m_lastError))
+            return false;
+        out.append({d, **payload});
+    }
+    return true;
+}
+
+bool Store::claimOne(const QString &deliveryId, const Claim &claim, const QDateTime &now,
+                     std::optional<ClaimedDelivery> *claimed, QString *refusal)
+{
+    claimed->reset();
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("SELECT claim_owner, due_at FROM deliveries WHERE id = ?"));
+    q.addBindValue(deliveryId);
+    if (!q.exec()) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    if (!q.next()) {
+        *refusal = Tr::tr("There is no delivery %1.").arg(deliveryId);
+        return true;
+    }
+    const QString owner = q.value(0).toString();
+    const QDateTime due = fromMs(q.value(1));
+    q.finish();
+    if (!owner.isEmpty() && owner != claim.owner && due.isValid() && due > now) {
+        *refusal = Tr::tr("Delivery %1 is being sent by another Hookline process (%2) right "
+                          "now. Try again after %3, or look at its history.")
+                       .arg(deliveryId, owner, due.toLocalTime().toString(Qt::ISODate));
+        return true;
+    }
+    const std::optional<Delivery> d = delivery(deliveryId, false);
+    const std::optional<Event> e = d ? event(d->eventId) : std::nullopt;
+    if (!d || !e) {
+        *refusal = Tr::tr("The event of delivery %1 is no longer stored (retention removed "
+                          "it), so it cannot be sent again.")
+                       .arg(deliveryId);
+        return true;
+    }
+    if (!statement("UPDATE deliveries SET due_at = ?, claim_owner = ? WHERE id = ?")
+             .time(claim.until)
+             .text(claim.owner)
+             .text(deliveryId)
+             .exec(&m_lastError))
+        return false;
+    *claimed = ClaimedDelivery{*d, e->payload};
+    return true;
+}
+
+bool Store::renewClaims(const QStringList &deliveryIds, const Claim &claim)
+{
+    for (const QString &id : deliveryIds) {
+        if (!statement("UPDATE deliveries SET due_at = ? WHERE id = ? AND claim_owner = ? "
+                       "AND due_at IS NOT NULL")
+                 .time(claim.until)
+                 .text(id)
+                 .text(claim.owner)
+                 .exec(&m_lastError))
+            return false;
+    }
+    return true;
+}
+
+bool Store::releaseClaims(const QStringList &deliveryIds, const QString &owner,
+                          const QDateTime &now)
+{
+    for (const QString &id : deliveryIds) {
+        if (!statement("UPDATE deliveries SET due_at = ?, claim_owner = '' WHERE id = ? AND "
+                       "claim_owner = ? AND due_at IS NOT NULL")
+                 .time(now)
+                 .text(id)
+                 .text(owner)
+                 .exec(&m_lastError))
+            return false;
+    }
+    return true;
+}
+
+int Store::releaseDeadOwners(const std::function<bool(const QString &)> &isDead,
+                             const QDateTime &now)
+{
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    QStringList owners;
+    if (q.exec(QStringLiteral("SELECT DISTINCT claim_owner FROM deliveries WHERE due_at IS NOT "
+                              "NULL AND claim_owner <> ''"))) {
+        while (q.next())
+            owners << q.value(0).toString();
+    }
+    q.finish();
+    int released = 0;
+    for (const QString &owner : std::as_const(owners)) {
+        if (!isDead(owner))
+            continue;
+        if (statement("UPDATE deliveries SET due_at = ?, claim_owner = '' WHERE due_at IS NOT "
+                      "NULL AND claim_owner = ?")
+                .time(now)
+                .text(owner)
+                .exec(&m_lastError))
+            released += sqlite3_changes(m_sqlite);
+    }
+    return released;
+}
+
+QDateTime Store::nextDue() const
+{
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    if (q.exec(QStringLiteral("SELECT MIN(due_at) FROM deliveries WHERE due_at IS NOT NULL")) &&
+        q.next())
+        return fromMs(q.value(0));
+    return {};
 }
 
 QList<Delivery> Store::failedDeliveries(const QString &endpointId, const QDateTime &since) const

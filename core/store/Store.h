@@ -4,6 +4,12 @@
 // writes through StoreWriter (its own thread, batched transactions) while readers open
 // their own Store on the same file. The schema is versioned (PRAGMA user_version) and
 // migrated in order; a file from a newer Hookline is refused and left untouched.
+// Every commit is synced to disk (synchronous=FULL) unless the writer says a transaction
+// may be lost at a power cut (outcome records: losing one only means a resend).
+// Work is handed out by claims: a delivery that is not final has a due time (`due_at`); a
+// process takes due deliveries by moving their due time to the end of its lease and naming
+// itself the owner, in one write transaction, so no other process or thread sends them
+// until the lease runs out. Due work is found through a partial index on that time.
 #pragma once
 
 #include "catalog/EventCatalog.h"
@@ -15,6 +21,7 @@
 #include <QSqlQuery>
 #include <QString>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -41,12 +48,26 @@ struct RetentionPolicy
     qint64 maxDeliveries = 0; // 0: no cap
 };
 
+// A process's hold on deliveries it is about to send: nobody else takes them before `until`.
+struct Claim
+{
+    QString owner;
+    QDateTime until;
+};
+
+// A claimed delivery with what is needed to send it.
+struct ClaimedDelivery
+{
+    Delivery delivery;
+    QByteArray payload;
+};
+
 struct sqlite3;
 
 class Store
 {
 public:
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     ~Store();
     Store(const Store &) = delete;
@@ -64,7 +85,13 @@ public:
     // SQLite checkpoints the WAL into the database file after a commit once it holds this
     // many pages (1000 by default); 0 turns that off.
     bool setAutoCheckpointPages(int pages);
+    // Whether the next commits are synced to stable storage before they return (the
+    // default), or may be lost at a power cut (never at a process crash). Outside a
+    // transaction only.
+    bool setDurableCommits(bool durable);
 
+    // BEGIN IMMEDIATE: takes the write lock at once (waiting up to the busy timeout for
+    // another process), so a transaction that reads and then claims never fails half-way.
     bool begin();
     bool commit();
     void rollback();
@@ -91,10 +118,12 @@ public:
 
     bool insertEvent(const Event &event);
     std::optional<Event> event(const QString &id) const;
-    bool insertDelivery(const Delivery &delivery);
-    // `storedError`, when the caller knows it, is the outcome the row holds now: an update
-    // that leaves it as it is then skips the column, and with it an index delete and insert
-    // (on every successful delivery, the common case).
+    // Without a claim the delivery is due at its nextAttempt for anyone to take.
+    bool insertDelivery(const Delivery &delivery, const Claim &claim = {});
+    // Also sets the due time from the new state: none when final, nextAttempt otherwise
+    // (released for anyone, the caller's claim ends). `storedError`, when the caller knows it, is
+    // the outcome the row holds now: an update that leaves it as it is then skips the column, and
+    // with it an index delete and insert (on every successful delivery, the common case).
     bool updateDelivery(const Delivery &delivery,
                         std::optional<ErrorClass> storedError = std::nullopt);
     bool insertAttempt(Attempt *attempt);
@@ -120,6 +149,26 @@ public:
     EndpointStats endpointStats(const QString &endpointId, int recent = 200) const;
     // Pending, in-flight and retrying deliveries: what an engine must resume after a start.
     QList<Delivery> unfinishedDeliveries() const;
+
+    // Claims up to `limit` deliveries due at `now` (oldest due first) for `claim`; returns
+    // them with their payloads in *claimed. Run it inside a write transaction (StoreWriter's).
+    bool claimDue(const Claim &claim, const QDateTime &now, int limit,
+                  QList<ClaimedDelivery> *claimed);
+    // Claims one delivery whatever its state (a manual redelivery, a retry that came due),
+    // unless another owner's lease on it is still running: then *claimed stays empty and
+    // *refusal says whose it is. Returns false only when the store failed.
+    bool claimOne(const QString &deliveryId, const Claim &claim, const QDateTime &now,
+                  std::optional<ClaimedDelivery> *claimed, QString *refusal);
+    // Extends the owner's leases on these deliveries (those it still holds).
+    bool renewClaims(const QStringList &deliveryIds, const Claim &claim);
+    // Gives deliveries back, due at `now`, for anyone (an engine shutting down).
+    bool releaseClaims(const QStringList &deliveryIds, const QString &owner, const QDateTime &now);
+    // Releases every claim whose owner `isDead` says has gone (a crashed process on this
+    // machine): its deliveries are due again at once rather than when the lease runs out.
+    int releaseDeadOwners(const std::function<bool(const QString &owner)> &isDead,
+                          const QDateTime &now);
+    // The earliest due time of any delivery that is not final (invalid when there is none).
+    QDateTime nextDue() const;
     // Final failures of one endpoint since a time (for "retry all failed since T").
     QList<Delivery> failedDeliveries(const QString &endpointId, const QDateTime &since) const;
     qint64 deliveryCount() const;

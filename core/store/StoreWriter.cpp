@@ -8,6 +8,7 @@
 #include <QSqlDatabase>
 #include <QSqlQuery>
 
+#include <algorithm>
 #include <atomic>
 
 #ifdef Q_OS_LINUX
@@ -89,12 +90,12 @@ bool StoreWriter::start(QString *error)
     return m_opened;
 }
 
-void StoreWriter::submit(Operation operation, QObject *context, Done done)
+void StoreWriter::submit(Operation operation, QObject *context, Done done, Commit commit)
 {
     // Decided here, on the submitting thread, where asking a live context is safe.
     const bool relay = context && context->thread() == thread();
     QMutexLocker lock(&m_mutex);
-    m_queue.push_back({std::move(operation), context, std::move(done), relay});
+    m_queue.push_back({std::move(operation), context, std::move(done), relay, commit});
     ++m_submitted;
     m_wake.wakeOne();
 }
@@ -117,6 +118,18 @@ qint64 StoreWriter::committedOperations() const
 {
     QMutexLocker lock(&m_mutex);
     return m_committed;
+}
+
+qint64 StoreWriter::failedOperations() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_failed;
+}
+
+QString StoreWriter::lastError() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_lastError;
 }
 
 qint64 StoreWriter::checkpoints() const
@@ -209,8 +222,11 @@ std::vector<bool> StoreWriter::runBatch(Store &store, std::deque<Item> &batch)
     const auto attempt = [&](bool isolated) {
         std::vector<bool> results;
         results.reserve(batch.size());
-        if (!store.begin())
+        if (!store.begin()) {
+            if (isolated) // said once, not for both rounds
+                emit writeFailed(store.lastError());
             return results;
+        }
         for (Item &item : batch) {
             if (!isolated) {
                 if (!item.operation(store))
@@ -235,6 +251,15 @@ std::vector<bool> StoreWriter::runBatch(Store &store, std::deque<Item> &batch)
         }
         return results;
     };
+    // Synced unless every operation of the batch may be lost at a power cut.
+    const bool durable = std::any_of(batch.begin(), batch.end(), [](const Item &item) {
+        return item.commit == Commit::Durable;
+    });
+    if (durable != m_durableCommits) {
+        if (!store.setDurableCommits(durable))
+            return std::vector<bool>(batch.size(), false);
+        m_durableCommits = durable;
+    }
     std::vector<bool> results = attempt(false);
     if (results.size() == batch.size())
         return results;
@@ -291,8 +316,13 @@ void StoreWriter::run()
         std::vector<bool> results = runBatch(*store, batch);
         const qint64 took = batchClock.nsecsElapsed();
         sinceCommit.restart();
+        const auto failed = std::count(results.begin(), results.end(), false);
         {
             QMutexLocker lock(&m_mutex);
+            if (failed > 0) {
+                m_failed += failed;
+                m_lastError = store->lastError();
+            }
             m_committed += qint64(batch.size());
             ++m_batches;
             m_commitTimes.longestNs = qMax(m_commitTimes.longestNs, took);

@@ -7,7 +7,10 @@
 // than once (its writes rolled back in between) and must set whatever it reports back from
 // scratch each time.
 // Completion callbacks come back on the submitting context's thread, after the commit: a
-// caller that waits for its callback knows the data is durable.
+// caller that waits for its callback knows the data is durable - on stable storage, synced,
+// for the operations submitted as Durable (the default). A batch of Lazy operations only
+// (outcome records, claims) commits without a sync: a crash of the process keeps it, a power
+// cut may lose it; the next durable commit syncs it along.
 // Checkpoints - copying the WAL into the database file and syncing it - run small and often
 // on a second thread with its own connection, so that a commit (and the delivery waiting for
 // it) never waits behind a big one. The writer still checkpoints itself if
@@ -34,6 +37,7 @@ class StoreWriter : public QObject
 public:
     using Operation = std::function<bool(Store &)>;
     using Done = std::function<void(bool ok)>;
+    enum class Commit { Durable, Lazy };
 
     explicit StoreWriter(const QString &path, QObject *parent = nullptr);
     ~StoreWriter() override; // commits what is queued, then stops the thread
@@ -43,9 +47,13 @@ public:
     // Queues an operation. `done` runs on `context`'s thread after the batch is committed
     // (not at all if context is null or has been destroyed by then - even while the writer
     // is finishing its last batch as the application shuts down).
-    void submit(Operation operation, QObject *context = nullptr, Done done = {});
+    void submit(Operation operation, QObject *context = nullptr, Done done = {},
+                Commit commit = Commit::Durable);
     // Blocks until everything submitted before this call is committed.
     void flush();
+    // Operations that failed so far (their writes were not kept), and the last reason.
+    qint64 failedOperations() const;
+    QString lastError() const;
 
     qint64 committedBatches() const;
     qint64 committedOperations() const;
@@ -79,6 +87,7 @@ private:
         QPointer<QObject> context;
         Done done;
         bool relay = false; // context lives on this object's thread: call back through `this`
+        Commit commit = Commit::Durable;
     };
     void run();
     std::vector<bool> runBatch(Store &store, std::deque<Item> &batch);
@@ -99,8 +108,11 @@ private:
     qint64 m_submitted = 0;
     qint64 m_committed = 0;
     qint64 m_batches = 0;
+    qint64 m_failed = 0;
+    QString m_lastError;
     CommitTimes m_commitTimes;
     bool m_stopping = false;
     bool m_opened = false;
+    bool m_durableCommits = true; // the writer thread's connection, as Store::open left it
     QString m_openError;
 };
