@@ -371,14 +371,11 @@ int finishDispatch(Engine &engine, const QStringList &ids, bool wait)
     if (wait)
         return waitForFirstAttempts(engine, ids) ? 0 : 1;
     QSet<QString> unstored;
-    QString why;
     const QMetaObject::Connection c =
         QObject::connect(&engine.dispatcher(), &Dispatcher::deliveryFinished,
-                         [&](const Delivery &d, const QString &reason) {
-                             if (d.attemptCount == 0 && d.state == DeliveryState::Failed) {
+                         [&](const Delivery &d, const QString &) {
+                             if (d.attemptCount == 0 && d.state == DeliveryState::Failed)
                                  unstored.insert(d.id);
-                                 why = reason;
-                             }
                          });
     QString error;
     const bool stored = engine.flush(&error);
@@ -386,9 +383,8 @@ int finishDispatch(Engine &engine, const QStringList &ids, bool wait)
     QCoreApplication::sendPostedEvents();
     QObject::disconnect(c);
     if (!stored && unstored.isEmpty()) // failed writes that were not deliveries: say so
-        return failure(msg("The database could not be written: %1. Check free disk space and "
-                           "the data directory's permissions.")
-                           .arg(error));
+        return failure(
+            msg("The database could not be written: %1. %2").arg(error, Store::advice(error)));
     int queued = 0;
     for (const QString &id : ids) {
         if (unstored.contains(id))
@@ -398,11 +394,13 @@ int finishDispatch(Engine &engine, const QStringList &ids, bool wait)
     }
     out().flush();
     if (!unstored.isEmpty())
-        return failure(msg("%1 of %2 delivery(s) could not be stored and were not queued (the "
-                           "ids printed were): %3")
+        return failure(msg("%1 of %2 deliveries could not be stored (%3) and were not queued; "
+                           "the %4 ids printed were. %5")
                            .arg(unstored.size())
                            .arg(ids.size())
-                           .arg(why));
+                           .arg(error)
+                           .arg(queued)
+                           .arg(Store::advice(error)));
     err() << msg("Queued %n delivery(s). They are sent by 'hookline run' or the Hookline window; "
                  "add --wait to send them now.",
                  nullptr, queued)
@@ -615,9 +613,8 @@ int redeliverCommand(const QString &dataDir, const QStringList &args)
             return !claimed || s.updateDelivery(due); // refused: nothing to write
         });
         if (!engine.flush(&error))
-            return failure(msg("The database could not be written: %1. Check free disk space "
-                               "and the data directory's permissions.")
-                               .arg(error));
+            return failure(
+                msg("The database could not be written: %1. %2").arg(error, Store::advice(error)));
         if (!refused->isEmpty())
             return failure(*refused);
         out() << d->id << "\n";
@@ -674,8 +671,8 @@ int runCommand(const QString &dataDir, const QStringList &args)
                      });
     QObject::connect(&engine, &Engine::storeProblem, &engine, [](const QString &why) {
         err() << msg("hookline run: the database cannot be written (%1). Attempts are paused "
-                     "until it can; free disk space or fix the file's permissions.")
-                     .arg(why)
+                     "until it can, and resume by themselves. %2")
+                     .arg(why, Store::advice(why))
               << "\n";
         err().flush();
     });

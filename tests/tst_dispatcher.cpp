@@ -914,6 +914,7 @@ void TestDispatcher::fullDiskPausesAttemptsAndLosesNothing()
     QStringList ids;
     for (int i = 0; i < n; ++i)
         ids << f->dispatcher->dispatch(f->event(), e.id, AttemptTrigger::Test);
+    f->writer->flush(); // all of them accepted before the disk fills
     QTRY_VERIFY(started.count() >= 1);
     FaultVfs::setDiskFull(f->dir.path(), true);
     QTRY_COMPARE_WITH_TIMEOUT(failing.count(), 1, 10000);

@@ -200,12 +200,12 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <translation>أُزيلت نقطة النهاية الخاصة بعملية التسليم ⁨%1⁩.</translation>
     </message>
     <message>
-        <source>The delivery could not be recorded, so it was not sent: %1. Check free disk space and the data directory&apos;s permissions.</source>
-        <translation>تعذّر تسجيل التسليم، لذا لم يُرسَل: ⁨%1⁩. تحقّق من المساحة الحرة على القرص ومن أذونات مجلد البيانات.</translation>
-    </message>
-    <message>
         <source>The database cannot be written.</source>
         <translation>لا يمكن الكتابة في قاعدة البيانات.</translation>
+    </message>
+    <message>
+        <source>The delivery could not be recorded, so it was not sent: %1. %2</source>
+        <translation>تعذّر تسجيل التسليم، لذا لم يُرسَل: ⁨%1⁩. ⁨%2⁩</translation>
     </message>
 </context>
 <context>
@@ -1338,16 +1338,16 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <translation>أصبحت الكتابة في قاعدة البيانات ممكنة مجددًا؛ استُؤنف التسليم.</translation>
     </message>
     <message>
-        <source>Hookline cannot write its database (%1). Deliveries are paused and nothing new is accepted until it can; nothing already accepted is lost. Free disk space or fix the permissions of %2; delivery resumes by itself.</source>
-        <translation>لا يستطيع Hookline الكتابة في قاعدة بياناته (⁨%1⁩). التسليمات متوقفة مؤقتًا ولن يُقبل شيء جديد حتى تصبح الكتابة ممكنة؛ لن يضيع شيء مما قُبل من قبل. حرّر مساحة على القرص أو أصلح أذونات ⁨%2⁩؛ وسيُستأنف التسليم تلقائيًا.</translation>
-    </message>
-    <message>
         <source>Database problem</source>
         <translation>مشكلة في قاعدة البيانات</translation>
     </message>
     <message>
         <source>Database cannot be written: deliveries paused</source>
         <translation>لا يمكن الكتابة في قاعدة البيانات: التسليمات متوقفة</translation>
+    </message>
+    <message>
+        <source>Hookline cannot write its database %1 (%2). Deliveries are paused and nothing new is accepted until it can; nothing already accepted is lost, and delivery resumes by itself. %3</source>
+        <translation>لا يستطيع Hookline الكتابة في قاعدة بياناته ⁨%1⁩ (⁨%2⁩). التسليمات متوقفة مؤقتًا ولن يُقبل شيء جديد حتى تصبح الكتابة ممكنة؛ لن يضيع شيء مما قُبل من قبل، وسيُستأنف التسليم تلقائيًا. ⁨%3⁩</translation>
     </message>
 </context>
 <context>
@@ -2085,14 +2085,6 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <translation>يتعذّر فتح قاعدة البيانات ⁨%1⁩: ⁨%2⁩</translation>
     </message>
     <message>
-        <source>Cannot use the database %1: %2. Is it a Hookline database?</source>
-        <translation>يتعذّر استخدام قاعدة البيانات ⁨%1⁩: ⁨%2⁩. هل هي قاعدة بيانات Hookline؟</translation>
-    </message>
-    <message>
-        <source>%1 is not a readable SQLite database: %2</source>
-        <translation>⁨%1⁩ ليست قاعدة بيانات SQLite قابلة للقراءة: ⁨%2⁩</translation>
-    </message>
-    <message>
         <source>%1 was written by a newer Hookline (schema %2; this version knows up to %3). It was left untouched: upgrade Hookline, or use another --data-dir.</source>
         <translation>كُتبت ⁨%1⁩ بإصدار أحدث من Hookline (المخطط ⁨%2⁩؛ وهذا الإصدار يعرف حتى ⁨%3⁩). تُركت دون تغيير: حدّث Hookline، أو استخدم --data-dir آخر.</translation>
     </message>
@@ -2129,14 +2121,6 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <translation>لم يسلّم مشغّل SQLite في Qt اتصاله بالملف ⁨%1⁩. أعد تثبيت وحدة SQLite الخاصة بـ Qt (في Debian: ⁦libqt6sql6-sqlite⁩).</translation>
     </message>
     <message>
-        <source>%1 is not a usable SQLite database: %2</source>
-        <translation>⁨%1⁩ ليست قاعدة بيانات SQLite صالحة للاستخدام: ⁨%2⁩</translation>
-    </message>
-    <message>
-        <source>Cannot write to %1: %2. Check free disk space and the file&apos;s permissions.</source>
-        <translation>تتعذّر الكتابة في ⁨%1⁩: ⁨%2⁩. تحقّق من المساحة الحرة على القرص ومن أذونات الملف.</translation>
-    </message>
-    <message>
         <source>There is no delivery %1.</source>
         <translation>لا توجد عملية تسليم ⁨%1⁩.</translation>
     </message>
@@ -2147,6 +2131,46 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>The event of delivery %1 is no longer stored (retention removed it), so it cannot be sent again.</source>
         <translation>لم يعد حدث عملية التسليم ⁨%1⁩ محفوظًا (حذفته سياسة الاحتفاظ)، لذا لا يمكن إرساله مجددًا.</translation>
+    </message>
+    <message>
+        <source>The database %1 is read-only. %2</source>
+        <translation>قاعدة البيانات ⁨%1⁩ للقراءة فقط. ⁨%2⁩</translation>
+    </message>
+    <message>
+        <source>Cannot use the database %1: %2. %3</source>
+        <translation>يتعذّر استخدام قاعدة البيانات ⁨%1⁩: ⁨%2⁩. ⁨%3⁩</translation>
+    </message>
+    <message>
+        <source>The disk is full: free some space.</source>
+        <translation>القرص ممتلئ: حرّر بعض المساحة.</translation>
+    </message>
+    <message>
+        <source>The file, its folder or its file system is read-only: fix the permissions or the mount, or choose another --data-dir.</source>
+        <translation>الملف أو مجلده أو نظام ملفاته للقراءة فقط: أصلح الأذونات أو التركيب، أو اختر ⁦--data-dir⁩ آخر.</translation>
+    </message>
+    <message>
+        <source>Another program holds the database locked: close it, or wait for it, and try again.</source>
+        <translation>برنامج آخر يقفل قاعدة البيانات: أغلقه أو انتظره، ثم أعد المحاولة.</translation>
+    </message>
+    <message>
+        <source>The disk reported an I/O error: check the disk and its free space.</source>
+        <translation>أبلغ القرص عن خطأ في الإدخال/الإخراج: افحص القرص ومساحته الحرة.</translation>
+    </message>
+    <message>
+        <source>The file is not a Hookline database, or is damaged: choose another --data-dir, or restore it from a backup.</source>
+        <translation>الملف ليس قاعدة بيانات Hookline أو أنه تالف: اختر ⁦--data-dir⁩ آخر، أو استعده من نسخة احتياطية.</translation>
+    </message>
+    <message>
+        <source>Check free disk space and the data directory&apos;s permissions.</source>
+        <translation>تحقّق من المساحة الحرة على القرص ومن أذونات مجلد البيانات.</translation>
+    </message>
+    <message>
+        <source>Cannot read the database %1: %2. %3</source>
+        <translation>تتعذّر قراءة قاعدة البيانات ⁨%1⁩: ⁨%2⁩. ⁨%3⁩</translation>
+    </message>
+    <message>
+        <source>Cannot write to %1: %2. %3</source>
+        <translation>تتعذّر الكتابة في ⁨%1⁩: ⁨%2⁩. ⁨%3⁩</translation>
     </message>
 </context>
 <context>

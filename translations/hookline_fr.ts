@@ -196,12 +196,12 @@ Qt %2 (compilé avec %3)
         <translation>Le point de terminaison de la livraison %1 a été supprimé.</translation>
     </message>
     <message>
-        <source>The delivery could not be recorded, so it was not sent: %1. Check free disk space and the data directory&apos;s permissions.</source>
-        <translation>La livraison n’a pas pu être enregistrée, elle n’a donc pas été envoyée : %1. Vérifiez l’espace disque libre et les droits du dossier de données.</translation>
-    </message>
-    <message>
         <source>The database cannot be written.</source>
         <translation>La base de données ne peut pas être écrite.</translation>
+    </message>
+    <message>
+        <source>The delivery could not be recorded, so it was not sent: %1. %2</source>
+        <translation>La livraison n’a pas pu être enregistrée, elle n’a donc pas été envoyée : %1. %2</translation>
     </message>
 </context>
 <context>
@@ -1334,16 +1334,16 @@ Qt %2 (compilé avec %3)
         <translation>La base de données peut de nouveau être écrite ; les livraisons ont repris.</translation>
     </message>
     <message>
-        <source>Hookline cannot write its database (%1). Deliveries are paused and nothing new is accepted until it can; nothing already accepted is lost. Free disk space or fix the permissions of %2; delivery resumes by itself.</source>
-        <translation>Hookline ne peut pas écrire sa base de données (%1). Les livraisons sont suspendues et rien de nouveau n’est accepté tant qu’elle ne le peut pas ; rien de ce qui a déjà été accepté n’est perdu. Libérez de l’espace disque ou corrigez les droits de %2 ; les livraisons reprennent d’elles-mêmes.</translation>
-    </message>
-    <message>
         <source>Database problem</source>
         <translation>Problème de base de données</translation>
     </message>
     <message>
         <source>Database cannot be written: deliveries paused</source>
         <translation>Base de données non inscriptible : livraisons suspendues</translation>
+    </message>
+    <message>
+        <source>Hookline cannot write its database %1 (%2). Deliveries are paused and nothing new is accepted until it can; nothing already accepted is lost, and delivery resumes by itself. %3</source>
+        <translation>Hookline ne peut pas écrire sa base de données %1 (%2). Les livraisons sont suspendues et rien de nouveau n’est accepté tant qu’elle ne le peut pas ; rien de ce qui a déjà été accepté n’est perdu, et les livraisons reprennent d’elles-mêmes. %3</translation>
     </message>
 </context>
 <context>
@@ -2077,14 +2077,6 @@ Qt %2 (compilé avec %3)
         <translation>Impossible d’ouvrir la base de données %1 : %2</translation>
     </message>
     <message>
-        <source>Cannot use the database %1: %2. Is it a Hookline database?</source>
-        <translation>Impossible d’utiliser la base de données %1 : %2. Est-ce une base Hookline ?</translation>
-    </message>
-    <message>
-        <source>%1 is not a readable SQLite database: %2</source>
-        <translation>%1 n’est pas une base SQLite lisible : %2</translation>
-    </message>
-    <message>
         <source>%1 was written by a newer Hookline (schema %2; this version knows up to %3). It was left untouched: upgrade Hookline, or use another --data-dir.</source>
         <translation>%1 a été écrite par un Hookline plus récent (schéma %2 ; cette version connaît jusqu’au %3). Elle n’a pas été modifiée : mettez Hookline à jour, ou utilisez un autre --data-dir.</translation>
     </message>
@@ -2121,14 +2113,6 @@ Qt %2 (compilé avec %3)
         <translation>Le pilote SQLite de Qt n’a pas fourni sa connexion à %1. Réinstallez le module SQLite de Qt (Debian : libqt6sql6-sqlite).</translation>
     </message>
     <message>
-        <source>%1 is not a usable SQLite database: %2</source>
-        <translation>%1 n’est pas une base SQLite utilisable : %2</translation>
-    </message>
-    <message>
-        <source>Cannot write to %1: %2. Check free disk space and the file&apos;s permissions.</source>
-        <translation>Impossible d’écrire dans %1 : %2. Vérifiez l’espace disque libre et les droits du fichier.</translation>
-    </message>
-    <message>
         <source>There is no delivery %1.</source>
         <translation>La livraison %1 n’existe pas.</translation>
     </message>
@@ -2139,6 +2123,46 @@ Qt %2 (compilé avec %3)
     <message>
         <source>The event of delivery %1 is no longer stored (retention removed it), so it cannot be sent again.</source>
         <translation>L’événement de la livraison %1 n’est plus conservé (la rétention l’a supprimé) ; elle ne peut pas être renvoyée.</translation>
+    </message>
+    <message>
+        <source>The database %1 is read-only. %2</source>
+        <translation>La base de données %1 est en lecture seule. %2</translation>
+    </message>
+    <message>
+        <source>Cannot use the database %1: %2. %3</source>
+        <translation>Impossible d’utiliser la base de données %1 : %2. %3</translation>
+    </message>
+    <message>
+        <source>The disk is full: free some space.</source>
+        <translation>Le disque est plein : libérez de l’espace.</translation>
+    </message>
+    <message>
+        <source>The file, its folder or its file system is read-only: fix the permissions or the mount, or choose another --data-dir.</source>
+        <translation>Le fichier, son dossier ou son système de fichiers est en lecture seule : corrigez les droits ou le montage, ou choisissez un autre --data-dir.</translation>
+    </message>
+    <message>
+        <source>Another program holds the database locked: close it, or wait for it, and try again.</source>
+        <translation>Un autre programme verrouille la base de données : fermez-le, ou attendez-le, puis réessayez.</translation>
+    </message>
+    <message>
+        <source>The disk reported an I/O error: check the disk and its free space.</source>
+        <translation>Le disque a signalé une erreur d’entrée-sortie : vérifiez le disque et son espace libre.</translation>
+    </message>
+    <message>
+        <source>The file is not a Hookline database, or is damaged: choose another --data-dir, or restore it from a backup.</source>
+        <translation>Le fichier n’est pas une base Hookline, ou il est endommagé : choisissez un autre --data-dir, ou restaurez-le depuis une sauvegarde.</translation>
+    </message>
+    <message>
+        <source>Check free disk space and the data directory&apos;s permissions.</source>
+        <translation>Vérifiez l’espace disque libre et les droits du dossier de données.</translation>
+    </message>
+    <message>
+        <source>Cannot read the database %1: %2. %3</source>
+        <translation>Impossible de lire la base de données %1 : %2. %3</translation>
+    </message>
+    <message>
+        <source>Cannot write to %1: %2. %3</source>
+        <translation>Impossible d’écrire dans %1 : %2. %3</translation>
     </message>
 </context>
 <context>

@@ -211,10 +211,10 @@ void MainWindow::showMessage(const QString &text)
 void MainWindow::showStoreProblem(const QString &error)
 {
     const QString text =
-        tr("Hookline cannot write its database (%1). Deliveries are paused and nothing new is "
-           "accepted until it can; nothing already accepted is lost. Free disk space or fix the "
-           "permissions of %2; delivery resumes by itself.")
-            .arg(error, Language::ltr(m_engine->databasePath()));
+        tr("Hookline cannot write its database %1 (%2). Deliveries are paused and nothing new is "
+           "accepted until it can; nothing already accepted is lost, and delivery resumes by "
+           "itself. %3")
+            .arg(Language::ltr(m_engine->databasePath()), error, m_engine->storeAdvice(error));
     m_storeNotice->setText(text);
     m_storeNotice->setAccessibleName(tr("Database problem"));
     m_storeNotice->show();

@@ -280,11 +280,11 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
                 Job job = m_jobs.take(stored.id);
                 job.delivery = stored;
                 job.delivery.state = DeliveryState::Failed;
-                emit deliveryFinished(job.delivery,
-                                      tr("The delivery could not be recorded, so it was "
-                                         "not sent: %1. Check free disk space and the data "
-                                         "directory's permissions.")
-                                          .arg(m_writer->lastError()));
+                emit deliveryFinished(
+                    job.delivery,
+                    tr("The delivery could not be recorded, so it was "
+                       "not sent: %1. %2")
+                        .arg(m_writer->lastError(), Store::advice(m_writer->lastError())));
             }
             pump();
             checkIdle();
@@ -911,6 +911,16 @@ void Dispatcher::onPoll()
 {
     if (!m_reader || m_stalled || m_stopping)
         return;
+    // Now and then, free what processes on this machine that died left claimed, rather than
+    // wait for their leases (a start does this too).
+    if (++m_polls % (kLeaseMs / kPollMs / 2) == 0) {
+        m_writer->submit(
+            [](Store &store) {
+                store.releaseDeadOwners(ownerIsDead, QDateTime::currentDateTimeUtc());
+                return true;
+            },
+            nullptr, {}, StoreWriter::Commit::Lazy);
+    }
     if (m_moreDue) {
         requestClaim();
         return;

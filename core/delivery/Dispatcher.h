@@ -212,6 +212,7 @@ private:
     const Store *m_reader = nullptr; // set by resume(): this dispatcher takes due work
     bool m_claimPending = false;
     bool m_moreDue = false; // the last claim came back full
+    int m_polls = 0;
     QTimer m_pollTimer;
     QTimer m_renewTimer;
     // Store failures.

@@ -74,6 +74,11 @@ bool Engine::flush(QString *error)
     return false;
 }
 
+QString Engine::storeAdvice(const QString &error)
+{
+    return Store::advice(error);
+}
+
 bool Engine::storeFailing() const
 {
     return m_dispatcher && m_dispatcher->isStalled();

@@ -48,6 +48,8 @@ public:
     bool flush(QString *error);
     // True while the store refuses writes (full disk, read-only file): attempts are paused.
     bool storeFailing() const;
+    // What a person can do about a store error (a full disk, a read-only file, a lock).
+    static QString storeAdvice(const QString &error);
 
     QList<Endpoint> endpoints() const;
     // Validates against the catalog; on success the endpoint has its id and timestamps.

@@ -391,19 +391,6 @@ std::unique_ptr<Store> Store::open(const QString &path, QString *error)
                 Tr::tr("Cannot open the database %1: %2").arg(path, store->m_db.lastError().text());
         return nullptr;
     }
-    // WAL lets readers (history, CLI) work while the engine writes. FULL syncs the WAL at
-    // every commit, so what a commit accepted survives a power cut too, not only a crash;
-    // the writer relaxes it for transactions that only record outcomes.
-    if (!store->exec(QStringLiteral("PRAGMA journal_mode=WAL")) ||
-        !store->exec(QStringLiteral("PRAGMA synchronous=FULL")) ||
-        !store->exec(QStringLiteral("PRAGMA foreign_keys=ON"))) {
-        if (error)
-            *error = Tr::tr("Cannot use the database %1: %2. Is it a Hookline database?")
-                         .arg(path, store->m_lastError);
-        return nullptr;
-    }
-    if (!store->migrate(error))
-        return nullptr;
     const QVariant handle = store->m_db.driver()->handle();
     if (handle.isValid() && qstrcmp(handle.typeName(), "sqlite3*") == 0)
         store->m_sqlite = *static_cast<sqlite3 *const *>(handle.constData());
@@ -414,7 +401,46 @@ std::unique_ptr<Store> Store::open(const QString &path, QString *error)
                          .arg(path);
         return nullptr;
     }
+    // SQLite quietly opens a file it may not write read-only; every write would then fail.
+    if (sqlite3_db_readonly(store->m_sqlite, "main") == 1) {
+        if (error)
+            *error = Tr::tr("The database %1 is read-only. %2")
+                         .arg(path, advice(QStringLiteral("readonly")));
+        return nullptr;
+    }
+    // WAL lets readers (history, CLI) work while the engine writes. FULL syncs the WAL at
+    // every commit, so what a commit accepted survives a power cut too, not only a crash;
+    // the writer relaxes it for transactions that only record outcomes.
+    if (!store->exec(QStringLiteral("PRAGMA journal_mode=WAL")) ||
+        !store->exec(QStringLiteral("PRAGMA synchronous=FULL")) ||
+        !store->exec(QStringLiteral("PRAGMA foreign_keys=ON"))) {
+        if (error)
+            *error = Tr::tr("Cannot use the database %1: %2. %3")
+                         .arg(path, store->m_lastError, advice(store->m_lastError));
+        return nullptr;
+    }
+    if (!store->migrate(error))
+        return nullptr;
     return store;
+}
+
+QString Store::advice(const QString &error)
+{
+    const QString e = error.toLower();
+    if (e.contains(QLatin1String("full")))
+        return Tr::tr("The disk is full: free some space.");
+    if (e.contains(QLatin1String("readonly")) || e.contains(QLatin1String("read-only")))
+        return Tr::tr("The file, its folder or its file system is read-only: fix the "
+                      "permissions or the mount, or choose another --data-dir.");
+    if (e.contains(QLatin1String("locked")) || e.contains(QLatin1String("busy")))
+        return Tr::tr("Another program holds the database locked: close it, or wait for it, "
+                      "and try again.");
+    if (e.contains(QLatin1String("i/o")))
+        return Tr::tr("The disk reported an I/O error: check the disk and its free space.");
+    if (e.contains(QLatin1String("not a database")) || e.contains(QLatin1String("malformed")))
+        return Tr::tr("The file is not a Hookline database, or is damaged: choose another "
+                      "--data-dir, or restore it from a backup.");
+    return Tr::tr("Check free disk space and the data directory's permissions.");
 }
 
 Store::Statement &Store::statement(const char *sql)
@@ -448,25 +474,34 @@ bool Store::exec(const QString &sql) const
 
 bool Store::migrate(QString *error)
 {
+    const auto readVersion = [this, error](int *version) {
+        QSqlQuery q(m_db);
+        if (!q.exec(QStringLiteral("PRAGMA user_version")) || !q.next()) {
+            if (error)
+                *error = Tr::tr("Cannot read the database %1: %2. %3")
+                             .arg(m_path, q.lastError().text(), advice(q.lastError().text()));
+            return false;
+        }
+        *version = q.value(0).toInt();
+        return true;
+    };
+    int version = 0;
+    if (!readVersion(&version))
+        return false;
+    if (version == kSchemaVersion)
+        return true; // the common case takes no lock
     // Under the write lock, so that two processes opening a new file at once do not both
     // create it: the second waits, then finds the schema current.
-    QSqlQuery q(m_db);
-    if (!q.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
+    if (!exec(QStringLiteral("BEGIN IMMEDIATE"))) {
         if (error)
-            *error =
-                Tr::tr("%1 is not a usable SQLite database: %2").arg(m_path, q.lastError().text());
+            *error = Tr::tr("Cannot use the database %1: %2. %3")
+                         .arg(m_path, m_lastError, advice(m_lastError));
         return false;
     }
-    if (!q.exec(QStringLiteral("PRAGMA user_version")) || !q.next()) {
-        if (error)
-            *error = Tr::tr("%1 is not a readable SQLite database: %2")
-                         .arg(m_path, q.lastError().text());
-        q.finish();
+    if (!readVersion(&version)) {
         exec(QStringLiteral("ROLLBACK"));
         return false;
     }
-    const int version = q.value(0).toInt();
-    q.finish();
     const auto fail = [this, error](const QString &message) {
         exec(QStringLiteral("ROLLBACK"));
         if (error)
@@ -498,9 +533,8 @@ bool Store::migrate(QString *error)
         !exec(QStringLiteral("PRAGMA user_version = %1").arg(kSchemaVersion)))
         return fail(m_lastError);
     if (!exec(QStringLiteral("COMMIT")))
-        return fail(Tr::tr("Cannot write to %1: %2. Check free disk space and the file's "
-                           "permissions.")
-                        .arg(m_path, m_lastError));
+        return fail(
+            Tr::tr("Cannot write to %1: %2. %3").arg(m_path, m_lastError, advice(m_lastError)));
     return true;
 }
 

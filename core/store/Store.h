@@ -79,6 +79,9 @@ public:
     // The default file: <user data dir>/hookline.sqlite, or <dataDir>/hookline.sqlite.
     static QString defaultPath(const QString &dataDir = {});
 
+    // What a person can do about a failed read or write, from SQLite's message for it.
+    static QString advice(const QString &error);
+
     QString path() const { return m_path; }
     QString lastError() const { return m_lastError; }
 

@@ -223,8 +223,11 @@ std::vector<bool> StoreWriter::runBatch(Store &store, std::deque<Item> &batch)
         std::vector<bool> results;
         results.reserve(batch.size());
         if (!store.begin()) {
-            if (isolated) // said once, not for both rounds
-                emit writeFailed(store.lastError());
+            // The write lock was not had within the busy timeout (another program holds
+            // it), or the file cannot be written: nothing ran, and a second round would
+            // only wait as long again.
+            emit writeFailed(store.lastError());
+            results.assign(batch.size(), false);
             return results;
         }
         for (Item &item : batch) {
