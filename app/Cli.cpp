@@ -686,7 +686,7 @@ int runCommand(const QString &dataDir, const QStringList &args)
                  .arg(engine.store().path())
           << "\n";
     err().flush();
-    // Pick up what other processes (hookline fire, the window) queue, and endpoint changes.
+    // Endpoint changes made by other processes (due work is picked up by the engine itself).
     engine.setPollInterval(1000);
     ShutdownSignals shutdownSignals;
     QEventLoop loop;

@@ -143,8 +143,8 @@ int main(int argc, char *argv[])
         return true;
     });
     SettingsPage::applyDelivery(&engine, settings);
-    engine.resume();              // whatever was not final when Hookline last stopped
-    engine.setPollInterval(2000); // and what 'hookline fire' queues meanwhile
+    engine.resume();              // due work: left unfinished, queued by 'hookline fire', retries
+    engine.setPollInterval(2000); // endpoint changes made by other processes
     // The built-in receiver, on the port it had last time so local test endpoints still
     // reach it (loopback only).
     if (settings.receiverAutoStart()) {

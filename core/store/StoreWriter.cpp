@@ -326,12 +326,10 @@ void StoreWriter::run()
                 m_failed += failed;
                 m_lastError = store->lastError();
             }
-            m_committed += qint64(batch.size());
             ++m_batches;
             m_commitTimes.longestNs = qMax(m_commitTimes.longestNs, took);
             if (took > 2000000)
                 ++m_commitTimes.over2ms;
-            m_progress.wakeAll();
             if (m_checkpointIdle)
                 m_checkpointWake.wakeOne();
         }
@@ -378,6 +376,13 @@ void StoreWriter::run()
                         done(ok);
                 },
                 Qt::QueuedConnection);
+        }
+        // Counted as committed only now, with its callbacks posted: whoever flush()ed and
+        // then takes its posted events hears every outcome of what it flushed.
+        {
+            QMutexLocker lock(&m_mutex);
+            m_committed += qint64(batch.size());
+            m_progress.wakeAll();
         }
     }
 }

@@ -49,7 +49,8 @@ public:
     // is finishing its last batch as the application shuts down).
     void submit(Operation operation, QObject *context = nullptr, Done done = {},
                 Commit commit = Commit::Durable);
-    // Blocks until everything submitted before this call is committed.
+    // Blocks until everything submitted before this call is committed and its callbacks
+    // are posted (a caller on the context's thread gets them with its next posted events).
     void flush();
     // Operations that failed so far (their writes were not kept), and the last reason.
     qint64 failedOperations() const;
