@@ -342,13 +342,24 @@ void TestCli::runDeliversQueuedWork()
     QCOMPARE(r.code, 0);
     QVERIFY(QTest::qWaitFor(
         [&] { return m_receiver->requests(QStringLiteral("later")).size() == 4; }, 20000));
+    // And work for an endpoint added while it runs, even before it rereads the endpoints.
+    for (int i = 0; i < 3; ++i) {
+        const QString inbox = QStringLiteral("added%1").arg(i);
+        const QString id = addEndpoint(inbox);
+        QVERIFY(!id.isEmpty());
+        r = hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("call.created"),
+                                  QStringLiteral("--endpoint"), id}));
+        QCOMPARE(r.code, 0);
+        QVERIFY2(QTest::qWaitFor([&] { return m_receiver->requests(inbox).size() == 1; }, 20000),
+                 qPrintable(inbox));
+    }
     run.terminate();
     QVERIFY(QTest::qWaitFor([&] { return run.state() == QProcess::NotRunning; }, 20000));
     QCOMPARE(run.exitStatus(), QProcess::NormalExit);
     QCOMPARE(run.exitCode(), 0);
     r = hookline(withDataDir(
         {QStringLiteral("history"), QStringLiteral("--status"), QStringLiteral("succeeded")}));
-    QCOMPARE(r.out.trimmed().split('\n').size(), 4);
+    QCOMPARE(r.out.trimmed().split('\n').size(), 7);
 }
 
 void TestCli::newerDatabaseIsRefused()

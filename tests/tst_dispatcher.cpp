@@ -172,6 +172,7 @@ private slots:
     void liveClaimsOfAnotherProcessAreLeftAlone();
     void fullDiskPausesAttemptsAndLosesNothing();
     void redeliveryOfAnotherProcessesWorkIsRefused();
+    void workForAnEndpointAddedElsewhereIsSent();
 
 private:
     // Queues `n` events for endpoint `e` without sending them (as 'hookline fire' does).
@@ -957,6 +958,34 @@ void TestDispatcher::redeliveryOfAnotherProcessesWorkIsRefused()
     QVERIFY(refused.first().at(1).toString().contains(QLatin1String("another Hookline process")));
     QTest::qWait(300);
     QCOMPARE(f->receiver.requests(e.name).size(), 0);
+}
+
+// Another process added an endpoint and queued work for it; this dispatcher has not reread
+// the endpoints yet when it claims that work. It must send it, not cancel it as "removed".
+void TestDispatcher::workForAnEndpointAddedElsewhereIsSent()
+{
+    QCOMPARE(f->dispatcher->resume(*f->store), 0); // takes due work, knows no endpoint
+    InboxConfig config;
+    config.name = QStringLiteral("elsewhere");
+    f->receiver.setInbox(config);
+    Endpoint e;
+    e.name = config.name;
+    f->receiver.attachEndpoint(&e, config.name);
+    QVERIFY(f->store->saveEndpoint(&e).isEmpty()); // saved, but not told to the dispatcher
+    const Event event = f->event();
+    QVERIFY(f->store->insertEvent(event));
+    Delivery d;
+    d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    d.eventId = event.id;
+    d.eventType = event.type;
+    d.endpointId = e.id;
+    d.webhookId = WebhookSigner::generateMessageId();
+    d.created = d.updated = d.nextAttempt = QDateTime::currentDateTimeUtc();
+    QVERIFY(f->store->insertDelivery(d));
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 5000); // the next poll claims it
+    QCOMPARE(finished.first().at(0).value<Delivery>().state, DeliveryState::Succeeded);
+    QCOMPARE(f->receiver.requests(config.name).size(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestDispatcher)

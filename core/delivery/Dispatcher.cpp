@@ -365,7 +365,15 @@ void Dispatcher::pump()
 
 void Dispatcher::start(Job &job)
 {
-    const auto ep = m_endpoints.constFind(job.delivery.endpointId);
+    auto ep = m_endpoints.constFind(job.delivery.endpointId);
+    if (ep == m_endpoints.constEnd() && m_reader) {
+        // Work claimed from the store may be for an endpoint another process added since
+        // this one last read the endpoints.
+        if (const std::optional<Endpoint> added = m_reader->endpoint(job.delivery.endpointId)) {
+            upsertEndpoint(*added);
+            ep = m_endpoints.constFind(added->id);
+        }
+    }
     if (ep == m_endpoints.constEnd()) {
         cancel(job, tr("The endpoint was removed."));
         return;
