@@ -150,7 +150,8 @@ public:
         bool any = false;
     };
     EndpointStats endpointStats(const QString &endpointId, int recent = 200) const;
-    // Pending, in-flight and retrying deliveries: what an engine must resume after a start.
+    // Pending, in-flight and retrying deliveries, all of them (for checks and tools; the
+    // engine finds due work through claimDue, never by reading this).
     QList<Delivery> unfinishedDeliveries() const;
 
     // Claims up to `limit` deliveries due at `now` (oldest due first) for `claim`; returns
