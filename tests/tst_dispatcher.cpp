@@ -802,6 +802,21 @@ QStringList TestDispatcher::queue(const Endpoint &e, int n)
 }
 
 namespace {
+// A delivery of `event` to `endpointId`, due now, as a process stores it (not yet sent).
+Delivery dueDelivery(const Event &event, const QString &endpointId,
+                     DeliveryState state = DeliveryState::Pending)
+{
+    Delivery d;
+    d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    d.eventId = event.id;
+    d.eventType = event.type;
+    d.endpointId = endpointId;
+    d.webhookId = WebhookSigner::generateMessageId();
+    d.state = state;
+    d.created = d.updated = d.nextAttempt = QDateTime::currentDateTimeUtc();
+    return d;
+}
+
 // Requests per webhook-id that reached an inbox.
 QHash<QByteArray, int> arrivals(const ReceiverServer &receiver, const QString &inbox)
 {
@@ -863,13 +878,7 @@ void TestDispatcher::deadProcessClaimsAreTakenOverAtOnce()
                      now.addSecs(600)};
     QStringList ids;
     for (int i = 0; i < 3; ++i) {
-        Delivery d;
-        d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
-        d.eventId = event.id;
-        d.eventType = event.type;
-        d.endpointId = e.id;
-        d.webhookId = WebhookSigner::generateMessageId();
-        d.created = d.updated = d.nextAttempt = now;
+        const Delivery d = dueDelivery(event, e.id);
         QVERIFY(f->store->insertDelivery(d, dead));
         ids << d.id;
     }
@@ -886,13 +895,7 @@ void TestDispatcher::liveClaimsOfAnotherProcessAreLeftAlone()
     const QDateTime now = QDateTime::currentDateTimeUtc();
     // A process that is alive: this one, under another dispatcher that is still running.
     Dispatcher other(f->writer.get());
-    Delivery d;
-    d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
-    d.eventId = event.id;
-    d.eventType = event.type;
-    d.endpointId = e.id;
-    d.webhookId = WebhookSigner::generateMessageId();
-    d.created = d.updated = d.nextAttempt = now;
+    const Delivery d = dueDelivery(event, e.id);
     QVERIFY(f->store->insertDelivery(d, {other.owner(), now.addSecs(600)}));
     QCOMPARE(f->dispatcher->resume(*f->store), 0);
     QTest::qWait(1500);
@@ -944,13 +947,7 @@ void TestDispatcher::redeliveryOfAnotherProcessesWorkIsRefused()
     QVERIFY(f->store->insertEvent(event));
     const QDateTime now = QDateTime::currentDateTimeUtc();
     Dispatcher other(f->writer.get());
-    Delivery d;
-    d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
-    d.eventId = event.id;
-    d.eventType = event.type;
-    d.endpointId = e.id;
-    d.webhookId = WebhookSigner::generateMessageId();
-    d.created = d.updated = d.nextAttempt = now;
+    const Delivery d = dueDelivery(event, e.id);
     QVERIFY(f->store->insertDelivery(d, {other.owner(), now.addSecs(600)}));
     QSignalSpy refused(f->dispatcher.get(), &Dispatcher::redeliveryRefused);
     QVERIFY(f->dispatcher->redeliver(*f->store, d.id));
@@ -974,13 +971,7 @@ void TestDispatcher::workForAnEndpointAddedElsewhereIsSent()
     QVERIFY(f->store->saveEndpoint(&e).isEmpty()); // saved, but not told to the dispatcher
     const Event event = f->event();
     QVERIFY(f->store->insertEvent(event));
-    Delivery d;
-    d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
-    d.eventId = event.id;
-    d.eventType = event.type;
-    d.endpointId = e.id;
-    d.webhookId = WebhookSigner::generateMessageId();
-    d.created = d.updated = d.nextAttempt = QDateTime::currentDateTimeUtc();
+    const Delivery d = dueDelivery(event, e.id);
     QVERIFY(f->store->insertDelivery(d));
     QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 5000); // the next poll claims it
