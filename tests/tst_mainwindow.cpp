@@ -3,6 +3,7 @@
 // form with invalid and valid input, a test event that shows up in Live and History with
 // code 200, redeliver and export from History, remembered geometry, and every model under
 // QAbstractItemModelTester.
+#include "FaultVfs.h"
 #include "HooklineVersion.h"
 #include "MainWindow.h"
 #include "delivery/Dispatcher.h"
@@ -28,11 +29,13 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QStackedWidget>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -43,6 +46,7 @@ class TestMainWindow : public QObject
     Q_OBJECT
 
 private slots:
+    void initTestCase();
     void init();
     void cleanup();
     void opensOnEndpoints();
@@ -55,6 +59,7 @@ private slots:
     void testEventShowsInLiveAndHistory();
     void modelsPassTheModelTester();
     void liveModelIsBoundedAndCoalesced();
+    void storeFailureIsShownUntilItClears();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -70,6 +75,11 @@ private:
         return w;
     }
 };
+
+void TestMainWindow::initTestCase()
+{
+    FaultVfs::install();
+}
 
 void TestMainWindow::init()
 {
@@ -417,6 +427,36 @@ void TestMainWindow::liveModelIsBoundedAndCoalesced()
     QCOMPARE(changed.count(), 1);
     QCOMPARE(live.index(0, LiveModel::Status).data().toString(), QStringLiteral("503"));
     QCOMPARE(live.rowCount(), 100);
+}
+
+// The disk fills: a test event cannot be stored, and the window says so above every page
+// and in the status bar, with what to do; once writes work again the notice goes by itself.
+void TestMainWindow::storeFailureIsShownUntilItClears()
+{
+    auto w = window();
+    auto *endpoints = w->page<EndpointsPage>();
+    endpoints->addLocalTestEndpoint();
+    endpoints->view()->selectRow(0);
+    auto *notice = w->findChild<QLabel *>(QStringLiteral("storeNotice"));
+    QVERIFY(notice);
+    QVERIFY(!notice->isVisible());
+    QSignalSpy recovered(m_engine.get(), &Engine::storeRecovered);
+    FaultVfs::setDiskFull(m_dir->path(), true);
+    endpoints->sendTest();
+    QTRY_VERIFY_WITH_TIMEOUT(notice->isVisible(), 10000);
+    QVERIFY2(notice->text().contains(QLatin1String("The disk is full: free some space.")),
+             qPrintable(notice->text()));
+    QVERIFY(notice->text().contains(m_engine->databasePath()));
+    QVERIFY(w->statusBar()->currentMessage().contains(QLatin1String("deliveries paused")));
+    QVERIFY(m_engine->receiver().requests(QStringLiteral("test")).isEmpty());
+    FaultVfs::setDiskFull(m_dir->path(), false);
+    QTRY_VERIFY_WITH_TIMEOUT(recovered.count() == 1, 10000);
+    QVERIFY(!notice->isVisible());
+    // And the next test event goes out.
+    QSignalSpy finished(&m_engine->dispatcher(), &Dispatcher::attemptFinished);
+    endpoints->sendTest();
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(m_engine->receiver().requests(QStringLiteral("test")).size(), 1);
 }
 
 QTEST_MAIN(TestMainWindow)
