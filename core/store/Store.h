@@ -9,7 +9,9 @@
 // Work is handed out by claims: a delivery that is not final has a due time (`due_at`); a
 // process takes due deliveries by moving their due time to the end of its lease and naming
 // itself the owner, in one write transaction, so no other process or thread sends them
-// until the lease runs out. Due work is found through a partial index on that time.
+// until the lease runs out. Due work is found through a partial index on that time. On a
+// server database the same claim is one statement: UPDATE … WHERE id IN (SELECT id … ORDER
+// BY due_at LIMIT n FOR UPDATE SKIP LOCKED) RETURNING ….
 #pragma once
 
 #include "catalog/EventCatalog.h"
