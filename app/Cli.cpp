@@ -394,13 +394,16 @@ int finishDispatch(Engine &engine, const QStringList &ids, bool wait)
     }
     out().flush();
     if (!unstored.isEmpty())
-        return failure(msg("%1 of %2 deliveries could not be stored (%3) and were not queued; "
-                           "the %4 ids printed were. %5")
-                           .arg(unstored.size())
-                           .arg(ids.size())
-                           .arg(error)
-                           .arg(queued)
-                           .arg(Store::advice(error)));
+        return failure((queued == 0 ? msg("Nothing was queued: the database could not store the "
+                                          "deliveries (%1).")
+                                          .arg(error)
+                                    : msg("%1 of %2 deliveries could not be stored (%3); only "
+                                          "the %4 ids printed above were queued.")
+                                          .arg(unstored.size())
+                                          .arg(ids.size())
+                                          .arg(error)
+                                          .arg(queued)) +
+                       u' ' + Store::advice(error));
     err() << msg("Queued %n delivery(s). They are sent by 'hookline run' or the Hookline window; "
                  "add --wait to send them now.",
                  nullptr, queued)
