@@ -177,6 +177,9 @@ private slots:
 private:
     // Queues `n` events for endpoint `e` without sending them (as 'hookline fire' does).
     QStringList queue(const Endpoint &e, int n);
+    // Stores a delivery to `e` that `owner` (a live dispatcher: a process that is alive)
+    // holds for ten minutes; returns its id, empty on failure.
+    QString heldBy(const Dispatcher &owner, const Endpoint &e);
     std::unique_ptr<DeliveryFixture> f;
 };
 
@@ -887,16 +890,19 @@ void TestDispatcher::deadProcessClaimsAreTakenOverAtOnce()
     QTRY_COMPARE(finished.count(), 3);
 }
 
+QString TestDispatcher::heldBy(const Dispatcher &owner, const Endpoint &e)
+{
+    const Event event = f->event();
+    const Delivery d = dueDelivery(event, e.id);
+    const Claim claim{owner.owner(), QDateTime::currentDateTimeUtc().addSecs(600)};
+    return f->store->insertEvent(event) && f->store->insertDelivery(d, claim) ? d.id : QString();
+}
+
 void TestDispatcher::liveClaimsOfAnotherProcessAreLeftAlone()
 {
     const Endpoint e = f->addEndpoint(QStringLiteral("held"));
-    const Event event = f->event();
-    QVERIFY(f->store->insertEvent(event));
-    const QDateTime now = QDateTime::currentDateTimeUtc();
-    // A process that is alive: this one, under another dispatcher that is still running.
     Dispatcher other(f->writer.get());
-    const Delivery d = dueDelivery(event, e.id);
-    QVERIFY(f->store->insertDelivery(d, {other.owner(), now.addSecs(600)}));
+    QVERIFY(!heldBy(other, e).isEmpty());
     QCOMPARE(f->dispatcher->resume(*f->store), 0);
     QTest::qWait(1500);
     QCOMPARE(f->receiver.requests(e.name).size(), 0);
@@ -943,14 +949,11 @@ void TestDispatcher::fullDiskPausesAttemptsAndLosesNothing()
 void TestDispatcher::redeliveryOfAnotherProcessesWorkIsRefused()
 {
     const Endpoint e = f->addEndpoint(QStringLiteral("busy"));
-    const Event event = f->event();
-    QVERIFY(f->store->insertEvent(event));
-    const QDateTime now = QDateTime::currentDateTimeUtc();
     Dispatcher other(f->writer.get());
-    const Delivery d = dueDelivery(event, e.id);
-    QVERIFY(f->store->insertDelivery(d, {other.owner(), now.addSecs(600)}));
+    const QString id = heldBy(other, e);
+    QVERIFY(!id.isEmpty());
     QSignalSpy refused(f->dispatcher.get(), &Dispatcher::redeliveryRefused);
-    QVERIFY(f->dispatcher->redeliver(*f->store, d.id));
+    QVERIFY(f->dispatcher->redeliver(*f->store, id));
     QTRY_COMPARE(refused.count(), 1);
     QVERIFY(refused.first().at(1).toString().contains(QLatin1String("another Hookline process")));
     QTest::qWait(300);
