@@ -188,14 +188,6 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <translation>تجري الآن محاولة التسليم ⁨%1⁩.</translation>
     </message>
     <message>
-        <source>There is no delivery %1.</source>
-        <translation>لا توجد عملية تسليم ⁨%1⁩.</translation>
-    </message>
-    <message>
-        <source>The event of delivery %1 is no longer stored (retention removed it), so it cannot be sent again.</source>
-        <translation>لم يعد حدث عملية التسليم ⁨%1⁩ محفوظًا (حذفته سياسة الاحتفاظ)، لذا لا يمكن إرساله مجددًا.</translation>
-    </message>
-    <message>
         <source>The endpoint of delivery %1 was removed.</source>
         <translation>أُزيلت نقطة النهاية الخاصة بعملية التسليم ⁨%1⁩.</translation>
     </message>

@@ -184,14 +184,6 @@ Qt %2 (compilé avec %3)
         <translation>La livraison %1 est en cours d’envoi.</translation>
     </message>
     <message>
-        <source>There is no delivery %1.</source>
-        <translation>La livraison %1 n’existe pas.</translation>
-    </message>
-    <message>
-        <source>The event of delivery %1 is no longer stored (retention removed it), so it cannot be sent again.</source>
-        <translation>L’événement de la livraison %1 n’est plus conservé (la rétention l’a supprimé) ; elle ne peut pas être renvoyée.</translation>
-    </message>
-    <message>
         <source>The endpoint of delivery %1 was removed.</source>
         <translation>Le point de terminaison de la livraison %1 a été supprimé.</translation>
     </message>

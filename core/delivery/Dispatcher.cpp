@@ -970,22 +970,16 @@ bool Dispatcher::redeliver(const Store &store, const QString &deliveryId, QStrin
             return false;
         }
     }
-    const std::optional<Delivery> d = store.delivery(deliveryId, false);
-    if (!d) {
+    QString notSendable;
+    const std::optional<ClaimedDelivery> found = store.sendable(deliveryId, &notSendable);
+    if (!found) {
         if (error)
-            *error = tr("There is no delivery %1.").arg(deliveryId);
+            *error = notSendable;
         return false;
     }
-    if (!m_endpoints.contains(d->endpointId)) {
+    if (!m_endpoints.contains(found->delivery.endpointId)) {
         if (error)
             *error = tr("The endpoint of delivery %1 was removed.").arg(deliveryId);
-        return false;
-    }
-    if (!store.event(d->eventId)) {
-        if (error)
-            *error = tr("The event of delivery %1 is no longer stored (retention removed "
-                        "it), so it cannot be sent again.")
-                         .arg(deliveryId);
         return false;
     }
     // Whether it is waiting for a retry here or anywhere else, it is claimed first: the

@@ -1155,20 +1155,36 @@ bool Store::claimDue(const Claim &claim, const QDateTime &now, int limit,
     return true;
 }
 
+std::optional<ClaimedDelivery> Store::sendable(const QString &deliveryId, QString *why) const
+{
+    const std::optional<Delivery> d = delivery(deliveryId, false);
+    if (!d) {
+        *why = Tr::tr("There is no delivery %1.").arg(deliveryId);
+        return std::nullopt;
+    }
+    const std::optional<Event> e = event(d->eventId);
+    if (!e) {
+        *why = Tr::tr("The event of delivery %1 is no longer stored (retention removed it), so "
+                      "it cannot be sent again.")
+                   .arg(deliveryId);
+        return std::nullopt;
+    }
+    return ClaimedDelivery{*d, e->payload};
+}
+
 bool Store::claimOne(const QString &deliveryId, const Claim &claim, const QDateTime &now,
                      std::optional<ClaimedDelivery> *claimed, QString *refusal)
 {
     claimed->reset();
+    std::optional<ClaimedDelivery> found = sendable(deliveryId, refusal);
+    if (!found)
+        return true;
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral("SELECT claim_owner, due_at FROM deliveries WHERE id = ?"));
     q.addBindValue(deliveryId);
-    if (!q.exec()) {
+    if (!q.exec() || !q.next()) {
         m_lastError = q.lastError().text();
         return false;
-    }
-    if (!q.next()) {
-        *refusal = Tr::tr("There is no delivery %1.").arg(deliveryId);
-        return true;
     }
     const QString owner = q.value(0).toString();
     const QDateTime due = fromMs(q.value(1));
@@ -1179,21 +1195,13 @@ bool Store::claimOne(const QString &deliveryId, const Claim &claim, const QDateT
                        .arg(deliveryId, owner, due.toLocalTime().toString(Qt::ISODate));
         return true;
     }
-    const std::optional<Delivery> d = delivery(deliveryId, false);
-    const std::optional<Event> e = d ? event(d->eventId) : std::nullopt;
-    if (!d || !e) {
-        *refusal = Tr::tr("The event of delivery %1 is no longer stored (retention removed "
-                          "it), so it cannot be sent again.")
-                       .arg(deliveryId);
-        return true;
-    }
     if (!statement("UPDATE deliveries SET due_at = ?, claim_owner = ? WHERE id = ?")
              .time(claim.until)
              .text(claim.owner)
              .text(deliveryId)
              .exec(&m_lastError))
         return false;
-    *claimed = ClaimedDelivery{*d, e->payload};
+    *claimed = std::move(found);
     return true;
 }
 

@@ -160,6 +160,9 @@ public:
     // them with their payloads in *claimed. Run it inside a write transaction (StoreWriter's).
     bool claimDue(const Claim &claim, const QDateTime &now, int limit,
                   QList<ClaimedDelivery> *claimed);
+    // A delivery with what is needed to send it again, or nullopt and *why (it does not
+    // exist, or retention removed its event).
+    std::optional<ClaimedDelivery> sendable(const QString &deliveryId, QString *why) const;
     // Claims one delivery whatever its state (a manual redelivery, a retry that came due),
     // unless another owner's lease on it is still running: then *claimed stays empty and
     // *refusal says whose it is. Returns false only when the store failed.
