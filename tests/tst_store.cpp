@@ -931,6 +931,13 @@ void TestStore::claimLifecycle()
     QVERIFY(!store->nextDue().isValid());
     QVERIFY(store->renewClaims({d.id}, mine));
     QVERIFY(!store->nextDue().isValid());
+    // A retry that comes due after someone finished the delivery is not claimed; a manual
+    // redelivery is.
+    why.clear();
+    QVERIFY(store->claimOne(d.id, mine, now, &one, &why, Store::ClaimState::Unfinished));
+    QVERIFY(!one);
+    QVERIFY2(why.contains(QLatin1String("already succeeded")), qPrintable(why));
+    QVERIFY(!store->nextDue().isValid());
     QVERIFY(store->claimDue(mine, now.addDays(1), 10, &got));
     QVERIFY(got.isEmpty());
 

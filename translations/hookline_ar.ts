@@ -2164,6 +2164,10 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <source>Cannot write to %1: %2. %3</source>
         <translation>تتعذّر الكتابة في ⁨%1⁩: ⁨%2⁩. ⁨%3⁩</translation>
     </message>
+    <message>
+        <source>Delivery %1 is already %2.</source>
+        <translation>التسليم ⁨%1⁩ في الحالة ⁨%2⁩ بالفعل.</translation>
+    </message>
 </context>
 <context>
     <name>TemplateRenderer</name>

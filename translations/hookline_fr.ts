@@ -2156,6 +2156,10 @@ Qt %2 (compilé avec %3)
         <source>Cannot write to %1: %2. %3</source>
         <translation>Impossible d’écrire dans %1 : %2. %3</translation>
     </message>
+    <message>
+        <source>Delivery %1 is already %2.</source>
+        <translation>La livraison %1 est déjà dans l’état %2.</translation>
+    </message>
 </context>
 <context>
     <name>TemplateRenderer</name>

@@ -268,7 +268,7 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
             return true;
         },
         this,
-        [this, ids, deliveries](bool ok) {
+        [this, deliveries](bool ok) {
             if (!ok)
                 stall(m_writer->lastError());
             for (const Delivery &stored : deliveries) {
@@ -881,13 +881,10 @@ void Dispatcher::reclaimForRetry(const QString &deliveryId)
     const Claim claim = lease();
     m_writer->submit(
         [deliveryId, claim, claimed](Store &store) {
-            claimed->reset();
-            const std::optional<Delivery> d = store.delivery(deliveryId, false);
-            if (!d || isFinal(d->state))
-                return true; // sent by someone else meanwhile: nothing to do
+            // Refused when someone else holds it or has already finished it: nothing to do.
             QString refusal;
             return store.claimOne(deliveryId, claim, QDateTime::currentDateTimeUtc(), claimed.get(),
-                                  &refusal);
+                                  &refusal, Store::ClaimState::Unfinished);
         },
         this,
         [this, deliveryId, claimed](bool ok) {

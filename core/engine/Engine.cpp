@@ -79,11 +79,6 @@ QString Engine::storeAdvice(const QString &error)
     return Store::advice(error);
 }
 
-bool Engine::storeFailing() const
-{
-    return m_dispatcher && m_dispatcher->isStalled();
-}
-
 QString Engine::databasePath() const
 {
     return m_store ? m_store->path() : QString();

@@ -46,8 +46,6 @@ public:
     // Blocks until every write submitted so far is committed and synced. False, with the
     // store's reason, when any of them failed since the last call.
     bool flush(QString *error);
-    // True while the store refuses writes (full disk, read-only file): attempts are paused.
-    bool storeFailing() const;
     // What a person can do about a store error (a full disk, a read-only file, a lock).
     static QString storeAdvice(const QString &error);
 

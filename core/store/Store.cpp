@@ -1173,12 +1173,17 @@ std::optional<ClaimedDelivery> Store::sendable(const QString &deliveryId, QStrin
 }
 
 bool Store::claimOne(const QString &deliveryId, const Claim &claim, const QDateTime &now,
-                     std::optional<ClaimedDelivery> *claimed, QString *refusal)
+                     std::optional<ClaimedDelivery> *claimed, QString *refusal, ClaimState state)
 {
     claimed->reset();
     std::optional<ClaimedDelivery> found = sendable(deliveryId, refusal);
     if (!found)
         return true;
+    if (state == ClaimState::Unfinished && isFinal(found->delivery.state)) {
+        *refusal = Tr::tr("Delivery %1 is already %2.")
+                       .arg(deliveryId, deliveryStateName(found->delivery.state));
+        return true;
+    }
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral("SELECT claim_owner, due_at FROM deliveries WHERE id = ?"));
     q.addBindValue(deliveryId);

@@ -163,11 +163,14 @@ public:
     // A delivery with what is needed to send it again, or nullopt and *why (it does not
     // exist, or retention removed its event).
     std::optional<ClaimedDelivery> sendable(const QString &deliveryId, QString *why) const;
-    // Claims one delivery whatever its state (a manual redelivery, a retry that came due),
-    // unless another owner's lease on it is still running: then *claimed stays empty and
-    // *refusal says whose it is. Returns false only when the store failed.
+    // Claims one delivery (a manual redelivery: whatever its state; a retry that came due:
+    // only while it is not final), unless another owner's lease on it is still running. When
+    // it is not claimed, *claimed stays empty and *refusal says why. Returns false only when
+    // the store failed.
+    enum class ClaimState { Any, Unfinished };
     bool claimOne(const QString &deliveryId, const Claim &claim, const QDateTime &now,
-                  std::optional<ClaimedDelivery> *claimed, QString *refusal);
+                  std::optional<ClaimedDelivery> *claimed, QString *refusal,
+                  ClaimState state = ClaimState::Any);
     // Extends the owner's leases on these deliveries (those it still holds).
     bool renewClaims(const QStringList &deliveryIds, const Claim &claim);
     // Gives deliveries back, due at `now`, for anyone (an engine shutting down).
