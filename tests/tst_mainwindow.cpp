@@ -346,7 +346,7 @@ void TestMainWindow::modelsPassTheModelTester()
     };
     for (int i = 0; i < 700; ++i)
         insert(i);
-    HistoryModel history(&store);
+    HistoryModel history(m_engine.get());
     QAbstractItemModelTester t2(&history, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QCOMPARE(history.rowCount(), 700);
     QCOMPARE(history.index(0, HistoryModel::Id).data().toString(), QStringLiteral("d-00699"));

@@ -706,6 +706,18 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <source>disabled by the admin</source>
         <translation>عطّلها المسؤول</translation>
     </message>
+    <message>
+        <source>Unknown event type “%1”. Known types: %2.</source>
+        <translation>نوع حدث غير معروف «⁨%1⁩». الأنواع المعروفة: ⁨%2⁩.</translation>
+    </message>
+    <message>
+        <source>No delivery has the id “%1”.</source>
+        <translation>لا يوجد تسليم بالمعرّف «⁨%1⁩».</translation>
+    </message>
+    <message>
+        <source>The database could not be written: %1. %2</source>
+        <translation>تعذّرت الكتابة في قاعدة البيانات: ⁨%1⁩. ⁨%2⁩</translation>
+    </message>
 </context>
 <context>
     <name>EventCatalog</name>

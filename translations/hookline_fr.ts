@@ -702,6 +702,18 @@ Qt %2 (compilé avec %3)
         <source>disabled by the admin</source>
         <translation>désactivé par l’administrateur</translation>
     </message>
+    <message>
+        <source>Unknown event type “%1”. Known types: %2.</source>
+        <translation>Type d’événement inconnu « %1 ». Types connus : %2.</translation>
+    </message>
+    <message>
+        <source>No delivery has the id “%1”.</source>
+        <translation>Aucune livraison n’a l’identifiant « %1 ».</translation>
+    </message>
+    <message>
+        <source>The database could not be written: %1. %2</source>
+        <translation>Impossible d’écrire dans la base de données : %1. %2</translation>
+    </message>
 </context>
 <context>
     <name>EventCatalog</name>

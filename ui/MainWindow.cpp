@@ -1,7 +1,6 @@
 #include "MainWindow.h"
 
 #include "HooklineVersion.h"
-#include "delivery/Dispatcher.h"
 #include "dialogs/AboutDialog.h"
 #include "engine/Engine.h"
 #include "i18n/Language.h"
@@ -11,7 +10,6 @@
 #include "pages/LivePage.h"
 #include "pages/ReceiverPage.h"
 #include "pages/SettingsPage.h"
-#include "receiver/ReceiverServer.h"
 #include "settings/AppSettings.h"
 
 #include <QAction>
@@ -101,7 +99,7 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
     connect(receiver, &ReceiverPage::message, this, &MainWindow::showMessage);
     connect(settingsPage, &SettingsPage::message, this, &MainWindow::showMessage);
     connect(settingsPage, &SettingsPage::restartRequested, this, &MainWindow::restartRequested);
-    connect(&engine->dispatcher(), &Dispatcher::endpointDisabled, this,
+    connect(engine, &Engine::endpointDisabled, this,
             [this](const QString &, const QString &reason) {
                 showMessage(tr("An endpoint was disabled: %1").arg(reason));
             });
@@ -191,16 +189,16 @@ QString MainWindow::countersText() const
 
 void MainWindow::updateCounters()
 {
-    const DispatcherCounters c = m_engine->dispatcher().counters();
+    const DispatcherCounters c = m_engine->counters();
     m_counters->setText(tr("In flight %1 · Queued %2 · Succeeded %3 · Failed %4 · Retrying %5")
                             .arg(c.inFlight)
                             .arg(c.queued)
                             .arg(c.succeeded)
                             .arg(c.failed)
                             .arg(c.retrying));
-    const ReceiverServer &r = m_engine->receiver();
-    m_receiverState->setText(r.isListening() ? tr("Receiver on :%1").arg(r.port())
-                                             : tr("Receiver off"));
+    m_receiverState->setText(m_engine->isReceiverListening()
+                                 ? tr("Receiver on :%1").arg(m_engine->receiverPort())
+                                 : tr("Receiver off"));
 }
 
 void MainWindow::showMessage(const QString &text)

@@ -18,6 +18,7 @@
 
 #include "RequestBuilder.h"
 #include "domain/Delivery.h"
+#include "domain/DeliveryOptions.h"
 #include "domain/Endpoint.h"
 #include "domain/Event.h"
 #include "store/Store.h"
@@ -36,24 +37,6 @@
 class QNetworkAccessManager;
 class QNetworkReply;
 class StoreWriter;
-
-struct DispatcherOptions
-{
-    int maxInFlight = 64;
-    int perEndpointLimit = 6; // QNAM's own connection count per host for HTTP/1.1
-    int responseReadCap = 64 * 1024;
-    int storedBodyCap = kStoredResponseBodyCap;
-};
-
-struct DispatcherCounters
-{
-    qint64 started = 0;
-    qint64 succeeded = 0; // attempts
-    qint64 failed = 0;    // attempts
-    qint64 retrying = 0;  // deliveries waiting for a retry now
-    int inFlight = 0;
-    int queued = 0;
-};
 
 class Dispatcher : public QObject
 {

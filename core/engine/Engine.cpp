@@ -1,9 +1,11 @@
 #include "Engine.h"
 
+#include "catalog/TemplateRenderer.h"
 #include "delivery/Dispatcher.h"
 #include "domain/EndpointValidation.h"
 #include "domain/Ids.h"
 #include "receiver/ReceiverServer.h"
+#include "store/DeliverySearch.h"
 #include "store/Store.h"
 #include "store/StoreWriter.h"
 
@@ -21,6 +23,9 @@ Engine::Engine(QObject *parent)
     : QObject(parent)
     , m_receiver(std::make_unique<ReceiverServer>())
 {
+    connect(m_receiver.get(), &ReceiverServer::requestCaptured, this, &Engine::requestCaptured);
+    connect(m_receiver.get(), &ReceiverServer::connectionRefused, this,
+            &Engine::receiverRefusedConnection);
     connect(&m_poll, &QTimer::timeout, this, [this] {
         // Endpoints may have been changed by another process (the CLI); keep ours fresh.
         const QList<Endpoint> stored = m_store->endpoints();
@@ -59,6 +64,15 @@ bool Engine::open(const QString &dataDir, QString *error)
             [this] { emit endpointsChanged(); });
     connect(m_dispatcher.get(), &Dispatcher::storeFailing, this, &Engine::storeProblem);
     connect(m_dispatcher.get(), &Dispatcher::storeRecovered, this, &Engine::storeRecovered);
+    const Dispatcher *d = m_dispatcher.get();
+    connect(d, &Dispatcher::deliveriesQueued, this, &Engine::deliveriesQueued);
+    connect(d, &Dispatcher::attemptStarted, this, &Engine::attemptStarted);
+    connect(d, &Dispatcher::attemptFinished, this, &Engine::attemptFinished);
+    connect(d, &Dispatcher::deliveryFinished, this, &Engine::deliveryFinished);
+    connect(d, &Dispatcher::endpointDisabled, this, &Engine::endpointDisabled);
+    connect(d, &Dispatcher::redeliveryRefused, this, &Engine::redeliveryRefused);
+    m_search = new DeliverySearch(path, this);
+    connect(m_search, &DeliverySearch::finished, this, &Engine::searchFinished);
     return true;
 }
 
@@ -107,6 +121,30 @@ QList<Endpoint> Engine::endpoints() const
     return m_store->endpoints();
 }
 
+std::optional<Endpoint> Engine::endpoint(const QString &id) const
+{
+    return m_store->endpoint(id);
+}
+
+std::optional<Endpoint> Engine::findEndpoint(const QString &idOrPrefix, QString *error) const
+{
+    return m_store->findEndpoint(idOrPrefix, error);
+}
+
+QString Engine::endpointName(const QString &id) const
+{
+    for (const Endpoint &e : m_dispatcher->endpoints()) {
+        if (e.id == id)
+            return e.name;
+    }
+    return id.left(8);
+}
+
+EndpointStats Engine::endpointStats(const QString &endpointId) const
+{
+    return m_store->endpointStats(endpointId);
+}
+
 QList<ValidationError> Engine::saveEndpoint(Endpoint *endpoint)
 {
     QList<ValidationError> errors = validateEndpoint(*endpoint, m_catalog.ids());
@@ -120,19 +158,25 @@ QList<ValidationError> Engine::saveEndpoint(Endpoint *endpoint)
     return {};
 }
 
-bool Engine::removeEndpoint(const QString &id)
+bool Engine::removeEndpoint(const QString &id, QString *error)
 {
-    if (!m_store->removeEndpoint(id))
+    if (!m_store->removeEndpoint(id)) {
+        if (error)
+            *error = m_store->lastError();
         return false;
+    }
     m_dispatcher->removeEndpoint(id);
     emit endpointsChanged();
     return true;
 }
 
-bool Engine::setEndpointEnabled(const QString &id, bool enabled)
+bool Engine::setEndpointEnabled(const QString &id, bool enabled, QString *error)
 {
-    if (!m_store->setEndpointEnabled(id, enabled, tr("disabled by the admin")))
+    if (!m_store->setEndpointEnabled(id, enabled, tr("disabled by the admin"))) {
+        if (error)
+            *error = m_store->lastError();
         return false;
+    }
     if (const auto e = m_store->endpoint(id))
         m_dispatcher->upsertEndpoint(*e);
     emit endpointsChanged();
@@ -149,17 +193,63 @@ QString Engine::saveEventType(const EventType &type)
     return {};
 }
 
-QStringList Engine::sendTest(const QString &type, const QString &endpointId, QString *error)
+void Engine::setSending(bool sending)
 {
-    const QDateTime now = QDateTime::currentDateTimeUtc();
-    const RenderResult r = m_catalog.render(type, m_sample, now);
-    if (!r.ok()) {
+    m_dispatcher->setSending(sending);
+}
+
+QStringList Engine::publish(const Event &event, const QString &endpointId, AttemptTrigger trigger,
+                            QString *error)
+{
+    return m_dispatcher->dispatch(event, endpointId, trigger, error);
+}
+
+QStringList Engine::sendTest(const QString &type, const QString &endpointId, QString *error,
+                             const QString &templateText)
+{
+    const auto fail = [error](const QString &why) {
         if (error)
-            *error = r.error;
-        return {};
-    }
+            *error = why;
+        return QStringList();
+    };
+    if (!m_catalog.find(type))
+        return fail(tr("Unknown event type “%1”. Known types: %2.")
+                        .arg(type, m_catalog.ids().join(QLatin1String(", "))));
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const RenderResult r = templateText.isEmpty()
+                               ? m_catalog.render(type, m_sample, now)
+                               : TemplateRenderer::render(templateText, m_sample.anyContext(now));
+    if (!r.ok())
+        return fail(r.error);
     const Event e{newId(), type, r.json, now, EventOrigin::Test, {}};
     return m_dispatcher->dispatch(e, endpointId, AttemptTrigger::Test, error);
+}
+
+QStringList Engine::queueScenario(const QString &kind, const QString &endpointId, QString *error)
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const ScenarioResult s = kind == QLatin1String("agent") ? m_catalog.agentShift(m_sample, now)
+                                                            : m_catalog.callScenario(m_sample, now);
+    if (!s.ok()) {
+        if (error)
+            *error = s.error;
+        return {};
+    }
+    const QString scenarioId = newId();
+    QStringList all;
+    for (const RenderedEvent &stage : s.events) {
+        const Event e{newId(),
+                      stage.type,
+                      stage.payload,
+                      QDateTime::currentDateTimeUtc(),
+                      EventOrigin::Scenario,
+                      scenarioId};
+        const QStringList ids = m_dispatcher->dispatch(e, endpointId, AttemptTrigger::Test, error);
+        if (ids.isEmpty())
+            return {}; // *error says why; stages stored before it stay queued
+        all << ids;
+    }
+    return all;
 }
 
 bool Engine::runScenario(const QString &kind, const QString &endpointId, QString *error)
@@ -191,8 +281,12 @@ bool Engine::runScenario(const QString &kind, const QString &endpointId, QString
             if (run->next >= run->stages.size()) {
                 disconnect(*connection);
                 disconnect(*cancelledConnection);
-                *step = nullptr; // break the self-reference
                 emit scenarioFinished(kind);
+                // Break the self-reference last: it destroys this closure (its captures
+                // included), so nothing after it may touch them; `hold` keeps the function
+                // object itself alive until we return.
+                const auto hold = step;
+                *hold = nullptr;
                 return;
             }
             const RenderedEvent &stage = run->stages.at(run->next++);
@@ -242,12 +336,142 @@ bool Engine::redeliver(const QString &deliveryId, QString *error)
     return m_dispatcher->redeliver(*m_store, deliveryId, error);
 }
 
+bool Engine::queueRedelivery(const QString &deliveryId, QString *error)
+{
+    const auto d = m_store->delivery(deliveryId, false);
+    if (!d) {
+        if (error)
+            *error = tr("No delivery has the id “%1”.").arg(deliveryId);
+        return false;
+    }
+    Delivery due = *d;
+    due.state = DeliveryState::Pending;
+    due.nextAttempt = QDateTime::currentDateTimeUtc();
+    due.updated = due.nextAttempt;
+    auto refused = std::make_shared<QString>();
+    // Claimed by nobody and due now - unless a live process holds it (then nothing changes).
+    m_writer->submit([due, refused](Store &s) {
+        refused->clear();
+        std::optional<ClaimedDelivery> claimed;
+        if (!s.claimOne(due.id, Claim{QString(), due.nextAttempt}, due.nextAttempt, &claimed,
+                        refused.get()))
+            return false;
+        return !claimed || s.updateDelivery(due);
+    });
+    QString why;
+    if (!flush(&why)) {
+        if (error)
+            *error = tr("The database could not be written: %1. %2").arg(why, storeAdvice(why));
+        return false;
+    }
+    if (!refused->isEmpty()) {
+        if (error)
+            *error = *refused;
+        return false;
+    }
+    return true;
+}
+
+int Engine::retryFailedSince(const QString &endpointId, const QDateTime &since)
+{
+    return m_dispatcher->retryFailedSince(*m_store, endpointId, since);
+}
+
+std::optional<Delivery> Engine::delivery(const QString &id, bool withAttempts) const
+{
+    return m_store->delivery(id, withAttempts);
+}
+
+std::optional<Delivery> Engine::findDelivery(const QString &idOrPrefix, QString *error) const
+{
+    return m_store->findDelivery(idOrPrefix, error);
+}
+
+QList<Delivery> Engine::deliveries(const DeliveryQuery &query) const
+{
+    return m_store->deliveries(query);
+}
+
+qint64 Engine::countDeliveries(const DeliveryQuery &query) const
+{
+    return m_store->countDeliveries(query);
+}
+
+QList<Attempt> Engine::attempts(const QString &deliveryId) const
+{
+    return m_store->attempts(deliveryId);
+}
+
+std::pair<qint64, qint64> Engine::seqRange() const
+{
+    return m_store->seqRange();
+}
+
+int Engine::searchDeliveries(const QString &text, int limit)
+{
+    return m_search->start(text, limit);
+}
+
+void Engine::cancelSearch()
+{
+    if (m_search)
+        m_search->cancel();
+}
+
+bool Engine::isSearching() const
+{
+    return m_search && m_search->isRunning();
+}
+
+ExportResult Engine::exportDeliveries(const QString &databasePath, const DeliveryQuery &query,
+                                      ExportFormat format, QIODevice *out,
+                                      const std::atomic<bool> *cancel)
+{
+    ExportResult result;
+    const auto store = Store::open(databasePath, &result.error);
+    if (store)
+        result = ::exportDeliveries(*store, query, format, out, cancel);
+    return result;
+}
+
+void Engine::applyRetention(const RetentionPolicy &policy, QObject *context,
+                            std::function<void(qint64)> done)
+{
+    auto removed = std::make_shared<qint64>(0);
+    m_writer->submit(
+        [policy, removed](Store &store) {
+            *removed = store.applyRetention(policy, QDateTime::currentDateTimeUtc());
+            return true;
+        },
+        context ? context : this,
+        [removed, done](bool) {
+            if (done)
+                done(*removed);
+        });
+}
+
+DispatcherOptions Engine::deliveryOptions() const
+{
+    return m_dispatcher->options();
+}
+
+void Engine::setDeliveryOptions(const DispatcherOptions &options)
+{
+    m_dispatcher->setOptions(options);
+}
+
+DispatcherCounters Engine::counters() const
+{
+    return m_dispatcher->counters();
+}
+
 quint16 Engine::startReceiver(quint16 port, QString *error)
 {
     if (!m_receiver->isListening() && !m_receiver->listen(port, nullptr) &&
         !m_receiver->listen(0, error))
         return 0;
-    for (const Endpoint &e : m_store->endpoints()) {
+    const QList<Endpoint> saved = m_store ? m_store->endpoints() : QList<Endpoint>();
+    for (const Endpoint &e : saved) {
         const QUrl url(e.url);
         if (url.host() != QLatin1String("127.0.0.1") || url.port() != m_receiver->port() ||
             !url.path().startsWith(QLatin1String("/inbox/")))
@@ -267,12 +491,79 @@ quint16 Engine::startReceiver(quint16 port, QString *error)
     return m_receiver->port();
 }
 
+bool Engine::listenReceiver(quint16 port, QString *error)
+{
+    return m_receiver->isListening() || m_receiver->listen(port, error);
+}
+
+void Engine::stopReceiver()
+{
+    m_receiver->close();
+}
+
+bool Engine::isReceiverListening() const
+{
+    return m_receiver->isListening();
+}
+
+quint16 Engine::receiverPort() const
+{
+    return m_receiver->port();
+}
+
+bool Engine::receiverHasIpv6() const
+{
+    return m_receiver->hasIpv6();
+}
+
+QString Engine::setInbox(const InboxConfig &config)
+{
+    return m_receiver->setInbox(config);
+}
+
+bool Engine::removeInbox(const QString &name)
+{
+    return m_receiver->removeInbox(name);
+}
+
+QStringList Engine::inboxNames() const
+{
+    return m_receiver->inboxNames();
+}
+
+InboxConfig Engine::inbox(const QString &name) const
+{
+    return m_receiver->inbox(name);
+}
+
+QUrl Engine::inboxUrl(const QString &name, bool ipv6) const
+{
+    return m_receiver->inboxUrl(name, ipv6);
+}
+
+QList<CapturedRequest> Engine::inboxRequests(const QString &name) const
+{
+    return m_receiver->requests(name);
+}
+
+void Engine::clearInboxRequests(const QString &name)
+{
+    m_receiver->clearRequests(name);
+}
+
+void Engine::attachTestInbox(Endpoint *endpoint, const QString &inboxName)
+{
+    m_receiver->attachEndpoint(endpoint, inboxName);
+}
+
 void Engine::close()
 {
     m_poll.stop();
     if (m_dispatcher)
         m_dispatcher->shutdown(3000);
     m_dispatcher.reset();
+    delete m_search;
+    m_search = nullptr;
     m_writer.reset();
     m_store.reset();
 }

@@ -1,20 +1,32 @@
 // Everything a front end needs from the core, in one object: the store (a reader on the
 // calling thread), the batched writer, the dispatcher and the built-in receiver, opened
-// together on one data directory. The GUI and the command line both drive it; neither
-// touches SQL or the network directly. Endpoint and event-type changes go through here so
-// the store and the dispatcher never disagree.
+// together on one data directory. It is the only door: the window, the command line and the
+// API call these methods and listen to these signals, never the parts behind them, so every
+// rule (validation, claims, what "queued" means) lives in one place and the store and the
+// dispatcher never disagree. (store(), writer(), dispatcher() and receiver() are for the
+// core's own tests; a CTest check keeps ui/ and app/ off them.)
 #pragma once
 
 #include "catalog/EventCatalog.h"
 #include "domain/Delivery.h"
+#include "domain/DeliveryOptions.h"
+#include "domain/DeliveryQuery.h"
 #include "domain/Endpoint.h"
 #include "domain/EndpointValidation.h"
+#include "domain/Event.h"
+#include "domain/Inbox.h"
+#include "export/DeliveryExport.h"
 
 #include <QObject>
 #include <QTimer>
+#include <QUrl>
 
+#include <atomic>
+#include <functional>
 #include <memory>
+#include <optional>
 
+class DeliverySearch;
 class Dispatcher;
 class ReceiverServer;
 class Store;
@@ -49,27 +61,97 @@ public:
     // What a person can do about a store error (a full disk, a read-only file, a lock).
     static QString storeAdvice(const QString &error);
 
+    // Endpoints.
     QList<Endpoint> endpoints() const;
+    std::optional<Endpoint> endpoint(const QString &id) const;
+    // An id or a unique prefix of one (as typed on the command line); nullopt and *error.
+    std::optional<Endpoint> findEndpoint(const QString &idOrPrefix, QString *error) const;
+    // The name the engine knows an endpoint by (no store read), or the id's start.
+    QString endpointName(const QString &id) const;
     // Validates against the catalog; on success the endpoint has its id and timestamps.
     QList<ValidationError> saveEndpoint(Endpoint *endpoint);
-    bool removeEndpoint(const QString &id);
-    bool setEndpointEnabled(const QString &id, bool enabled);
+    // False with the store's reason in *error.
+    bool removeEndpoint(const QString &id, QString *error = nullptr);
+    bool setEndpointEnabled(const QString &id, bool enabled, QString *error = nullptr);
+
+    EndpointStats endpointStats(const QString &endpointId) const;
 
     const EventCatalog &catalog() const { return m_catalog; }
     QString saveEventType(const EventType &type);
 
-    // Renders the type's template and sends it to one endpoint (even a non-subscriber) or,
-    // with an empty id, to every subscribed endpoint. Returns the delivery ids.
-    QStringList sendTest(const QString &type, const QString &endpointId, QString *error);
+    // Publishing. Every new delivery is stored (synced) before its first attempt. Whether
+    // this process sends what it stores (the default) or leaves it due for whichever process
+    // delivers ('hookline fire' without --wait stores work for 'hookline run').
+    void setSending(bool sending);
+    // Sends an event as given to one endpoint (even a non-subscriber) or, with an empty id,
+    // to every enabled subscriber. Returns the delivery ids, or none and *error.
+    QStringList publish(const Event &event, const QString &endpointId, AttemptTrigger trigger,
+                        QString *error);
+    // Renders the type's template (or `templateText`, a template of the caller's) and
+    // publishes it as a test event.
+    QStringList sendTest(const QString &type, const QString &endpointId, QString *error,
+                         const QString &templateText = {});
     // Sends a call's four stages (or an agent's two) in order: each stage starts when the
-    // previous one's first attempts are done. Returns false with *error if it cannot start.
+    // previous one's first attempts are done; scenarioFinished() follows the last.
+    // Returns false with *error if it cannot start.
     bool runScenario(const QString &kind, const QString &endpointId, QString *error);
+    // Stores all of a scenario's stages at once, in order, for whichever process delivers.
+    QStringList queueScenario(const QString &kind, const QString &endpointId, QString *error);
+    // A new attempt now (trigger: manual), whatever the delivery's state.
     bool redeliver(const QString &deliveryId, QString *error);
+    // Marks a delivery due now for whichever process delivers, and waits until that is
+    // stored. False with *error when another live process holds it or the store failed.
+    bool queueRedelivery(const QString &deliveryId, QString *error);
+    // Redelivers every failed delivery of an endpoint updated since `since`; returns how many.
+    int retryFailedSince(const QString &endpointId, const QDateTime &since);
+
+    // History (newest first).
+    std::optional<Delivery> delivery(const QString &id, bool withAttempts = true) const;
+    std::optional<Delivery> findDelivery(const QString &idOrPrefix, QString *error) const;
+    QList<Delivery> deliveries(const DeliveryQuery &query) const;
+    qint64 countDeliveries(const DeliveryQuery &query) const;
+    QList<Attempt> attempts(const QString &deliveryId) const;
+    // Smallest and largest seq (see Store::seqRange).
+    std::pair<qint64, qint64> seqRange() const;
+    // Full-text search over payloads and responses on a worker thread; searchFinished()
+    // answers with the number returned here. A new search cancels the running one.
+    int searchDeliveries(const QString &text, int limit = 5000);
+    void cancelSearch();
+    bool isSearching() const;
+    // Writes what `query` selects to `out` on the calling thread, through a connection of its
+    // own (so a worker thread can run it while the window keeps working).
+    static ExportResult exportDeliveries(const QString &databasePath, const DeliveryQuery &query,
+                                         ExportFormat format, QIODevice *out,
+                                         const std::atomic<bool> *cancel);
+    // Deletes old final deliveries on the writer thread; `done` gets how many went.
+    void applyRetention(const RetentionPolicy &policy, QObject *context = nullptr,
+                        std::function<void(qint64 removed)> done = {});
+
+    // Delivery limits and what the engine is doing now.
+    DispatcherOptions deliveryOptions() const;
+    void setDeliveryOptions(const DispatcherOptions &options);
+    DispatcherCounters counters() const;
 
     // Starts the built-in receiver on `port` (a free one when busy or 0) and recreates the
     // inboxes that saved endpoints point at, with their secrets, so local test endpoints
     // keep working across restarts. Returns the port, or 0 with *error.
     quint16 startReceiver(quint16 port, QString *error);
+    // Listens on exactly `port` (0: any free one); false with *error naming the port.
+    bool listenReceiver(quint16 port, QString *error);
+    void stopReceiver();
+    bool isReceiverListening() const;
+    quint16 receiverPort() const;
+    bool receiverHasIpv6() const;
+    // Inboxes (see domain/Inbox.h). setInbox validates and returns a message, or empty.
+    QString setInbox(const InboxConfig &config);
+    bool removeInbox(const QString &name);
+    QStringList inboxNames() const;
+    InboxConfig inbox(const QString &name) const;
+    QUrl inboxUrl(const QString &name, bool ipv6 = false) const;
+    QList<CapturedRequest> inboxRequests(const QString &name) const;
+    void clearInboxRequests(const QString &name);
+    // Points the endpoint at inbox `inboxName` of the built-in receiver, sharing its secret.
+    void attachTestInbox(Endpoint *endpoint, const QString &inboxName);
 
     // Shuts the dispatcher down (in-flight attempts finish or are recorded) and commits.
     void close();
@@ -81,6 +163,18 @@ signals:
     // The store cannot be written: nothing new is accepted or sent until storeRecovered().
     void storeProblem(const QString &error);
     void storeRecovered();
+    // The dispatcher's work, as it happens.
+    void deliveriesQueued(const QStringList &deliveryIds);
+    void attemptStarted(const Delivery &delivery, const Attempt &attempt);
+    void attemptFinished(const Delivery &delivery, const Attempt &attempt);
+    void deliveryFinished(const Delivery &delivery, const QString &why);
+    void endpointDisabled(const QString &endpointId, const QString &reason);
+    void redeliveryRefused(const QString &deliveryId, const QString &why);
+    // The built-in receiver.
+    void requestCaptured(const CapturedRequest &request);
+    void receiverRefusedConnection(const QString &reason);
+    void searchFinished(int searchId, const QList<qint64> &seqs, bool truncated,
+                        const QString &error);
 
 private:
     void reloadEndpoints();
@@ -89,6 +183,7 @@ private:
     std::unique_ptr<StoreWriter> m_writer;
     std::unique_ptr<Dispatcher> m_dispatcher;
     std::unique_ptr<ReceiverServer> m_receiver;
+    DeliverySearch *m_search = nullptr;
     EventCatalog m_catalog;
     SampleData m_sample;
     QTimer m_poll;

@@ -1,6 +1,7 @@
 #include "DeliveryExport.h"
 
 #include "DeliveryJson.h"
+#include "store/Store.h"
 
 #include <QCoreApplication>
 #include <QHash>

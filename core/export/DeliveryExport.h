@@ -4,11 +4,13 @@
 // uses a worker thread with its own connection) and stops early when *cancel turns true.
 #pragma once
 
-#include "store/Store.h"
+#include "domain/DeliveryQuery.h"
 
 #include <QIODevice>
 
 #include <atomic>
+
+class Store;
 
 enum class ExportFormat { Csv, JsonLines };
 

@@ -8,7 +8,7 @@
 #pragma once
 
 #include "HttpRequestParser.h"
-#include "Inbox.h"
+#include "domain/Inbox.h"
 
 #include <QHash>
 #include <QList>

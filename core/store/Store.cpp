@@ -1067,7 +1067,7 @@ std::pair<qint64, qint64> Store::seqRange() const
     return {low, high};
 }
 
-Store::EndpointStats Store::endpointStats(const QString &endpointId, int recent) const
+EndpointStats Store::endpointStats(const QString &endpointId, int recent) const
 {
     EndpointStats stats;
     QSqlQuery q(m_db);

@@ -16,6 +16,7 @@
 
 #include "catalog/EventCatalog.h"
 #include "domain/Delivery.h"
+#include "domain/DeliveryQuery.h"
 #include "domain/Endpoint.h"
 #include "domain/Event.h"
 
@@ -27,28 +28,6 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
-
-// Filters shared by the CLI's history, the History page and exports. All of them are
-// answered by indexed SQL; newest first (by insertion order).
-struct DeliveryQuery
-{
-    QString endpointId;
-    QString eventType;
-    std::optional<DeliveryState> state;
-    QString codeClass; // "", "2xx", "3xx", "4xx", "5xx" or "error" (no HTTP answer)
-    QDateTime from;    // created at or after
-    QDateTime to;      // created before
-    int limit = 100;
-    qint64 offset = 0;
-    qint64 beforeSeq = 0; // keyset paging: only rows older than this one (0: from the top)
-    std::optional<QList<qint64>> onlySeqs; // a search's matches; empty list: nothing
-};
-
-struct RetentionPolicy
-{
-    int maxAgeDays = 0;       // 0: keep forever
-    qint64 maxDeliveries = 0; // 0: no cap
-};
 
 // A process's hold on deliveries it is about to send: nobody else takes them before `until`.
 struct Claim
@@ -141,16 +120,6 @@ public:
     // Smallest and largest seq (0, 0 when empty): with the count, tells whether positions
     // map straight to seq values, which lets the unfiltered history jump without OFFSET.
     std::pair<qint64, qint64> seqRange() const;
-    // Per endpoint: the last delivery's outcome and the success share of its recent ones.
-    struct EndpointStats
-    {
-        int lastStatus = 0;
-        ErrorClass lastError = ErrorClass::None;
-        DeliveryState lastState = DeliveryState::Pending;
-        int recentFinal = 0;
-        int recentSucceeded = 0;
-        bool any = false;
-    };
     EndpointStats endpointStats(const QString &endpointId, int recent = 200) const;
     // Pending, in-flight and retrying deliveries, all of them (for checks and tools; the
     // engine finds due work through claimDue, never by reading this).

@@ -16,7 +16,7 @@ void EndpointsModel::reload()
     m_rows = m_engine->endpoints();
     m_stats.clear();
     for (const Endpoint &e : std::as_const(m_rows))
-        m_stats.append(m_engine->store().endpointStats(e.id));
+        m_stats.append(m_engine->endpointStats(e.id));
     endResetModel();
 }
 
@@ -25,7 +25,7 @@ void EndpointsModel::refreshStats()
     if (m_rows.isEmpty())
         return;
     for (int i = 0; i < m_rows.size(); ++i)
-        m_stats[i] = m_engine->store().endpointStats(m_rows.at(i).id);
+        m_stats[i] = m_engine->endpointStats(m_rows.at(i).id);
     emit dataChanged(index(0, LastStatus), index(rowCount() - 1, SuccessRate));
 }
 
@@ -53,7 +53,7 @@ QVariant EndpointsModel::data(const QModelIndex &index, int role) const
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const Endpoint &e = m_rows.at(index.row());
-    const Store::EndpointStats &s = m_stats.at(index.row());
+    const EndpointStats &s = m_stats.at(index.row());
     switch (role) {
     case EndpointIdRole:
         return e.id;

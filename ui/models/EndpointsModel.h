@@ -3,8 +3,8 @@
 // (coalesced) as deliveries finish.
 #pragma once
 
+#include "domain/DeliveryQuery.h"
 #include "domain/Endpoint.h"
-#include "store/Store.h"
 
 #include <QAbstractTableModel>
 
@@ -32,5 +32,5 @@ public:
 private:
     Engine *m_engine;
     QList<Endpoint> m_rows;
-    QList<Store::EndpointStats> m_stats;
+    QList<EndpointStats> m_stats;
 };

@@ -1,10 +1,12 @@
 #include "HistoryModel.h"
 
+#include "engine/Engine.h"
+
 #include "widgets/StatusStyle.h"
 
-HistoryModel::HistoryModel(const Store *store, QObject *parent)
+HistoryModel::HistoryModel(const Engine *engine, QObject *parent)
     : QAbstractTableModel(parent)
-    , m_store(store)
+    , m_engine(engine)
 {
     recount();
 }
@@ -18,10 +20,10 @@ bool HistoryModel::unfiltered() const
 
 void HistoryModel::recount()
 {
-    m_count = m_store->countDeliveries(m_query);
+    m_count = m_engine->countDeliveries(m_query);
     m_dense = false;
     if (unfiltered() && m_count > 0) {
-        const auto [low, high] = m_store->seqRange();
+        const auto [low, high] = m_engine->seqRange();
         m_maxSeq = high;
         m_dense = high - low + 1 == m_count;
     }
@@ -100,7 +102,7 @@ const QList<Delivery> &HistoryModel::page(int pageNo) const
         q.beforeSeq = 0;
         q.offset = qint64(pageNo) * kPageSize;
     }
-    QList<Delivery> rows = m_store->deliveries(q);
+    QList<Delivery> rows = m_engine->deliveries(q);
     if (int(m_lru.size()) >= kMaxPages) {
         m_pages.remove(m_lru.back());
         m_lru.pop_back();

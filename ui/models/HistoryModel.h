@@ -1,16 +1,18 @@
-// The History table over the store: it never loads all rows. rowCount comes from an
-// indexed COUNT(*) with the current filter; rows are fetched in pages of 256 when the view
-// asks for them - by keyset (seq < last seq of the page above) when scrolling, by OFFSET
-// when jumping - and only a bounded number of pages is kept. New deliveries appear at the
-// top on refresh() without resetting the view.
+// The History table over the store (through Engine): it never loads all rows. rowCount comes from
+// an indexed COUNT(*) with the current filter; rows are fetched in pages of 256 when the view asks
+// for them - by keyset (seq < last seq of the page above) when scrolling, by OFFSET when jumping -
+// and only a bounded number of pages is kept. New deliveries appear at the top on refresh() without
+// resetting the view.
 #pragma once
 
-#include "store/Store.h"
+#include "domain/DeliveryQuery.h"
 
 #include <QAbstractTableModel>
 #include <QHash>
 
 #include <list>
+
+class Engine;
 
 class HistoryModel : public QAbstractTableModel
 {
@@ -26,7 +28,7 @@ public:
     static constexpr int kPageSize = 256;
     static constexpr int kMaxPages = 64;
 
-    explicit HistoryModel(const Store *store, QObject *parent = nullptr);
+    explicit HistoryModel(const Engine *engine, QObject *parent = nullptr);
 
     void setQuery(const DeliveryQuery &query);
     const DeliveryQuery &query() const { return m_query; }
@@ -49,7 +51,7 @@ private:
     void recount();
     bool unfiltered() const;
 
-    const Store *m_store;
+    const Engine *m_engine;
     DeliveryQuery m_query;
     qint64 m_count = 0;
     qint64 m_maxSeq = 0;

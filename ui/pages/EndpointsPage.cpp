@@ -1,10 +1,8 @@
 #include "EndpointsPage.h"
 
-#include "delivery/Dispatcher.h"
 #include "dialogs/EndpointDialog.h"
 #include "engine/Engine.h"
 #include "models/EndpointsModel.h"
-#include "receiver/ReceiverServer.h"
 #include "widgets/StatusDelegate.h"
 
 #include <QComboBox>
@@ -96,8 +94,7 @@ EndpointsPage::EndpointsPage(Engine *engine, QWidget *parent)
         updateActions();
     });
     connect(engine, &Engine::catalogChanged, this, &EndpointsPage::refreshEvents);
-    connect(&engine->dispatcher(), &Dispatcher::attemptFinished, this,
-            [this] { m_statsDirty = 2; });
+    connect(engine, &Engine::attemptFinished, this, [this] { m_statsDirty = 2; });
     m_stats = new QTimer(this);
     m_stats->setInterval(1000);
     connect(m_stats, &QTimer::timeout, this, [this] {
@@ -160,7 +157,7 @@ bool EndpointsPage::editEndpoint(Endpoint endpoint)
                 emit message(error);
                 return;
             }
-            m_engine->receiver().attachEndpoint(e, QStringLiteral("test"));
+            m_engine->attachTestInbox(e, QStringLiteral("test"));
         });
         if (!m_runDialog(&dialog))
             return false;
@@ -193,7 +190,7 @@ void EndpointsPage::addLocalTestEndpoint()
     Endpoint e = m_defaults();
     e.name = tr("Local test inbox");
     e.description = tr("Delivers to Hookline's built-in receiver (Receiver page).");
-    m_engine->receiver().attachEndpoint(&e, QStringLiteral("test"));
+    m_engine->attachTestInbox(&e, QStringLiteral("test"));
     const QList<ValidationError> errors = m_engine->saveEndpoint(&e);
     if (!errors.isEmpty()) {
         QMessageBox::warning(this, tr("Endpoint not saved"), errors.first().message);

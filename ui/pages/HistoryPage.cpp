@@ -1,11 +1,8 @@
 #include "HistoryPage.h"
 
-#include "delivery/Dispatcher.h"
 #include "engine/Engine.h"
 #include "export/DeliveryExport.h"
 #include "models/HistoryModel.h"
-#include "store/DeliverySearch.h"
-#include "store/StoreWriter.h"
 #include "widgets/DeliveryDetailsView.h"
 #include "widgets/FilterBoxes.h"
 #include "widgets/StatusDelegate.h"
@@ -32,7 +29,7 @@
 HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     : QWidget(parent)
     , m_engine(engine)
-    , m_model(new HistoryModel(&engine->store(), this))
+    , m_model(new HistoryModel(engine, this))
 {
     auto *bar = new QHBoxLayout;
     m_endpoint = new QComboBox(this);
@@ -152,13 +149,12 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     });
     connect(exportButton, &QPushButton::clicked, this, &HistoryPage::chooseExport);
     // Search as the admin types, once they pause; a newer search abandons the running one.
-    m_searcher = new DeliverySearch(engine->databasePath(), this);
     m_searchDelay = new QTimer(this);
     m_searchDelay->setSingleShot(true);
     m_searchDelay->setInterval(300);
     connect(m_search, &QLineEdit::textChanged, m_searchDelay, qOverload<>(&QTimer::start));
     connect(m_searchDelay, &QTimer::timeout, this, [this] { search(m_search->text()); });
-    connect(m_searcher, &DeliverySearch::finished, this,
+    connect(engine, &Engine::searchFinished, this,
             [this](int id, const QList<qint64> &seqs, bool truncated, const QString &error) {
                 if (id != m_searchId)
                     return; // an older search, overtaken
@@ -177,8 +173,8 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     auto markDirty = [this] {
         m_dirty = 2;
     };
-    connect(&engine->dispatcher(), &Dispatcher::deliveriesQueued, this, markDirty);
-    connect(&engine->dispatcher(), &Dispatcher::attemptFinished, this, markDirty);
+    connect(engine, &Engine::deliveriesQueued, this, markDirty);
+    connect(engine, &Engine::attemptFinished, this, markDirty);
     m_refresh = new QTimer(this);
     m_refresh->setInterval(1000);
     connect(m_refresh, &QTimer::timeout, this, [this] {
@@ -203,19 +199,19 @@ void HistoryPage::search(const QString &text)
 {
     m_searchDelay->stop();
     if (text.trimmed().isEmpty()) {
-        m_searcher->cancel();
+        m_engine->cancelSearch();
         m_searchId = 0;
         m_matches.reset();
         applyFilters();
         return;
     }
-    m_searchId = m_searcher->start(text.trimmed());
+    m_searchId = m_engine->searchDeliveries(text.trimmed());
     m_count->setText(tr("Searching…"));
 }
 
 bool HistoryPage::isSearching() const
 {
-    return m_searcher->isRunning();
+    return m_engine->isSearching();
 }
 
 HistoryPage::~HistoryPage()
@@ -263,7 +259,7 @@ void HistoryPage::showSelected()
     if (!current.isValid())
         return;
     const QString id = m_model->deliveryAt(current.row()).id;
-    const auto d = m_engine->store().delivery(id);
+    const auto d = m_engine->delivery(id);
     if (!d)
         return;
     const bool same = m_selected.id == d->id;
@@ -313,7 +309,7 @@ int HistoryPage::retryAllFailed()
     q.state = DeliveryState::Failed;
     q.limit = 10000;
     int n = 0;
-    for (const Delivery &d : m_engine->store().deliveries(q)) {
+    for (const Delivery &d : m_engine->deliveries(q)) {
         if (m_engine->redeliver(d.id, nullptr))
             ++n;
     }
@@ -349,23 +345,19 @@ bool HistoryPage::exportTo(const QString &path, QString *error)
                                         path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive)
                                     ? ExportFormat::JsonLines
                                     : ExportFormat::Csv;
-    m_engine->writer().flush();
+    m_engine->flush(nullptr);
     const DeliveryQuery query = currentQuery();
     const QString database = m_engine->databasePath();
     m_cancelExport = std::make_shared<std::atomic<bool>>(false);
     auto cancel = m_cancelExport;
     // Its own connection on its own thread: a million rows must not freeze the window.
     m_exportThread = QThread::create([this, path, format, query, database, cancel] {
-        QString openError;
         ExportResult result;
-        auto store = Store::open(database, &openError);
         QSaveFile file(path);
-        if (!store) {
-            result.error = openError;
-        } else if (!file.open(QIODevice::WriteOnly)) {
+        if (!file.open(QIODevice::WriteOnly)) {
             result.error = tr("Cannot write %1: %2").arg(path, file.errorString());
         } else {
-            result = exportDeliveries(*store, query, format, &file, cancel.get());
+            result = Engine::exportDeliveries(database, query, format, &file, cancel.get());
             if (result.error.isEmpty() && !result.cancelled && !file.commit())
                 result.error = tr("Cannot write %1: %2").arg(path, file.errorString());
         }

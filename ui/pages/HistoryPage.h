@@ -4,7 +4,7 @@
 // CSV or JSON Lines (on a worker thread, cancellable).
 #pragma once
 
-#include "store/Store.h"
+#include "domain/DeliveryQuery.h"
 
 #include <QWidget>
 
@@ -13,7 +13,6 @@
 #include <optional>
 
 class DeliveryDetailsView;
-class DeliverySearch;
 class QLineEdit;
 class Engine;
 class HistoryModel;
@@ -69,7 +68,6 @@ private:
     QComboBox *m_attempt = nullptr;
     QLineEdit *m_search = nullptr;
     QTimer *m_searchDelay = nullptr;
-    DeliverySearch *m_searcher = nullptr;
     int m_searchId = 0;
     std::optional<QList<qint64>> m_matches;
     QLabel *m_count = nullptr;

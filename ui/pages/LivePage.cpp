@@ -1,6 +1,5 @@
 #include "LivePage.h"
 
-#include "delivery/Dispatcher.h"
 #include "engine/Engine.h"
 #include "models/LiveModel.h"
 #include "widgets/DeliveryDetailsView.h"
@@ -121,9 +120,8 @@ LivePage::LivePage(Engine *engine, QWidget *parent)
     layout->addWidget(m_emptyHint);
     layout->addWidget(split, 1);
 
-    Dispatcher *dispatcher = &engine->dispatcher();
-    connect(dispatcher, &Dispatcher::attemptStarted, m_model, &LiveModel::attemptStarted);
-    connect(dispatcher, &Dispatcher::attemptFinished, m_model, &LiveModel::attemptFinished);
+    connect(engine, &Engine::attemptStarted, m_model, &LiveModel::attemptStarted);
+    connect(engine, &Engine::attemptFinished, m_model, &LiveModel::attemptFinished);
     // A few updates a second, however fast deliveries come.
     m_flush = new QTimer(this);
     m_flush->setInterval(200);

@@ -1,7 +1,6 @@
 #include "ReceiverPage.h"
 
 #include "engine/Engine.h"
-#include "receiver/ReceiverServer.h"
 #include "widgets/DeliveryDetailsView.h"
 #include "widgets/StatusStyle.h"
 
@@ -33,7 +32,6 @@ ReceiverPage::ReceiverPage(Engine *engine, QWidget *parent)
     : QWidget(parent)
     , m_engine(engine)
 {
-    ReceiverServer &server = engine->receiver();
     auto *top = new QHBoxLayout;
     m_port = new QSpinBox(this);
     m_port->setRange(0, 65535);
@@ -128,8 +126,8 @@ ReceiverPage::ReceiverPage(Engine *engine, QWidget *parent)
     layout->addWidget(split, 1);
 
     connect(m_startStop, &QPushButton::clicked, this, [this] {
-        if (m_engine->receiver().isListening()) {
-            m_engine->receiver().close();
+        if (m_engine->isReceiverListening()) {
+            m_engine->stopReceiver();
         } else {
             QString error;
             if (!startReceiver(&error))
@@ -146,14 +144,14 @@ ReceiverPage::ReceiverPage(Engine *engine, QWidget *parent)
             return;
         InboxConfig c;
         c.name = name.trimmed();
-        const QString error = m_engine->receiver().setInbox(c);
+        const QString error = m_engine->setInbox(c);
         if (!error.isEmpty())
             QMessageBox::warning(this, tr("New inbox"), error);
         refreshInboxes();
     });
     connect(m_inboxes, &QListWidget::currentRowChanged, this, &ReceiverPage::loadInbox);
     connect(apply, &QPushButton::clicked, this, &ReceiverPage::applyInbox);
-    connect(&server, &ReceiverServer::requestCaptured, this,
+    connect(engine, &Engine::requestCaptured, this,
             [this](const CapturedRequest &r) { m_pending.append(r); });
     connect(m_requests, &QTableWidget::currentCellChanged, this,
             [this](int row) { showRequest(row); });
@@ -177,13 +175,12 @@ bool ReceiverPage::startReceiver(QString *error)
 
 void ReceiverPage::refreshState()
 {
-    const ReceiverServer &server = m_engine->receiver();
-    if (server.isListening()) {
+    if (m_engine->isReceiverListening()) {
         m_state->setText(tr("Listening on 127.0.0.1:%1%2")
-                             .arg(server.port())
-                             .arg(server.hasIpv6() ? tr(" and [::1]") : QString()));
+                             .arg(m_engine->receiverPort())
+                             .arg(m_engine->receiverHasIpv6() ? tr(" and [::1]") : QString()));
         m_startStop->setText(tr("S&top"));
-        m_port->setValue(server.port());
+        m_port->setValue(m_engine->receiverPort());
         m_port->setEnabled(false);
     } else {
         m_state->setText(tr("Stopped. Start it to receive test deliveries on this machine."));
@@ -199,7 +196,7 @@ void ReceiverPage::refreshInboxes()
     const QString current = m_inboxes->currentItem() ? m_inboxes->currentItem()->text() : QString();
     QSignalBlocker block(m_inboxes);
     m_inboxes->clear();
-    m_inboxes->addItems(m_engine->receiver().inboxNames());
+    m_inboxes->addItems(m_engine->inboxNames());
     const auto found = m_inboxes->findItems(current, Qt::MatchExactly);
     block.unblock();
     m_inboxes->setCurrentRow(found.isEmpty() ? 0 : m_inboxes->row(found.first()));
@@ -212,10 +209,9 @@ void ReceiverPage::loadInbox()
         m_url->clear();
         return;
     }
-    const InboxConfig c = m_engine->receiver().inbox(item->text());
-    m_url->setText(m_engine->receiver().isListening()
-                       ? m_engine->receiver().inboxUrl(c.name).toString()
-                       : tr("(start the receiver)"));
+    const InboxConfig c = m_engine->inbox(item->text());
+    m_url->setText(m_engine->isReceiverListening() ? m_engine->inboxUrl(c.name).toString()
+                                                   : tr("(start the receiver)"));
     m_status->setValue(c.status);
     m_delay->setValue(c.delayMs);
     m_failRate->setValue(c.failRate * 100.0);
@@ -234,7 +230,7 @@ void ReceiverPage::applyInbox()
     const QListWidgetItem *item = m_inboxes->currentItem();
     if (!item)
         return;
-    InboxConfig c = m_engine->receiver().inbox(item->text());
+    InboxConfig c = m_engine->inbox(item->text());
     c.status = m_status->value();
     c.delayMs = m_delay->value();
     c.failRate = m_failRate->value() / 100.0;
@@ -254,7 +250,7 @@ void ReceiverPage::applyInbox()
         }
         c.script << code;
     }
-    const QString error = m_engine->receiver().setInbox(c);
+    const QString error = m_engine->setInbox(c);
     if (!error.isEmpty())
         QMessageBox::warning(this, tr("Inbox"), error);
     else

@@ -3,7 +3,7 @@
 // headers and body of the selected request.
 #pragma once
 
-#include "receiver/Inbox.h"
+#include "domain/Inbox.h"
 
 #include <QWidget>
 

@@ -1,12 +1,9 @@
 #include "SettingsPage.h"
 
-#include "delivery/Dispatcher.h"
 #include "domain/EndpointValidation.h"
 #include "engine/Engine.h"
 #include "i18n/Language.h"
 #include "settings/AppSettings.h"
-#include "store/Store.h"
-#include "store/StoreWriter.h"
 
 #include <QComboBox>
 #include <QFormLayout>
@@ -95,16 +92,9 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
         policy.maxAgeDays = m_days->value();
         policy.maxDeliveries = m_rows->value();
         // On the writer thread: a retention pass over a big history must not freeze the window.
-        auto removed = std::make_shared<qint64>(0);
-        m_engine->writer().submit(
-            [policy, removed](Store &store) {
-                *removed = store.applyRetention(policy, QDateTime::currentDateTimeUtc());
-                return true;
-            },
-            this,
-            [this, removed](bool) {
-                emit message(tr("Old deliveries removed: %1").arg(*removed));
-            });
+        m_engine->applyRetention(policy, this, [this](qint64 removed) {
+            emit message(tr("Old deliveries removed: %1").arg(removed));
+        });
     });
 }
 
@@ -159,8 +149,8 @@ void SettingsPage::save()
 
 void SettingsPage::applyDelivery(Engine *engine, const AppSettings &settings)
 {
-    DispatcherOptions o = engine->dispatcher().options();
+    DispatcherOptions o = engine->deliveryOptions();
     o.perEndpointLimit = settings.perEndpointLimit();
     o.maxInFlight = settings.maxInFlight();
-    engine->dispatcher().setOptions(o);
+    engine->setDeliveryOptions(o);
 }

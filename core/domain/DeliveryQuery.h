@@ -1,0 +1,44 @@
+// What the front ends ask of the history: which deliveries (filters, paging), how much of it
+// to keep, and how an endpoint has been doing. Plain values; the store answers them.
+#pragma once
+
+#include "domain/Delivery.h"
+
+#include <QDateTime>
+#include <QList>
+#include <QString>
+
+#include <optional>
+
+// Filters shared by the CLI's history, the History page and exports. All of them are
+// answered by indexed SQL; newest first (by insertion order).
+struct DeliveryQuery
+{
+    QString endpointId;
+    QString eventType;
+    std::optional<DeliveryState> state;
+    QString codeClass; // "", "2xx", "3xx", "4xx", "5xx" or "error" (no HTTP answer)
+    QDateTime from;    // created at or after
+    QDateTime to;      // created before
+    int limit = 100;
+    qint64 offset = 0;
+    qint64 beforeSeq = 0; // keyset paging: only rows older than this one (0: from the top)
+    std::optional<QList<qint64>> onlySeqs; // a search's matches; empty list: nothing
+};
+
+struct RetentionPolicy
+{
+    int maxAgeDays = 0;       // 0: keep forever
+    qint64 maxDeliveries = 0; // 0: no cap
+};
+
+// Per endpoint: the last delivery's outcome and the success share of its recent ones.
+struct EndpointStats
+{
+    int lastStatus = 0;
+    ErrorClass lastError = ErrorClass::None;
+    DeliveryState lastState = DeliveryState::Pending;
+    int recentFinal = 0;
+    int recentSucceeded = 0;
+    bool any = false;
+};
