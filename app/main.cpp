@@ -8,8 +8,6 @@
 #include "i18n/Language.h"
 #include "pages/SettingsPage.h"
 #include "settings/AppSettings.h"
-#include "store/Store.h"
-#include "store/StoreWriter.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -138,10 +136,7 @@ int main(int argc, char *argv[])
     RetentionPolicy retention;
     retention.maxAgeDays = settings.retentionDays();
     retention.maxDeliveries = settings.retentionMaxDeliveries();
-    engine.writer().submit([retention](Store &store) {
-        store.applyRetention(retention, QDateTime::currentDateTimeUtc());
-        return true;
-    });
+    engine.applyRetention(retention);
     SettingsPage::applyDelivery(&engine, settings);
     engine.resume();              // due work: left unfinished, queued by 'hookline fire', retries
     engine.setPollInterval(2000); // endpoint changes made by other processes

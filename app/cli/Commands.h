@@ -1,0 +1,18 @@
+// One function per command of the command line, each in its own file (app/cli/<Name>Command.cpp).
+// `dataDir` is --data-dir (empty: the user's data directory); `args` follow the command's name.
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+namespace Cli {
+
+int endpointsCommand(const QString &dataDir, QStringList args);
+int fireCommand(const QString &dataDir, const QStringList &args);
+int scenarioCommand(const QString &dataDir, const QStringList &args);
+int historyCommand(const QString &dataDir, const QStringList &args);
+int redeliverCommand(const QString &dataDir, const QStringList &args);
+int runCommand(const QString &dataDir, const QStringList &args);
+int receiveCommand(const QStringList &args);
+
+} // namespace Cli
