@@ -443,11 +443,13 @@ void TestCli::killNineLosesNothing()
         QCOMPARE(d.state, DeliveryState::Succeeded);
         QVERIFY(received.contains(d.webhookId.toLatin1()));
     }
-    // Duplicates only for what was in flight at the kill: at most one connection's worth
-    // per allowed connection, and always with the same webhook-id.
+    // Duplicates only for what was in flight at the kill: the attempts on the wire (one per
+    // allowed connection, 6) and those whose outcome was still queued for the writer when the
+    // process died (under a loaded machine, up to one more connection's worth each); always
+    // with the same webhook-id.
     const int requests = int(m_receiver->requests(QStringLiteral("burst")).size());
     const int duplicates = requests - int(received.size());
-    QVERIFY2(duplicates >= 0 && duplicates <= 6, qPrintable(QString::number(duplicates)));
+    QVERIFY2(duplicates >= 0 && duplicates <= 12, qPrintable(QString::number(duplicates)));
     for (const CapturedRequest &r : m_receiver->requests(QStringLiteral("burst")))
         QCOMPARE(r.signature.verdict, SignatureVerdict::Valid);
 }

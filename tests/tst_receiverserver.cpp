@@ -5,7 +5,7 @@
 #include "RawHttpClient.h"
 
 #include "domain/Endpoint.h"
-#include "receiver/HttpRequestParser.h"
+#include "http/HttpRequestParser.h"
 #include "receiver/ReceiverServer.h"
 #include "signing/WebhookSigner.h"
 
@@ -52,8 +52,12 @@ private slots:
     void oversizedBody();
     void malformedRequests_data();
     void malformedRequests();
+    void conformance_data();
+    void conformance();
+    void headAnswerHasNoBody();
     void slowlorisIsCutOff();
     void idleConnectionIsClosed();
+    void idleKeptAliveConnectionClosesSilently();
     void hundredsOfConnections();
     void connectionCap();
 
@@ -204,7 +208,8 @@ void TestReceiverServer::formFields()
 {
     RawHttpClient client(port());
     const QByteArray body = "payload=%7B%22a%22%3A%22x%20y%22%7D&other=1";
-    client.send("POST /inbox/t HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    client.send("POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                "application/x-www-form-urlencoded\r\n"
                 "Content-Length: " +
                 QByteArray::number(body.size()) + "\r\n\r\n" + body);
     QCOMPARE(client.read().status, 200);
@@ -227,7 +232,8 @@ void TestReceiverServer::keepAliveAndPipelining()
     QCOMPARE(got.size(), 3);
     QCOMPARE(got.at(2).body, QByteArray("333"));
     QCOMPARE(m_server->openConnections(), 1);
-    client.send("POST /inbox/t HTTP/1.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    client.send("POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: "
+                "0\r\n\r\n");
     QCOMPARE(client.read().status, 200);
     QVERIFY(client.waitClosed());
     QTRY_COMPARE(m_server->openConnections(), 0);
@@ -236,7 +242,7 @@ void TestReceiverServer::keepAliveAndPipelining()
 void TestReceiverServer::chunkedBody()
 {
     RawHttpClient client(port());
-    client.send("POST /inbox/t HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    client.send("POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
                 "4\r\n{\"a\"\r\n5;ext=1\r\n:123}\r\n0\r\nX-Trailer: 1\r\n\r\n");
     QCOMPARE(client.read().status, 200);
     QCOMPARE(m_server->requests(QStringLiteral("t")).first().body, QByteArray("{\"a\":123}"));
@@ -245,7 +251,8 @@ void TestReceiverServer::chunkedBody()
 void TestReceiverServer::expectContinue()
 {
     RawHttpClient client(port());
-    client.send("POST /inbox/t HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+    client.send("POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: "
+                "100-continue\r\nContent-Length: 2\r\n\r\n");
     QVERIFY(QTest::qWaitFor(
         [&] { return client.received().startsWith("HTTP/1.1 100 Continue\r\n\r\n"); }, 5000));
     client.received().remove(0, 25);
@@ -423,16 +430,17 @@ void TestReceiverServer::invalidConfigIsRefused()
 void TestReceiverServer::oversizedHeaders()
 {
     RawHttpClient client(port());
-    client.send("POST /inbox/t HTTP/1.1\r\nX-Big: " + QByteArray(20000, 'a') + "\r\n\r\n");
+    client.send("POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + QByteArray(20000, 'a') +
+                "\r\n\r\n");
     const RawResponse r = client.read();
     QCOMPARE(r.status, 431);
     QVERIFY(client.waitClosed());
     // Endless header bytes without a terminator are cut off as well.
     RawHttpClient endless(port());
-    endless.send("POST /inbox/t HTTP/1.1\r\nX-Big: " + QByteArray(40000, 'a'));
+    endless.send("POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + QByteArray(40000, 'a'));
     QCOMPARE(endless.read().status, 431);
     // Too many header lines.
-    QByteArray many = "POST /inbox/t HTTP/1.1\r\n";
+    QByteArray many = "POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     for (int i = 0; i < 150; ++i)
         many += "X-H" + QByteArray::number(i) + ": 1\r\n";
     RawHttpClient lots(port());
@@ -444,14 +452,15 @@ void TestReceiverServer::oversizedHeaders()
 void TestReceiverServer::oversizedBody()
 {
     RawHttpClient client(port());
-    client.send("POST /inbox/t HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n");
+    client.send(
+        "POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 999999999999\r\n\r\n");
     QCOMPARE(client.read().status, 413);
     QVERIFY(client.waitClosed());
     ReceiverLimits limits = m_server->limits();
     limits.http.maxBodyBytes = 1000;
     m_server->setLimits(limits);
     RawHttpClient chunked(port());
-    chunked.send("POST /inbox/t HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunked.send("POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
                  "400\r\n" +
                  QByteArray(1024, 'x') + "\r\n");
     QCOMPARE(chunked.read().status, 413);
@@ -467,24 +476,54 @@ void TestReceiverServer::malformedRequests_data()
     QTest::newRow("bad version") << QByteArray("GET /inbox/t HTTP/2.0\r\n\r\n") << 505;
     QTest::newRow("not http") << QByteArray("GET /inbox/t SPDY/3\r\n\r\n") << 400;
     QTest::newRow("header without colon")
-        << QByteArray("POST /inbox/t HTTP/1.1\r\nOops\r\n\r\n") << 400;
+        << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nOops\r\n\r\n") << 400;
     QTest::newRow("space in header name")
-        << QByteArray("POST /inbox/t HTTP/1.1\r\nX A: 1\r\n\r\n") << 400;
+        << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nX A: 1\r\n\r\n") << 400;
     QTest::newRow("folded header")
-        << QByteArray("POST /inbox/t HTTP/1.1\r\nX-A: 1\r\n  more\r\n\r\n") << 400;
+        << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: 1\r\n  more\r\n\r\n")
+        << 400;
     QTest::newRow("negative length")
-        << QByteArray("POST /inbox/t HTTP/1.1\r\nContent-Length: -5\r\n\r\n") << 400;
+        << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n")
+        << 400;
     QTest::newRow("conflicting lengths")
-        << QByteArray("POST /inbox/t HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n")
+        << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+                      "5\r\nContent-Length: 6\r\n\r\n")
         << 400;
     QTest::newRow("length and chunked")
-        << QByteArray(
-               "POST /inbox/t HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n")
+        << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+                      "5\r\nTransfer-Encoding: chunked\r\n\r\n")
         << 400;
     QTest::newRow("gzip transfer coding")
-        << QByteArray("POST /inbox/t HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n") << 501;
+        << QByteArray(
+               "POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip\r\n\r\n")
+        << 501;
+    QTest::newRow("no Host") << QByteArray("POST /inbox/t HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+                             << 400;
+    QTest::newRow("two Hosts") << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: a\r\nHost: b\r\n"
+                                             "Content-Length: 0\r\n\r\n")
+                               << 400;
+    QTest::newRow("signed length")
+        << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: h\r\nContent-Length: +2\r\n\r\nab") << 400;
+    QTest::newRow("NUL in a header value")
+        << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: h\r\nX-A: a") + '\0' +
+               QByteArray("b\r\nContent-Length: 0\r\n\r\n")
+        << 400;
+    QTest::newRow("hex-prefixed chunk size")
+        << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "0x5\r\nhello\r\n0\r\n\r\n")
+        << 400;
+    QTest::newRow("overflowing chunk size")
+        << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "7fffffffffffffff\r\nhello\r\n")
+        << 400;
+    QTest::newRow("two Transfer-Encodings")
+        << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        << 400;
     QTest::newRow("bad chunk size")
-        << QByteArray("POST /inbox/t HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n") << 400;
+        << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: "
+                      "chunked\r\n\r\nzz\r\n")
+        << 400;
 }
 
 void TestReceiverServer::malformedRequests()
@@ -499,6 +538,48 @@ void TestReceiverServer::malformedRequests()
     QTRY_COMPARE(m_server->openConnections(), 0);
 }
 
+// Requests a server must accept (RFC 9112), answered by the inbox like any other.
+void TestReceiverServer::conformance_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<QByteArray>("body");
+    QTest::newRow("absolute form") << QByteArray("POST http://127.0.0.1:1/inbox/t?x=1 HTTP/1.1\r\n"
+                                                 "Host: 127.0.0.1\r\nContent-Length: 2\r\n\r\nab")
+                                   << QByteArray("ab");
+    QTest::newRow("HTTP/1.2 as 1.1") << QByteArray("POST /inbox/t HTTP/1.2\r\nHost: h\r\n"
+                                                   "Content-Length: 3\r\n\r\nabc")
+                                     << QByteArray("abc");
+    QTest::newRow("HTTP/1.0 without Host")
+        << QByteArray("POST /inbox/t HTTP/1.0\r\nContent-Length: 1\r\n\r\nz") << QByteArray("z");
+}
+
+void TestReceiverServer::conformance()
+{
+    QFETCH(QByteArray, bytes);
+    QFETCH(QByteArray, body);
+    RawHttpClient client(port());
+    client.send(bytes);
+    QCOMPARE(client.read().status, 200);
+    const auto got = m_server->requests(QStringLiteral("t"));
+    QCOMPARE(got.size(), 1);
+    QCOMPARE(got.first().body, body);
+    QVERIFY(got.first().target.startsWith("/inbox/t"));
+}
+
+// A HEAD answer carries the length a GET would get and no body: a pipelined request after it
+// must read its own answer, not a stray body.
+void TestReceiverServer::headAnswerHasNoBody()
+{
+    RawHttpClient client(port());
+    client.send("HEAD /inbox/t HTTP/1.1\r\nHost: h\r\n\r\n" + RawHttpClient::post("/inbox/t", "1"));
+    QVERIFY(QTest::qWaitFor([&] { return client.received().count("HTTP/1.1 ") == 2; }, 5000));
+    const QByteArray all = client.received();
+    QVERIFY2(all.startsWith("HTTP/1.1 200 OK\r\n"), all.constData());
+    const qsizetype second = all.indexOf("HTTP/1.1 ", 1);
+    QVERIFY(all.left(second).endsWith("\r\n\r\n"));                     // no body after the head
+    QVERIFY(all.left(second).toLower().contains("content-length: 11")); // {"ok":true}
+}
+
 void TestReceiverServer::slowlorisIsCutOff()
 {
     ReceiverLimits limits = m_server->limits();
@@ -507,7 +588,8 @@ void TestReceiverServer::slowlorisIsCutOff()
     RawHttpClient client(port());
     QElapsedTimer t;
     t.start();
-    const QByteArray head = "POST /inbox/t HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const QByteArray head =
+        "POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaa";
     // One byte every 50 ms: never idle, never finished.
     for (int i = 0; i < head.size() && !client.closed(); ++i) {
         client.send(head.mid(i, 1));
@@ -529,6 +611,21 @@ void TestReceiverServer::idleConnectionIsClosed()
     QVERIFY(client.connected());
     QVERIFY(client.waitClosed(3000));
     QTRY_COMPARE(m_server->openConnections(), 0);
+}
+
+// Between requests a kept-alive connection gets no unsolicited 408 (a client reusing it at
+// that moment would read it as its own answer): it is closed without a word.
+void TestReceiverServer::idleKeptAliveConnectionClosesSilently()
+{
+    ReceiverLimits limits = m_server->limits();
+    limits.idleTimeoutMs = 600;
+    limits.headerTimeoutMs = 200;
+    m_server->setLimits(limits);
+    RawHttpClient client(port());
+    client.send(RawHttpClient::post("/inbox/t", "1"));
+    QCOMPARE(client.read().status, 200);
+    QVERIFY(client.waitClosed(3000));
+    QCOMPARE(client.received(), QByteArray());
 }
 
 void TestReceiverServer::hundredsOfConnections()

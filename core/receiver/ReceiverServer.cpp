@@ -21,241 +21,18 @@ struct Tr
 
 constexpr int kUnmatchedCapacity = 200;
 
-QByteArray reasonPhrase(int status)
-{
-    switch (status) {
-    case 100:
-        return "Continue";
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 202:
-        return "Accepted";
-    case 204:
-        return "No Content";
-    case 301:
-        return "Moved Permanently";
-    case 302:
-        return "Found";
-    case 307:
-        return "Temporary Redirect";
-    case 308:
-        return "Permanent Redirect";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 408:
-        return "Request Timeout";
-    case 410:
-        return "Gone";
-    case 413:
-        return "Content Too Large";
-    case 429:
-        return "Too Many Requests";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    case 505:
-        return "HTTP Version Not Supported";
-    default:
-        return "Status";
-    }
-}
-
-bool bodyAllowed(int status)
-{
-    return status >= 200 && status != 204 && status != 304;
-}
-
 } // namespace
-
-// One client connection: parses requests one after another (keep-alive, pipelining),
-// enforces the timeouts, and writes each answer (possibly delayed or dripped).
-class ReceiverConnection : public QObject
-{
-public:
-    ReceiverConnection(QTcpSocket *socket, ReceiverServer *server)
-        : QObject(server)
-        , m_socket(socket)
-        , m_server(server)
-        , m_parser(server->limits().http)
-    {
-        socket->setParent(this);
-        m_headerTimer.setSingleShot(true);
-        m_idleTimer.setSingleShot(true);
-        m_dripTimer.setSingleShot(false);
-        connect(&m_headerTimer, &QTimer::timeout, this,
-                [this] { sendErrorAndClose(408, "Request Timeout"); });
-        connect(&m_idleTimer, &QTimer::timeout, this, [this] {
-            if (m_busy)
-                return; // our own delay or drip is running; the client is not idle
-            m_socket->abort();
-        });
-        connect(socket, &QTcpSocket::readyRead, this, &ReceiverConnection::readMore);
-        connect(socket, &QTcpSocket::bytesWritten, this, [this] { m_idleTimer.start(); });
-        connect(socket, &QTcpSocket::disconnected, this, [this] { finish(); });
-        connect(socket, &QTcpSocket::errorOccurred, this, [this] {
-            if (m_socket->state() != QAbstractSocket::ConnectedState)
-                finish();
-        });
-        m_headerTimer.start(server->limits().headerTimeoutMs);
-        m_idleTimer.start(server->limits().idleTimeoutMs);
-    }
-
-private:
-    void readMore()
-    {
-        if (m_busy || m_closing)
-            return; // pipelined bytes wait in the socket until the current answer is out
-        m_idleTimer.start();
-        process(m_socket->readAll());
-    }
-
-    void process(const QByteArray &bytes)
-    {
-        const HttpRequestParser::State state = m_parser.feed(bytes);
-        if (m_parser.headersComplete())
-            m_headerTimer.stop();
-        if (state == HttpRequestParser::State::Error) {
-            sendErrorAndClose(m_parser.errorStatus(), m_parser.errorReason());
-            return;
-        }
-        if (m_parser.wantsContinue()) {
-            m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
-            m_parser.continueSent();
-        }
-        if (state != HttpRequestParser::State::Complete)
-            return;
-        const HttpRequest request = m_parser.takeRequest();
-        m_keepAlive = request.keepAlive();
-        m_busy = true;
-        const ReceiverServer::Answer answer =
-            m_server->handle(request, m_socket->peerAddress().toString(), m_socket->peerPort());
-        if (answer.close) {
-            m_socket->abort();
-            return;
-        }
-        if (answer.delayMs > 0) {
-            QTimer::singleShot(answer.delayMs, this, [this, answer] { respond(answer); });
-        } else {
-            respond(answer);
-        }
-    }
-
-    void respond(const ReceiverServer::Answer &a)
-    {
-        if (m_socket->state() != QAbstractSocket::ConnectedState)
-            return;
-        const QByteArray body = bodyAllowed(a.status) ? a.body : QByteArray();
-        QByteArray head = "HTTP/1.1 " + QByteArray::number(a.status) + ' ' +
-                          (a.reason.isEmpty() ? reasonPhrase(a.status) : a.reason) + "\r\n";
-        head += "Server: Hookline-Receiver\r\n";
-        if (!body.isEmpty())
-            head += "Content-Type: " + a.contentType + "\r\n";
-        head += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
-        for (const auto &h : a.extraHeaders)
-            head += h.first + ": " + h.second + "\r\n";
-        head += m_keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
-        head += "\r\n";
-        m_socket->write(head);
-        if (a.dripIntervalMs > 0 && !body.isEmpty()) {
-            m_drip = body;
-            m_dripTimer.disconnect();
-            connect(&m_dripTimer, &QTimer::timeout, this, [this] {
-                if (m_socket->state() != QAbstractSocket::ConnectedState) {
-                    m_dripTimer.stop();
-                    return;
-                }
-                m_socket->write(m_drip.left(1));
-                m_drip.remove(0, 1);
-                if (m_drip.isEmpty()) {
-                    m_dripTimer.stop();
-                    answered();
-                }
-            });
-            m_dripTimer.start(a.dripIntervalMs);
-            return;
-        }
-        m_socket->write(body);
-        answered();
-    }
-
-    void answered()
-    {
-        if (!m_keepAlive) {
-            m_closing = true;
-            m_socket->disconnectFromHost();
-            return;
-        }
-        m_busy = false;
-        m_headerTimer.start(m_server->limits().headerTimeoutMs);
-        // Anything pipelined behind the request we just answered.
-        QMetaObject::invokeMethod(
-            this,
-            [this] {
-                if (!m_busy && !m_closing)
-                    process(m_socket->readAll());
-            },
-            Qt::QueuedConnection);
-    }
-
-    void sendErrorAndClose(int status, const QByteArray &reason)
-    {
-        if (m_closing)
-            return;
-        m_closing = true;
-        m_headerTimer.stop();
-        const QByteArray body = reason + "\n";
-        m_socket->write("HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) +
-                        "\r\nContent-Type: text/plain\r\nContent-Length: " +
-                        QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
-        m_socket->disconnectFromHost();
-    }
-
-    void finish()
-    {
-        if (m_finished)
-            return;
-        m_finished = true;
-        m_headerTimer.stop();
-        m_idleTimer.stop();
-        m_dripTimer.stop();
-        m_server->connectionFinished(this);
-        deleteLater();
-    }
-
-    QTcpSocket *m_socket;
-    ReceiverServer *m_server;
-    HttpRequestParser m_parser;
-    QTimer m_headerTimer;
-    QTimer m_idleTimer;
-    QTimer m_dripTimer;
-    QByteArray m_drip;
-    bool m_busy = false;
-    bool m_keepAlive = true;
-    bool m_closing = false;
-    bool m_finished = false;
-};
 
 ReceiverServer::ReceiverServer(QObject *parent)
     : QObject(parent)
+    , m_http(new HttpServer([this](const HttpRequest &r, HttpConnection *c) { serve(r, c); }, this))
     , m_rng(QRandomGenerator::system()->generate())
 {
+    setLimits(m_limits);
+    connect(m_http, &HttpServer::connectionRefused, this, [this](int open, int limit) {
+        emit connectionRefused(
+            Tr::tr("Refused a connection: %1 are open, the limit is %2.").arg(open).arg(limit));
+    });
 }
 
 ReceiverServer::~ReceiverServer()
@@ -263,50 +40,56 @@ ReceiverServer::~ReceiverServer()
     close();
 }
 
+void ReceiverServer::setLimits(const ReceiverLimits &limits)
+{
+    m_limits = limits;
+    HttpServerLimits http;
+    http.http = limits.http;
+    http.headerTimeoutMs = limits.headerTimeoutMs;
+    http.idleTimeoutMs = limits.idleTimeoutMs;
+    http.maxConnections = limits.maxConnections;
+    m_http->setLimits(http);
+}
+
 bool ReceiverServer::listen(quint16 port, QString *error)
 {
-    close();
-    m_v4 = new QTcpServer(this);
-    if (!m_v4->listen(QHostAddress::LocalHost, port)) {
+    QString why;
+    if (!m_http->listen(QHostAddress::LocalHost, port, &why)) {
         if (error)
             *error = Tr::tr("The receiver cannot listen on 127.0.0.1:%1: %2. Choose another port, "
                             "or 0 for a free one.")
                          .arg(port)
-                         .arg(m_v4->errorString());
-        delete m_v4;
-        m_v4 = nullptr;
+                         .arg(why);
         return false;
     }
-    m_port = m_v4->serverPort();
-    m_v4->setMaxPendingConnections(m_limits.maxConnections);
-    connect(m_v4, &QTcpServer::newConnection, this, [this] { acceptConnections(m_v4); });
     // IPv6 loopback on the same port when the machine has it; not having it is no error.
-    m_v6 = new QTcpServer(this);
-    if (m_v6->listen(QHostAddress::LocalHostIPv6, m_port)) {
-        m_v6->setMaxPendingConnections(m_limits.maxConnections);
-        connect(m_v6, &QTcpServer::newConnection, this, [this] { acceptConnections(m_v6); });
-    } else {
-        delete m_v6;
-        m_v6 = nullptr;
-    }
+    m_http->alsoListen(QHostAddress::LocalHostIPv6);
     return true;
 }
 
 void ReceiverServer::close()
 {
-    delete m_v4;
-    m_v4 = nullptr;
-    delete m_v6;
-    m_v6 = nullptr;
-    const QList<ReceiverConnection *> open = m_connections;
-    m_connections.clear();
-    qDeleteAll(open);
-    m_port = 0;
+    m_http->close();
+}
+
+quint16 ReceiverServer::port() const
+{
+    return m_http->port();
+}
+
+bool ReceiverServer::hasIpv6() const
+{
+    return m_http->listenerCount() > 1;
+}
+
+int ReceiverServer::openConnections() const
+{
+    return m_http->openConnections();
 }
 
 bool ReceiverServer::isListening() const
 {
-    return m_v4 && m_v4->isListening();
+    return m_http->isListening();
 }
 
 QString ReceiverServer::setInbox(const InboxConfig &config)
@@ -344,7 +127,7 @@ QUrl ReceiverServer::inboxUrl(const QString &name, bool ipv6) const
     QUrl url;
     url.setScheme(QStringLiteral("http"));
     url.setHost(ipv6 ? QStringLiteral("::1") : QStringLiteral("127.0.0.1"));
-    url.setPort(m_port);
+    url.setPort(port());
     url.setPath(QLatin1String("/inbox/") + name);
     return url;
 }
@@ -376,26 +159,28 @@ void ReceiverServer::attachEndpoint(Endpoint *endpoint, const QString &inboxName
     endpoint->url = inboxUrl(inboxName).toString();
 }
 
-void ReceiverServer::acceptConnections(QTcpServer *server)
+void ReceiverServer::serve(const HttpRequest &request, HttpConnection *connection)
 {
-    while (QTcpSocket *socket = server->nextPendingConnection()) {
-        if (m_connections.size() >= m_limits.maxConnections) {
-            socket->write("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
-                          "Connection: close\r\n\r\n");
-            socket->disconnectFromHost();
-            connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-            emit connectionRefused(Tr::tr("Refused a connection: %1 are open, the limit is %2.")
-                                       .arg(m_connections.size())
-                                       .arg(m_limits.maxConnections));
-            continue;
-        }
-        m_connections.append(new ReceiverConnection(socket, this));
+    const Answer a = handle(request, connection->peerAddress(), connection->peerPort());
+    if (a.close) {
+        connection->abort();
+        return;
     }
-}
-
-void ReceiverServer::connectionFinished(ReceiverConnection *connection)
-{
-    m_connections.removeOne(connection);
+    HttpResponse response;
+    response.status = a.status;
+    response.reason = a.reason;
+    response.contentType = a.contentType;
+    response.body = a.body;
+    response.headers = a.extraHeaders;
+    response.headers.prepend({"Server", "Hookline-Receiver"});
+    response.dripIntervalMs = a.dripIntervalMs;
+    if (a.delayMs <= 0) {
+        connection->respond(response);
+        return;
+    }
+    // The connection is the timer's context: a client that leaves cancels the answer.
+    QTimer::singleShot(a.delayMs, connection,
+                       [connection, response] { connection->respond(response); });
 }
 
 ReceiverServer::Answer ReceiverServer::handle(const HttpRequest &request,

@@ -1,5 +1,5 @@
-// Hookline's built-in test receiver: a small HTTP/1.1 server on loopback (127.0.0.1 and
-// ::1, one port) with named inboxes at /inbox/<name>. It records every request with its
+// Hookline's built-in test receiver: named inboxes at /inbox/<name> on Hookline's HTTP server
+// (http/HttpServer.h), on loopback (127.0.0.1 and ::1, one port). It records every request with its
 // signature verdict and can play a failing endpoint (status, latency, failure rate, 429 with
 // Retry-After, 410, dropped connections, slow drip, scripted sequences).
 // It must never crash or grow without bound on a hostile client: header/body limits,
@@ -7,8 +7,8 @@
 // It listens on loopback only; it is a test tool, not a production endpoint.
 #pragma once
 
-#include "HttpRequestParser.h"
 #include "domain/Inbox.h"
+#include "http/HttpServer.h"
 
 #include <QHash>
 #include <QList>
@@ -18,9 +18,6 @@
 
 #include <deque>
 
-class QTcpServer;
-class QTcpSocket;
-class ReceiverConnection;
 struct Endpoint;
 
 struct ReceiverLimits
@@ -44,10 +41,10 @@ public:
     bool listen(quint16 port = 0, QString *error = nullptr);
     void close();
     bool isListening() const;
-    quint16 port() const { return m_port; }
-    bool hasIpv6() const { return m_v6 != nullptr; }
+    quint16 port() const;
+    bool hasIpv6() const;
 
-    void setLimits(const ReceiverLimits &limits) { m_limits = limits; }
+    void setLimits(const ReceiverLimits &limits);
     const ReceiverLimits &limits() const { return m_limits; }
 
     // Adds or replaces an inbox (its captured requests are kept on replace).
@@ -64,7 +61,7 @@ public:
         return {m_unmatched.begin(), m_unmatched.end()};
     }
     void clearRequests(const QString &inbox);
-    int openConnections() const { return int(m_connections.size()); }
+    int openConnections() const;
     qint64 totalRequests() const { return m_sequence; }
 
     // Creates (or reuses) inbox `inboxName`, shares the endpoint's secret with it (generating
@@ -77,7 +74,6 @@ signals:
     void connectionRefused(const QString &reason);
 
 private:
-    friend class ReceiverConnection;
     struct InboxState
     {
         InboxConfig config;
@@ -97,18 +93,14 @@ private:
         QString note;
     };
 
-    void acceptConnections(QTcpServer *server);
+    void serve(const HttpRequest &request, HttpConnection *connection);
     // Records the request and decides the answer.
     Answer handle(const HttpRequest &request, const QString &remoteAddress, quint16 remotePort);
-    void connectionFinished(ReceiverConnection *connection);
 
     ReceiverLimits m_limits;
-    QTcpServer *m_v4 = nullptr;
-    QTcpServer *m_v6 = nullptr;
-    quint16 m_port = 0;
+    HttpServer *m_http;
     QHash<QString, InboxState> m_inboxes;
     std::deque<CapturedRequest> m_unmatched;
-    QList<ReceiverConnection *> m_connections;
     qint64 m_sequence = 0;
     QRandomGenerator m_rng;
 };

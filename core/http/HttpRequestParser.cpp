@@ -1,5 +1,7 @@
 #include "HttpRequestParser.h"
 
+#include <cctype>
+
 namespace {
 
 bool isTokenChar(char c)
@@ -15,6 +17,29 @@ bool isToken(const QByteArray &s)
         return false;
     for (char c : s) {
         if (!isTokenChar(c))
+            return false;
+    }
+    return true;
+}
+
+// A header value may hold visible characters, spaces, tabs and obs-text; never a control
+// character (NUL, CR, LF, DEL...): those are how request smuggling and log injection start.
+bool isValidFieldValue(const QByteArray &value)
+{
+    for (char c : value) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && u != '\t') || u == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+bool isDigits(const QByteArray &s)
+{
+    if (s.isEmpty() || s.size() > 18)
+        return false;
+    for (char c : s) {
+        if (c < '0' || c > '9')
             return false;
     }
     return true;
@@ -111,10 +136,29 @@ HttpRequestParser::State HttpRequestParser::parseHead(qsizetype headEnd, qsizety
     m_request.method = parts.at(0);
     m_request.target = parts.at(1);
     m_request.version = parts.at(2);
-    if (!m_request.version.startsWith("HTTP/"))
+    const QByteArray &v = m_request.version;
+    if (v.size() != 8 || !v.startsWith("HTTP/") || v.at(6) != '.' || v.at(5) < '0' ||
+        v.at(5) > '9' || v.at(7) < '0' || v.at(7) > '9')
         return fail(400, "Bad Request: malformed request line");
-    if (m_request.version != "HTTP/1.1" && m_request.version != "HTTP/1.0")
+    if (v.at(5) != '1')
         return fail(505, "HTTP Version Not Supported");
+    if (v.at(7) > '1')
+        m_request.version = "HTTP/1.1"; // a later 1.x is answered as 1.1 (RFC 9110 6.2)
+    // Absolute form (as sent to proxies, and which servers must accept): keep path and query.
+    const QByteArray lowerTarget = m_request.target.left(8).toLower();
+    if (lowerTarget.startsWith("http://") || lowerTarget.startsWith("https://")) {
+        const qsizetype authority = m_request.target.indexOf("//") + 2;
+        const qsizetype path = m_request.target.indexOf('/', authority);
+        const qsizetype query = m_request.target.indexOf('?', authority);
+        if (path >= 0 && (query < 0 || path < query))
+            m_request.target = m_request.target.mid(path);
+        else if (query >= 0)
+            m_request.target = '/' + m_request.target.mid(query);
+        else
+            m_request.target = "/";
+    } else if (!m_request.target.startsWith('/') && m_request.target != "*") {
+        return fail(400, "Bad Request: malformed request target");
+    }
     if (lines.size() > m_limits.maxHeaderCount)
         return fail(431, "Request Header Fields Too Large: too many headers");
     for (const QByteArray &line : lines) {
@@ -126,8 +170,23 @@ HttpRequestParser::State HttpRequestParser::parseHead(qsizetype headEnd, qsizety
         const QByteArray name = line.left(colon);
         if (!isToken(name))
             return fail(400, "Bad Request: invalid header name");
-        m_request.headers.append({name, line.mid(colon + 1).trimmed()});
+        const QByteArray value = line.mid(colon + 1).trimmed();
+        if (!isValidFieldValue(value))
+            return fail(400, "Bad Request: control character in a header value");
+        m_request.headers.append({name, value});
     }
+    // HTTP/1.1 requests name their host exactly once (RFC 9112 3.2).
+    int hosts = 0;
+    int transferEncodings = 0;
+    for (const auto &h : m_request.headers) {
+        hosts += h.first.compare("host", Qt::CaseInsensitive) == 0;
+        transferEncodings += h.first.compare("transfer-encoding", Qt::CaseInsensitive) == 0;
+    }
+    if (m_request.version == "HTTP/1.1" && hosts != 1)
+        return fail(400, hosts ? "Bad Request: more than one Host header"
+                               : "Bad Request: no Host header");
+    if (transferEncodings > 1)
+        return fail(400, "Bad Request: more than one Transfer-Encoding header");
 
     const QByteArray te = m_request.header("transfer-encoding").trimmed().toLower();
     const QByteArray cl = m_request.header("content-length");
@@ -143,11 +202,13 @@ HttpRequestParser::State HttpRequestParser::parseHead(qsizetype headEnd, qsizety
         for (const auto &h : m_request.headers) {
             if (h.first.compare("content-length", Qt::CaseInsensitive) != 0)
                 continue;
-            bool ok = false;
-            const qint64 v = h.second.toLongLong(&ok);
-            if (!ok || v < 0 || (length >= 0 && v != length))
+            // Digits only: "+2", " 2 3" or "0x2" are refused, not read as a number.
+            if (!isDigits(h.second))
                 return fail(400, "Bad Request: invalid Content-Length");
-            length = v;
+            const qint64 value = h.second.toLongLong();
+            if (length >= 0 && value != length)
+                return fail(400, "Bad Request: invalid Content-Length");
+            length = value;
         }
         if (length > m_limits.maxBodyBytes)
             return fail(413, "Content Too Large");
@@ -175,8 +236,12 @@ HttpRequestParser::State HttpRequestParser::parseChunked()
         const qsizetype ext = sizeLine.indexOf(';');
         if (ext >= 0)
             sizeLine.truncate(ext);
-        bool ok = false;
-        const qint64 size = sizeLine.trimmed().toLongLong(&ok, 16);
+        // Plain hex digits (no "0x", no sign), few enough that the size cannot overflow.
+        const QByteArray hex = sizeLine.trimmed();
+        bool ok = !hex.isEmpty() && hex.size() <= 15;
+        for (char c : hex)
+            ok = ok && std::isxdigit(static_cast<unsigned char>(c));
+        const qint64 size = ok ? hex.toLongLong(&ok, 16) : -1;
         if (!ok || size < 0)
             return fail(400, "Bad Request: invalid chunk size");
         if (size == 0) {
@@ -191,7 +256,7 @@ HttpRequestParser::State HttpRequestParser::parseChunked()
             m_phase = Phase::Done;
             return State::Complete;
         }
-        if (m_request.body.size() + size > m_limits.maxBodyBytes)
+        if (size > m_limits.maxBodyBytes - m_request.body.size())
             return fail(413, "Content Too Large");
         if (m_buffer.size() < lineEnd + 2 + size + 2)
             return State::Incomplete;

@@ -1,7 +1,11 @@
-// An incremental HTTP/1.1 request parser for the built-in receiver. It is fed whatever bytes
-// arrive and says when a request is complete, or which 4xx/5xx to answer when the client is
-// broken or hostile (oversized headers 431, oversized body 413, malformed 400, unsupported
-// transfer coding 501, unsupported version 505). It never buffers more than the limits allow.
+// An incremental HTTP/1.1 request parser (RFC 9112) for Hookline's HTTP server. It is fed
+// whatever bytes arrive and says when a request is complete, or which 4xx/5xx to answer when
+// the client is broken or hostile (oversized headers 431, oversized body 413, malformed 400 -
+// a missing or repeated Host, a signed or repeated-and-different Content-Length, a control
+// character in a header, a chunk size that is not plain hex -, unsupported transfer coding
+// 501, unsupported major version 505). It never buffers more than the limits allow.
+// Hand-written rather than Debian's libhttp-parser: that library is archived upstream (Node
+// moved to llhttp), and this one is small, bounded, and held to the cases in its tests.
 #pragma once
 
 #include <QByteArray>
@@ -18,7 +22,7 @@ struct HttpLimits
 struct HttpRequest
 {
     QByteArray method;
-    QByteArray target;                            // path and query, as sent
+    QByteArray target;                            // path and query (origin form)
     QByteArray version;                           // "HTTP/1.1"
     QList<QPair<QByteArray, QByteArray>> headers; // in order, names as sent
     QByteArray body;
@@ -43,6 +47,8 @@ public:
     bool wantsContinue() const { return m_wantsContinue; }
     void continueSent() { m_wantsContinue = false; }
     bool headersComplete() const { return m_phase != Phase::Head; }
+    // Bytes of a request's head have arrived (and the request is not complete).
+    bool hasPartialRequest() const { return m_phase == Phase::Head && !m_buffer.isEmpty(); }
 
     int errorStatus() const { return m_errorStatus; }
     QByteArray errorReason() const { return m_errorReason; }
