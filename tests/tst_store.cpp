@@ -97,6 +97,8 @@ private slots:
     void claimLifecycle();
     void dueWorkIsFoundByIndex();
     void schemaOneIsMigrated();
+    void apiTokensKeepOnlyHashes();
+    void idempotencyRecordsExpire();
     void readersSeeEveryCommitWhole();
     void backgroundThreadsRunBelowTheCaller();
     void updateKeepsAnUnchangedOutcome();
@@ -993,7 +995,8 @@ void TestStore::schemaOneIsMigrated()
         QVERIFY(db.open());
         QSqlQuery q(db);
         for (const char *sql :
-             {"DROP INDEX deliveries_due", "ALTER TABLE deliveries DROP COLUMN due_at",
+             {"DROP TABLE api_tokens", "DROP TABLE api_idempotency", "DROP INDEX deliveries_due",
+              "ALTER TABLE deliveries DROP COLUMN due_at",
               "ALTER TABLE deliveries DROP COLUMN claim_owner", "PRAGMA user_version = 1"})
             QVERIFY2(q.exec(QString::fromLatin1(sql)), qPrintable(q.lastError().text()));
     }
@@ -1005,6 +1008,54 @@ void TestStore::schemaOneIsMigrated()
     QVERIFY(store->claimDue({QStringLiteral("me"), now.addSecs(60)}, now.addSecs(1), 10, &got));
     QCOMPARE(got.size(), 1);
     QCOMPARE(got.first().delivery.id, pending.id);
+}
+
+// Only a token's hash is stored; it is found by that hash, by id or a unique id prefix, and
+// gone once deleted.
+void TestStore::apiTokensKeepOnlyHashes()
+{
+    auto store = open();
+    QVERIFY(store);
+    const QString secret = ApiTokens::generate();
+    QVERIFY(secret.startsWith(QLatin1String("hl_")));
+    QCOMPARE(secret.size(), 3 + 43); // 256 bits in base64url
+    ApiToken t{QStringLiteral("abc123"),
+               QStringLiteral("crm deploy"),
+               true,
+               QDateTime::currentDateTimeUtc(),
+               {}};
+    QVERIFY(store->insertApiToken(t, ApiTokens::hash(secret)));
+    const auto found = store->apiTokenByHash(ApiTokens::hash(secret));
+    QVERIFY(found);
+    QCOMPARE(found->name, t.name);
+    QVERIFY(found->readOnly);
+    QVERIFY(!store->apiTokenByHash(ApiTokens::hash(secret + u'x')));
+    QString error;
+    QVERIFY(store->findApiToken(QStringLiteral("abc"), &error));
+    QVERIFY(!store->findApiToken(QStringLiteral("zzz"), &error));
+    QVERIFY(error.contains(QLatin1String("zzz")));
+    // Nothing in the file holds the token itself.
+    QFile f(path());
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(!f.readAll().contains(secret.toLatin1()));
+    QVERIFY(store->deleteApiToken(t.id));
+    QVERIFY(!store->apiTokenByHash(ApiTokens::hash(secret)));
+    QVERIFY(!store->deleteApiToken(t.id));
+}
+
+void TestStore::idempotencyRecordsExpire()
+{
+    auto store = open();
+    QVERIFY(store);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    IdempotencyRecord r{QStringLiteral("tok"),  QStringLiteral("key-1"), "hash", 202, "{}",
+                        now.addSecs(-25 * 3600)};
+    QVERIFY(store->putIdempotencyRecord(r));
+    QVERIFY(store->idempotencyRecord(r.tokenId, r.key, now.addSecs(-26 * 3600)));
+    QVERIFY(!store->idempotencyRecord(r.tokenId, r.key, now.addSecs(-24 * 3600)));
+    QVERIFY(!store->idempotencyRecord(QStringLiteral("other"), r.key, now.addSecs(-26 * 3600)));
+    QCOMPARE(store->expireIdempotencyRecords(now.addSecs(-24 * 3600)), 1);
+    QVERIFY(!store->idempotencyRecord(r.tokenId, r.key, now.addSecs(-26 * 3600)));
 }
 
 QTEST_GUILESS_MAIN(TestStore)

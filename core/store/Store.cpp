@@ -200,6 +200,28 @@ UPDATE deliveries SET due_at = COALESCE(next_attempt, updated)
     WHERE state IN ('pending', 'in-flight', 'retrying');
 CREATE INDEX deliveries_due ON deliveries(due_at) WHERE due_at IS NOT NULL;
 )",
+    // 3: the admin API: its tokens (a hash, never the token) and the first answer to each
+    // Idempotency-Key, kept 24 hours.
+    R"(
+CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash BLOB NOT NULL UNIQUE,
+    read_only INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    last_used INTEGER
+);
+CREATE TABLE api_idempotency (
+    token_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash BLOB NOT NULL,
+    status INTEGER NOT NULL,
+    response BLOB NOT NULL,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (token_id, key)
+);
+CREATE INDEX api_idempotency_created ON api_idempotency(created);
+)",
 };
 
 // When anyone may take a delivery in this state: never once final.

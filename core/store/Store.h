@@ -15,6 +15,7 @@
 #pragma once
 
 #include "catalog/EventCatalog.h"
+#include "domain/ApiToken.h"
 #include "domain/Delivery.h"
 #include "domain/DeliveryQuery.h"
 #include "domain/Endpoint.h"
@@ -48,7 +49,7 @@ struct sqlite3;
 class Store
 {
 public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     ~Store();
     Store(const Store &) = delete;
@@ -153,6 +154,20 @@ public:
     // Final failures of one endpoint since a time (for "retry all failed since T").
     QList<Delivery> failedDeliveries(const QString &endpointId, const QDateTime &since) const;
     qint64 deliveryCount() const;
+
+    // API tokens (store/StoreApi.cpp). Only hashes are stored.
+    bool insertApiToken(const ApiToken &token, const QByteArray &hash);
+    QList<ApiToken> apiTokens() const;
+    // An id or a unique prefix of one.
+    std::optional<ApiToken> findApiToken(const QString &idOrPrefix, QString *error) const;
+    std::optional<ApiToken> apiTokenByHash(const QByteArray &hash) const;
+    bool deleteApiToken(const QString &id);
+    bool touchApiToken(const QString &id, const QDateTime &when);
+    // Idempotency keys: the first answer, while it is younger than `notBefore`.
+    std::optional<IdempotencyRecord> idempotencyRecord(const QString &tokenId, const QString &key,
+                                                       const QDateTime &notBefore) const;
+    bool putIdempotencyRecord(const IdempotencyRecord &record);
+    qint64 expireIdempotencyRecords(const QDateTime &before);
 
     // Deletes old final deliveries (never pending, in-flight or retrying work), their
     // attempts and events no delivery refers to. Returns how many deliveries went.
