@@ -64,6 +64,10 @@ int run(int argc, char **argv)
         return runCommand(dataDir, args);
     if (command == QLatin1String("receive"))
         return receiveCommand(args);
+    if (command == QLatin1String("serve"))
+        return serveCommand(dataDir, args);
+    if (command == QLatin1String("tokens"))
+        return tokensCommand(dataDir, args);
     return usageError(msg("Unknown command “%1”.").arg(command));
 }
 

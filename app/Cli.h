@@ -1,7 +1,7 @@
 // The headless command line: the same binary as the GUI, but a subcommand (endpoints, fire,
-// scenario, history, redeliver, run, receive) means no window and no display. It drives the
-// very same core as the GUI. Exit codes: 0 success, 1 a delivery or operation failed,
-// 2 bad arguments (with a usage message).
+// scenario, history, redeliver, run, receive, serve, tokens) means no window and no display. It
+// drives the very same core as the GUI. Exit codes: 0 success, 1 a delivery or operation failed, 2
+// bad arguments (with a usage message).
 #pragma once
 
 #include <QString>

@@ -25,6 +25,17 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     </message>
 </context>
 <context>
+    <name>ApiToken</name>
+    <message>
+        <source>A token needs a name of 1 to 64 characters (who or what uses it), not “%1”.</source>
+        <translation>يحتاج الرمز إلى اسم من 1 إلى 64 حرفًا (من يستخدمه أو ما يستخدمه)، لا «⁨%1⁩».</translation>
+    </message>
+    <message>
+        <source>The token name “%1” contains a control character.</source>
+        <translation>اسم الرمز «⁨%1⁩» يحتوي على محرف تحكّم.</translation>
+    </message>
+</context>
+<context>
     <name>DeliveryDetailsView</name>
     <message>
         <source>… %1 more bytes</source>
@@ -717,6 +728,18 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>The database could not be written: %1. %2</source>
         <translation>تعذّرت الكتابة في قاعدة البيانات: ⁨%1⁩. ⁨%2⁩</translation>
+    </message>
+    <message>
+        <source>The token could not be stored: %1. %2</source>
+        <translation>تعذّر حفظ الرمز: ⁨%1⁩. ⁨%2⁩</translation>
+    </message>
+    <message>
+        <source>There is no API token %1.</source>
+        <translation>لا يوجد رمز واجهة برمجية ⁨%1⁩.</translation>
+    </message>
+    <message>
+        <source>The token could not be revoked: %1</source>
+        <translation>تعذّر إبطال الرمز: ⁨%1⁩</translation>
     </message>
 </context>
 <context>
@@ -2179,6 +2202,14 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>Delivery %1 is already %2.</source>
         <translation>التسليم ⁨%1⁩ في الحالة ⁨%2⁩ بالفعل.</translation>
+    </message>
+    <message>
+        <source>There is no API token %1. &apos;hookline tokens list&apos; shows them.</source>
+        <translation>لا يوجد رمز واجهة برمجية ⁨%1⁩. يعرضها الأمر ⁦hookline tokens list⁩.</translation>
+    </message>
+    <message>
+        <source>%1 matches %2 API tokens; type more of the id.</source>
+        <translation>يطابق ⁨%1⁩ عدد ⁨%2⁩ من رموز الواجهة البرمجية؛ اكتب مزيدًا من المعرّف.</translation>
     </message>
 </context>
 <context>

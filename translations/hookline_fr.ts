@@ -25,6 +25,17 @@ Qt %2 (compilé avec %3)
     </message>
 </context>
 <context>
+    <name>ApiToken</name>
+    <message>
+        <source>A token needs a name of 1 to 64 characters (who or what uses it), not “%1”.</source>
+        <translation>Un jeton a besoin d’un nom de 1 à 64 caractères (qui ou quoi l’utilise), pas « %1 ».</translation>
+    </message>
+    <message>
+        <source>The token name “%1” contains a control character.</source>
+        <translation>Le nom de jeton « %1 » contient un caractère de contrôle.</translation>
+    </message>
+</context>
+<context>
     <name>DeliveryDetailsView</name>
     <message>
         <source>… %1 more bytes</source>
@@ -713,6 +724,18 @@ Qt %2 (compilé avec %3)
     <message>
         <source>The database could not be written: %1. %2</source>
         <translation>Impossible d’écrire dans la base de données : %1. %2</translation>
+    </message>
+    <message>
+        <source>The token could not be stored: %1. %2</source>
+        <translation>Le jeton n’a pas pu être enregistré : %1. %2</translation>
+    </message>
+    <message>
+        <source>There is no API token %1.</source>
+        <translation>Il n’y a pas de jeton d’API %1.</translation>
+    </message>
+    <message>
+        <source>The token could not be revoked: %1</source>
+        <translation>Le jeton n’a pas pu être révoqué : %1</translation>
     </message>
 </context>
 <context>
@@ -2171,6 +2194,14 @@ Qt %2 (compilé avec %3)
     <message>
         <source>Delivery %1 is already %2.</source>
         <translation>La livraison %1 est déjà dans l’état %2.</translation>
+    </message>
+    <message>
+        <source>There is no API token %1. &apos;hookline tokens list&apos; shows them.</source>
+        <translation>Il n’y a pas de jeton d’API %1. « hookline tokens list » les affiche.</translation>
+    </message>
+    <message>
+        <source>%1 matches %2 API tokens; type more of the id.</source>
+        <translation>%1 correspond à %2 jetons d’API ; tapez davantage de l’identifiant.</translation>
     </message>
 </context>
 <context>

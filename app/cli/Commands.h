@@ -14,5 +14,7 @@ int historyCommand(const QString &dataDir, const QStringList &args);
 int redeliverCommand(const QString &dataDir, const QStringList &args);
 int runCommand(const QString &dataDir, const QStringList &args);
 int receiveCommand(const QStringList &args);
+int serveCommand(const QString &dataDir, const QStringList &args);
+int tokensCommand(const QString &dataDir, QStringList args);
 
 } // namespace Cli

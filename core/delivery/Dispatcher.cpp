@@ -204,7 +204,7 @@ const Dispatcher::Target &Dispatcher::target(const Endpoint &endpoint)
 }
 
 QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpointId,
-                                 AttemptTrigger trigger, QString *error)
+                                 AttemptTrigger trigger, QString *error, const PublishHooks &hooks)
 {
     auto fail = [error](const QString &message) {
         if (error)
@@ -257,8 +257,19 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
     // The outbox: the first attempt starts only once the deliveries are committed, synced
     // and claimed by this process (or, when it does not send, due for whichever does).
     const Claim claim = m_sending ? lease() : Claim();
+    auto refused = std::make_shared<bool>(false);
     m_writer->submit(
-        [event, deliveries, claim](Store &store) {
+        [event, deliveries, claim, ids, admit = hooks.admit, refused](Store &store) {
+            *refused = false;
+            if (admit) {
+                const PublishHooks::Admit a = admit(store, ids);
+                if (a == PublishHooks::Admit::StoreFailed)
+                    return false;
+                if (a == PublishHooks::Admit::No) {
+                    *refused = true;
+                    return true;
+                }
+            }
             if (!store.insertEvent(event))
                 return false;
             for (const Delivery &d : deliveries) {
@@ -268,9 +279,21 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
             return true;
         },
         this,
-        [this, deliveries](bool ok) {
+        [this, deliveries, refused, done = hooks.done](bool ok) {
+            if (ok && *refused) {
+                // Published before (the same Idempotency-Key): nothing was stored or sent.
+                for (const Delivery &d : deliveries)
+                    m_jobs.remove(d.id);
+                if (done)
+                    done(PublishHooks::Outcome::Refused, {});
+                checkIdle();
+                return;
+            }
             if (!ok)
                 stall(m_writer->lastError());
+            if (done)
+                done(ok ? PublishHooks::Outcome::Stored : PublishHooks::Outcome::Failed,
+                     ok ? QString() : m_writer->lastError());
             for (const Delivery &stored : deliveries) {
                 if (ok) {
                     if (m_jobs.contains(stored.id))

@@ -57,9 +57,10 @@ public:
     // Persists the event and one delivery per target, then attempts each once the write is
     // committed. With onlyEndpointId the event goes to that endpoint only (whether or not
     // it subscribes to the type). Returns the new delivery ids, or none and *error.
+    // `hooks` (optional) add to the storing transaction and hear its outcome.
     QStringList dispatch(const Event &event, const QString &onlyEndpointId = {},
                          AttemptTrigger trigger = AttemptTrigger::Scheduled,
-                         QString *error = nullptr);
+                         QString *error = nullptr, const PublishHooks &hooks = {});
 
     // Whether dispatch() and redeliver() send what they store (the default). Off, new
     // deliveries are stored due for whichever process delivers ('hookline fire' without

@@ -4,12 +4,30 @@
 
 #include "domain/Delivery.h"
 
+#include <QStringList>
+
+#include <functional>
+
 struct DispatcherOptions
 {
     int maxInFlight = 64;
     int perEndpointLimit = 6; // QNAM's own connection count per host for HTTP/1.1
     int responseReadCap = 64 * 1024;
     int storedBodyCap = kStoredResponseBodyCap;
+};
+
+// What a publisher may add to the transaction that stores an event (the API's Idempotency-Key
+// record) and how it learns the outcome. Plain callables; the store type stays opaque here.
+class Store;
+struct PublishHooks
+{
+    enum class Admit { Yes, No, StoreFailed };
+    // Runs first in the storing transaction, with the new delivery ids. No: store nothing
+    // (the event was published before - not an error); StoreFailed: the transaction fails.
+    std::function<Admit(Store &store, const QStringList &deliveryIds)> admit;
+    enum class Outcome { Stored, Refused, Failed };
+    // After the commit (or its failure), on the publisher's thread.
+    std::function<void(Outcome outcome, const QString &error)> done;
 };
 
 struct DispatcherCounters

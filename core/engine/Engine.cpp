@@ -93,6 +93,18 @@ QString Engine::storeAdvice(const QString &error)
     return Store::advice(error);
 }
 
+bool Engine::isStoreFailing() const
+{
+    return m_dispatcher && m_dispatcher->isStalled();
+}
+
+void Engine::expireIdempotencyRecords()
+{
+    const QDateTime before = QDateTime::currentDateTimeUtc().addMSecs(-kIdempotencyWindowMs);
+    m_writer->submit([before](Store &s) { return s.expireIdempotencyRecords(before) >= 0; },
+                     nullptr, {}, StoreWriter::Commit::Lazy);
+}
+
 QString Engine::databasePath() const
 {
     return m_store ? m_store->path() : QString();
@@ -154,6 +166,7 @@ QList<ValidationError> Engine::saveEndpoint(Endpoint *endpoint)
     if (!error.isEmpty())
         return {{QStringLiteral("store"), error}};
     m_dispatcher->upsertEndpoint(*endpoint);
+    syncInbox(*endpoint); // an endpoint on the built-in receiver gets its inbox and secret
     emit endpointsChanged();
     return {};
 }
@@ -199,13 +212,106 @@ void Engine::setSending(bool sending)
 }
 
 QStringList Engine::publish(const Event &event, const QString &endpointId, AttemptTrigger trigger,
-                            QString *error)
+                            QString *error, const PublishHooks &hooks)
 {
-    return m_dispatcher->dispatch(event, endpointId, trigger, error);
+    return m_dispatcher->dispatch(event, endpointId, trigger, error, hooks);
+}
+
+PublishHooks Engine::onceOnly(const IdempotencyRecord &record,
+                              std::function<QByteArray(const QStringList &)> answer,
+                              std::function<void(PublishHooks::Outcome, const QString &)> done)
+{
+    PublishHooks hooks;
+    hooks.admit = [record, answer](Store &store, const QStringList &ids) {
+        // Inside the write transaction (BEGIN IMMEDIATE): no other process can slip a record
+        // of the same key in between this read and the write below.
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        if (store.idempotencyRecord(record.tokenId, record.key,
+                                    now.addMSecs(-kIdempotencyWindowMs)))
+            return PublishHooks::Admit::No;
+        IdempotencyRecord r = record;
+        r.response = answer(ids);
+        r.created = now;
+        return store.putIdempotencyRecord(r) ? PublishHooks::Admit::Yes
+                                             : PublishHooks::Admit::StoreFailed;
+    };
+    hooks.done = std::move(done);
+    return hooks;
+}
+
+std::optional<IdempotencyRecord> Engine::idempotencyRecord(const QString &tokenId,
+                                                           const QString &key) const
+{
+    return m_store->idempotencyRecord(
+        tokenId, key, QDateTime::currentDateTimeUtc().addMSecs(-kIdempotencyWindowMs));
+}
+
+QString Engine::createToken(const QString &name, bool readOnly, ApiToken *created, QString *error)
+{
+    const QString invalid = ApiTokens::validateName(name);
+    if (!invalid.isEmpty()) {
+        if (error)
+            *error = invalid;
+        return {};
+    }
+    ApiToken t;
+    t.id = newId().right(12);
+    t.name = name.trimmed();
+    t.readOnly = readOnly;
+    t.created = QDateTime::currentDateTimeUtc();
+    const QString token = ApiTokens::generate();
+    if (!m_store->insertApiToken(t, ApiTokens::hash(token))) {
+        if (error)
+            *error = tr("The token could not be stored: %1. %2")
+                         .arg(m_store->lastError(), storeAdvice(m_store->lastError()));
+        return {};
+    }
+    if (created)
+        *created = t;
+    return token;
+}
+
+QList<ApiToken> Engine::tokens() const
+{
+    return m_store->apiTokens();
+}
+
+std::optional<ApiToken> Engine::findToken(const QString &idOrPrefix, QString *error) const
+{
+    return m_store->findApiToken(idOrPrefix, error);
+}
+
+bool Engine::revokeToken(const QString &id, QString *error)
+{
+    if (m_store->deleteApiToken(id))
+        return true;
+    if (error)
+        *error = m_store->lastError().isEmpty()
+                     ? tr("There is no API token %1.").arg(id)
+                     : tr("The token could not be revoked: %1").arg(m_store->lastError());
+    return false;
+}
+
+std::optional<ApiToken> Engine::authenticate(const QString &bearer)
+{
+    if (!bearer.startsWith(QLatin1String(ApiTokens::kPrefix)))
+        return std::nullopt;
+    std::optional<ApiToken> t = m_store->apiTokenByHash(ApiTokens::hash(bearer));
+    if (!t)
+        return t;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    qint64 &touched = m_tokenTouched[t->id];
+    if (now.toMSecsSinceEpoch() - touched >= 60000) {
+        touched = now.toMSecsSinceEpoch();
+        const QString id = t->id;
+        m_writer->submit([id, now](Store &s) { return s.touchApiToken(id, now); }, nullptr, {},
+                         StoreWriter::Commit::Lazy);
+    }
+    return t;
 }
 
 QStringList Engine::sendTest(const QString &type, const QString &endpointId, QString *error,
-                             const QString &templateText)
+                             const QString &templateText, const PublishHooks &hooks)
 {
     const auto fail = [error](const QString &why) {
         if (error)
@@ -222,7 +328,7 @@ QStringList Engine::sendTest(const QString &type, const QString &endpointId, QSt
     if (!r.ok())
         return fail(r.error);
     const Event e{newId(), type, r.json, now, EventOrigin::Test, {}};
-    return m_dispatcher->dispatch(e, endpointId, AttemptTrigger::Test, error);
+    return m_dispatcher->dispatch(e, endpointId, AttemptTrigger::Test, error, hooks);
 }
 
 QStringList Engine::queueScenario(const QString &kind, const QString &endpointId, QString *error)
@@ -471,24 +577,29 @@ quint16 Engine::startReceiver(quint16 port, QString *error)
         !m_receiver->listen(0, error))
         return 0;
     const QList<Endpoint> saved = m_store ? m_store->endpoints() : QList<Endpoint>();
-    for (const Endpoint &e : saved) {
-        const QUrl url(e.url);
-        if (url.host() != QLatin1String("127.0.0.1") || url.port() != m_receiver->port() ||
-            !url.path().startsWith(QLatin1String("/inbox/")))
-            continue;
-        const QString name = url.path().mid(7).section(u'/', 0, 0);
-        InboxConfig config =
-            m_receiver->inboxNames().contains(name) ? m_receiver->inbox(name) : InboxConfig();
-        config.name = name;
-        config.secret = e.secret;
-        m_receiver->setInbox(config);
-    }
+    for (const Endpoint &e : saved)
+        syncInbox(e);
     if (m_receiver->inboxNames().isEmpty()) {
         InboxConfig config;
         config.name = QStringLiteral("test");
         m_receiver->setInbox(config);
     }
     return m_receiver->port();
+}
+
+void Engine::syncInbox(const Endpoint &e)
+{
+    const QUrl url(e.url);
+    if (!m_receiver->isListening() ||
+        (url.host() != QLatin1String("127.0.0.1") && url.host() != QLatin1String("localhost")) ||
+        url.port() != m_receiver->port() || !url.path().startsWith(QLatin1String("/inbox/")))
+        return;
+    const QString name = url.path().mid(7).section(u'/', 0, 0);
+    InboxConfig config =
+        m_receiver->inboxNames().contains(name) ? m_receiver->inbox(name) : InboxConfig();
+    config.name = name;
+    config.secret = e.secret;
+    m_receiver->setInbox(config);
 }
 
 bool Engine::listenReceiver(quint16 port, QString *error)

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "catalog/EventCatalog.h"
+#include "domain/ApiToken.h"
 #include "domain/Delivery.h"
 #include "domain/DeliveryOptions.h"
 #include "domain/DeliveryQuery.h"
@@ -60,6 +61,10 @@ public:
     bool flush(QString *error);
     // What a person can do about a store error (a full disk, a read-only file, a lock).
     static QString storeAdvice(const QString &error);
+    // True between storeProblem() and storeRecovered().
+    bool isStoreFailing() const;
+    // Forgets Idempotency-Key records older than 24 h (on the writer thread).
+    void expireIdempotencyRecords();
 
     // Endpoints.
     QList<Endpoint> endpoints() const;
@@ -85,12 +90,34 @@ public:
     void setSending(bool sending);
     // Sends an event as given to one endpoint (even a non-subscriber) or, with an empty id,
     // to every enabled subscriber. Returns the delivery ids, or none and *error.
+    // `hooks` (optional) add to the transaction that stores it and hear how it went.
     QStringList publish(const Event &event, const QString &endpointId, AttemptTrigger trigger,
-                        QString *error);
+                        QString *error, const PublishHooks &hooks = {});
+    // Hooks that store an Idempotency-Key's record with the event (its response made from the
+    // new delivery ids by `answer`) - unless a record of that key younger than 24 h is there
+    // already, and then nothing at all is stored: a retried publish never publishes twice,
+    // even from two processes at once.
+    static PublishHooks onceOnly(const IdempotencyRecord &record,
+                                 std::function<QByteArray(const QStringList &deliveryIds)> answer,
+                                 std::function<void(PublishHooks::Outcome, const QString &)> done);
+    // The first answer to (token, key), if younger than 24 h.
+    std::optional<IdempotencyRecord> idempotencyRecord(const QString &tokenId,
+                                                       const QString &key) const;
+    static constexpr qint64 kIdempotencyWindowMs = 24 * 3600 * 1000;
+
+    // API tokens. create returns the token (shown once; only its hash is kept) and fills
+    // *created, or returns "" with *error.
+    QString createToken(const QString &name, bool readOnly, ApiToken *created, QString *error);
+    QList<ApiToken> tokens() const;
+    std::optional<ApiToken> findToken(const QString &idOrPrefix, QString *error) const;
+    bool revokeToken(const QString &id, QString *error);
+    // The token a request's bearer string names (none: unknown or revoked). Notes its use
+    // (at most once a minute per token).
+    std::optional<ApiToken> authenticate(const QString &bearer);
     // Renders the type's template (or `templateText`, a template of the caller's) and
     // publishes it as a test event.
     QStringList sendTest(const QString &type, const QString &endpointId, QString *error,
-                         const QString &templateText = {});
+                         const QString &templateText = {}, const PublishHooks &hooks = {});
     // Sends a call's four stages (or an agent's two) in order: each stage starts when the
     // previous one's first attempts are done; scenarioFinished() follows the last.
     // Returns false with *error if it cannot start.
@@ -178,6 +205,7 @@ signals:
 
 private:
     void reloadEndpoints();
+    void syncInbox(const Endpoint &endpoint);
 
     std::unique_ptr<Store> m_store;
     std::unique_ptr<StoreWriter> m_writer;
@@ -188,4 +216,5 @@ private:
     SampleData m_sample;
     QTimer m_poll;
     qint64 m_failuresSeen = 0;
+    QHash<QString, qint64> m_tokenTouched; // token id -> ms of the last recorded use
 };

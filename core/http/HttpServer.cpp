@@ -136,6 +136,10 @@ bool HttpConnection::isOpen() const
 
 void HttpConnection::readMore()
 {
+    if (m_draining) {
+        m_socket->readAll(); // the client is still sending what was refused
+        return;
+    }
     if (m_busy || m_closing)
         return; // pipelined bytes wait in the socket until the current answer is out
     m_idleTimer.start();
@@ -223,6 +227,8 @@ void HttpConnection::startStream(const HttpResponse &h)
         return;
     m_streaming = true;
     m_keepAlive = false;
+    // A small kernel buffer too, so that what a slow reader holds up is mostly ours to count.
+    m_socket->setSocketOption(QAbstractSocket::SendBufferSizeSocketOption, 64 * 1024);
     m_idleTimer.stop();
     QByteArray head = "HTTP/1.1 " + QByteArray::number(h.status) + ' ' +
                       (h.reason.isEmpty() ? httpReasonPhrase(h.status) : h.reason) + "\r\n";
@@ -282,10 +288,27 @@ void HttpConnection::sendErrorAndClose(int status, const QByteArray &reason)
         return;
     m_closing = true;
     m_headerTimer.stop();
-    const QByteArray body = reason + "\n";
+    HttpResponse r;
+    if (m_server->m_errorFormatter) {
+        r = m_server->m_errorFormatter(status, reason);
+    } else {
+        r.status = status;
+        r.contentType = "text/plain";
+        r.body = reason + "\n";
+    }
     m_socket->write("HTTP/1.1 " + QByteArray::number(status) + ' ' + httpReasonPhrase(status) +
-                    "\r\nContent-Type: text/plain\r\nContent-Length: " +
-                    QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+                    "\r\nContent-Type: " + r.contentType + "\r\nContent-Length: " +
+                    QByteArray::number(r.body.size()) + "\r\nConnection: close\r\n\r\n" + r.body);
+    if (status == 413) {
+        // The client may still be uploading. Closing with unread bytes would reset the
+        // connection and could destroy our answer before it is read: read and drop for a
+        // moment (a "lingering close"); a client that read the answer closes first.
+        m_draining = true;
+        m_socket->readAll();
+        m_idleTimer.stop();
+        QTimer::singleShot(2000, this, [this] { m_socket->disconnectFromHost(); });
+        return;
+    }
     m_socket->disconnectFromHost();
 }
 

@@ -93,6 +93,7 @@ private:
     bool m_keepAlive = true;
     bool m_streaming = false;
     bool m_closing = false;
+    bool m_draining = false; // a 413 is out; the rest of the upload is read and dropped
     bool m_finished = false;
 };
 
@@ -119,6 +120,11 @@ public:
     quint16 port() const { return m_port; }
     int listenerCount() const { return int(m_servers.size()); }
 
+    // How answers to broken requests (400, 408, 413, 431, 501, 505) look; plain text unless
+    // set (the API answers problem+json). The connection closes after them either way.
+    using ErrorFormatter = std::function<HttpResponse(int status, const QByteArray &reason)>;
+    void setErrorFormatter(ErrorFormatter formatter) { m_errorFormatter = std::move(formatter); }
+
     void setLimits(const HttpServerLimits &limits) { m_limits = limits; }
     const HttpServerLimits &limits() const { return m_limits; }
     int openConnections() const { return int(m_connections.size()); }
@@ -133,6 +139,7 @@ private:
     void connectionFinished(HttpConnection *connection);
 
     Handler m_handler;
+    ErrorFormatter m_errorFormatter;
     std::optional<QSslConfiguration> m_tls;
     HttpServerLimits m_limits;
     QList<QTcpServer *> m_servers;
