@@ -10,6 +10,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSet>
@@ -49,6 +51,9 @@ private slots:
     void runDeliversQueuedWork();
     void newerDatabaseIsRefused();
     void killNineLosesNothing();
+    void tokensCreateListRevoke();
+    void serveStartsAndStops();
+    void serveKillNineLosesNothingAccepted();
 
 private:
     Result hookline(const QStringList &args, int timeoutMs = 60000);
@@ -164,6 +169,24 @@ void TestCli::badArguments_data()
     QTest::newRow("bad scenario") << QStringList{QStringLiteral("scenario"),
                                                  QStringLiteral("meeting")}
                                   << "call";
+    QTest::newRow("tokens without name")
+        << QStringList{QStringLiteral("tokens"), QStringLiteral("create")} << "--name";
+    QTest::newRow("token name blank")
+        << QStringList{QStringLiteral("tokens"), QStringLiteral("create"), QStringLiteral("--name"),
+                       QStringLiteral("  ")}
+        << "name";
+    QTest::newRow("serve bad listen")
+        << QStringList{QStringLiteral("serve"), QStringLiteral("--listen"), QStringLiteral("8470")}
+        << "8470";
+    // Refused before anything is bound: the address never sees a packet.
+    QTest::newRow("serve off loopback without TLS")
+        << QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
+                       QStringLiteral("0.0.0.0:0")}
+        << "--tls-cert";
+    QTest::newRow("serve cert without key")
+        << QStringList{QStringLiteral("serve"), QStringLiteral("--tls-cert"),
+                       QStringLiteral("x.pem")}
+        << "--tls-key";
     QTest::newRow("receive bad rate")
         << QStringList{QStringLiteral("receive"), QStringLiteral("--fail-rate"),
                        QStringLiteral("2")}
@@ -452,6 +475,173 @@ void TestCli::killNineLosesNothing()
     QVERIFY2(duplicates >= 0 && duplicates <= 12, qPrintable(QString::number(duplicates)));
     for (const CapturedRequest &r : m_receiver->requests(QStringLiteral("burst")))
         QCOMPARE(r.signature.verdict, SignatureVerdict::Valid);
+}
+
+void TestCli::tokensCreateListRevoke()
+{
+    Result r = hookline(withDataDir({QStringLiteral("tokens"), QStringLiteral("create"),
+                                     QStringLiteral("--name"), QStringLiteral("crm deploy")}));
+    QCOMPARE(r.code, 0);
+    const QByteArray token = r.out.trimmed();
+    QVERIFY(token.startsWith("hl_"));
+    QVERIFY(r.err.contains("shown only now"));
+    r = hookline(withDataDir({QStringLiteral("tokens"), QStringLiteral("list")}));
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains("crm deploy"));
+    QVERIFY(r.out.contains("read-write"));
+    QVERIFY(!r.out.contains(token)); // never the token again
+    r = hookline(
+        withDataDir({QStringLiteral("tokens"), QStringLiteral("list"), QStringLiteral("--json")}));
+    const QJsonArray list = QJsonDocument::fromJson(r.out).array();
+    QCOMPARE(list.size(), 1);
+    const QString id = list.first().toObject().value(QLatin1String("id")).toString();
+    r = hookline(withDataDir({QStringLiteral("tokens"), QStringLiteral("revoke"), id.left(6)}));
+    QCOMPARE(r.code, 0);
+    r = hookline(withDataDir({QStringLiteral("tokens"), QStringLiteral("revoke"), id}));
+    QCOMPARE(r.code, 1);
+    QVERIFY(r.err.contains(id.toLatin1()));
+}
+
+namespace {
+// Starts 'hookline serve' and waits for its "listening on URL" line; the URL, or empty.
+QString startServe(QProcess *p, const QStringList &args)
+{
+    p->start(QStringLiteral(HOOKLINE_BINARY), args);
+    QString url;
+    (void)QTest::qWaitFor(
+        [&] {
+            const QByteArray line = p->readLine();
+            if (line.startsWith("listening on "))
+                url = QString::fromLatin1(line.mid(13).trimmed());
+            return !url.isEmpty() || p->state() == QProcess::NotRunning;
+        },
+        30000);
+    return url;
+}
+
+int httpStatus(QNetworkAccessManager *nam, const QByteArray &method, const QString &url,
+               const QByteArray &token = {}, const QByteArray &body = {},
+               QByteArray *answer = nullptr)
+{
+    QNetworkRequest request{QUrl(url)};
+    if (!token.isEmpty())
+        request.setRawHeader("Authorization", "Bearer " + token);
+    if (!body.isEmpty())
+        request.setRawHeader("Content-Type", "application/json");
+    QNetworkReply *reply = nam->sendCustomRequest(request, method, body);
+    (void)QTest::qWaitFor([&] { return reply->isFinished(); }, 30000);
+    if (answer)
+        *answer = reply->readAll();
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    reply->deleteLater();
+    return status;
+}
+} // namespace
+
+void TestCli::serveStartsAndStops()
+{
+    QProcess serve;
+    const QString url = startServe(
+        &serve, withDataDir({QStringLiteral("serve"), QStringLiteral("--listen"),
+                             QStringLiteral("127.0.0.1:0"), QStringLiteral("--no-receiver")}));
+    QVERIFY2(url.startsWith(QLatin1String("http://127.0.0.1:")),
+             serve.readAllStandardError().constData());
+    QNetworkAccessManager nam;
+    QCOMPARE(httpStatus(&nam, "GET", url + QLatin1String("/api/v1/health")), 200);
+    QCOMPARE(httpStatus(&nam, "GET", url + QLatin1String("/api/v1/endpoints")), 401);
+    // A second server on the same address: exit 1, naming it.
+    const QString address = url.mid(7);
+    const Result taken = hookline(withDataDir({QStringLiteral("serve"), QStringLiteral("--listen"),
+                                               address, QStringLiteral("--no-receiver")}));
+    QCOMPARE(taken.code, 1);
+    QVERIFY2(taken.err.contains(address.toLatin1()), taken.err.constData());
+    // One log line per request: time, method, path, status, ms, token.
+    (void)QTest::qWaitFor([&] { return serve.canReadLine(); }, 5000);
+    const QByteArray log = serve.readAllStandardOutput();
+    QVERIFY2(log.contains("GET /api/v1/health  200"), log.constData());
+    QVERIFY(log.contains("GET /api/v1/endpoints  401"));
+    serve.terminate();
+    QVERIFY(QTest::qWaitFor([&] { return serve.state() == QProcess::NotRunning; }, 20000));
+    QCOMPARE(serve.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(serve.exitCode(), 0);
+}
+
+// Every publish answered 202 is on disk: kill -9 the server in the middle of a stream of
+// publishes, and a new process delivers each accepted event (and nothing the client was not
+// told about is lost silently: a publish without an answer may or may not be stored).
+void TestCli::serveKillNineLosesNothingAccepted()
+{
+    InboxConfig c;
+    c.name = QStringLiteral("api");
+    c.secret = m_secret;
+    c.delayMs = 20;
+    c.capacity = 10000;
+    QVERIFY(m_receiver->setInbox(c).isEmpty());
+    QVERIFY(!addEndpoint(QStringLiteral("api")).isEmpty());
+    const Result created =
+        hookline(withDataDir({QStringLiteral("tokens"), QStringLiteral("create"),
+                              QStringLiteral("--name"), QStringLiteral("load")}));
+    const QByteArray token = created.out.trimmed();
+    QProcess serve;
+    const QString url = startServe(
+        &serve, withDataDir({QStringLiteral("serve"), QStringLiteral("--listen"),
+                             QStringLiteral("127.0.0.1:0"), QStringLiteral("--no-receiver"),
+                             QStringLiteral("--rate-limit"), QStringLiteral("100000"),
+                             QStringLiteral("--burst"), QStringLiteral("100000")}));
+    QVERIFY(!url.isEmpty());
+    QNetworkAccessManager nam;
+    QSet<QString> accepted;
+    QList<QNetworkReply *> replies;
+    for (int i = 0; i < 400; ++i) {
+        QNetworkRequest request{QUrl(url + QLatin1String("/api/v1/events"))};
+        request.setRawHeader("Authorization", "Bearer " + token);
+        request.setRawHeader("Content-Type", "application/json");
+        QNetworkReply *reply = nam.post(
+            request, "{\"type\":\"call.ended\",\"payload\":{\"n\":" + QByteArray::number(i) + "}}");
+        // The kill lands the moment the 60th answer is read: whatever a 202 promised must
+        // be on disk already, not in a commit about to happen.
+        QObject::connect(reply, &QNetworkReply::finished, reply, [reply, &accepted, &serve] {
+            if (reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() != 202)
+                return;
+            const QJsonArray ids = QJsonDocument::fromJson(reply->readAll())
+                                       .object()
+                                       .value(QLatin1String("deliveryIds"))
+                                       .toArray();
+            for (const QJsonValue &id : ids)
+                accepted.insert(id.toString());
+            if (accepted.size() >= 60 && serve.state() == QProcess::Running)
+                ::kill(pid_t(serve.processId()), SIGKILL);
+        });
+        replies << reply;
+    }
+    QVERIFY(QTest::qWaitFor([&] { return serve.state() == QProcess::NotRunning; }, 60000));
+    QTest::qWait(100); // answers already on the wire are read
+    const QSet<QString> promised = accepted;
+    QVERIFY2(promised.size() < 400, "the kill came too late");
+
+    QProcess run;
+    run.start(QStringLiteral(HOOKLINE_BINARY),
+              withDataDir({QStringLiteral("run"), QStringLiteral("--quiet")}));
+    QVERIFY(run.waitForStarted());
+    auto store = Store::open(Store::defaultPath(m_dir->path()), &m_secret);
+    QVERIFY(store);
+    for (const QString &id : promised) {
+        const auto d = store->delivery(id, false);
+        QVERIFY2(d, qPrintable(id)); // stored before the 202
+    }
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            for (const QString &id : promised) {
+                const auto d = store->delivery(id, false);
+                if (!d || d->state != DeliveryState::Succeeded)
+                    return false;
+            }
+            return true;
+        },
+        60000));
+    run.terminate();
+    QVERIFY(QTest::qWaitFor([&] { return run.state() == QProcess::NotRunning; }, 20000));
+    qDeleteAll(replies);
 }
 
 QTEST_GUILESS_MAIN(TestCli)
