@@ -138,6 +138,10 @@ int main(int argc, char *argv[])
     retention.maxDeliveries = settings.retentionMaxDeliveries();
     engine.applyRetention(retention);
     SettingsPage::applyDelivery(&engine, settings);
+    // The API, when the admin turned it on (Settings → API); the window opens either way.
+    QString apiError;
+    if (!SettingsPage::applyApi(&engine, settings, &apiError))
+        std::fprintf(stderr, "hookline: the API is off: %s\n", qPrintable(apiError));
     engine.resume();              // due work: left unfinished, queued by 'hookline fire', retries
     engine.setPollInterval(2000); // endpoint changes made by other processes
     // The built-in receiver, on the port it had last time so local test endpoints still

@@ -17,6 +17,7 @@
 #include "pages/EventsPage.h"
 #include "pages/HistoryPage.h"
 #include "pages/LivePage.h"
+#include "pages/SettingsPage.h"
 #include "receiver/ReceiverServer.h"
 #include "settings/AppSettings.h"
 #include "store/Store.h"
@@ -25,12 +26,15 @@
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QCheckBox>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -60,6 +64,7 @@ private slots:
     void modelsPassTheModelTester();
     void liveModelIsBoundedAndCoalesced();
     void storeFailureIsShownUntilItClears();
+    void apiIsTurnedOnFromSettings();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -457,6 +462,49 @@ void TestMainWindow::storeFailureIsShownUntilItClears()
     endpoints->sendTest();
     QVERIFY(finished.wait(10000));
     QCOMPARE(m_engine->receiver().requests(QStringLiteral("test")).size(), 1);
+}
+
+// Settings → API: off by default; on, it listens on the loopback address given, the status bar
+// shows where, a token made on the page opens it; a non-loopback address is refused.
+void TestMainWindow::apiIsTurnedOnFromSettings()
+{
+    auto w = window();
+    auto *page = w->findChild<SettingsPage *>();
+    QVERIFY(page);
+    auto *state = w->findChild<QLabel *>(QStringLiteral("apiState"));
+    QVERIFY(!m_engine->isApiServing());
+    QVERIFY(!state->isVisible());
+
+    auto *address = page->findChild<QLineEdit *>();
+    for (QLineEdit *e : page->findChildren<QLineEdit *>()) {
+        if (e->text() == QLatin1String("127.0.0.1:8470"))
+            address = e;
+    }
+    QCOMPARE(address->text(), QStringLiteral("127.0.0.1:8470"));
+    address->setText(QStringLiteral("192.0.2.1:8470")); // a documentation address, never bound
+    QVERIFY(!page->setApiEnabled(true));
+    QVERIFY(!m_engine->isApiServing());
+    address->setText(QStringLiteral("127.0.0.1:0"));
+    QVERIFY(page->setApiEnabled(true));
+    QVERIFY(m_settings->apiEnabled());
+    QTRY_VERIFY(state->isVisible());
+    QVERIFY(state->text().contains(m_engine->apiUrl()));
+
+    const QString token = page->createToken(QStringLiteral("dashboard"), true);
+    QVERIFY(token.startsWith(QLatin1String("hl_")));
+    QCOMPARE(page->tokensTable()->rowCount(), 1);
+    QCOMPARE(page->tokensTable()->item(0, 0)->text(), QStringLiteral("dashboard"));
+    QNetworkAccessManager nam;
+    QNetworkRequest request(QUrl(m_engine->apiUrl() + QLatin1String("/api/v1/deliveries")));
+    request.setRawHeader("Authorization", "Bearer " + token.toLatin1());
+    QNetworkReply *reply = nam.get(request);
+    QTRY_VERIFY(reply->isFinished());
+    QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    reply->deleteLater();
+
+    QVERIFY(page->setApiEnabled(false));
+    QVERIFY(!m_engine->isApiServing());
+    QTRY_VERIFY(!state->isVisible());
 }
 
 QTEST_MAIN(TestMainWindow)

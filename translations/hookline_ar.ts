@@ -1376,6 +1376,10 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <source>Hookline cannot write its database %1 (%2). Deliveries are paused and nothing new is accepted until it can; nothing already accepted is lost, and delivery resumes by itself. %3</source>
         <translation>لا يستطيع Hookline الكتابة في قاعدة بياناته ⁨%1⁩ (⁨%2⁩). التسليمات متوقفة مؤقتًا ولن يُقبل شيء جديد حتى تصبح الكتابة ممكنة؛ لن يضيع شيء مما قُبل من قبل، وسيُستأنف التسليم تلقائيًا. ⁨%3⁩</translation>
     </message>
+    <message>
+        <source>API on %1</source>
+        <translation>الواجهة البرمجية على ⁦%1⁩</translation>
+    </message>
 </context>
 <context>
     <name>PayloadEncoder</name>
@@ -1978,6 +1982,126 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>&amp;Later</source>
         <translation>لاحقًا (&amp;L)</translation>
+    </message>
+    <message>
+        <source>API</source>
+        <translation>الواجهة البرمجية</translation>
+    </message>
+    <message>
+        <source>&amp;Serve the API to scripts and other systems</source>
+        <translation>تقديم الواجهة البرمجية للسكربتات والأنظمة الأخرى (&amp;S)</translation>
+    </message>
+    <message>
+        <source>A loopback address and port, such as 127.0.0.1:8470. To serve other machines, use &apos;hookline serve&apos; with TLS.</source>
+        <translation>عنوان استرجاع ومنفذ، مثل ⁦127.0.0.1:8470⁩. لخدمة أجهزة أخرى استخدم ⁦hookline serve⁩ مع TLS.</translation>
+    </message>
+    <message>
+        <source>&amp;Address</source>
+        <translation>العنوان (&amp;A)</translation>
+    </message>
+    <message>
+        <source>API tokens</source>
+        <translation>رموز الواجهة البرمجية</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <source>Access</source>
+        <translation>الصلاحية</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>أُنشئ</translation>
+    </message>
+    <message>
+        <source>Last used</source>
+        <translation>آخر استخدام</translation>
+    </message>
+    <message>
+        <source>&amp;Tokens</source>
+        <translation>الرموز (&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;New token…</source>
+        <translation>رمز جديد… (&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Read-only</source>
+        <translation>للقراءة فقط (&amp;R)</translation>
+    </message>
+    <message>
+        <source>A read-only token may read, not change or publish</source>
+        <translation>الرمز المخصّص للقراءة فقط يقرأ ولا يغيّر ولا ينشر</translation>
+    </message>
+    <message>
+        <source>Re&amp;voke</source>
+        <translation>إبطال (&amp;V)</translation>
+    </message>
+    <message>
+        <source>The API address “%1” is not a loopback address and port such as 127.0.0.1:8470.</source>
+        <translation>عنوان الواجهة البرمجية «⁨%1⁩» ليس عنوان استرجاع ومنفذًا مثل ⁦127.0.0.1:8470⁩.</translation>
+    </message>
+    <message>
+        <source>API on %1</source>
+        <translation>الواجهة البرمجية على ⁦%1⁩</translation>
+    </message>
+    <message>
+        <source>API off</source>
+        <translation>الواجهة البرمجية متوقفة</translation>
+    </message>
+    <message>
+        <source>Listening on %1 — requests need a token from below.</source>
+        <translation>يستمع على ⁦%1⁩ — تحتاج الطلبات إلى رمز من القائمة أدناه.</translation>
+    </message>
+    <message>
+        <source>Off.</source>
+        <translation>متوقفة.</translation>
+    </message>
+    <message>
+        <source>read-only</source>
+        <translation>للقراءة فقط</translation>
+    </message>
+    <message>
+        <source>read-write</source>
+        <translation>قراءة وكتابة</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>أبدًا</translation>
+    </message>
+    <message>
+        <source>Created token “%1”.</source>
+        <translation>أُنشئ الرمز «⁨%1⁩».</translation>
+    </message>
+    <message>
+        <source>New API token</source>
+        <translation>رمز واجهة برمجية جديد</translation>
+    </message>
+    <message>
+        <source>Who or what will use it (for example “CRM deploy”):</source>
+        <translation>من أو ما الذي سيستخدمه (مثلًا «نشر CRM»):</translation>
+    </message>
+    <message>
+        <source>Copy this token now; Hookline keeps only a hash of it and cannot show it again.
+
+%1
+
+Send it as: Authorization: Bearer &lt;token&gt;</source>
+        <translation>انسخ هذا الرمز الآن؛ لا يحتفظ Hookline إلا ببصمته ولا يمكنه عرضه مرة أخرى.
+
+⁦%1⁩
+
+أرسله هكذا: ⁦Authorization: Bearer &lt;token&gt;⁩</translation>
+    </message>
+    <message>
+        <source>Revoke token</source>
+        <translation>إبطال الرمز</translation>
+    </message>
+    <message>
+        <source>Revoke “%1”? Requests with it will be refused at once.</source>
+        <translation>إبطال «⁨%1⁩»؟ ستُرفض الطلبات التي تستخدمه فورًا.</translation>
     </message>
 </context>
 <context>

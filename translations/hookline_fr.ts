@@ -1372,6 +1372,10 @@ Qt %2 (compilé avec %3)
         <source>Hookline cannot write its database %1 (%2). Deliveries are paused and nothing new is accepted until it can; nothing already accepted is lost, and delivery resumes by itself. %3</source>
         <translation>Hookline ne peut pas écrire sa base de données %1 (%2). Les livraisons sont suspendues et rien de nouveau n’est accepté tant qu’elle ne le peut pas ; rien de ce qui a déjà été accepté n’est perdu, et les livraisons reprennent d’elles-mêmes. %3</translation>
     </message>
+    <message>
+        <source>API on %1</source>
+        <translation>API sur %1</translation>
+    </message>
 </context>
 <context>
     <name>PayloadEncoder</name>
@@ -1970,6 +1974,126 @@ Qt %2 (compilé avec %3)
     <message>
         <source>&amp;Later</source>
         <translation>Plus &amp;tard</translation>
+    </message>
+    <message>
+        <source>API</source>
+        <translation>API</translation>
+    </message>
+    <message>
+        <source>&amp;Serve the API to scripts and other systems</source>
+        <translation>&amp;Servir l’API aux scripts et aux autres systèmes</translation>
+    </message>
+    <message>
+        <source>A loopback address and port, such as 127.0.0.1:8470. To serve other machines, use &apos;hookline serve&apos; with TLS.</source>
+        <translation>Une adresse de bouclage et un port, par exemple 127.0.0.1:8470. Pour servir d’autres machines, utilisez « hookline serve » avec TLS.</translation>
+    </message>
+    <message>
+        <source>&amp;Address</source>
+        <translation>&amp;Adresse</translation>
+    </message>
+    <message>
+        <source>API tokens</source>
+        <translation>Jetons d’API</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Nom</translation>
+    </message>
+    <message>
+        <source>Access</source>
+        <translation>Accès</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>Créé</translation>
+    </message>
+    <message>
+        <source>Last used</source>
+        <translation>Dernière utilisation</translation>
+    </message>
+    <message>
+        <source>&amp;Tokens</source>
+        <translation>&amp;Jetons</translation>
+    </message>
+    <message>
+        <source>&amp;New token…</source>
+        <translation>&amp;Nouveau jeton…</translation>
+    </message>
+    <message>
+        <source>&amp;Read-only</source>
+        <translation>&amp;Lecture seule</translation>
+    </message>
+    <message>
+        <source>A read-only token may read, not change or publish</source>
+        <translation>Un jeton en lecture seule peut lire, mais ni modifier ni publier</translation>
+    </message>
+    <message>
+        <source>Re&amp;voke</source>
+        <translation>Ré&amp;voquer</translation>
+    </message>
+    <message>
+        <source>The API address “%1” is not a loopback address and port such as 127.0.0.1:8470.</source>
+        <translation>L’adresse d’API « %1 » n’est pas une adresse de bouclage avec un port, comme 127.0.0.1:8470.</translation>
+    </message>
+    <message>
+        <source>API on %1</source>
+        <translation>API sur %1</translation>
+    </message>
+    <message>
+        <source>API off</source>
+        <translation>API arrêtée</translation>
+    </message>
+    <message>
+        <source>Listening on %1 — requests need a token from below.</source>
+        <translation>À l’écoute sur %1 — les requêtes ont besoin d’un jeton ci-dessous.</translation>
+    </message>
+    <message>
+        <source>Off.</source>
+        <translation>Arrêtée.</translation>
+    </message>
+    <message>
+        <source>read-only</source>
+        <translation>lecture seule</translation>
+    </message>
+    <message>
+        <source>read-write</source>
+        <translation>lecture et écriture</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>jamais</translation>
+    </message>
+    <message>
+        <source>Created token “%1”.</source>
+        <translation>Jeton « %1 » créé.</translation>
+    </message>
+    <message>
+        <source>New API token</source>
+        <translation>Nouveau jeton d’API</translation>
+    </message>
+    <message>
+        <source>Who or what will use it (for example “CRM deploy”):</source>
+        <translation>Qui ou quoi l’utilisera (par exemple « déploiement CRM ») :</translation>
+    </message>
+    <message>
+        <source>Copy this token now; Hookline keeps only a hash of it and cannot show it again.
+
+%1
+
+Send it as: Authorization: Bearer &lt;token&gt;</source>
+        <translation>Copiez ce jeton maintenant : Hookline n’en garde qu’une empreinte et ne pourra plus l’afficher.
+
+%1
+
+Envoyez-le ainsi : Authorization: Bearer &lt;jeton&gt;</translation>
+    </message>
+    <message>
+        <source>Revoke token</source>
+        <translation>Révoquer le jeton</translation>
+    </message>
+    <message>
+        <source>Revoke “%1”? Requests with it will be refused at once.</source>
+        <translation>Révoquer « %1 » ? Les requêtes qui l’utilisent seront refusées aussitôt.</translation>
     </message>
 </context>
 <context>

@@ -130,8 +130,11 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
 
     m_counters = new QLabel(this);
     m_receiverState = new QLabel(this);
+    m_apiState = new QLabel(this);
+    m_apiState->setObjectName(QStringLiteral("apiState"));
     statusBar()->addPermanentWidget(m_counters);
     statusBar()->addPermanentWidget(m_receiverState);
+    statusBar()->addPermanentWidget(m_apiState);
     m_counterTimer = new QTimer(this);
     m_counterTimer->setInterval(500);
     connect(m_counterTimer, &QTimer::timeout, this, &MainWindow::updateCounters);
@@ -196,6 +199,8 @@ void MainWindow::updateCounters()
                             .arg(c.succeeded)
                             .arg(c.failed)
                             .arg(c.retrying));
+    m_apiState->setVisible(m_engine->isApiServing());
+    m_apiState->setText(tr("API on %1").arg(m_engine->apiUrl()));
     m_receiverState->setText(m_engine->isReceiverListening()
                                  ? tr("Receiver on :%1").arg(m_engine->receiverPort())
                                  : tr("Receiver off"));

@@ -54,6 +54,7 @@ private:
     QStackedWidget *m_stack = nullptr;
     QLabel *m_counters = nullptr;
     QLabel *m_receiverState = nullptr;
+    QLabel *m_apiState = nullptr; // "API on http://127.0.0.1:8470" while it is on
     QLabel *m_storeNotice = nullptr;
     QTimer *m_counterTimer = nullptr;
     QStringList m_keys;

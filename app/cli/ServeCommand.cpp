@@ -5,7 +5,6 @@
 #include "Commands.h"
 
 #include "ShutdownSignals.h"
-#include "api/ApiServer.h"
 #include "engine/Engine.h"
 
 #include <QCommandLineParser>
@@ -23,31 +22,7 @@ namespace Cli {
 
 namespace {
 
-constexpr quint16 kDefaultPort = 8470;
 constexpr quint16 kDefaultReceiverPort = 8471;
-
-// HOST:PORT, [IPv6]:PORT, or :PORT (loopback).
-bool parseListen(const QString &text, QHostAddress *address, quint16 *port)
-{
-    const qsizetype colon = text.lastIndexOf(u':');
-    if (colon < 0)
-        return false;
-    QString host = text.left(colon);
-    if (host.startsWith(u'[') && host.endsWith(u']'))
-        host = host.mid(1, host.size() - 2);
-    else if (host.contains(u':'))
-        return false; // IPv6 needs brackets: [::1]:8470
-    if (host.isEmpty())
-        host = QStringLiteral("127.0.0.1");
-    if (host == QLatin1String("localhost"))
-        host = QStringLiteral("127.0.0.1");
-    bool ok = false;
-    const uint p = text.mid(colon + 1).toUInt(&ok);
-    if (!ok || p > 65535 || !address->setAddress(host))
-        return false;
-    *port = quint16(p);
-    return true;
-}
 
 bool loadTls(const QString &certFile, const QString &keyFile, QSslConfiguration *tls,
              QString *error)
@@ -106,9 +81,9 @@ int serveCommand(const QString &dataDir, const QStringList &args)
         return usageError(error);
     if (!p.positionalArguments().isEmpty())
         return usageError(msg("Unexpected argument “%1”.").arg(p.positionalArguments().first()));
-    QHostAddress address;
-    quint16 port = kDefaultPort;
-    if (!parseListen(p.value(QStringLiteral("listen")), &address, &port))
+    ApiOptions options;
+    QHostAddress &address = options.address;
+    if (!parseListenAddress(p.value(QStringLiteral("listen")), &address, &options.port))
         return usageError(msg("--listen takes HOST:PORT, e.g. 127.0.0.1:8470 or [::1]:8470; "
                               "“%1” is not one.")
                               .arg(p.value(QStringLiteral("listen"))));
@@ -126,7 +101,7 @@ int serveCommand(const QString &dataDir, const QStringList &args)
     const bool certSet = p.isSet(QStringLiteral("tls-cert"));
     if (certSet != p.isSet(QStringLiteral("tls-key")))
         return usageError(msg("HTTPS needs both --tls-cert FILE and --tls-key FILE."));
-    std::optional<QSslConfiguration> tls;
+    std::optional<QSslConfiguration> &tls = options.tls;
     if (certSet) {
         QSslConfiguration config;
         if (!loadTls(p.value(QStringLiteral("tls-cert")), p.value(QStringLiteral("tls-key")),
@@ -134,6 +109,8 @@ int serveCommand(const QString &dataDir, const QStringList &args)
             return invalidInput(error);
         tls = config;
     }
+    options.ratePerSecond = rate;
+    options.burst = burst;
     // Tokens travel in every request: off this machine, only over TLS unless said otherwise.
     if (!address.isLoopback() && !tls) {
         if (!p.isSet(QStringLiteral("insecure-http")))
@@ -152,10 +129,7 @@ int serveCommand(const QString &dataDir, const QStringList &args)
     Engine engine;
     if (!engine.open(dataDir, &error))
         return failure(error);
-    ApiServer api(&engine);
-    api.setTls(tls);
-    api.setRateLimit(rate, burst);
-    if (!api.listen(address, port, &error))
+    if (!engine.serveApi(options, &error))
         return failure(error);
     if (!p.isSet(QStringLiteral("no-receiver"))) {
         if (!engine.listenReceiver(quint16(receiverPort), &error))
@@ -163,7 +137,7 @@ int serveCommand(const QString &dataDir, const QStringList &args)
         engine.startReceiver(engine.receiverPort(), &error); // its inboxes, for saved endpoints
     }
     const bool json = p.isSet(QStringLiteral("log-json"));
-    QObject::connect(&api, &ApiServer::requestLogged, &api, [json](const ApiLogEntry &e) {
+    QObject::connect(&engine, &Engine::apiRequestLogged, &engine, [json](const ApiLogEntry &e) {
         if (json) {
             out() << QJsonDocument(
                          QJsonObject{{QStringLiteral("time"), e.time.toString(Qt::ISODateWithMs)},
@@ -198,18 +172,12 @@ int serveCommand(const QString &dataDir, const QStringList &args)
     });
     engine.resume();
     engine.setPollInterval(1000); // endpoint changes made by other processes
-    const QString host = address.protocol() == QAbstractSocket::IPv6Protocol
-                             ? QLatin1Char('[') + address.toString() + QLatin1Char(']')
-                             : address.toString();
     if (engine.isReceiverListening())
         err() << msg("hookline serve: built-in receiver on http://127.0.0.1:%1/inbox/<name>")
                      .arg(engine.receiverPort())
               << "\n";
     err().flush();
-    out() << msg("listening on %1://%2:%3")
-                 .arg(tls ? QStringLiteral("https") : QStringLiteral("http"), host)
-                 .arg(api.port())
-          << "\n";
+    out() << msg("listening on %1").arg(engine.apiUrl()) << "\n";
     out().flush();
 
     ShutdownSignals shutdownSignals;
@@ -219,7 +187,7 @@ int serveCommand(const QString &dataDir, const QStringList &args)
     loop.exec();
     err() << msg("hookline serve: stopping; finishing attempts in flight.") << "\n";
     err().flush();
-    api.close(); // no new requests
+    engine.stopApi(); // no new requests
     engine.setPollInterval(0);
     engine.close(); // attempts finish or are recorded; unstarted claims go back to the store
     return 0;

@@ -154,18 +154,13 @@ void ApiServer::setTls(const std::optional<QSslConfiguration> &tls)
 bool ApiServer::listen(const QHostAddress &address, quint16 port, QString *error)
 {
     QString why;
+    m_address = address;
     if (m_http->listen(address, port, &why))
         return true;
-    if (error) {
-        const QString host = address.protocol() == QAbstractSocket::IPv6Protocol
-                                 ? QLatin1Char('[') + address.toString() + QLatin1Char(']')
-                                 : address.toString();
-        *error = text("Cannot listen on %1:%2: %3. Choose another address with --listen, or stop "
-                      "the program that uses it.")
-                     .arg(host)
-                     .arg(port)
-                     .arg(why);
-    }
+    if (error)
+        *error = text("Cannot listen on %1: %2. Choose another address, or stop the program "
+                      "that uses it.")
+                     .arg(listenAddressText(address, port), why);
     return false;
 }
 
@@ -192,9 +187,14 @@ quint16 ApiServer::port() const
 
 QString ApiServer::baseUrl() const
 {
-    return QStringLiteral("%1://127.0.0.1:%2")
-        .arg(m_http->isTls() ? QStringLiteral("https") : QStringLiteral("http"))
-        .arg(port());
+    // An "any" address is reached on this machine through loopback.
+    QHostAddress host = m_address;
+    if (host == QHostAddress::Any || host == QHostAddress::AnyIPv4)
+        host = QHostAddress::LocalHost;
+    else if (host == QHostAddress::AnyIPv6)
+        host = QHostAddress::LocalHostIPv6;
+    return (m_http->isTls() ? QStringLiteral("https://") : QStringLiteral("http://")) +
+           listenAddressText(host, port());
 }
 
 void ApiServer::setStreamBufferLimit(qint64 bytes)

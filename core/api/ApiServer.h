@@ -11,6 +11,7 @@
 // creation and rotation, and never let one client's load hold the others up.
 #pragma once
 
+#include "ApiTypes.h"
 #include "RateLimiter.h"
 #include "domain/ApiToken.h"
 #include "http/HttpServer.h"
@@ -26,17 +27,6 @@
 class Engine;
 struct Attempt;
 struct Delivery;
-
-struct ApiLogEntry
-{
-    QDateTime time;
-    QByteArray method;
-    QString path;
-    int status = 0;
-    double ms = 0;
-    QString tokenName; // empty: no (valid) token
-    QString remote;
-};
 
 class ApiServer : public QObject
 {
@@ -100,6 +90,7 @@ private:
 
     Engine *m_engine;
     HttpServer *m_http;
+    QHostAddress m_address;
     RateLimiter m_limiter;
     QList<Stream> m_streams;
     QTimer m_keepAlive;

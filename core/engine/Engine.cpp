@@ -1,5 +1,6 @@
 #include "Engine.h"
 
+#include "api/ApiServer.h"
 #include "catalog/TemplateRenderer.h"
 #include "delivery/Dispatcher.h"
 #include "domain/EndpointValidation.h"
@@ -667,8 +668,37 @@ void Engine::attachTestInbox(Endpoint *endpoint, const QString &inboxName)
     m_receiver->attachEndpoint(endpoint, inboxName);
 }
 
+bool Engine::serveApi(const ApiOptions &options, QString *error)
+{
+    auto api = std::make_unique<ApiServer>(this);
+    api->setTls(options.tls);
+    api->setRateLimit(options.ratePerSecond, options.burst);
+    connect(api.get(), &ApiServer::requestLogged, this, &Engine::apiRequestLogged);
+    m_api.reset(); // frees the old address first (serving again on the same one)
+    if (!api->listen(options.address, options.port, error))
+        return false;
+    m_api = std::move(api);
+    return true;
+}
+
+void Engine::stopApi()
+{
+    m_api.reset();
+}
+
+bool Engine::isApiServing() const
+{
+    return m_api && m_api->isListening();
+}
+
+QString Engine::apiUrl() const
+{
+    return isApiServing() ? m_api->baseUrl() : QString();
+}
+
 void Engine::close()
 {
+    m_api.reset(); // no new requests while the rest shuts down
     m_poll.stop();
     if (m_dispatcher)
         m_dispatcher->shutdown(3000);

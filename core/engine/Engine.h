@@ -7,6 +7,7 @@
 // core's own tests; a CTest check keeps ui/ and app/ off them.)
 #pragma once
 
+#include "api/ApiTypes.h"
 #include "catalog/EventCatalog.h"
 #include "domain/ApiToken.h"
 #include "domain/Delivery.h"
@@ -27,6 +28,7 @@
 #include <memory>
 #include <optional>
 
+class ApiServer;
 class DeliverySearch;
 class Dispatcher;
 class ReceiverServer;
@@ -180,6 +182,14 @@ public:
     // Points the endpoint at inbox `inboxName` of the built-in receiver, sharing its secret.
     void attachTestInbox(Endpoint *endpoint, const QString &inboxName);
 
+    // The admin API (api/ApiServer.h) on this engine: listens, or false with *error naming
+    // the address. Serving again moves it to the new address.
+    bool serveApi(const ApiOptions &options, QString *error);
+    void stopApi();
+    bool isApiServing() const;
+    // http://127.0.0.1:8470 (https with TLS), or empty when off.
+    QString apiUrl() const;
+
     // Shuts the dispatcher down (in-flight attempts finish or are recorded) and commits.
     void close();
 
@@ -200,6 +210,8 @@ signals:
     // The built-in receiver.
     void requestCaptured(const CapturedRequest &request);
     void receiverRefusedConnection(const QString &reason);
+    // One API request answered (for a log).
+    void apiRequestLogged(const ApiLogEntry &entry);
     void searchFinished(int searchId, const QList<qint64> &seqs, bool truncated,
                         const QString &error);
 
@@ -212,6 +224,7 @@ private:
     std::unique_ptr<Dispatcher> m_dispatcher;
     std::unique_ptr<ReceiverServer> m_receiver;
     DeliverySearch *m_search = nullptr;
+    std::unique_ptr<ApiServer> m_api;
     EventCatalog m_catalog;
     SampleData m_sample;
     QTimer m_poll;

@@ -131,6 +131,23 @@ void AppSettings::setReceiverAutoStart(bool on)
 {
     m_settings->setValue(QStringLiteral("receiver/autoStart"), on);
 }
+bool AppSettings::apiEnabled() const
+{
+    return m_settings->value(QStringLiteral("api/enabled"), false).toBool();
+}
+void AppSettings::setApiEnabled(bool on)
+{
+    m_settings->setValue(QStringLiteral("api/enabled"), on);
+}
+QString AppSettings::apiListen() const
+{
+    return m_settings->value(QStringLiteral("api/listen"), QStringLiteral("127.0.0.1:8470"))
+        .toString();
+}
+void AppSettings::setApiListen(const QString &address)
+{
+    m_settings->setValue(QStringLiteral("api/listen"), address);
+}
 void AppSettings::sync()
 {
     m_settings->sync();

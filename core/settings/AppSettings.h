@@ -41,6 +41,11 @@ public:
     void setReceiverPort(quint16 port);
     bool receiverAutoStart() const;
     void setReceiverAutoStart(bool on);
+    // The window's API server (off by default) and its loopback address, "127.0.0.1:8470".
+    bool apiEnabled() const;
+    void setApiEnabled(bool on);
+    QString apiListen() const;
+    void setApiListen(const QString &address);
     int maxInFlight() const;
     void setMaxInFlight(int n);
 

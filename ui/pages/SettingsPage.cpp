@@ -5,15 +5,20 @@
 #include "i18n/Language.h"
 #include "settings/AppSettings.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QTableWidget>
 #include <QVBoxLayout>
 
 #include <memory>
@@ -70,6 +75,57 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
     m_scheduleError->hide();
     dl->addRow(QString(), m_scheduleError);
     layout->addWidget(delivery);
+
+    auto *api = new QGroupBox(tr("API"), this);
+    auto *af = new QFormLayout(api);
+    m_apiOn = new QCheckBox(tr("&Serve the API to scripts and other systems"), api);
+    m_apiOn->setChecked(engine->isApiServing());
+    af->addRow(m_apiOn);
+    m_apiAddress = new QLineEdit(settings->apiListen(), api);
+    m_apiAddress->setToolTip(tr("A loopback address and port, such as 127.0.0.1:8470. To serve "
+                                "other machines, use 'hookline serve' with TLS."));
+    af->addRow(tr("&Address"), m_apiAddress);
+    m_apiStatus = new QLabel(api);
+    m_apiStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    af->addRow(QString(), m_apiStatus);
+    m_tokens = new QTableWidget(0, 4, api);
+    m_tokens->setObjectName(QStringLiteral("apiTokens"));
+    m_tokens->setAccessibleName(tr("API tokens"));
+    m_tokens->setHorizontalHeaderLabels({tr("Name"), tr("Access"), tr("Created"), tr("Last used")});
+    m_tokens->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_tokens->horizontalHeader()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
+    m_tokens->horizontalHeader()->setSectionResizeMode(2, QHeaderView::ResizeToContents);
+    m_tokens->horizontalHeader()->setSectionResizeMode(3, QHeaderView::ResizeToContents);
+    m_tokens->verticalHeader()->hide();
+    m_tokens->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_tokens->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_tokens->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_tokens->setMaximumHeight(140);
+    af->addRow(tr("&Tokens"), m_tokens);
+    auto *tokenButtons = new QHBoxLayout;
+    auto *newToken = new QPushButton(tr("&New token…"), api);
+    m_tokenReadOnly = new QCheckBox(tr("&Read-only"), api);
+    m_tokenReadOnly->setToolTip(tr("A read-only token may read, not change or publish"));
+    m_revoke = new QPushButton(tr("Re&voke"), api);
+    tokenButtons->addWidget(newToken);
+    tokenButtons->addWidget(m_tokenReadOnly);
+    tokenButtons->addStretch();
+    tokenButtons->addWidget(m_revoke);
+    af->addRow(QString(), tokenButtons);
+    layout->addWidget(api);
+    connect(m_apiOn, &QCheckBox::toggled, this, [this](bool on) { setApiEnabled(on); });
+    connect(m_apiAddress, &QLineEdit::editingFinished, this, [this] {
+        if (m_apiOn->isChecked())
+            setApiEnabled(true);
+        else
+            m_settings->setApiListen(m_apiAddress->text().trimmed());
+    });
+    connect(newToken, &QPushButton::clicked, this, &SettingsPage::newToken);
+    connect(m_revoke, &QPushButton::clicked, this, &SettingsPage::revokeToken);
+    connect(m_tokens, &QTableWidget::itemSelectionChanged, this,
+            [this] { m_revoke->setEnabled(!m_tokens->selectedItems().isEmpty()); });
+    refreshApi();
+    refreshTokens();
 
     auto *ui = new QGroupBox(tr("Interface"), this);
     auto *uf = new QFormLayout(ui);
@@ -145,6 +201,136 @@ void SettingsPage::save()
     if (error.isEmpty() && !policy.scheduleSeconds.isEmpty())
         m_settings->setDefaultRetrySchedule(policy.scheduleSeconds);
     applyDelivery(m_engine, *m_settings);
+}
+
+bool SettingsPage::applyApi(Engine *engine, const AppSettings &settings, QString *error)
+{
+    if (!settings.apiEnabled())
+        return true;
+    ApiOptions options;
+    if (!parseListenAddress(settings.apiListen(), &options.address, &options.port) ||
+        !options.address.isLoopback()) {
+        *error = tr("The API address “%1” is not a loopback address and port such as "
+                    "127.0.0.1:8470.")
+                     .arg(settings.apiListen());
+        return false;
+    }
+    return engine->serveApi(options, error);
+}
+
+bool SettingsPage::setApiEnabled(bool on)
+{
+    const QString address = m_apiAddress->text().trimmed();
+    m_settings->setApiListen(address);
+    m_settings->setApiEnabled(on);
+    QString error;
+    bool ok = true;
+    if (on) {
+        ok = applyApi(m_engine, *m_settings, &error);
+        if (!ok) {
+            m_settings->setApiEnabled(false);
+            m_engine->stopApi();
+        }
+    } else {
+        m_engine->stopApi();
+    }
+    {
+        QSignalBlocker block(m_apiOn);
+        m_apiOn->setChecked(m_engine->isApiServing());
+    }
+    refreshApi();
+    if (!ok)
+        m_apiStatus->setText(error);
+    emit message(ok ? (on ? tr("API on %1").arg(m_engine->apiUrl()) : tr("API off")) : error);
+    return ok;
+}
+
+void SettingsPage::refreshApi()
+{
+    m_apiStatus->setText(
+        m_engine->isApiServing()
+            ? tr("Listening on %1 — requests need a token from below.").arg(m_engine->apiUrl())
+            : tr("Off."));
+}
+
+void SettingsPage::refreshTokens()
+{
+    const QList<ApiToken> tokens = m_engine->tokens();
+    m_tokens->setRowCount(int(tokens.size()));
+    const QLocale locale;
+    for (int i = 0; i < tokens.size(); ++i) {
+        const ApiToken &t = tokens.at(i);
+        auto *name = new QTableWidgetItem(t.name);
+        name->setData(Qt::UserRole, t.id);
+        m_tokens->setItem(i, 0, name);
+        m_tokens->setItem(i, 1,
+                          new QTableWidgetItem(t.readOnly ? tr("read-only") : tr("read-write")));
+        m_tokens->setItem(
+            i, 2,
+            new QTableWidgetItem(locale.toString(t.created.toLocalTime(), QLocale::ShortFormat)));
+        m_tokens->setItem(i, 3,
+                          new QTableWidgetItem(
+                              t.lastUsed.isValid()
+                                  ? locale.toString(t.lastUsed.toLocalTime(), QLocale::ShortFormat)
+                                  : tr("never")));
+    }
+    m_revoke->setEnabled(!m_tokens->selectedItems().isEmpty());
+}
+
+QString SettingsPage::createToken(const QString &name, bool readOnly)
+{
+    ApiToken t;
+    QString error;
+    const QString token = m_engine->createToken(name, readOnly, &t, &error);
+    refreshTokens();
+    emit message(token.isEmpty() ? error : tr("Created token “%1”.").arg(t.name));
+    return token;
+}
+
+void SettingsPage::newToken()
+{
+    QString name;
+    const bool asked = m_askTokenName ? m_askTokenName(this, &name) : [&] {
+        bool ok = false;
+        name = QInputDialog::getText(this, tr("New API token"),
+                                     tr("Who or what will use it (for example “CRM deploy”):"),
+                                     QLineEdit::Normal, QString(), &ok);
+        return ok;
+    }();
+    if (!asked)
+        return;
+    const QString token = createToken(name, m_tokenReadOnly->isChecked());
+    if (token.isEmpty()) {
+        QMessageBox::warning(this, tr("New API token"), ApiTokens::validateName(name));
+        return;
+    }
+    if (m_askTokenName)
+        return; // tests read the token from createToken
+    QMessageBox box(QMessageBox::Information, tr("New API token"),
+                    tr("Copy this token now; Hookline keeps only a hash of it and cannot show it "
+                       "again.\n\n%1\n\nSend it as: Authorization: Bearer <token>")
+                        .arg(token),
+                    QMessageBox::Ok, this);
+    box.setTextInteractionFlags(Qt::TextSelectableByMouse);
+    box.exec();
+}
+
+void SettingsPage::revokeToken()
+{
+    const QList<QTableWidgetItem *> selected = m_tokens->selectedItems();
+    if (selected.isEmpty())
+        return;
+    QTableWidgetItem *name = m_tokens->item(selected.first()->row(), 0);
+    const QString id = name->data(Qt::UserRole).toString();
+    if (QMessageBox::question(
+            this, tr("Revoke token"),
+            tr("Revoke “%1”? Requests with it will be refused at once.").arg(name->text())) !=
+        QMessageBox::Yes)
+        return;
+    QString error;
+    if (!m_engine->revokeToken(id, &error))
+        QMessageBox::warning(this, tr("Revoke token"), error);
+    refreshTokens();
 }
 
 void SettingsPage::applyDelivery(Engine *engine, const AppSettings &settings)

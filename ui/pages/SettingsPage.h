@@ -1,5 +1,6 @@
 // Preferences: where the data lives, how long history is kept (applied on start and on
-// demand, never to unfinished work), delivery concurrency, and the interface language.
+// demand, never to unfinished work), delivery concurrency, the admin API (on or off, its
+// loopback address, its tokens) and the interface language.
 #pragma once
 
 #include <QWidget>
@@ -8,10 +9,13 @@
 
 class AppSettings;
 class Engine;
+class QCheckBox;
 class QComboBox;
+class QTableWidget;
 class QLineEdit;
 class QSpinBox;
 class QLabel;
+class QPushButton;
 
 class SettingsPage : public QWidget
 {
@@ -21,6 +25,19 @@ public:
 
     // Applies the concurrency settings to the engine's dispatcher.
     static void applyDelivery(Engine *engine, const AppSettings &settings);
+    // Starts the API when the settings say so (the window serves loopback only); false with
+    // *error when it cannot.
+    static bool applyApi(Engine *engine, const AppSettings &settings, QString *error);
+
+    // Turns the API on or off as the check box does; false with the reason shown.
+    bool setApiEnabled(bool on);
+    // Creates a token as "New token…" does, without the dialogs; returns it (shown once).
+    QString createToken(const QString &name, bool readOnly);
+    QTableWidget *tokensTable() const { return m_tokens; }
+
+    // Asks for a new token's name; a dialog by default (tests replace it).
+    using TokenNameQuestion = std::function<bool(QWidget *parent, QString *name)>;
+    void setTokenNameQuestion(TokenNameQuestion ask) { m_askTokenName = std::move(ask); }
 
     // Asks whether to restart now for a new language; a dialog by default (tests replace it).
     using RestartQuestion = std::function<bool(QWidget *parent)>;
@@ -36,6 +53,10 @@ signals:
 
 private:
     void save();
+    void refreshApi();
+    void refreshTokens();
+    void newToken();
+    void revokeToken();
 
     Engine *m_engine;
     AppSettings *m_settings;
@@ -47,4 +68,11 @@ private:
     QLineEdit *m_schedule = nullptr;
     QLabel *m_scheduleError = nullptr;
     RestartQuestion m_askRestart;
+    QCheckBox *m_apiOn = nullptr;
+    QLineEdit *m_apiAddress = nullptr;
+    QLabel *m_apiStatus = nullptr;
+    QTableWidget *m_tokens = nullptr;
+    QCheckBox *m_tokenReadOnly = nullptr;
+    QPushButton *m_revoke = nullptr;
+    TokenNameQuestion m_askTokenName;
 };
