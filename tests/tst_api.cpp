@@ -751,8 +751,8 @@ void TestApi::streamDeliversAttempts()
     StreamClient all(m_api->port(), m_token);
     StreamClient onlyCrm(m_api->port(), m_token, "?endpoint=" + crm.toLatin1());
     QTRY_COMPARE(m_api->streamClients(), 2);
+    QTRY_VERIFY(all.received.contains("Content-Type: text/event-stream"));
     QVERIFY(all.received.startsWith("HTTP/1.1 200 OK\r\n"));
-    QVERIFY(all.received.contains("Content-Type: text/event-stream"));
     QCOMPARE(callJson("POST", QStringLiteral("/api/v1/events"),
                       {{QStringLiteral("type"), QStringLiteral("call.ringing")}})
                  .status,

@@ -3,6 +3,7 @@
 #include "Commands.h"
 
 #include "ShutdownSignals.h"
+#include "api/ApiJson.h"
 #include "engine/Engine.h"
 
 #include <QCommandLineParser>
@@ -82,24 +83,7 @@ int receiveCommand(const QStringList &args)
     err().flush();
     QObject::connect(&engine, &Engine::requestCaptured, &engine, [json](const CapturedRequest &r) {
         if (json) {
-            QJsonArray headers;
-            for (const auto &h : r.headers)
-                headers.append(
-                    QJsonArray{QString::fromLatin1(h.first), QString::fromUtf8(h.second)});
-            QJsonObject o{
-                {QStringLiteral("received"), r.received.toString(Qt::ISODateWithMs)},
-                {QStringLiteral("inbox"), r.inbox},
-                {QStringLiteral("method"), QString::fromLatin1(r.method)},
-                {QStringLiteral("target"), QString::fromUtf8(r.target)},
-                {QStringLiteral("remote"), r.remoteAddress},
-                {QStringLiteral("headers"), headers},
-                {QStringLiteral("bodySize"), r.bodySize},
-                {QStringLiteral("body"), QString::fromUtf8(r.body)},
-                {QStringLiteral("signature"), signatureVerdictName(r.signature.verdict)},
-                {QStringLiteral("signatureReason"), r.signature.reason},
-                {QStringLiteral("status"), r.responseStatus},
-                {QStringLiteral("note"), r.note},
-            };
+            const QJsonObject o = ApiJson::capturedToJson(r); // as the API shows it
             out() << QJsonDocument(o).toJson(QJsonDocument::Compact) << "\n";
         } else {
             out() << QStringLiteral("%1  %2 %3  %4  signature %5  %6 B  %7")

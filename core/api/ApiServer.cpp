@@ -250,6 +250,33 @@ void ApiServer::problem(const std::shared_ptr<Call> &call, int status, const QSt
     finish(call, r);
 }
 
+void ApiServer::inputProblem(const std::shared_ptr<Call> &call, const ApiJson::InputError &input)
+{
+    problem(call, input.status,
+            input.status == 400 ? QStringLiteral("unknown-field") : QStringLiteral("invalid-field"),
+            input.detail, {{QStringLiteral("field"), input.field}});
+}
+
+bool ApiServer::replayFirstAnswer(const std::shared_ptr<Call> &call, const QString &key,
+                                  const QByteArray &requestHash)
+{
+    const std::optional<IdempotencyRecord> first =
+        m_engine->idempotencyRecord(call->token->id, key);
+    if (!first)
+        return false;
+    if (first->requestHash != requestHash) {
+        problem(call, 409, QStringLiteral("idempotency-key-reused"),
+                text("Idempotency-Key “%1” was used within the last 24 hours with another "
+                     "request body; use a new key for a new event.")
+                    .arg(key));
+        return true;
+    }
+    HttpResponse r = HttpResponse::json(first->status, first->response);
+    r.headers.append(qMakePair(QByteArray("Idempotent-Replayed"), QByteArray("true")));
+    finish(call, r);
+    return true;
+}
+
 void ApiServer::json(const std::shared_ptr<Call> &call, int status, const QJsonValue &body,
                      const QList<QPair<QByteArray, QByteArray>> &headers)
 {
@@ -508,10 +535,7 @@ void ApiServer::createEndpoint(const std::shared_ptr<Call> &call)
     bool secretGiven = false;
     const ApiJson::InputError input = ApiJson::applyEndpoint(body, &e, &secretGiven);
     if (!input.ok())
-        return problem(call, input.status,
-                       input.status == 400 ? QStringLiteral("unknown-field")
-                                           : QStringLiteral("invalid-field"),
-                       input.detail, {{QStringLiteral("field"), input.field}});
+        return inputProblem(call, input);
     if (!body.contains(QLatin1String("url")))
         return problem(call, 422, QStringLiteral("invalid-field"),
                        text("An endpoint needs a “url”."),
@@ -563,10 +587,7 @@ void ApiServer::endpointAction(const std::shared_ptr<Call> &call, const QString 
         bool secretGiven = false;
         const ApiJson::InputError input = ApiJson::applyEndpoint(body, &e, &secretGiven);
         if (!input.ok())
-            return problem(call, input.status,
-                           input.status == 400 ? QStringLiteral("unknown-field")
-                                               : QStringLiteral("invalid-field"),
-                           input.detail, {{QStringLiteral("field"), input.field}});
+            return inputProblem(call, input);
         const QList<ValidationError> errors = m_engine->saveEndpoint(&e);
         if (!errors.isEmpty())
             return problem(call, 422, QStringLiteral("invalid-field"), errors.first().message,
@@ -693,24 +714,7 @@ void ApiServer::publish(const std::shared_ptr<Call> &call)
         const QByteArray signature =
             call->request.method + ' ' + call->path.toUtf8() + '\n' + call->request.body;
         requestHash = QCryptographicHash::hash(signature, QCryptographicHash::Sha256);
-        const auto replay = [this, call, key, requestHash] {
-            const std::optional<IdempotencyRecord> first =
-                m_engine->idempotencyRecord(call->token->id, key);
-            if (!first)
-                return false;
-            if (first->requestHash != requestHash) {
-                problem(call, 409, QStringLiteral("idempotency-key-reused"),
-                        text("Idempotency-Key “%1” was used within the last 24 hours with "
-                             "another request body; use a new key for a new event.")
-                            .arg(key));
-                return true;
-            }
-            HttpResponse r = HttpResponse::json(first->status, first->response);
-            r.headers.append(qMakePair(QByteArray("Idempotent-Replayed"), QByteArray("true")));
-            finish(call, r);
-            return true;
-        };
-        if (replay())
+        if (replayFirstAnswer(call, key, requestHash))
             return;
         if (m_publishing.contains(call->token->id + u'\n' + key))
             return problem(call, 409, QStringLiteral("idempotency-key-in-use"),
@@ -738,18 +742,13 @@ void ApiServer::publish(const std::shared_ptr<Call> &call)
                            text("The event was not accepted: the database could not store it "
                                 "(%1). %2 Nothing was published; retry later.")
                                .arg(why, Engine::storeAdvice(why)));
+        // Refused: another process stored the same key first; its answer is the answer.
         if (outcome == PublishHooks::Outcome::Refused) {
-            const std::optional<IdempotencyRecord> first =
-                m_engine->idempotencyRecord(call->token->id, key);
-            if (first && first->requestHash == requestHash) {
-                HttpResponse r = HttpResponse::json(first->status, first->response);
-                r.headers.append(qMakePair(QByteArray("Idempotent-Replayed"), QByteArray("true")));
-                return finish(call, r);
-            }
-            return problem(call, 409, QStringLiteral("idempotency-key-reused"),
-                           text("Idempotency-Key “%1” was used within the last 24 hours with "
-                                "another request body; use a new key for a new event.")
-                               .arg(key));
+            if (!replayFirstAnswer(call, key, requestHash))
+                problem(
+                    call, 409, QStringLiteral("idempotency-key-in-use"),
+                    text("Idempotency-Key “%1” was just used by another request; retry.").arg(key));
+            return;
         }
         finish(call, HttpResponse::json(202, answer(*ids)));
     };
@@ -1023,10 +1022,7 @@ void ApiServer::receiver(const std::shared_ptr<Call> &call, const QStringList &p
     c.name = name;
     const ApiJson::InputError input = ApiJson::applyInbox(body, &c);
     if (!input.ok())
-        return problem(call, input.status,
-                       input.status == 400 ? QStringLiteral("unknown-field")
-                                           : QStringLiteral("invalid-field"),
-                       input.detail, {{QStringLiteral("field"), input.field}});
+        return inputProblem(call, input);
     const QString invalid = m_engine->setInbox(c);
     if (!invalid.isEmpty())
         return problem(call, 422, QStringLiteral("invalid-field"), invalid);

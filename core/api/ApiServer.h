@@ -11,6 +11,7 @@
 // creation and rotation, and never let one client's load hold the others up.
 #pragma once
 
+#include "ApiJson.h"
 #include "ApiTypes.h"
 #include "RateLimiter.h"
 #include "domain/ApiToken.h"
@@ -71,6 +72,11 @@ private:
                  const QString &detail, const QJsonObject &extra = {});
     void json(const std::shared_ptr<Call> &call, int status, const QJsonValue &body,
               const QList<QPair<QByteArray, QByteArray>> &headers = {});
+    void inputProblem(const std::shared_ptr<Call> &call, const ApiJson::InputError &input);
+    // The first answer to this token's Idempotency-Key (or a 409 if the body differs);
+    // false when the key is new.
+    bool replayFirstAnswer(const std::shared_ptr<Call> &call, const QString &key,
+                           const QByteArray &requestHash);
     bool readBody(const std::shared_ptr<Call> &call, QJsonObject *body, bool required);
 
     void listEndpoints(const std::shared_ptr<Call> &call);
