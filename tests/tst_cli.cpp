@@ -17,6 +17,8 @@
 #include <QSet>
 #include <QSqlDatabase>
 #include <QSqlQuery>
+#include <QSslCertificate>
+#include <QSslConfiguration>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -54,6 +56,7 @@ private slots:
     void tokensCreateListRevoke();
     void serveStartsAndStops();
     void serveKillNineLosesNothingAccepted();
+    void serveOverTls();
 
 private:
     Result hookline(const QStringList &args, int timeoutMs = 60000);
@@ -642,6 +645,49 @@ void TestCli::serveKillNineLosesNothingAccepted()
     run.terminate();
     QVERIFY(QTest::qWaitFor([&] { return run.state() == QProcess::NotRunning; }, 20000));
     qDeleteAll(replies);
+}
+
+// --tls-cert/--tls-key: the API over HTTPS (a self-signed certificate made for the test), and
+// plain HTTP to that port gets no API.
+void TestCli::serveOverTls()
+{
+    const QString cert = m_dir->filePath(QStringLiteral("cert.pem"));
+    const QString key = m_dir->filePath(QStringLiteral("key.pem"));
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                   QStringLiteral("ec"), QStringLiteral("-pkeyopt"),
+                   QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
+                   QStringLiteral("-keyout"), key, QStringLiteral("-out"), cert,
+                   QStringLiteral("-days"), QStringLiteral("1"), QStringLiteral("-subj"),
+                   QStringLiteral("/CN=127.0.0.1")});
+    QVERIFY2(openssl.waitForFinished(30000) && openssl.exitCode() == 0,
+             openssl.readAllStandardError().constData());
+    QProcess serve;
+    const QString url = startServe(
+        &serve,
+        withDataDir({QStringLiteral("serve"), QStringLiteral("--listen"),
+                     QStringLiteral("127.0.0.1:0"), QStringLiteral("--no-receiver"),
+                     QStringLiteral("--tls-cert"), cert, QStringLiteral("--tls-key"), key}));
+    QVERIFY2(url.startsWith(QLatin1String("https://127.0.0.1:")),
+             serve.readAllStandardError().constData());
+    QNetworkAccessManager nam;
+    QNetworkRequest request{QUrl(url + QLatin1String("/api/v1/health"))};
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setCaCertificates(QSslCertificate::fromPath(cert));
+    request.setSslConfiguration(tls);
+    QNetworkReply *reply = nam.get(request);
+    QVERIFY(QTest::qWaitFor([&] { return reply->isFinished(); }, 30000));
+    QVERIFY2(reply->error() == QNetworkReply::NoError, qPrintable(reply->errorString()));
+    QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    reply->deleteLater();
+    // Cleartext to the TLS port: no answer an HTTP client could take for the API's.
+    QString plain = url;
+    plain.replace(QLatin1String("https://"), QLatin1String("http://"));
+    QCOMPARE(httpStatus(&nam, "GET", plain + QLatin1String("/api/v1/health")), 0);
+    serve.terminate();
+    QVERIFY(QTest::qWaitFor([&] { return serve.state() == QProcess::NotRunning; }, 20000));
+    QCOMPARE(serve.exitCode(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestCli)
