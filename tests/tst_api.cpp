@@ -405,6 +405,11 @@ void TestApi::publishWithoutPayloadSendsTheTemplate()
         QJsonDocument::fromJson(m_engine->inboxRequests(QStringLiteral("crm")).first().body)
             .object();
     QVERIFY(!body.isEmpty()); // the type's template, rendered
+    // The answer names the event that was stored.
+    const QString deliveryId =
+        a.json.value(QLatin1String("deliveryIds")).toArray().first().toString();
+    QCOMPARE(m_engine->delivery(deliveryId)->eventId,
+             a.json.value(QLatin1String("eventId")).toString());
     // An event nobody subscribes to is not an error for the publisher.
     QCOMPARE(call("DELETE", QStringLiteral("/api/v1/endpoints/") + m_engine->endpoints().first().id)
                  .status,

@@ -702,6 +702,15 @@ void ApiServer::publish(const std::shared_ptr<Call> &call)
         return problem(call, 422, QStringLiteral("invalid-field"),
                        text("The field “payload” must be a JSON object (the platform's event)."),
                        {{QStringLiteral("field"), QStringLiteral("payload")}});
+    // An event nobody subscribes to goes nowhere and is not stored; not the publisher's fault.
+    if (!m_engine->hasSubscribers(type))
+        return json(
+            call, 202,
+            QJsonObject{
+                {QStringLiteral("eventId"), QJsonValue()},
+                {QStringLiteral("deliveryIds"), QJsonArray()},
+                {QStringLiteral("detail"),
+                 text("No enabled endpoint subscribes to %1; nothing was sent.").arg(type)}});
 
     // Idempotency-Key: the same key (per token) within 24 h answers as the first time did.
     const QString key = QString::fromUtf8(call->request.header("idempotency-key")).trimmed();
@@ -761,27 +770,27 @@ void ApiServer::publish(const std::shared_ptr<Call> &call)
     }
     const PublishHooks hooks =
         key.isEmpty() ? PublishHooks{nullptr, done} : Engine::onceOnly(record, answer, done);
+    // The platform's event as given, or (without a payload) the type's template as a test.
     QString error;
-    if (payload.isUndefined()) {
-        *ids = m_engine->sendTest(type, {}, &error, {}, hooks);
-    } else {
-        const Event event{eventId,
-                          type,
-                          QJsonDocument(payload.toObject()).toJson(QJsonDocument::Compact),
-                          QDateTime::currentDateTimeUtc(),
-                          EventOrigin::Api,
-                          {}};
-        *ids = m_engine->publish(event, {}, AttemptTrigger::Scheduled, &error, hooks);
-    }
-    if (ids->isEmpty()) {
+    const bool test = payload.isUndefined();
+    const QByteArray bytes = test
+                                 ? m_engine->renderTest(type, &error)
+                                 : QJsonDocument(payload.toObject()).toJson(QJsonDocument::Compact);
+    if (bytes.isEmpty()) {
         m_publishing.remove(pending);
-        // Nobody subscribes (or Hookline is stopping): nothing to store, and not the
-        // publisher's fault - say so in a success the publisher can log.
-        if (!m_engine->isStoreFailing() && error.contains(QLatin1String("subscribes")))
-            return json(call, 202,
-                        QJsonObject{{QStringLiteral("eventId"), QJsonValue()},
-                                    {QStringLiteral("deliveryIds"), QJsonArray()},
-                                    {QStringLiteral("detail"), error}});
+        return problem(call, 422, QStringLiteral("invalid-field"), error,
+                       {{QStringLiteral("field"), QStringLiteral("type")}});
+    }
+    const Event event{eventId,
+                      type,
+                      bytes,
+                      QDateTime::currentDateTimeUtc(),
+                      test ? EventOrigin::Test : EventOrigin::Api,
+                      {}};
+    *ids = m_engine->publish(event, {}, test ? AttemptTrigger::Test : AttemptTrigger::Scheduled,
+                             &error, hooks);
+    if (ids->isEmpty()) { // Hookline is stopping, or the endpoint went in between
+        m_publishing.remove(pending);
         return problem(call, 503, QStringLiteral("not-accepted"), error);
     }
 }

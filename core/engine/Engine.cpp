@@ -332,6 +332,23 @@ QStringList Engine::sendTest(const QString &type, const QString &endpointId, QSt
     return m_dispatcher->dispatch(e, endpointId, AttemptTrigger::Test, error, hooks);
 }
 
+QByteArray Engine::renderTest(const QString &type, QString *error)
+{
+    const RenderResult r = m_catalog.render(type, m_sample, QDateTime::currentDateTimeUtc());
+    if (!r.ok() && error)
+        *error = r.error;
+    return r.ok() ? r.json : QByteArray();
+}
+
+bool Engine::hasSubscribers(const QString &type) const
+{
+    for (const Endpoint &e : m_dispatcher->endpoints()) {
+        if (e.enabled && e.subscribesTo(type))
+            return true;
+    }
+    return false;
+}
+
 QStringList Engine::queueScenario(const QString &kind, const QString &endpointId, QString *error)
 {
     const QDateTime now = QDateTime::currentDateTimeUtc();

@@ -120,6 +120,11 @@ public:
     // publishes it as a test event.
     QStringList sendTest(const QString &type, const QString &endpointId, QString *error,
                          const QString &templateText = {}, const PublishHooks &hooks = {});
+    // The type's template rendered with sample data (a test event's payload), or empty and
+    // *error.
+    QByteArray renderTest(const QString &type, QString *error); // advances the sample ids
+    // Whether an event of this type would go anywhere (an enabled endpoint subscribes).
+    bool hasSubscribers(const QString &type) const;
     // Sends a call's four stages (or an agent's two) in order: each stage starts when the
     // previous one's first attempts are done; scenarioFinished() follows the last.
     // Returns false with *error if it cannot start.
