@@ -57,6 +57,7 @@ private slots:
     void publishedEventArrivesSignedAndRecorded();
     void publishAnswersAfterTheCommit();
     void publishWithoutPayloadSendsTheTemplate();
+    void apiStoppedWhilePublishCommits();
     void idempotentPublish();
     void idempotencyHoldsAcrossProcesses();
     void badInputGetsProblemJson_data();
@@ -389,6 +390,37 @@ void TestApi::publishAnswersAfterTheCommit()
         QVERIFY(q.exec(QStringLiteral("SELECT count(*) FROM deliveries WHERE id = '%1'").arg(id)));
         QVERIFY(q.next());
         QCOMPARE(q.value(0).toInt(), 1);
+        reply->deleteLater();
+    }
+    QSqlDatabase::removeDatabase(name);
+}
+
+// The API goes away (Settings → API off, or 'serve' stopping) while a publish waits for its
+// commit: the commit still happens, and its late callback must not reach the dead server.
+void TestApi::apiStoppedWhilePublishCommits()
+{
+    addEndpoint(QStringLiteral("crm"));
+    m_engine->setSending(false);
+    const QString name = QStringLiteral("lock-holder-2");
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(m_engine->databasePath());
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        QVERIFY(q.exec(QStringLiteral("BEGIN IMMEDIATE")));
+        QNetworkRequest request(QUrl(m_api->baseUrl() + QLatin1String("/api/v1/events")));
+        request.setRawHeader("Authorization", "Bearer " + m_token.toLatin1());
+        request.setRawHeader("Content-Type", "application/json");
+        request.setRawHeader("Idempotency-Key", "k-stop");
+        QNetworkReply *reply = m_nam.post(request, R"({"type":"call.created","payload":{}})");
+        QTRY_COMPARE(m_engine->countDeliveries(DeliveryQuery()), 0); // nothing yet
+        QTest::qWait(300);
+        m_api.reset(); // the server goes; the publish is still waiting for the lock
+        QVERIFY(q.exec(QStringLiteral("COMMIT")));
+        QVERIFY(m_engine->flush(nullptr));
+        QCoreApplication::sendPostedEvents();
+        QTRY_COMPARE(m_engine->countDeliveries(DeliveryQuery()), 1);
+        QTRY_VERIFY(reply->isFinished()); // the connection closed without an answer
         reply->deleteLater();
     }
     QSqlDatabase::removeDatabase(name);

@@ -643,13 +643,18 @@ void ApiServer::endpointAction(const std::shared_ptr<Call> &call, const QString 
                            {{QStringLiteral("field"), QStringLiteral("type")}});
         PublishHooks hooks;
         auto ids = std::make_shared<QStringList>();
-        hooks.done = [this, call, ids](PublishHooks::Outcome outcome, const QString &why) {
+        // The commit's callback may come after this server is gone (the API turned off).
+        hooks.done = [self = QPointer<ApiServer>(this), call, ids](PublishHooks::Outcome outcome,
+                                                                   const QString &why) {
+            if (!self)
+                return;
             if (outcome != PublishHooks::Outcome::Stored)
-                return problem(call, 503, QStringLiteral("store-failing"),
-                               text("The test event could not be stored: %1. %2")
-                                   .arg(why, Engine::storeAdvice(why)));
-            json(call, 202,
-                 QJsonObject{{QStringLiteral("deliveryIds"), QJsonArray::fromStringList(*ids)}});
+                return self->problem(call, 503, QStringLiteral("store-failing"),
+                                     text("The test event could not be stored: %1. %2")
+                                         .arg(why, Engine::storeAdvice(why)));
+            self->json(
+                call, 202,
+                QJsonObject{{QStringLiteral("deliveryIds"), QJsonArray::fromStringList(*ids)}});
         };
         *ids = m_engine->sendTest(type, e.id, &error, {}, hooks);
         if (ids->isEmpty())
@@ -743,23 +748,12 @@ void ApiServer::publish(const std::shared_ptr<Call> &call)
     };
     const QString pending = key.isEmpty() ? QString() : call->token->id + u'\n' + key;
     auto ids = std::make_shared<QStringList>();
-    auto done = [this, call, ids, answer, pending, key, requestHash](PublishHooks::Outcome outcome,
-                                                                     const QString &why) {
-        m_publishing.remove(pending);
-        if (outcome == PublishHooks::Outcome::Failed)
-            return problem(call, 503, QStringLiteral("store-failing"),
-                           text("The event was not accepted: the database could not store it "
-                                "(%1). %2 Nothing was published; retry later.")
-                               .arg(why, Engine::storeAdvice(why)));
-        // Refused: another process stored the same key first; its answer is the answer.
-        if (outcome == PublishHooks::Outcome::Refused) {
-            if (!replayFirstAnswer(call, key, requestHash))
-                problem(
-                    call, 409, QStringLiteral("idempotency-key-in-use"),
-                    text("Idempotency-Key “%1” was just used by another request; retry.").arg(key));
-            return;
-        }
-        finish(call, HttpResponse::json(202, answer(*ids)));
+    // The commit's callback may come after this server is gone (the API turned off, 'serve'
+    // stopping): the event is stored all the same, and nobody is left to answer.
+    auto done = [self = QPointer<ApiServer>(this), call, ids, answer, pending, key,
+                 requestHash](PublishHooks::Outcome outcome, const QString &why) {
+        if (self)
+            self->answerPublish(call, outcome, why, pending, key, requestHash, answer(*ids));
     };
     IdempotencyRecord record;
     if (!key.isEmpty()) {
@@ -793,6 +787,26 @@ void ApiServer::publish(const std::shared_ptr<Call> &call)
         m_publishing.remove(pending);
         return problem(call, 503, QStringLiteral("not-accepted"), error);
     }
+}
+
+void ApiServer::answerPublish(const std::shared_ptr<Call> &call, PublishHooks::Outcome outcome,
+                              const QString &why, const QString &pending, const QString &key,
+                              const QByteArray &requestHash, const QByteArray &answer)
+{
+    m_publishing.remove(pending);
+    if (outcome == PublishHooks::Outcome::Failed)
+        return problem(call, 503, QStringLiteral("store-failing"),
+                       text("The event was not accepted: the database could not store it (%1). "
+                            "%2 Nothing was published; retry later.")
+                           .arg(why, Engine::storeAdvice(why)));
+    // Refused: another process stored the same key first; its answer is the answer.
+    if (outcome == PublishHooks::Outcome::Refused) {
+        if (!replayFirstAnswer(call, key, requestHash))
+            problem(call, 409, QStringLiteral("idempotency-key-in-use"),
+                    text("Idempotency-Key “%1” was just used by another request; retry.").arg(key));
+        return;
+    }
+    finish(call, HttpResponse::json(202, answer));
 }
 
 void ApiServer::scenario(const std::shared_ptr<Call> &call, const QString &kind)

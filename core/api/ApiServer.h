@@ -15,6 +15,7 @@
 #include "ApiTypes.h"
 #include "RateLimiter.h"
 #include "domain/ApiToken.h"
+#include "domain/DeliveryOptions.h"
 #include "http/HttpServer.h"
 
 #include <QDateTime>
@@ -85,6 +86,10 @@ private:
                         const QString &action);
     void listEventTypes(const std::shared_ptr<Call> &call);
     void publish(const std::shared_ptr<Call> &call);
+    // A publish's commit came back: 202, the first answer to its key, or a problem.
+    void answerPublish(const std::shared_ptr<Call> &call, PublishHooks::Outcome outcome,
+                       const QString &why, const QString &pending, const QString &key,
+                       const QByteArray &requestHash, const QByteArray &answer);
     void scenario(const std::shared_ptr<Call> &call, const QString &kind);
     void listDeliveries(const std::shared_ptr<Call> &call);
     void deliveryAction(const std::shared_ptr<Call> &call, const QString &id,
