@@ -83,6 +83,17 @@ private:
         return call(method, path, QJsonDocument(body).toJson(QJsonDocument::Compact), h);
     }
     QString addEndpoint(const QString &inbox, const QStringList &types = {});
+    // POST /api/v1/events without waiting for the answer.
+    QNetworkReply *postEvent(const QByteArray &body,
+                             const QList<QPair<QByteArray, QByteArray>> &headers = {})
+    {
+        QNetworkRequest request(QUrl(m_api->baseUrl() + QLatin1String("/api/v1/events")));
+        request.setRawHeader("Authorization", "Bearer " + m_token.toLatin1());
+        request.setRawHeader("Content-Type", "application/json");
+        for (const auto &h : headers)
+            request.setRawHeader(h.first, h.second);
+        return m_nam.post(request, body);
+    }
 
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<Engine> m_engine;
@@ -357,6 +368,34 @@ void TestApi::publishedEventArrivesSignedAndRecorded()
     QVERIFY(attempt.value(QLatin1String("requestBody")).toString().contains(QLatin1String("c-42")));
 }
 
+namespace {
+// Another connection holding the database's write lock (as another process would): the
+// engine's next commit waits until release().
+struct WriteLock
+{
+    QString name;
+    QSqlDatabase db;
+    QSqlQuery *q = nullptr;
+    explicit WriteLock(const QString &path, const QString &connection)
+        : name(connection)
+    {
+        db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(path);
+        held = db.open();
+        q = new QSqlQuery(db);
+        held = held && q->exec(QStringLiteral("BEGIN IMMEDIATE"));
+    }
+    bool release() { return q->exec(QStringLiteral("COMMIT")); }
+    ~WriteLock()
+    {
+        delete q;
+        db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(name);
+    }
+    bool held = false;
+};
+} // namespace
+
 // 202 means committed: while another process holds the database's write lock, the publish
 // cannot commit and gets no answer; once the lock goes, the answer comes and the delivery is
 // there for any other connection to see.
@@ -364,35 +403,25 @@ void TestApi::publishAnswersAfterTheCommit()
 {
     addEndpoint(QStringLiteral("crm"));
     m_engine->setSending(false);
-    const QString name = QStringLiteral("lock-holder");
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-        db.setDatabaseName(m_engine->databasePath());
-        QVERIFY(db.open());
-        QSqlQuery q(db);
-        QVERIFY(q.exec(QStringLiteral("BEGIN IMMEDIATE")));
-
-        QNetworkRequest request(QUrl(m_api->baseUrl() + QLatin1String("/api/v1/events")));
-        request.setRawHeader("Authorization", "Bearer " + m_token.toLatin1());
-        request.setRawHeader("Content-Type", "application/json");
-        QNetworkReply *reply = m_nam.post(request, R"({"type":"call.created","payload":{}})");
-        QTest::qWait(700);
-        QVERIFY2(!reply->isFinished(), "answered before the commit");
-        QVERIFY(q.exec(QStringLiteral("COMMIT")));
-        QTRY_VERIFY(reply->isFinished());
-        QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 202);
-        const QString id = QJsonDocument::fromJson(reply->readAll())
-                               .object()
-                               .value(QLatin1String("deliveryIds"))
-                               .toArray()
-                               .first()
-                               .toString();
-        QVERIFY(q.exec(QStringLiteral("SELECT count(*) FROM deliveries WHERE id = '%1'").arg(id)));
-        QVERIFY(q.next());
-        QCOMPARE(q.value(0).toInt(), 1);
-        reply->deleteLater();
-    }
-    QSqlDatabase::removeDatabase(name);
+    WriteLock lock(m_engine->databasePath(), QStringLiteral("lock-holder"));
+    QVERIFY(lock.held);
+    QNetworkReply *reply = postEvent(R"({"type":"call.created","payload":{}})");
+    QTest::qWait(700);
+    QVERIFY2(!reply->isFinished(), "answered before the commit");
+    QVERIFY(lock.release());
+    QTRY_VERIFY(reply->isFinished());
+    QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 202);
+    const QString id = QJsonDocument::fromJson(reply->readAll())
+                           .object()
+                           .value(QLatin1String("deliveryIds"))
+                           .toArray()
+                           .first()
+                           .toString();
+    QVERIFY(
+        lock.q->exec(QStringLiteral("SELECT count(*) FROM deliveries WHERE id = '%1'").arg(id)));
+    QVERIFY(lock.q->next());
+    QCOMPARE(lock.q->value(0).toInt(), 1);
+    reply->deleteLater();
 }
 
 // The API goes away (Settings → API off, or 'serve' stopping) while a publish waits for its
@@ -401,29 +430,19 @@ void TestApi::apiStoppedWhilePublishCommits()
 {
     addEndpoint(QStringLiteral("crm"));
     m_engine->setSending(false);
-    const QString name = QStringLiteral("lock-holder-2");
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-        db.setDatabaseName(m_engine->databasePath());
-        QVERIFY(db.open());
-        QSqlQuery q(db);
-        QVERIFY(q.exec(QStringLiteral("BEGIN IMMEDIATE")));
-        QNetworkRequest request(QUrl(m_api->baseUrl() + QLatin1String("/api/v1/events")));
-        request.setRawHeader("Authorization", "Bearer " + m_token.toLatin1());
-        request.setRawHeader("Content-Type", "application/json");
-        request.setRawHeader("Idempotency-Key", "k-stop");
-        QNetworkReply *reply = m_nam.post(request, R"({"type":"call.created","payload":{}})");
-        QTRY_COMPARE(m_engine->countDeliveries(DeliveryQuery()), 0); // nothing yet
-        QTest::qWait(300);
-        m_api.reset(); // the server goes; the publish is still waiting for the lock
-        QVERIFY(q.exec(QStringLiteral("COMMIT")));
-        QVERIFY(m_engine->flush(nullptr));
-        QCoreApplication::sendPostedEvents();
-        QTRY_COMPARE(m_engine->countDeliveries(DeliveryQuery()), 1);
-        QTRY_VERIFY(reply->isFinished()); // the connection closed without an answer
-        reply->deleteLater();
-    }
-    QSqlDatabase::removeDatabase(name);
+    WriteLock lock(m_engine->databasePath(), QStringLiteral("lock-holder-2"));
+    QVERIFY(lock.held);
+    QNetworkReply *reply =
+        postEvent(R"({"type":"call.created","payload":{}})", {{"Idempotency-Key", "k-stop"}});
+    QTest::qWait(300);
+    QCOMPARE(m_engine->countDeliveries(DeliveryQuery()), 0); // nothing yet
+    m_api.reset(); // the server goes; the publish is still waiting for the lock
+    QVERIFY(lock.release());
+    QVERIFY(m_engine->flush(nullptr));
+    QCoreApplication::sendPostedEvents();
+    QTRY_COMPARE(m_engine->countDeliveries(DeliveryQuery()), 1);
+    QTRY_VERIFY(reply->isFinished()); // the connection closed without an answer
+    reply->deleteLater();
 }
 
 void TestApi::publishWithoutPayloadSendsTheTemplate()

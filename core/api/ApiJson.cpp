@@ -125,7 +125,7 @@ InputError applyEndpoint(const QJsonObject &body, Endpoint *e, bool *secretGiven
             k == QLatin1String("description") || k == QLatin1String("secret") ||
             k == QLatin1String("format")) {
             if (!v.isString())
-                return kindError(k, ("a string"));
+                return kindError(k, "a string");
             const QString s = v.toString();
             if (k == QLatin1String("url"))
                 e->url = s;
@@ -144,7 +144,7 @@ InputError applyEndpoint(const QJsonObject &body, Endpoint *e, bool *secretGiven
         } else if (k == QLatin1String("enabled") || k == QLatin1String("allEvents") ||
                    k == QLatin1String("verifyTls") || k == QLatin1String("http2Cleartext")) {
             if (!v.isBool())
-                return kindError(k, ("true or false"));
+                return kindError(k, "true or false");
             if (k == QLatin1String("enabled"))
                 e->enabled = v.toBool();
             else if (k == QLatin1String("allEvents"))
@@ -155,20 +155,20 @@ InputError applyEndpoint(const QJsonObject &body, Endpoint *e, bool *secretGiven
                 e->http2Cleartext = v.toBool();
         } else if (k == QLatin1String("eventTypes")) {
             if (!toStringList(v, &e->eventTypes))
-                return kindError(k, ("an array of event type ids"));
+                return kindError(k, "an array of event type ids");
             // An explicit list means these types only; an empty one means every type.
             if (!body.contains(QLatin1String("allEvents")))
                 e->allEvents = e->eventTypes.isEmpty();
         } else if (k == QLatin1String("headers")) {
             if (!toHeaders(v, &e->headers))
-                return kindError(k, ("an array of [name, value] pairs or an object"));
+                return kindError(k, "an array of [name, value] pairs or an object");
         } else if (k == QLatin1String("retrySchedule")) {
             if (!toIntList(v, &e->retry.scheduleSeconds))
-                return kindError(k, ("an array of whole seconds"));
+                return kindError(k, "an array of whole seconds");
         } else {
             int n = 0;
             if (!toInt(v, &n))
-                return kindError(k, ("a whole number"));
+                return kindError(k, "a whole number");
             if (k == QLatin1String("timeoutMs"))
                 e->timeoutMs = n;
             else if (k == QLatin1String("maxAttempts"))
@@ -206,7 +206,7 @@ InputError applyInbox(const QJsonObject &body, InboxConfig *c)
         if (k == QLatin1String("body") || k == QLatin1String("contentType") ||
             k == QLatin1String("secret")) {
             if (!v.isString())
-                return kindError(k, ("a string"));
+                return kindError(k, "a string");
             if (k == QLatin1String("body"))
                 c->body = v.toString().toUtf8();
             else if (k == QLatin1String("contentType"))
@@ -215,19 +215,19 @@ InputError applyInbox(const QJsonObject &body, InboxConfig *c)
                 c->secret = v.toString();
         } else if (k == QLatin1String("drop")) {
             if (!v.isBool())
-                return kindError(k, ("true or false"));
+                return kindError(k, "true or false");
             c->closeWithoutAnswer = v.toBool();
         } else if (k == QLatin1String("failRate")) {
             if (!v.isDouble())
-                return kindError(k, ("a number from 0 to 1"));
+                return kindError(k, "a number from 0 to 1");
             c->failRate = v.toDouble();
         } else if (k == QLatin1String("script")) {
             if (!toIntList(v, &c->script))
-                return kindError(k, ("an array of statuses"));
+                return kindError(k, "an array of statuses");
         } else {
             int n = 0;
             if (!toInt(v, &n))
-                return kindError(k, ("a whole number"));
+                return kindError(k, "a whole number");
             if (k == QLatin1String("status"))
                 c->status = n;
             else if (k == QLatin1String("delayMs"))
