@@ -214,4 +214,13 @@ int finishDispatch(Engine &engine, const QStringList &ids, bool wait)
     return 0;
 }
 
+void runUntilShutdownSignal()
+{
+    ShutdownSignals shutdownSignals;
+    QEventLoop loop;
+    QObject::connect(&shutdownSignals, &ShutdownSignals::requested, &loop,
+                     [&](int) { loop.quit(); });
+    loop.exec();
+}
+
 } // namespace Cli

@@ -47,5 +47,7 @@ bool endpointOption(const Engine &engine, const QCommandLineParser &p, QString *
 // printed only once its delivery is committed and synced: what could not be stored (a full
 // disk, a read-only file) is named instead, and the exit code is 1.
 int finishDispatch(Engine &engine, const QStringList &ids, bool wait);
+// Runs the event loop until SIGINT or SIGTERM (run, receive, serve).
+void runUntilShutdownSignal();
 
 } // namespace Cli

@@ -2,12 +2,10 @@
 #include "CliCommon.h"
 #include "Commands.h"
 
-#include "ShutdownSignals.h"
 #include "api/ApiJson.h"
 #include "engine/Engine.h"
 
 #include <QCommandLineParser>
-#include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -100,11 +98,7 @@ int receiveCommand(const QStringList &args)
         }
         out().flush();
     });
-    ShutdownSignals shutdownSignals;
-    QEventLoop loop;
-    QObject::connect(&shutdownSignals, &ShutdownSignals::requested, &loop,
-                     [&](int) { loop.quit(); });
-    loop.exec();
+    runUntilShutdownSignal();
     return 0;
 }
 

@@ -2,11 +2,9 @@
 #include "CliCommon.h"
 #include "Commands.h"
 
-#include "ShutdownSignals.h"
 #include "engine/Engine.h"
 
 #include <QCommandLineParser>
-#include <QEventLoop>
 #include <QTextStream>
 
 namespace Cli {
@@ -48,11 +46,7 @@ int runCommand(const QString &dataDir, const QStringList &args)
     err().flush();
     // Endpoint changes made by other processes (due work is picked up by the engine itself).
     engine.setPollInterval(1000);
-    ShutdownSignals shutdownSignals;
-    QEventLoop loop;
-    QObject::connect(&shutdownSignals, &ShutdownSignals::requested, &loop,
-                     [&](int) { loop.quit(); });
-    loop.exec();
+    runUntilShutdownSignal();
     engine.setPollInterval(0);
     err() << msg("hookline run: stopping; finishing attempts in flight.") << "\n";
     err().flush();

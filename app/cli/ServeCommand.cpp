@@ -4,11 +4,9 @@
 #include "CliCommon.h"
 #include "Commands.h"
 
-#include "ShutdownSignals.h"
 #include "engine/Engine.h"
 
 #include <QCommandLineParser>
-#include <QEventLoop>
 #include <QFile>
 #include <QHostAddress>
 #include <QJsonDocument>
@@ -180,11 +178,7 @@ int serveCommand(const QString &dataDir, const QStringList &args)
     out() << msg("listening on %1").arg(engine.apiUrl()) << "\n";
     out().flush();
 
-    ShutdownSignals shutdownSignals;
-    QEventLoop loop;
-    QObject::connect(&shutdownSignals, &ShutdownSignals::requested, &loop,
-                     [&](int) { loop.quit(); });
-    loop.exec();
+    runUntilShutdownSignal();
     err() << msg("hookline serve: stopping; finishing attempts in flight.") << "\n";
     err().flush();
     engine.stopApi(); // no new requests
