@@ -15,15 +15,8 @@ n="${1:-20000}"
 rounds="${2:-5}"
 
 bash .ci/quickstart deps
-need=()
-for p in nginx wrk curl; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-    sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
-    $sudo apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
-fi
+. "$here/tests/bench/nginx204.sh"
+install_missing nginx wrk curl
 
 cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/bench --target bench_delivery >/dev/null
@@ -31,31 +24,8 @@ bench=build/bench/tests/bench_delivery
 
 work="$(mktemp -d)"
 port=$((20000 + RANDOM % 20000))
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/error.log warn;
-$( [ "$(id -u)" -eq 0 ] && echo "user root;" )
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $work/body;
-    keepalive_requests 10000000;
-    keepalive_timeout 60s;
-    server {
-        listen 127.0.0.1:$port;
-        location / { return 204; }
-    }
-}
-CONF
-/usr/sbin/nginx -c "$work/nginx.conf" -p "$work" &
-nginx_pid=$!
+start_nginx204 "$work" "$port"
 trap 'kill $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 50); do
-    (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-    sleep 0.1
-done
 url="http://127.0.0.1:$port/hook"
 "$bench" body - 0 > "$work/body.json"
 
