@@ -107,15 +107,6 @@ public:
                                                        const QString &key) const;
     static constexpr qint64 kIdempotencyWindowMs = 24 * 3600 * 1000;
 
-    // API tokens. create returns the token (shown once; only its hash is kept) and fills
-    // *created, or returns "" with *error.
-    QString createToken(const QString &name, bool readOnly, ApiToken *created, QString *error);
-    QList<ApiToken> tokens() const;
-    std::optional<ApiToken> findToken(const QString &idOrPrefix, QString *error) const;
-    bool revokeToken(const QString &id, QString *error);
-    // The token a request's bearer string names (none: unknown or revoked). Notes its use
-    // (at most once a minute per token).
-    std::optional<ApiToken> authenticate(const QString &bearer);
     // Renders the type's template (or `templateText`, a template of the caller's) and
     // publishes it as a test event.
     QStringList sendTest(const QString &type, const QString &endpointId, QString *error,
@@ -138,6 +129,16 @@ public:
     bool queueRedelivery(const QString &deliveryId, QString *error);
     // Redelivers every failed delivery of an endpoint updated since `since`; returns how many.
     int retryFailedSince(const QString &endpointId, const QDateTime &since);
+
+    // API tokens. create returns the token (shown once; only its hash is kept) and fills
+    // *created, or returns "" with *error.
+    QString createToken(const QString &name, bool readOnly, ApiToken *created, QString *error);
+    QList<ApiToken> tokens() const;
+    std::optional<ApiToken> findToken(const QString &idOrPrefix, QString *error) const;
+    bool revokeToken(const QString &id, QString *error);
+    // The token a request's bearer string names (none: unknown or revoked). Notes its use
+    // (at most once a minute per token).
+    std::optional<ApiToken> authenticate(const QString &bearer);
 
     // History (newest first).
     std::optional<Delivery> delivery(const QString &id, bool withAttempts = true) const;
