@@ -55,6 +55,7 @@ private slots:
     void conformance_data();
     void conformance();
     void headAnswerHasNoBody();
+    void requestStoppingMidBodyStoresNothing();
     void slowlorisIsCutOff();
     void idleConnectionIsClosed();
     void idleKeptAliveConnectionClosesSilently();
@@ -524,6 +525,19 @@ void TestReceiverServer::malformedRequests_data()
         << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: "
                       "chunked\r\n\r\nzz\r\n")
         << 400;
+    QTest::newRow("chunk size with sign")
+        << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "+5\r\nhello\r\n0\r\n\r\n")
+        << 400;
+    QTest::newRow("chunk data longer than its size")
+        << QByteArray("POST /inbox/t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "2\r\nhello\r\n0\r\n\r\n")
+        << 400;
+    QTest::newRow("over-long request line, whole")
+        << "POST /inbox/t?" + QByteArray(9000, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n"
+        << 414;
+    QTest::newRow("over-long request line, unfinished")
+        << "POST /inbox/t?" + QByteArray(9000, 'a') << 414;
 }
 
 void TestReceiverServer::malformedRequests()
@@ -551,6 +565,11 @@ void TestReceiverServer::conformance_data()
                                      << QByteArray("abc");
     QTest::newRow("HTTP/1.0 without Host")
         << QByteArray("POST /inbox/t HTTP/1.0\r\nContent-Length: 1\r\n\r\nz") << QByteArray("z");
+    // A recipient may take a bare LF as a line terminator (RFC 9112 2.2); the head still ends
+    // where it says, so the body is not misread.
+    QTest::newRow("bare LF line endings")
+        << QByteArray("POST /inbox/t HTTP/1.1\nHost: h\nContent-Length: 2\n\nok")
+        << QByteArray("ok");
 }
 
 void TestReceiverServer::conformance()
@@ -564,6 +583,29 @@ void TestReceiverServer::conformance()
     QCOMPARE(got.size(), 1);
     QCOMPARE(got.first().body, body);
     QVERIFY(got.first().target.startsWith("/inbox/t"));
+}
+
+// A client that stops mid-body (closes after part of it) leaves nothing stored and no
+// connection behind.
+void TestReceiverServer::requestStoppingMidBodyStoresNothing()
+{
+    {
+        RawHttpClient client(port());
+        client.send("POST /inbox/t HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nhalf");
+        QTRY_COMPARE(m_server->openConnections(), 1);
+    }
+    {
+        RawHttpClient client(port());
+        client.send("POST /inbox/t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "a\r\nhel");
+        QTRY_COMPARE(m_server->openConnections(), 1);
+    }
+    QTRY_COMPARE(m_server->openConnections(), 0);
+    QVERIFY(m_server->requests(QStringLiteral("t")).isEmpty());
+    RawHttpClient after(port());
+    after.send(RawHttpClient::post("/inbox/t", "next"));
+    QCOMPARE(after.read().status, 200);
+    QCOMPARE(m_server->requests(QStringLiteral("t")).size(), 1);
 }
 
 // A HEAD answer carries the length a GET would get and no body: a pipelined request after it

@@ -64,6 +64,10 @@ bool HttpRequest::keepAlive() const
     return !connection.contains("close");
 }
 
+namespace {
+constexpr qsizetype kMaxRequestLineBytes = 8 * 1024;
+}
+
 HttpRequestParser::HttpRequestParser(const HttpLimits &limits)
     : m_limits(limits)
 {
@@ -89,6 +93,10 @@ HttpRequestParser::State HttpRequestParser::feed(const QByteArray &bytes)
         // Tolerate empty lines before a request (RFC 9112 2.2).
         while (m_buffer.startsWith("\r\n"))
             m_buffer.remove(0, 2);
+        // The request line alone is bounded more tightly than the head (RFC 9112 3: 414).
+        const qsizetype lineEnd = m_buffer.indexOf('\n');
+        if ((lineEnd < 0 ? m_buffer.size() : lineEnd) > kMaxRequestLineBytes)
+            return fail(414, "URI Too Long");
         qsizetype end = m_buffer.indexOf("\r\n\r\n");
         qsizetype termSize = 4;
         const qsizetype bareEnd = m_buffer.indexOf("\n\n");

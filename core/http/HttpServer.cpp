@@ -51,6 +51,8 @@ QByteArray httpReasonPhrase(int status)
         return "Conflict";
     case 410:
         return "Gone";
+    case 414:
+        return "URI Too Long";
     case 415:
         return "Unsupported Media Type";
     case 422:
