@@ -64,6 +64,18 @@ dpkg-deb -x "$deb" "$unpacked"
 check_layout "$unpacked"
 step "package layout matches the desktop entry and the metadata"
 
+# Every protection Debian's own packages have (CMakeLists.txt, HOOKLINE_HARDEN). The control-flow
+# check reads the executable's IBT/SHSTK property, which the linker sets only if every input has
+# it; Debian 12's crt1.o does not, so even an empty program built with -fcf-protection fails it
+# there. It is skipped for that reason, and the instrumentation itself (endbr64 at function
+# entries) is counted instead.
+hardening="$(hardening-check --nocfprotection "$unpacked/usr/bin/hookline" 2>&1)" ||
+    { echo "$hardening" >&2; fail "hardening-check: a protection is missing from /usr/bin/hookline"; }
+endbr="$(objdump -d --no-show-raw-insn "$unpacked/usr/bin/hookline" | grep -c endbr64 || true)"
+[ "$endbr" -gt 1000 ] || fail "/usr/bin/hookline is not built with -fcf-protection ($endbr endbr64)"
+step "hardening-check: $(grep -c ': yes' <<<"$hardening") protections present, none missing;" \
+    "$endbr endbr64 landing pads"
+
 if [ "$(id -u)" -ne 0 ] && [ -z "${HOOKLINE_INSTALL_DEB:-}" ]; then
     step "not root: skipped installing the package (set HOOKLINE_INSTALL_DEB=1 to install with sudo)"
     exit 0
@@ -82,9 +94,22 @@ desktop-file-validate /usr/share/applications/$app_id.desktop || fail "installed
 step "$(/usr/bin/hookline --version) runs from /usr/bin"
 
 data="$unpacked/data"
-id="$(/usr/bin/hookline --data-dir "$data" endpoints add --url http://127.0.0.1:9/smoke --name smoke)"
+# A real delivery through the packaged binary, on the allocator it ships with: the built-in
+# receiver in one process, 'fire --wait' in another.
+port=$((20000 + RANDOM % 20000))
+/usr/bin/hookline --data-dir "$unpacked/receiver" receive --port "$port" --inbox smoke \
+    >"$unpacked/receive.log" 2>&1 &
+receiver=$!
+trap 'kill $receiver 2>/dev/null; rm -rf "$unpacked"' EXIT
+for _ in $(seq 50); do grep -q listening "$unpacked/receive.log" && break; sleep 0.1; done
+id="$(/usr/bin/hookline --data-dir "$data" endpoints add --url "http://127.0.0.1:$port/inbox/smoke" --name smoke)"
 /usr/bin/hookline --data-dir "$data" endpoints list | grep -q "$id" || fail "endpoints list"
-step "the installed command line works on a fresh store"
+/usr/bin/hookline --data-dir "$data" fire call.created --endpoint "$id" --wait >/dev/null ||
+    { cat "$unpacked/receive.log"; fail "fire --wait to the built-in receiver"; }
+/usr/bin/hookline --data-dir "$data" history --status succeeded | grep -q call.created ||
+    fail "history shows no succeeded call.created"
+kill "$receiver"; wait "$receiver" 2>/dev/null || true
+step "the installed command line delivers to the installed receiver on a fresh store"
 for lang in en ar; do
     rc=0
     HOME="$unpacked/home-$lang" QT_QPA_PLATFORM=offscreen timeout 4 \
