@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Names that QSettings and QStandardPaths derive paths from; the GUI and the CLI must agree,
 // or they would look for the store in different places.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "Cli.h"
 
 #include "AppIdentity.h"
@@ -68,6 +69,8 @@ int run(int argc, char **argv)
         return serveCommand(dataDir, args);
     if (command == QLatin1String("tokens"))
         return tokensCommand(dataDir, args);
+    if (command == QLatin1String("settings"))
+        return settingsCommand(dataDir, args);
     return usageError(msg("Unknown command “%1”.").arg(command));
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The headless command line: the same binary as the GUI, but a subcommand (endpoints, fire,
 // scenario, history, redeliver, run, receive, serve, tokens) means no window and no display. It
 // drives the very same core as the GUI. Exit codes: 0 success, 1 a delivery or operation failed, 2

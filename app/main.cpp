@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Entry point. Decides between the GUI and headless work before any QGuiApplication exists,
 // so that --version, --help and the command-line subcommands run without a display, and so
 // that a missing display gives a sentence to act on instead of a platform-plugin abort.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Builds the Debian package and checks it the way a user meets it:
 #   bash packaging/check-deb.sh
 # 1. Release build (build/release) and CPack -> build/release/hookline_<version>_<arch>.deb
@@ -52,6 +53,10 @@ check_layout() {
         "$prefix/usr/share/metainfo/$app_id.metainfo.xml")"
     [ "$launchable" = "$app_id.desktop" ] || fail "metainfo launches '$launchable'"
     [ -f "$prefix/usr/share/man/man1/hookline.1.gz" ] || fail "no man page"
+    head -1 "$prefix/usr/share/doc/hookline/copyright" | grep -q '^Format: .*copyright-format/1.0' ||
+        fail "no machine-readable /usr/share/doc/hookline/copyright"
+    grep -q '<project_license>GPL-3.0-or-later</project_license>' \
+        "$prefix/usr/share/metainfo/$app_id.metainfo.xml" || fail "metainfo names no project license"
     "$prefix/usr/bin/$exec_name" --version | grep -qx "Hookline [0-9.]*" || fail "--version"
     # The delivery engine's figures were measured on jemalloc (see CMakeLists.txt).
     readelf -d "$prefix/usr/bin/$exec_name" | grep -q 'NEEDED.*\[libjemalloc\.so' ||

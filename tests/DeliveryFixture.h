@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Test helper: a complete engine (store, writer, dispatcher) in a temporary directory, and
 // the built-in receiver on 127.0.0.1 to deliver to. Endpoints made here point at inboxes.
 #pragma once

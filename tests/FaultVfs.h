@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A SQLite VFS for tests only: it forwards everything to the platform's default VFS, and
 // - remembers, for every file, its contents as of the last successful sync, so that a test
 //   can write out "what the disk holds after a power cut now" (nothing that was not synced);

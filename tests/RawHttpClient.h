@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Test helper: speaks raw bytes to a server on loopback and collects the answer, so tests
 // can send what a well-behaved client never would (oversized, malformed, slow, pipelined).
 // Runs the event loop while waiting, because the server under test lives on this thread.

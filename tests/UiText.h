@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Every piece of text a person can see or hear in a widget tree, in a stable order: labels,
 // buttons, group and tab titles, combo items, placeholders, tooltips, accessible names,
 // menus, list items and view headers. Two trees built the same way in two languages give

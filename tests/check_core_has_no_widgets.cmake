@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Fails when any file in core/ includes a Qt Widgets or Gui header: the core must build and
 # run headless (command line, tests), so widgets belong in ui/.
 file(GLOB_RECURSE _files "${CORE_DIR}/*.h" "${CORE_DIR}/*.cpp")

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Fails when a front end (ui/, app/) reaches past Engine: including a store/, delivery/ or
 # receiver/ header, or calling Engine's store(), writer(), dispatcher() or receiver() (kept
 # for the core's own tests). The window, the command line and the API drive the core through

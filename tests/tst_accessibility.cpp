@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Accessibility, checked on the real window: every control a keyboard can reach has a name a
 // screen reader can say; Tab reaches every control of every page and of the endpoint form,
 // in the order of the form; and no status is told by colour alone (each has a text and an

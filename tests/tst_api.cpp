@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The admin API over real sockets on loopback: an Engine on a temporary data directory, its
 // built-in receiver as the endpoint, an ApiServer on a free port, and a QNetworkAccessManager
 // as the client. Every path of resources/api/openapi.json is called here; every error the

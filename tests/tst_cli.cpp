@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The hookline command line end to end, as separate processes against the built-in
 // receiver on 127.0.0.1: add an endpoint, fire and wait, read the history as JSON, run a
 // call scenario, catch deliveries with 'hookline receive', deliver queued work with

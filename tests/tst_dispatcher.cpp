@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The delivery engine against a real HTTP server on 127.0.0.1 (Hookline's own receiver, or
 // small raw servers for what a real receiver would never do): what is recorded on success,
 // retries, deadlines, refused connections, redirects, 410, Retry-After, huge and garbage
@@ -7,14 +8,19 @@
 
 #include "delivery/BufferedDirectProxy.h"
 #include "signing/WebhookSigner.h"
+#include "store/SecretBox.h"
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
+#include <QHostAddress>
 #include <QHostInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkProxy>
 #include <QScopeGuard>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QXmlStreamReader>
@@ -173,6 +179,10 @@ private slots:
     void fullDiskPausesAttemptsAndLosesNothing();
     void redeliveryOfAnotherProcessesWorkIsRefused();
     void workForAnEndpointAddedElsewhereIsSent();
+    void secretsAreNotStoredInPlainText();
+    void unreadableSecretsAreNeverSentWithout();
+    void egressPolicyBlocksLiteralAddresses();
+    void egressPolicyChecksTheResolvedAddressAtEachAttempt();
 
 private:
     // Queues `n` events for endpoint `e` without sending them (as 'hookline fire' does).
@@ -730,6 +740,9 @@ void TestDispatcher::configuredProxiesStillApply()
     QCOMPARE(answer.constFirst().type(), QNetworkProxy::HttpProxy);
     QCOMPARE(answer.constFirst().port(), proxy.port());
 
+    EgressPolicy any; // 0.0.0.0 is blocked by default; this test is about the proxy
+    any.level = EgressPolicy::Level::Any;
+    f->dispatcher->setEgressPolicy(any);
     const Endpoint e = f->addEndpoint(QStringLiteral("proxied"), {}, [](Endpoint &e) {
         QUrl url(e.url);
         url.setHost(QStringLiteral("0.0.0.0"));
@@ -980,6 +993,169 @@ void TestDispatcher::workForAnEndpointAddedElsewhereIsSent()
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 5000); // the next poll claims it
     QCOMPARE(finished.first().at(0).value<Delivery>().state, DeliveryState::Succeeded);
     QCOMPARE(f->receiver.requests(config.name).size(), 1);
+}
+
+// The signing secret and custom header values are sealed in the database (SecretBox), the
+// recorded request names the header without its value, and the files are owner-only: the
+// bytes of the database and its WAL hold none of them.
+void TestDispatcher::secretsAreNotStoredInPlainText()
+{
+    const QString apiKey = QStringLiteral("sk_live_7Hq2NOTINTHEFILE9x");
+    const Endpoint e = f->addEndpoint(QStringLiteral("sealed"), {}, [&](Endpoint &e) {
+        e.secret = WebhookSigner::generateSecret();
+        e.headers = {{QStringLiteral("x-api-key"), apiKey}};
+    });
+    const Delivery d = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(d.state, DeliveryState::Succeeded);
+    const auto got = f->receiver.requests(QStringLiteral("sealed"));
+    QCOMPARE(got.size(), 1);
+    QCOMPARE(got.first().header("x-api-key"), apiKey.toUtf8()); // sent as it is
+    bool named = false;
+    for (const HttpHeader &h : d.attempts.first().requestHeaders) {
+        if (h.name == QLatin1String("x-api-key")) {
+            named = true;
+            QCOMPARE(h.value, Endpoint::redactedValue());
+        }
+    }
+    QVERIFY(named);
+    QCOMPARE(f->store->endpoint(e.id)->secret, e.secret); // read back unsealed
+    const QByteArray secretBase64 = e.secret.mid(6).toLatin1();
+    for (const QString &file : QStringList{f->path, f->path + QStringLiteral("-wal")}) {
+        QFile in(file);
+        QVERIFY(in.open(QIODevice::ReadOnly));
+        const QByteArray bytes = in.readAll();
+        QVERIFY2(!bytes.contains(apiKey.toUtf8()), qPrintable(file));
+        QVERIFY2(!bytes.contains(secretBase64), qPrintable(file));
+        QCOMPARE(
+            int(QFileInfo(file).permissions() & (QFileDevice::ReadGroup | QFileDevice::WriteGroup |
+                                                 QFileDevice::ReadOther | QFileDevice::WriteOther)),
+            0);
+    }
+}
+
+// A secret sealed with another key (a database copied without its key) is reported, and the
+// endpoint is not delivered to unsigned or without its API key.
+void TestDispatcher::unreadableSecretsAreNeverSentWithout()
+{
+    const Endpoint e = f->addEndpoint(QStringLiteral("foreign"), {}, [](Endpoint &e) {
+        e.secret = WebhookSigner::generateSecret();
+        e.retry.maxAttempts = 1;
+    });
+    const SecretBox other(QByteArray(32, 'k'));
+    QVERIFY(other.ok());
+    {
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("raw"));
+        db.setDatabaseName(f->path);
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        q.prepare(QStringLiteral("UPDATE endpoints SET secret = ? WHERE id = ?"));
+        q.addBindValue(other.seal(e.secret));
+        q.addBindValue(e.id);
+        QVERIFY(q.exec());
+        q.finish();
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("raw"));
+    const std::optional<Endpoint> read = f->store->endpoint(e.id);
+    QVERIFY(read);
+    QVERIFY(read->secret.isEmpty());
+    QVERIFY2(read->secretsError.contains(QLatin1String("another key")),
+             qPrintable(read->secretsError));
+    f->dispatcher->upsertEndpoint(*read);
+    const Delivery d = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(d.state, DeliveryState::Failed);
+    QVERIFY2(d.attempts.first().errorText.contains(QLatin1String("cannot be read")),
+             qPrintable(d.attempts.first().errorText));
+    QVERIFY(f->receiver.requests(QStringLiteral("foreign")).isEmpty());
+
+    // The box itself: another key is told apart from damage.
+    const SecretBox mine(QByteArray(32, 'm'));
+    QString plain, error;
+    QVERIFY(!mine.open(other.seal(QStringLiteral("x")), &plain, &error));
+    QVERIFY(error.contains(QLatin1String("another key")));
+    QString sealed = mine.seal(QStringLiteral("whsec_abc"));
+    QVERIFY(mine.open(sealed, &plain, &error));
+    QCOMPARE(plain, QStringLiteral("whsec_abc"));
+    sealed[sealed.size() - 3] = sealed.at(sealed.size() - 3) == u'A' ? u'B' : u'A';
+    QVERIFY(!mine.open(sealed, &plain, &error));
+    QVERIFY(error.contains(QLatin1String("damaged")));
+}
+
+// Literal addresses: link-local and metadata are blocked by default and never contacted; at
+// public-only, loopback is blocked too unless allowed.
+void TestDispatcher::egressPolicyBlocksLiteralAddresses()
+{
+    EgressPolicy policy; // the default, no-link-local
+    for (const char *a : {"169.254.169.254", "fd00:ec2::254", "::ffff:169.254.1.1", "fe80::1",
+                          "224.0.0.1", "0.0.0.0", "255.255.255.255"})
+        QVERIFY2(!policy.refusal(QHostAddress(QString::fromLatin1(a)), QString(), 80).isEmpty(), a);
+    for (const char *a : {"127.0.0.1", "10.1.2.3", "::1"})
+        QVERIFY2(policy.refusal(QHostAddress(QString::fromLatin1(a)), QString(), 80).isEmpty(), a);
+    policy.level = EgressPolicy::Level::PublicOnly;
+    for (const char *a : {"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "100.64.0.1", "::1",
+                          "fd12::1", "169.254.169.254"})
+        QVERIFY2(!policy.refusal(QHostAddress(QString::fromLatin1(a)), QString(), 80).isEmpty(), a);
+    QVERIFY(policy.refusal(QHostAddress(QStringLiteral("93.184.216.34")), QString(), 80).isEmpty());
+    QVERIFY(policy.addAllowed(QStringLiteral("10.0.0.0/8")));
+    QVERIFY(policy.refusal(QHostAddress(QStringLiteral("10.1.2.3")), QString(), 80).isEmpty());
+    QVERIFY(!policy.addAllowed(QStringLiteral("not a host/99")));
+
+    // At public-only the loopback receiver is blocked, attempted never...
+    f->dispatcher->setEgressPolicy(policy);
+    const Endpoint e =
+        f->addEndpoint(QStringLiteral("local"), {}, [](Endpoint &e) { e.retry.maxAttempts = 1; });
+    const Delivery d = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(d.state, DeliveryState::Failed);
+    QCOMPARE(d.attempts.first().errorClass, ErrorClass::Blocked);
+    QVERIFY2(d.attempts.first().errorText.contains(QLatin1String("127.0.0.1")),
+             qPrintable(d.attempts.first().errorText));
+    QVERIFY(f->receiver.requests(QStringLiteral("local")).isEmpty());
+    // ...unless it is the built-in receiver itself.
+    policy.receiverPort = f->receiver.port();
+    f->dispatcher->setEgressPolicy(policy);
+    QCOMPARE(f->deliverAndWait(f->event(), e.id).state, DeliveryState::Succeeded);
+}
+
+// DNS rebinding: a name is resolved by the dispatcher at each attempt (a stub resolver here,
+// so nothing leaves the machine), the address is checked, and the connection is pinned to
+// it: the receiver sees the name in Host, the socket went to the checked address.
+void TestDispatcher::egressPolicyChecksTheResolvedAddressAtEachAttempt()
+{
+    QString answer = QStringLiteral("127.0.0.1");
+    int lookups = 0;
+    f->dispatcher->setResolver(
+        [&](const QString &host, QObject *context,
+            std::function<void(const QList<QHostAddress> &, const QString &)> done) {
+            ++lookups;
+            const QList<QHostAddress> addresses = host == QLatin1String("crm.rebind.test")
+                                                      ? QList<QHostAddress>{QHostAddress(answer)}
+                                                      : QList<QHostAddress>{};
+            QTimer::singleShot(0, context, [done, addresses] { done(addresses, QString()); });
+        });
+    const Endpoint e = f->addEndpoint(QStringLiteral("rebind"), {}, [](Endpoint &e) {
+        QUrl url(e.url);
+        url.setHost(QStringLiteral("crm.rebind.test")); // resolvable by the stub only
+        e.url = url.toString();
+        e.retry.maxAttempts = 1;
+    });
+    const Delivery first = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(first.state, DeliveryState::Succeeded);
+    const auto got = f->receiver.requests(QStringLiteral("rebind"));
+    QCOMPARE(got.size(), 1);
+    QCOMPARE(got.first().header("host"),
+             QStringLiteral("crm.rebind.test:%1").arg(f->receiver.port()).toUtf8());
+
+    // The same name now answers the metadata address: blocked at delivery, not contacted.
+    answer = QStringLiteral("169.254.169.254");
+    f->dispatcher->setEgressPolicy(f->dispatcher->egressPolicy()); // forget what was resolved
+    const Delivery second = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(second.state, DeliveryState::Failed);
+    QCOMPARE(second.attempts.first().errorClass, ErrorClass::Blocked);
+    QVERIFY2(second.attempts.first().errorText.contains(QLatin1String("169.254.169.254")),
+             qPrintable(second.attempts.first().errorText));
+    QCOMPARE(f->receiver.requests(QStringLiteral("rebind")).size(), 1);
+    QVERIFY(lookups >= 2);
 }
 
 QTEST_GUILESS_MAIN(TestDispatcher)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Endpoint validation: which URLs, headers, secrets and limits are accepted, and that every
 // refusal quotes the offending value so a person can fix it.
 #include "domain/EndpointValidation.h"
@@ -47,7 +48,7 @@ void TestEndpointValidation::url_data()
     QTest::newRow("no scheme") << "crm.example.com/hooks" << false << "no scheme";
     QTest::newRow("host:port no scheme") << "localhost:8080/x" << false << "no scheme";
     QTest::newRow("ftp") << "ftp://example.com/x" << false << "\u201Cftp\u201D";
-    QTest::newRow("javascript") << "javascript:alert(1)" << false << "no scheme";
+    QTest::newRow("javascript") << "javascript:alert(1)" << false << "scheme “javascript”";
     QTest::newRow("no host") << "https:///path" << false << "";
     QTest::newRow("space in path") << "https://example.com/a b" << false << "a space";
     QTest::newRow("CRLF injection")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Event catalog and payload templates: every built-in renders valid JSON with fresh values,
 // placeholders splice correctly inside and outside strings, errors point at the template's
 // line and column or name the unknown placeholder, and scenarios stay consistent.
@@ -63,6 +64,8 @@ private slots:
     void compiledTemplatesRenderLikeTheFullRenderer();
     void ringingMatchesTheArticle();
     void callEndedIsRich();
+    void everyEventCarriesTheArticlesFields_data();
+    void everyEventCarriesTheArticlesFields();
     void placeholderSplicing_data();
     void placeholderSplicing();
     void keyOrderIsKept();
@@ -164,6 +167,39 @@ void TestEventCatalog::ringingMatchesTheArticle()
     static const QRegularExpression phone(QStringLiteral("^(04\\d{7}|\\+97150\\d{7}|\\d{5})$"));
     QVERIFY(phone.match(o.value(QStringLiteral("callerIdNumber")).toString()).hasMatch());
     QVERIFY(phone.match(o.value(QStringLiteral("calleeIdNumber")).toString()).hasMatch());
+}
+
+// The article's samples (../shared/EVENTS.md): every call event carries every field of its call
+// sample, and every agent event every field of its agent sample, with the same names and JSON
+// types, so a receiver that reads one field from every event of a kind finds it on each.
+void TestEventCatalog::everyEventCarriesTheArticlesFields_data()
+{
+    QTest::addColumn<QString>("type");
+    for (const EventType &t : EventCatalog::builtInTypes())
+        QTest::newRow(qPrintable(t.id)) << t.id;
+}
+
+void TestEventCatalog::everyEventCarriesTheArticlesFields()
+{
+    QFETCH(QString, type);
+    const QJsonObject call = parse(R"({"coreUUID": "x", "dialplan": null, "callID": "x",
+        "otherLegCallID": "x", "type": "ringing", "data": "043", "flags": "0",
+        "callerIdName": "043", "callerIdNumber": "043", "calleeIdName": "33333",
+        "calleeIdNumber": "33333", "startedAt": "2020-02-16T07:35:55.122Z",
+        "startedAtEpoch": "1581838555122651"})");
+    const QJsonObject agent = parse(R"({"coreUUID": "x", "status": "available",
+        "action": "agent-add", "type": "agent-connected", "data": "043",
+        "startedAt": "2020-02-16T07:35:55.122Z", "startedAtEpoch": "1581838555122651"})");
+    const QJsonObject &sample = type.startsWith(QLatin1String("call.")) ? call : agent;
+    const EventCatalog catalog;
+    SampleData data(7);
+    const QJsonObject o = parse(catalog.render(type, data, QDateTime::currentDateTimeUtc()).json);
+    for (auto it = sample.begin(); it != sample.end(); ++it) {
+        QVERIFY2(o.contains(it.key()), qPrintable(type + QLatin1String(" lacks ") + it.key()));
+        QVERIFY2(o.value(it.key()).type() == it.value().type(),
+                 qPrintable(type + QLatin1String(": wrong JSON type for ") + it.key()));
+    }
+    QCOMPARE(o.value(QStringLiteral("startedAtEpoch")).toString().size(), 16);
 }
 
 void TestEventCatalog::callEndedIsRich()

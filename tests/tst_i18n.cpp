@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Translations: the .ts files hold every string of the sources and every one is translated
 // (lupdate is run on a copy and compared); placeholders and plural forms survive
 // translation; the window starts in each language, Arabic lays it out right to left, and no

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The real main window on the offscreen platform, over a real engine in a temporary data
 // directory and Hookline's own receiver on 127.0.0.1: pages and shortcuts, the endpoint
 // form with invalid and valid input, a test event that shows up in Live and History with

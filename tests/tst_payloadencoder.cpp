@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Payload encoding: JSON passes through, XML is a deterministic, well-formed and lossless
 // mapping of any JSON value (checked by parsing it back with QXmlStreamReader), and form
 // encoding carries the JSON in a "payload" field. Each with its Content-Type.
@@ -7,7 +8,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QRandomGenerator>
+#include <QStandardPaths>
 #include <QTest>
 #include <QUrlQuery>
 #include <QXmlStreamReader>
@@ -101,7 +104,10 @@ private slots:
     void xmlRoundTrip_data();
     void xmlRoundTrip();
     void xmlIsDeterministicAndReadable();
+    void xmlKeepsNumbersAndOrderExactly();
     void xmlRefusesInvalidJson();
+    void formDecodesWithAStandardDecoder_data();
+    void formDecodesWithAStandardDecoder();
     void formEncoding();
     void contentTypes();
     void prettyKeepsOrder();
@@ -159,11 +165,33 @@ void TestPayloadEncoder::xmlIsDeterministicAndReadable()
     QCOMPARE(a, b);
     QCOMPARE(a, QByteArray("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
                            "<webhook type=\"object\">"
-                           "<agent type=\"object\"><id type=\"number\">7</id></agent>"
-                           "<dialplan type=\"null\"/>"
-                           "<list type=\"array\"><item type=\"number\">1</item></list>"
                            "<type>ringing</type>"
+                           "<agent type=\"object\"><id type=\"number\">7</id></agent>"
+                           "<list type=\"array\"><item type=\"number\">1</item></list>"
+                           "<dialplan type=\"null\"/>"
                            "</webhook>\n"));
+}
+
+// Numbers travel digit for digit (a double would round 12345678901234567890 to
+// 1.2345678901234567e+19), and elements come in the payload's key order.
+void TestPayloadEncoder::xmlKeepsNumbersAndOrderExactly()
+{
+    const QByteArray json =
+        R"({"z":12345678901234567890,"a":-98765432109876543210.5,)"
+        R"("m":[18446744073709551617,1e300,0.1],"s":"\u00e9\ud83d\udcde\"\\/"})";
+    const EncodedPayload p = PayloadEncoder::encode(json, PayloadFormat::Xml);
+    QVERIFY2(p.ok(), qPrintable(p.error));
+    QCOMPARE(p.body, QString::fromUtf8("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                                       "<webhook type=\"object\">"
+                                       "<z type=\"number\">12345678901234567890</z>"
+                                       "<a type=\"number\">-98765432109876543210.5</a>"
+                                       "<m type=\"array\">"
+                                       "<item type=\"number\">18446744073709551617</item>"
+                                       "<item type=\"number\">1e300</item>"
+                                       "<item type=\"number\">0.1</item></m>"
+                                       "<s>é📞&quot;\\/</s>"
+                                       "</webhook>\n")
+                         .toUtf8());
 }
 
 void TestPayloadEncoder::xmlRefusesInvalidJson()
@@ -183,6 +211,44 @@ void TestPayloadEncoder::formEncoding()
     QVERIFY(!p.body.contains(' '));
     const QUrlQuery q(QString::fromLatin1(p.body));
     QCOMPARE(q.queryItemValue(QStringLiteral("payload"), QUrl::FullyDecoded).toUtf8(), json);
+}
+
+// Form bodies checked by a decoder that is not ours: Node's URLSearchParams (WHATWG
+// application/x-www-form-urlencoded parsing, where '+' means a space).
+void TestPayloadEncoder::formDecodesWithAStandardDecoder_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::newRow("international number") << QByteArray(R"({"callerIdNumber":"+971501234567"})");
+    QTest::newRow("separators") << QByteArray(R"({"a":"x&y=z;w","b":"100% sure"})");
+    QTest::newRow("spaces and plus") << QByteArray(R"({"a":"a b+c  +"})");
+    QTest::newRow("non-ASCII")
+        << QString::fromUtf8(R"({"name":"عائشة المنصوري","emoji":"📞","fr":"élève"})").toUtf8();
+    QTest::newRow("escapes and controls")
+        << QByteArray(R"({"q":"\"\\\n\t\u0000\u0001","url":"http://x/?a=1&b=%20#f"})");
+}
+
+void TestPayloadEncoder::formDecodesWithAStandardDecoder()
+{
+    QFETCH(QByteArray, json);
+    const QString node = QStandardPaths::findExecutable(QStringLiteral("node"));
+    if (node.isEmpty())
+        QSKIP("node is not installed (.ci/quickstart test installs it)");
+    const EncodedPayload p = PayloadEncoder::encode(json, PayloadFormat::Form);
+    QProcess decoder;
+    decoder.start(node, {QStringLiteral("-e"),
+                         QStringLiteral("const q = new URLSearchParams(require('fs')"
+                                        ".readFileSync(0, 'latin1'));"
+                                        "process.stdout.write(JSON.stringify([...q.keys()]) + "
+                                        "'\\n' + q.get('payload'));")});
+    QVERIFY(decoder.waitForStarted());
+    decoder.write(p.body);
+    decoder.closeWriteChannel();
+    QVERIFY(decoder.waitForFinished(20000));
+    QCOMPARE(decoder.exitCode(), 0);
+    const QByteArray out = decoder.readAllStandardOutput();
+    const qsizetype nl = out.indexOf('\n');
+    QCOMPARE(out.left(nl), QByteArray(R"(["payload"])"));
+    QCOMPARE(out.mid(nl + 1), json);
 }
 
 void TestPayloadEncoder::contentTypes()

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The API's per-token budget: a steady rate and a burst, as rows of (time, expected).
 #include "api/RateLimiter.h"
 

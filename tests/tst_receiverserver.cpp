@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The built-in receiver on 127.0.0.1: it records what arrives (headers in order, body, form
 // fields, signature verdict), plays every fault it offers, and survives hostile clients
 // (oversized headers and bodies, malformed requests, slowloris, hundreds of connections)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Retry decisions: the schedule with ±20 % jitter, the attempt budget, Retry-After within
 // bounds (seconds and HTTP dates), and 410 never retried.
 #include "delivery/RetryPlanner.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The SQLite store: endpoints, event types, events, deliveries and attempts survive a
 // reopen; the schema refuses a newer version without touching it; retention never deletes
 // unfinished work; StoreWriter batches writes and calls back only after the commit.
@@ -995,7 +996,7 @@ void TestStore::schemaOneIsMigrated()
         QVERIFY(db.open());
         QSqlQuery q(db);
         for (const char *sql :
-             {"DROP TABLE api_tokens", "DROP TABLE api_idempotency", "DROP INDEX deliveries_due",
+             {"DROP TABLE settings", "DROP TABLE api_tokens", "DROP TABLE api_idempotency", "DROP INDEX deliveries_due",
               "ALTER TABLE deliveries DROP COLUMN due_at",
               "ALTER TABLE deliveries DROP COLUMN claim_owner", "PRAGMA user_version = 1"})
             QVERIFY2(q.exec(QString::fromLatin1(sql)), qPrintable(q.lastError().text()));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Standard Webhooks signing: the spec's published test vector, rotation with several
 // signatures, verification verdicts (valid, invalid, missing, stale), secret generation, and
 // the OpenSSL-backed HMAC held to Qt's for any key and length, on several threads at once.

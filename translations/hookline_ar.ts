@@ -210,6 +210,29 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <source>The delivery could not be recorded, so it was not sent: %1. %2</source>
         <translation>تعذّر تسجيل التسليم، لذا لم يُرسَل: ⁨%1⁩. ⁨%2⁩</translation>
     </message>
+    <message>
+        <source>No address found.</source>
+        <translation>لم يُعثر على أي عنوان.</translation>
+    </message>
+    <message>
+        <source>Host %1 not found: %2</source>
+        <translation>لم يُعثر على المضيف ⁨%1⁩: ⁨%2⁩</translation>
+    </message>
+</context>
+<context>
+    <name>EgressPolicy</name>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>⁨%1⁩ (⁨%2⁩)</translation>
+    </message>
+    <message>
+        <source>The address %1 is not public, and the egress policy is “public-only”. Add the host or its range to the policy&apos;s allow-list if it should be reached.</source>
+        <translation>العنوان ⁨%1⁩ ليس عامًّا، وسياسة الخروج هي «⁦public-only⁩». أضف المضيف أو نطاقه إلى قائمة السماح في السياسة إن كان يجب الوصول إليه.</translation>
+    </message>
+    <message>
+        <source>The address %1 is link-local, cloud metadata or otherwise not routable, which the egress policy “no-link-local” blocks. Add the host or its range to the policy&apos;s allow-list if it should be reached.</source>
+        <translation>العنوان ⁨%1⁩ محلي الرابط أو عنوان بيانات وصفية سحابية أو غير قابل للتوجيه، وهذا ما تحظره سياسة الخروج «⁦no-link-local⁩». أضف المضيف أو نطاقه إلى قائمة السماح في السياسة إن كان يجب الوصول إليه.</translation>
+    </message>
 </context>
 <context>
     <name>EndpointDialog</name>
@@ -548,6 +571,22 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <source>Give the endpoint a name, such as “CRM call log”.</source>
         <translation>أعطِ نقطة النهاية اسمًا، مثل «سجل مكالمات CRM».</translation>
     </message>
+    <message>
+        <source>%1 holds a user name or password, which would be stored and shown with the URL. Remove it and send the credentials in a custom header (Authorization: Basic …) instead.</source>
+        <translation>يحتوي ⁨%1⁩ على اسم مستخدم أو كلمة مرور ستُخزَّن وتُعرض مع العنوان. احذفها وأرسل بيانات الاعتماد في ترويسة مخصّصة (⁦Authorization: Basic …⁩) بدلًا من ذلك.</translation>
+    </message>
+    <message>
+        <source>%1 names port 0, which cannot be connected to. Use a port from 1 to 65535, or none for the scheme&apos;s default.</source>
+        <translation>يحدّد ⁨%1⁩ المنفذ 0 الذي لا يمكن الاتصال به. استخدم منفذًا من 1 إلى 65535، أو لا تحدّد منفذًا لاستخدام منفذ المخطط الافتراضي.</translation>
+    </message>
+    <message>
+        <source>The host name in %1 contains %2, an invisible character. Type the host name again.</source>
+        <translation>يحتوي اسم المضيف في ⁨%1⁩ على ⁨%2⁩، وهو محرف غير مرئي. اكتب اسم المضيف من جديد.</translation>
+    </message>
+    <message>
+        <source>The header %1 belongs to one connection or proxy hop, not to the webhook, and cannot be sent as a custom header. Remove it.</source>
+        <translation>الترويسة ⁨%1⁩ تخصّ اتصالًا واحدًا أو قفزة وكيل، لا خطاف الويب، ولا يمكن إرسالها كترويسة مخصّصة. احذفها.</translation>
+    </message>
 </context>
 <context>
     <name>EndpointsModel</name>
@@ -740,6 +779,10 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>The token could not be revoked: %1</source>
         <translation>تعذّر إبطال الرمز: ⁨%1⁩</translation>
+    </message>
+    <message>
+        <source>The payload is %1 bytes; the limit is %2 bytes. Send less, or raise the limit (hookline settings set payload-limit BYTES).</source>
+        <translation>حجم الحمولة ⁨%1⁩ بايت، والحد ⁨%2⁩ بايت. أرسل أقل، أو ارفع الحد (⁦hookline settings set payload-limit BYTES⁩).</translation>
     </message>
 </context>
 <context>
@@ -1387,6 +1430,10 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <source>The payload is not valid JSON (%1 at byte %2), so it cannot be converted to XML.</source>
         <translation>الحمولة ليست JSON صالحًا (⁨%1⁩ عند البايت ⁨%2⁩)، لذا لا يمكن تحويلها إلى XML.</translation>
     </message>
+    <message>
+        <source>The payload is not a JSON object or array, so it cannot be converted to XML.</source>
+        <translation>الحمولة ليست كائن ⁦JSON⁩ ولا مصفوفة، لذا لا يمكن تحويلها إلى ⁦XML⁩.</translation>
+    </message>
 </context>
 <context>
     <name>Placeholders</name>
@@ -1886,6 +1933,53 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     </message>
 </context>
 <context>
+    <name>SecretBox</name>
+    <message>
+        <source>Cannot read the key file %1 (%2). Check its permissions, or set HOOKLINE_SECRET_KEY.</source>
+        <translation>تعذّرت قراءة ملف المفتاح ⁨%1⁩ (⁨%2⁩). تحقّق من أذوناته، أو عيّن ⁦HOOKLINE_SECRET_KEY⁩.</translation>
+    </message>
+    <message>
+        <source>The key file %1 does not hold a key (base64 of 32 bytes). Restore it from a backup; if it is lost, move it away and re-enter the endpoints&apos; secrets.</source>
+        <translation>ملف المفتاح ⁨%1⁩ لا يحتوي على مفتاح (32 بايت بترميز ⁦base64⁩). استعده من نسخة احتياطية؛ وإن فُقد فانقله جانبًا وأدخل أسرار نقاط النهاية من جديد.</translation>
+    </message>
+    <message>
+        <source>Cannot create the folder %1 for the key file. Check its permissions, or set HOOKLINE_SECRET_KEY.</source>
+        <translation>تعذّر إنشاء المجلد ⁨%1⁩ لملف المفتاح. تحقّق من أذوناته، أو عيّن ⁦HOOKLINE_SECRET_KEY⁩.</translation>
+    </message>
+    <message>
+        <source>The system&apos;s random number generator failed; no key was created.</source>
+        <translation>فشل مولّد الأرقام العشوائية في النظام؛ لم يُنشأ أي مفتاح.</translation>
+    </message>
+    <message>
+        <source>Cannot create the key file %1. Check the folder&apos;s permissions, or set HOOKLINE_SECRET_KEY.</source>
+        <translation>تعذّر إنشاء ملف المفتاح ⁨%1⁩. تحقّق من أذونات المجلد، أو عيّن ⁦HOOKLINE_SECRET_KEY⁩.</translation>
+    </message>
+    <message>
+        <source>Cannot write the key file %1. Check free space and the folder&apos;s permissions, or set HOOKLINE_SECRET_KEY.</source>
+        <translation>تعذّرت كتابة ملف المفتاح ⁨%1⁩. تحقّق من المساحة الحرة وأذونات المجلد، أو عيّن ⁦HOOKLINE_SECRET_KEY⁩.</translation>
+    </message>
+    <message>
+        <source>HOOKLINE_SECRET_KEY must be base64 of 32 bytes (for example the output of &apos;openssl rand -base64 32&apos;).</source>
+        <translation>يجب أن يكون ⁦HOOKLINE_SECRET_KEY⁩ 32 بايت بترميز ⁦base64⁩ (مثل ناتج ⁦openssl rand -base64 32⁩).</translation>
+    </message>
+    <message>
+        <source>The secret key must be 32 bytes.</source>
+        <translation>يجب أن يكون المفتاح السري 32 بايت.</translation>
+    </message>
+    <message>
+        <source>It was sealed with another key (%1; this machine&apos;s is %2). Restore the key file %3 (or HOOKLINE_SECRET_KEY) it was sealed with, or enter the secret again.</source>
+        <translation>خُتم بمفتاح آخر (⁨%1⁩؛ ومفتاح هذا الجهاز ⁨%2⁩). استعد ملف المفتاح ⁨%3⁩ (أو ⁦HOOKLINE_SECRET_KEY⁩) الذي خُتم به، أو أدخل السر من جديد.</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>لا شيء</translation>
+    </message>
+    <message>
+        <source>The sealed value is damaged. Enter the secret again.</source>
+        <translation>القيمة المختومة تالفة. أدخل السر من جديد.</translation>
+    </message>
+</context>
+<context>
     <name>SettingsPage</name>
     <message>
         <source>Data</source>
@@ -2220,6 +2314,11 @@ Send it as: Authorization: Bearer &lt;token&gt;</source>
         <comment>signature verdict</comment>
         <translation>لم يُتحقق منه</translation>
     </message>
+    <message>
+        <source>blocked</source>
+        <comment>error class: refused by the egress policy</comment>
+        <translation>محظور</translation>
+    </message>
 </context>
 <context>
     <name>Store</name>
@@ -2335,6 +2434,18 @@ Send it as: Authorization: Bearer &lt;token&gt;</source>
         <source>%1 matches %2 API tokens; type more of the id.</source>
         <translation>يطابق ⁨%1⁩ عدد ⁨%2⁩ من رموز الواجهة البرمجية؛ اكتب مزيدًا من المعرّف.</translation>
     </message>
+    <message>
+        <source>The custom header values of %1 cannot be read: %2</source>
+        <translation>تتعذّر قراءة قيم الترويسات المخصّصة لـ ⁨%1⁩: ⁨%2⁩</translation>
+    </message>
+    <message>
+        <source>The signing secret of %1 cannot be read: %2</source>
+        <translation>تتعذّر قراءة سر التوقيع لـ ⁨%1⁩: ⁨%2⁩</translation>
+    </message>
+    <message>
+        <source>Upgrading %1 to schema 4 failed: %2</source>
+        <translation>فشلت ترقية ⁨%1⁩ إلى المخطط 4: ⁨%2⁩</translation>
+    </message>
 </context>
 <context>
     <name>TemplateRenderer</name>
@@ -2353,6 +2464,10 @@ Send it as: Authorization: Bearer &lt;token&gt;</source>
     <message>
         <source>The template must be a JSON object: start it with { and end it with }.</source>
         <translation>يجب أن يكون القالب كائن JSON: ابدأه بـ { واختمه بـ }.</translation>
+    </message>
+    <message>
+        <source>The template has a raw control character (U+%1) inside a string at line %2, column %3. Write it as \u%1 or remove it.</source>
+        <translation>يحتوي القالب على محرف تحكّم خام (⁦U+⁨%1⁩⁩) داخل سلسلة في السطر ⁨%2⁩، العمود ⁨%3⁩. اكتبه ⁦\u⁨%1⁩⁩ أو احذفه.</translation>
     </message>
 </context>
 <context>

@@ -206,6 +206,29 @@ Qt %2 (compilé avec %3)
         <source>The delivery could not be recorded, so it was not sent: %1. %2</source>
         <translation>La livraison n’a pas pu être enregistrée, elle n’a donc pas été envoyée : %1. %2</translation>
     </message>
+    <message>
+        <source>No address found.</source>
+        <translation>Aucune adresse trouvée.</translation>
+    </message>
+    <message>
+        <source>Host %1 not found: %2</source>
+        <translation>Hôte %1 introuvable : %2</translation>
+    </message>
+</context>
+<context>
+    <name>EgressPolicy</name>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>The address %1 is not public, and the egress policy is “public-only”. Add the host or its range to the policy&apos;s allow-list if it should be reached.</source>
+        <translation>L’adresse %1 n’est pas publique et la politique de sortie est « public-only ». Ajoutez l’hôte ou sa plage à la liste d’autorisation de la politique s’il doit être joignable.</translation>
+    </message>
+    <message>
+        <source>The address %1 is link-local, cloud metadata or otherwise not routable, which the egress policy “no-link-local” blocks. Add the host or its range to the policy&apos;s allow-list if it should be reached.</source>
+        <translation>L’adresse %1 est locale au lien, de métadonnées cloud ou non routable, ce que la politique de sortie « no-link-local » bloque. Ajoutez l’hôte ou sa plage à la liste d’autorisation de la politique s’il doit être joignable.</translation>
+    </message>
 </context>
 <context>
     <name>EndpointDialog</name>
@@ -544,6 +567,22 @@ Qt %2 (compilé avec %3)
         <source>Give the endpoint a name, such as “CRM call log”.</source>
         <translation>Donnez un nom au point de terminaison, par exemple « Journal d’appels CRM ».</translation>
     </message>
+    <message>
+        <source>%1 holds a user name or password, which would be stored and shown with the URL. Remove it and send the credentials in a custom header (Authorization: Basic …) instead.</source>
+        <translation>%1 contient un nom d’utilisateur ou un mot de passe, qui serait enregistré et affiché avec l’URL. Retirez-le et envoyez plutôt les identifiants dans un en-tête personnalisé (Authorization: Basic …).</translation>
+    </message>
+    <message>
+        <source>%1 names port 0, which cannot be connected to. Use a port from 1 to 65535, or none for the scheme&apos;s default.</source>
+        <translation>%1 indique le port 0, auquel on ne peut pas se connecter. Utilisez un port de 1 à 65535, ou aucun pour celui du schéma.</translation>
+    </message>
+    <message>
+        <source>The host name in %1 contains %2, an invisible character. Type the host name again.</source>
+        <translation>Le nom d’hôte de %1 contient %2, un caractère invisible. Retapez le nom d’hôte.</translation>
+    </message>
+    <message>
+        <source>The header %1 belongs to one connection or proxy hop, not to the webhook, and cannot be sent as a custom header. Remove it.</source>
+        <translation>L’en-tête %1 concerne une connexion ou un saut de proxy, pas le webhook, et ne peut pas être envoyé comme en-tête personnalisé. Supprimez-le.</translation>
+    </message>
 </context>
 <context>
     <name>EndpointsModel</name>
@@ -736,6 +775,10 @@ Qt %2 (compilé avec %3)
     <message>
         <source>The token could not be revoked: %1</source>
         <translation>Le jeton n’a pas pu être révoqué : %1</translation>
+    </message>
+    <message>
+        <source>The payload is %1 bytes; the limit is %2 bytes. Send less, or raise the limit (hookline settings set payload-limit BYTES).</source>
+        <translation>Le contenu fait %1 octets ; la limite est de %2 octets. Envoyez moins, ou relevez la limite (hookline settings set payload-limit OCTETS).</translation>
     </message>
 </context>
 <context>
@@ -1383,6 +1426,10 @@ Qt %2 (compilé avec %3)
         <source>The payload is not valid JSON (%1 at byte %2), so it cannot be converted to XML.</source>
         <translation>Le contenu n’est pas du JSON valide (%1 à l’octet %2) ; il ne peut pas être converti en XML.</translation>
     </message>
+    <message>
+        <source>The payload is not a JSON object or array, so it cannot be converted to XML.</source>
+        <translation>Le contenu n’est ni un objet ni un tableau JSON ; il ne peut pas être converti en XML.</translation>
+    </message>
 </context>
 <context>
     <name>Placeholders</name>
@@ -1878,6 +1925,53 @@ Qt %2 (compilé avec %3)
     </message>
 </context>
 <context>
+    <name>SecretBox</name>
+    <message>
+        <source>Cannot read the key file %1 (%2). Check its permissions, or set HOOKLINE_SECRET_KEY.</source>
+        <translation>Impossible de lire le fichier de clé %1 (%2). Vérifiez ses droits, ou définissez HOOKLINE_SECRET_KEY.</translation>
+    </message>
+    <message>
+        <source>The key file %1 does not hold a key (base64 of 32 bytes). Restore it from a backup; if it is lost, move it away and re-enter the endpoints&apos; secrets.</source>
+        <translation>Le fichier de clé %1 ne contient pas de clé (32 octets en base64). Restaurez-le depuis une sauvegarde ; s’il est perdu, déplacez-le et saisissez à nouveau les secrets des points de terminaison.</translation>
+    </message>
+    <message>
+        <source>Cannot create the folder %1 for the key file. Check its permissions, or set HOOKLINE_SECRET_KEY.</source>
+        <translation>Impossible de créer le dossier %1 du fichier de clé. Vérifiez ses droits, ou définissez HOOKLINE_SECRET_KEY.</translation>
+    </message>
+    <message>
+        <source>The system&apos;s random number generator failed; no key was created.</source>
+        <translation>Le générateur de nombres aléatoires du système a échoué ; aucune clé n’a été créée.</translation>
+    </message>
+    <message>
+        <source>Cannot create the key file %1. Check the folder&apos;s permissions, or set HOOKLINE_SECRET_KEY.</source>
+        <translation>Impossible de créer le fichier de clé %1. Vérifiez les droits du dossier, ou définissez HOOKLINE_SECRET_KEY.</translation>
+    </message>
+    <message>
+        <source>Cannot write the key file %1. Check free space and the folder&apos;s permissions, or set HOOKLINE_SECRET_KEY.</source>
+        <translation>Impossible d’écrire le fichier de clé %1. Vérifiez l’espace libre et les droits du dossier, ou définissez HOOKLINE_SECRET_KEY.</translation>
+    </message>
+    <message>
+        <source>HOOKLINE_SECRET_KEY must be base64 of 32 bytes (for example the output of &apos;openssl rand -base64 32&apos;).</source>
+        <translation>HOOKLINE_SECRET_KEY doit contenir 32 octets en base64 (par exemple la sortie de « openssl rand -base64 32 »).</translation>
+    </message>
+    <message>
+        <source>The secret key must be 32 bytes.</source>
+        <translation>La clé secrète doit faire 32 octets.</translation>
+    </message>
+    <message>
+        <source>It was sealed with another key (%1; this machine&apos;s is %2). Restore the key file %3 (or HOOKLINE_SECRET_KEY) it was sealed with, or enter the secret again.</source>
+        <translation>Il a été scellé avec une autre clé (%1 ; celle de cette machine est %2). Restaurez le fichier de clé %3 (ou HOOKLINE_SECRET_KEY) qui l’a scellé, ou saisissez à nouveau le secret.</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>aucune</translation>
+    </message>
+    <message>
+        <source>The sealed value is damaged. Enter the secret again.</source>
+        <translation>La valeur scellée est endommagée. Saisissez à nouveau le secret.</translation>
+    </message>
+</context>
+<context>
     <name>SettingsPage</name>
     <message>
         <source>Data</source>
@@ -2212,6 +2306,11 @@ Envoyez-le ainsi : Authorization: Bearer &lt;jeton&gt;</translation>
         <comment>signature verdict</comment>
         <translation>non vérifiée</translation>
     </message>
+    <message>
+        <source>blocked</source>
+        <comment>error class: refused by the egress policy</comment>
+        <translation>bloquée</translation>
+    </message>
 </context>
 <context>
     <name>Store</name>
@@ -2327,6 +2426,18 @@ Envoyez-le ainsi : Authorization: Bearer &lt;jeton&gt;</translation>
         <source>%1 matches %2 API tokens; type more of the id.</source>
         <translation>%1 correspond à %2 jetons d’API ; tapez davantage de l’identifiant.</translation>
     </message>
+    <message>
+        <source>The custom header values of %1 cannot be read: %2</source>
+        <translation>Les valeurs des en-têtes personnalisés de %1 ne peuvent pas être lues : %2</translation>
+    </message>
+    <message>
+        <source>The signing secret of %1 cannot be read: %2</source>
+        <translation>Le secret de signature de %1 ne peut pas être lu : %2</translation>
+    </message>
+    <message>
+        <source>Upgrading %1 to schema 4 failed: %2</source>
+        <translation>La mise à niveau de %1 vers le schéma 4 a échoué : %2</translation>
+    </message>
 </context>
 <context>
     <name>TemplateRenderer</name>
@@ -2345,6 +2456,10 @@ Envoyez-le ainsi : Authorization: Bearer &lt;jeton&gt;</translation>
     <message>
         <source>The template must be a JSON object: start it with { and end it with }.</source>
         <translation>Le modèle doit être un objet JSON : commencez-le par { et terminez-le par }.</translation>
+    </message>
+    <message>
+        <source>The template has a raw control character (U+%1) inside a string at line %2, column %3. Write it as \u%1 or remove it.</source>
+        <translation>Le modèle contient un caractère de contrôle brut (U+%1) dans une chaîne ligne %2, colonne %3. Écrivez-le \u%1 ou supprimez-le.</translation>
     </message>
 </context>
 <context>

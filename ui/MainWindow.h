@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The main window: navigation between the pages, menus with keyboard shortcuts, a status
 // bar with live delivery counters and the receiver's state, and remembered geometry,
 // splitters and last page. It arranges pages; what each page does lives in pages/, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "CliCommon.h"
 
 #include "ShutdownSignals.h"
@@ -53,6 +54,10 @@ QString usageText()
         "  tokens create --name NAME [--read-only]\n"
         "  tokens list [--json]\n"
         "  tokens revoke ID\n"
+        "  settings [show]      the settings every process on the store shares\n"
+        "  settings set egress any|no-link-local|public-only\n"
+        "  settings set egress-allow 'HOST|CIDR ...'\n"
+        "  settings set payload-limit BYTES\n"
         "  receive [--port P] [--inbox NAME] [--status CODE] [--delay-ms N]\n"
         "          [--fail-rate R] [--retry-after S] [--drip-ms N] [--drop]\n"
         "          [--script CODE,CODE,...] [--secret whsec_...] [--json]\n"

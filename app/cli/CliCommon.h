@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What every command of the command line shares: its English wording, its two output
 // streams, its exit codes (0 done, 1 a delivery or operation failed, 2 bad input), strict
 // option parsing, and the ways a command waits for the deliveries it started.

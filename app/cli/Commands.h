@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // One function per command of the command line, each in its own file (app/cli/<Name>Command.cpp).
 // `dataDir` is --data-dir (empty: the user's data directory); `args` follow the command's name.
 #pragma once
@@ -16,5 +17,6 @@ int runCommand(const QString &dataDir, const QStringList &args);
 int receiveCommand(const QStringList &args);
 int serveCommand(const QString &dataDir, const QStringList &args);
 int tokensCommand(const QString &dataDir, QStringList args);
+int settingsCommand(const QString &dataDir, QStringList args);
 
 } // namespace Cli

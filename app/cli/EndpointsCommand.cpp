@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // hookline endpoints add|list|remove|enable|disable: the endpoints, from a script.
 #include "CliCommon.h"
 #include "Commands.h"
@@ -151,8 +152,7 @@ int endpointsCommand(const QString &dataDir, QStringList args)
             msg("--max-attempts must be a number from 1 to %1.").arg(kMaxAttemptsLimit));
     if (p.isSet(QStringLiteral("retry-schedule"))) {
         e.retry.scheduleSeconds.clear();
-        for (const QString &part :
-             p.value(QStringLiteral("retry-schedule")).split(u',', Qt::SkipEmptyParts)) {
+        for (const QString &part : p.value(QStringLiteral("retry-schedule")).split(u',')) {
             int seconds = 0;
             if (!toInt(part.trimmed(), 0, 7 * 24 * 3600, &seconds))
                 return usageError(msg("--retry-schedule takes seconds separated by commas, e.g. "

@@ -1,13 +1,16 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // hookline fire TYPE: test events from the type's template (or a template file), stored for
 // whichever process delivers, or sent and reported with --wait.
 #include "CliCommon.h"
 #include "Commands.h"
 
 #include "catalog/TemplateRenderer.h"
+#include "encoding/JsonText.h"
 #include "engine/Engine.h"
 
 #include <QCommandLineParser>
 #include <QFile>
+#include <QFileInfo>
 
 namespace Cli {
 
@@ -45,9 +48,30 @@ int fireCommand(const QString &dataDir, const QStringList &args)
     QString templateText;
     if (p.isSet(QStringLiteral("payload"))) {
         QFile f(p.value(QStringLiteral("payload")));
+        // A regular file of bounded size: /dev/zero would be read until memory runs out and a
+        // FIFO would wait for a writer forever.
+        const QFileInfo info(f.fileName());
+        if (info.exists() && !info.isFile())
+            return invalidInput(msg("%1 is not a regular file (a device, FIFO or folder). Give "
+                                    "--payload a file holding the template.")
+                                    .arg(f.fileName()));
+        if (info.size() > engine.maxPayloadBytes())
+            return invalidInput(msg("%1 is %2 bytes; the payload limit is %3 bytes (hookline "
+                                    "settings set payload-limit BYTES).")
+                                    .arg(f.fileName())
+                                    .arg(info.size())
+                                    .arg(engine.maxPayloadBytes()));
         if (!f.open(QIODevice::ReadOnly))
             return usageError(msg("Cannot read %1: %2").arg(f.fileName(), f.errorString()));
-        templateText = QString::fromUtf8(f.readAll());
+        const QByteArray bytes = f.read(engine.maxPayloadBytes() + 1);
+        const qsizetype bad = JsonText::firstInvalidUtf8(bytes);
+        if (bad >= 0)
+            return invalidInput(msg("%1 is not UTF-8 text: the byte at offset %2 (0x%3) is not "
+                                    "valid UTF-8. Save the file as UTF-8.")
+                                    .arg(f.fileName())
+                                    .arg(bad)
+                                    .arg(uchar(bytes.at(bad)), 2, 16, QLatin1Char('0')));
+        templateText = QString::fromUtf8(bytes);
         const RenderResult check = TemplateRenderer::check(templateText);
         if (!check.ok())
             return invalidInput(QStringLiteral("%1: %2").arg(f.fileName(), check.error));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // hookline history: recent deliveries, filtered, as a table or JSON Lines with attempts.
 #include "CliCommon.h"
 #include "Commands.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // hookline redeliver ID: one more attempt of a delivery, now (--wait) or by whoever delivers.
 #include "CliCommon.h"
 #include "Commands.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // hookline run: a headless deliverer - what is due in the store, until SIGINT/SIGTERM.
 #include "CliCommon.h"
 #include "Commands.h"

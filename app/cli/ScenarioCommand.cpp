@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // hookline scenario call|agent: a call's lifecycle (or an agent's shift) in order.
 #include "CliCommon.h"
 #include "Commands.h"

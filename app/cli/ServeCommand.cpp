@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // hookline serve: headless - the API, the delivery engine and the built-in receiver in one
 // process. Ready when it prints "listening on URL"; one log line per request; SIGINT/SIGTERM
 // stop it cleanly (no new requests, attempts in flight finish or go back to the store).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // hookline tokens create|list|revoke: who may call the API. A token is printed once, at
 // creation; the database keeps only its hash.
 #include "CliCommon.h"

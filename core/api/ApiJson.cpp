@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "ApiJson.h"
 
 #include <QJsonArray>
@@ -160,8 +161,18 @@ InputError applyEndpoint(const QJsonObject &body, Endpoint *e, bool *secretGiven
             if (!body.contains(QLatin1String("allEvents")))
                 e->allEvents = e->eventTypes.isEmpty();
         } else if (k == QLatin1String("headers")) {
+            const QList<HttpHeader> stored = e->headers;
             if (!toHeaders(v, &e->headers))
                 return kindError(k, "an array of [name, value] pairs or an object");
+            // GET shows values as "[redacted]"; sent back so, a header keeps its stored value.
+            for (HttpHeader &h : e->headers) {
+                if (h.value != Endpoint::redactedValue())
+                    continue;
+                for (const HttpHeader &old : stored) {
+                    if (old.name.compare(h.name, Qt::CaseInsensitive) == 0)
+                        h.value = old.value;
+                }
+            }
         } else if (k == QLatin1String("retrySchedule")) {
             if (!toIntList(v, &e->retry.scheduleSeconds))
                 return kindError(k, "an array of whole seconds");

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The API's request bodies into the core's value types, and the receiver's values out as JSON.
 // Shapes match the command line's --json output (export/DeliveryJson.h). Reading a body only
 // checks shapes (unknown fields, wrong JSON types); what a value may be is decided by the same

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The admin and publishing API (/api/v1/…, described by resources/api/openapi.json): a third
 // front end on Engine beside the window and the command line - it validates with the same
 // rules, publishes through the same outbox and reads the same history, and reaches nothing

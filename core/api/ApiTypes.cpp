@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "ApiTypes.h"
 
 bool parseListenAddress(const QString &text, QHostAddress *address, quint16 *port)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Plain values around the admin API that the front ends pass to Engine: where and how it
 // listens, and the record of one request (for the log line 'hookline serve' prints).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Per-token request budget for the API: a token bucket (a steady rate, and a burst a client
 // may spend at once). A pure unit: time comes in as a number, so tests drive it with rows.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The event types Hookline can send: the six built-ins of EVENTS.md (templates shipped in
 // resources/templates) plus admin-defined custom types, and how to render any of them into
 // a payload. The catalog is a value; the store persists it. No network, no widgets.

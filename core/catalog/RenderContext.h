@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The values that placeholders in a payload template resolve to. A context describes one
 // call (or one agent shift) with consistent ids, numbers and times; rendering several event
 // types from the same context is how a scenario keeps callID and timestamps coherent.

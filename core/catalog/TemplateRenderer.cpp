@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "TemplateRenderer.h"
 
 #include "encoding/JsonText.h"
@@ -143,6 +144,23 @@ RenderResult TemplateRenderer::renderInFull(const QString &tpl, const RenderCont
     if (JsonText::isCertainlyObject(utf8)) {
         result.json = JsonText::minify(utf8);
         return result;
+    }
+    // JSON has no raw control characters inside strings (RFC 8259 7); Qt's parser lets some
+    // through, a receiver's parser would not.
+    JsonText::StringState strings;
+    for (qsizetype k = 0; k < tpl.size(); ++k) {
+        const QChar c = tpl.at(k);
+        const bool wasInString = strings.inString;
+        strings.take(c.unicode());
+        if (wasInString && strings.inString && c.unicode() < 0x20) {
+            lineColumn(tpl, k, &result.errorLine, &result.errorColumn);
+            result.error = Tr::tr("The template has a raw control character (U+%1) inside a "
+                                  "string at line %2, column %3. Write it as \\u%1 or remove it.")
+                               .arg(c.unicode(), 4, 16, QLatin1Char('0'))
+                               .arg(result.errorLine)
+                               .arg(result.errorColumn);
+            return result;
+        }
     }
     QJsonParseError parseError{};
     const QJsonDocument doc = QJsonDocument::fromJson(utf8, &parseError);

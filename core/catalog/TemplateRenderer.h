@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Turns a payload template (JSON text with {{placeholder}} holes) into the JSON body of an
 // event. Placeholders inside a JSON string are spliced in as escaped text; outside a string
 // they become a JSON literal (strings quoted, numbers bare, null). Errors name the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The proxy factory the dispatcher's QNetworkAccessManager uses. It answers what the
 // application's proxy settings answer, with one change that keeps direct connections
 // direct but makes them read responses in bulk.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "Dispatcher.h"
 
 #include "BufferedDirectProxy.h"
@@ -369,7 +370,8 @@ void Dispatcher::pump()
                 m_endpointRing.removeAt(i);
                 continue;
             }
-            if (m_inFlightPerEndpoint.value(endpointId) >= m_options.perEndpointLimit) {
+            if (m_inFlightPerEndpoint.value(endpointId) >= m_options.perEndpointLimit ||
+                !addressReady(endpointId)) {
                 ++i;
                 continue;
             }
@@ -384,6 +386,47 @@ void Dispatcher::pump()
             ++i;
         }
     }
+}
+
+// With an egress policy, an endpoint named by host name waits until this dispatcher has
+// resolved the name itself (kept for 30 s), so that start() can check and pin the address.
+bool Dispatcher::addressReady(const QString &endpointId)
+{
+    if (m_egress.checksNothing())
+        return true;
+    const auto ep = m_endpoints.constFind(endpointId);
+    if (ep == m_endpoints.constEnd())
+        return true;
+    const QString host = QUrl(ep->url).host();
+    if (host.isEmpty() || !QHostAddress(host).isNull())
+        return true;
+    Resolution &r = m_resolved[host];
+    if (!r.pending && r.expires > m_clock.elapsed())
+        return true;
+    if (r.pending)
+        return false;
+    r.pending = true;
+    if (!m_resolver) {
+        m_resolver = [](const QString &name, QObject *context,
+                        std::function<void(const QList<QHostAddress> &, const QString &)> done) {
+            QHostInfo::lookupHost(name, context, [done](const QHostInfo &info) {
+                done(info.addresses(),
+                     info.error() == QHostInfo::NoError ? QString() : info.errorString());
+            });
+        };
+    }
+    m_resolver(
+        host, this, [this, host](const QList<QHostAddress> &addresses, const QString &error) {
+            Resolution &done = m_resolved[host];
+            done.pending = false;
+            done.addresses = addresses;
+            done.error = addresses.isEmpty() && error.isEmpty() ? tr("No address found.") : error;
+            if (!addresses.isEmpty())
+                done.error.clear();
+            done.expires = m_clock.elapsed() + 30000;
+            QTimer::singleShot(0, this, &Dispatcher::pump);
+        });
+    return false;
 }
 
 void Dispatcher::start(Job &job)
@@ -422,12 +465,53 @@ void Dispatcher::start(Job &job)
     attempt.requestUrl = endpoint.url;
     attempt.requestHeaders = out.headers;
     attempt.requestBody = out.body;
+    // Custom header values are credentials as often as not (x-api-key): the record of what was
+    // sent names them but does not keep their values.
+    for (const HttpHeader &custom : endpoint.headers) {
+        for (HttpHeader &h : attempt.requestHeaders) {
+            if (h.name.compare(custom.name, Qt::CaseInsensitive) == 0 && !h.value.isEmpty())
+                h.value = Endpoint::redactedValue();
+        }
+    }
+
+    // The egress policy, on the address the connection will use.
+    QHostAddress pinned;
+    ErrorClass refusedClass = ErrorClass::Aborted;
+    QString refused = out.error;
+    if (out.ok() && !m_egress.checksNothing()) {
+        const QString host = out.url.host();
+        const quint16 port =
+            quint16(out.url.port(out.url.scheme() == QLatin1String("https") ? 443 : 80));
+        const QHostAddress literal(host);
+        if (!literal.isNull()) {
+            refused = m_egress.refusal(literal, host, port);
+        } else {
+            const Resolution r = m_resolved.value(host);
+            for (const QHostAddress &a : r.addresses) {
+                const QString why = m_egress.refusal(a, host, port);
+                if (why.isEmpty()) {
+                    pinned = a;
+                    break;
+                }
+                if (refused.isEmpty())
+                    refused = why;
+            }
+            if (pinned.isNull() && refused.isEmpty()) {
+                refusedClass = ErrorClass::Dns;
+                refused = tr("Host %1 not found: %2").arg(host, r.error);
+            } else if (!pinned.isNull()) {
+                refused.clear();
+            }
+        }
+        if (!refused.isEmpty() && refusedClass == ErrorClass::Aborted)
+            refusedClass = ErrorClass::Blocked;
+    }
 
     job.delivery.state = DeliveryState::InFlight;
     job.delivery.updated = now;
-    if (!out.ok()) {
-        attempt.errorClass = ErrorClass::Aborted;
-        attempt.errorText = out.error;
+    if (!refused.isEmpty()) {
+        attempt.errorClass = refusedClass;
+        attempt.errorText = refused;
         Active none;
         none.deadline = m_deadlines.end();
         none.deliveryId = job.delivery.id;
@@ -441,6 +525,21 @@ void Dispatcher::start(Job &job)
     QNetworkRequest request = shared.request;
     for (qsizetype i = shared.shared.headers.size(); i < out.headers.size(); ++i)
         request.setRawHeader(out.headers.at(i).name.toLatin1(), out.headers.at(i).value.toUtf8());
+    if (!pinned.isNull()) {
+        // Connect to the address that was checked, not to whatever the name resolves to by
+        // the time Qt looks it up; the server still sees the name (Host, and TLS's SNI and
+        // certificate check through the peer verify name). Qt 6.4's HTTP/2 takes :authority
+        // from the URL, so pinned requests use HTTP/1.1.
+        QUrl url = out.url;
+        url.setHost(pinned.toString());
+        request.setUrl(url);
+        request.setRawHeader("Host",
+                             out.url.authority(QUrl::FullyEncoded | QUrl::RemoveUserInfo).toUtf8());
+        if (request.peerVerifyName().isEmpty())
+            request.setPeerVerifyName(out.url.host());
+        if (out.url.scheme() == QLatin1String("https"))
+            request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    }
 
     QNetworkReply *reply = m_nam->post(request, out.body);
     reply->setReadBufferSize(m_options.responseReadCap);

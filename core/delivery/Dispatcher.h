@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The delivery engine. It fans an event out to every enabled endpoint subscribed to its
 // type, records each delivery durably *before* the first attempt (an outbox), sends
 // attempts with QNetworkAccessManager under a per-endpoint and a global concurrency limit,
@@ -19,6 +20,7 @@
 #include "RequestBuilder.h"
 #include "domain/Delivery.h"
 #include "domain/DeliveryOptions.h"
+#include "domain/EgressPolicy.h"
 #include "domain/Endpoint.h"
 #include "domain/Event.h"
 #include "store/Store.h"
@@ -32,6 +34,7 @@
 #include <QTimer>
 
 #include <deque>
+#include <functional>
 #include <map>
 
 class QNetworkAccessManager;
@@ -46,6 +49,24 @@ public:
     ~Dispatcher() override;
 
     void setOptions(const DispatcherOptions &options) { m_options = options; }
+    // Which addresses attempts may connect to (EgressPolicy.h). Host names are resolved here,
+    // each address checked, and the connection pinned to an allowed one.
+    void setEgressPolicy(const EgressPolicy &policy)
+    {
+        m_egress = policy;
+        m_resolved.clear();
+    }
+    const EgressPolicy &egressPolicy() const { return m_egress; }
+    // How names are resolved (tests give a stub; the default is QHostInfo). The answer comes
+    // back through `done`, on this thread, with the addresses or an error sentence.
+    using Resolver =
+        std::function<void(const QString &host, QObject *context,
+                           std::function<void(const QList<QHostAddress> &, const QString &)> done)>;
+    void setResolver(Resolver resolver)
+    {
+        m_resolver = std::move(resolver);
+        m_resolved.clear();
+    }
     const DispatcherOptions &options() const { return m_options; }
     QNetworkAccessManager *networkAccessManager() const { return m_nam; }
 
@@ -172,6 +193,17 @@ private:
     StoreWriter *m_writer;
     QNetworkAccessManager *m_nam;
     DispatcherOptions m_options;
+    EgressPolicy m_egress;
+    Resolver m_resolver;
+    struct Resolution
+    {
+        QList<QHostAddress> addresses;
+        QString error;
+        qint64 expires = 0; // m_clock time
+        bool pending = false;
+    };
+    QHash<QString, Resolution> m_resolved; // host name -> what it resolved to, kept briefly
+    bool addressReady(const QString &endpointId);
     QHash<QString, Endpoint> m_endpoints;
     QHash<QString, Target> m_targets; // by endpoint id; dropped when the endpoint changes
     QHash<QString, Job> m_jobs;       // every delivery this engine holds, by id

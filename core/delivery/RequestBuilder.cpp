@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "RequestBuilder.h"
 
 #include "HooklineVersion.h"
@@ -46,6 +47,10 @@ OutgoingRequest buildRequest(const RequestTemplate &shared, const Endpoint &endp
 {
     OutgoingRequest out;
     out.url = shared.url;
+    if (!endpoint.secretsError.isEmpty()) { // never send unsigned or without its API key
+        out.error = endpoint.secretsError;
+        return out;
+    }
     const EncodedPayload encoded = PayloadEncoder::encode(payloadJson, endpoint.format);
     if (!encoded.ok()) {
         out.error = encoded.error;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Builds the exact bytes of one delivery attempt: URL, headers (Content-Type, User-Agent,
 // the endpoint's custom headers and the Standard Webhooks signature headers) and the body in
 // the endpoint's format. Pure: the same inputs give the same request, which is what the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Decides whether and when a failed attempt is tried again: the endpoint's schedule with
 // ±20 % jitter, Retry-After honoured within bounds, 410 never retried, the attempt budget.
 // Pure functions of their inputs (the jitter comes in as a number) so tests pin every rule.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Who may call the admin API: a named token, read-only or read-write. The token itself
 // (hl_ + 256 random bits from the OS's CSPRNG, base64url) is shown once at creation; only its
 // SHA-256 is stored, and a request's token is found by that hash and compared in constant

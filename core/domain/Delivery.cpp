@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "Delivery.h"
 #include "Event.h"
 
@@ -44,7 +45,7 @@ constexpr std::array<std::pair<AttemptTrigger, const char *>, 3> kTriggers{{
     {AttemptTrigger::Test, "test"},
 }};
 
-constexpr std::array<std::pair<ErrorClass, const char *>, 10> kErrors{{
+constexpr std::array<std::pair<ErrorClass, const char *>, 11> kErrors{{
     {ErrorClass::None, "none"},
     {ErrorClass::Dns, "dns"},
     {ErrorClass::Refused, "refused"},
@@ -55,6 +56,7 @@ constexpr std::array<std::pair<ErrorClass, const char *>, 10> kErrors{{
     {ErrorClass::Http5xx, "http-5xx"},
     {ErrorClass::Aborted, "aborted"},
     {ErrorClass::Network, "network"},
+    {ErrorClass::Blocked, "blocked"},
 }};
 
 constexpr std::array<std::pair<EventOrigin, const char *>, 4> kOrigins{{

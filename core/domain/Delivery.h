@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The record of getting one event to one endpoint (Delivery) and of each HTTP try (Attempt),
 // as EVENTS.md's last section describes. These are what the history shows; they are written
 // before the first byte is sent so that nothing accepted is ever lost.
@@ -23,7 +24,8 @@ enum class ErrorClass {
     Http4xx,
     Http5xx,
     Aborted,
-    Network
+    Network,
+    Blocked // the egress policy refused the address
 };
 
 QString deliveryStateName(DeliveryState state);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // How the delivery engine may run (concurrency, read caps) and what it reports of its work.
 // Plain values: the settings fill the first, the status bar shows the second.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What the front ends ask of the history: which deliveries (filters, paging), how much of it
 // to keep, and how an endpoint has been doing. Plain values; the store answers them.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What an admin registers: one URL that receives some or all event types, and how to reach it.
 // A plain value type; validation lives in EndpointValidation.h so that the GUI, the command
 // line and the store all refuse bad input with the same message. Never put I/O in here.
@@ -64,6 +65,14 @@ struct Endpoint
     bool http2Cleartext = false; // HTTP/2 with prior knowledge over plain http://
     QDateTime created;
     QDateTime updated;
+    // Set when the stored secret or header values could not be unsealed (another key, damage):
+    // the sentence says what to do. Such an endpoint is not delivered to until they are
+    // entered again. Not stored.
+    QString secretsError;
+
+    // What JSON output and recorded requests show instead of a custom header's value. A value
+    // sent back as this (API PUT/PATCH) keeps the stored one.
+    static QString redactedValue() { return QStringLiteral("[redacted]"); }
 
     // True when this endpoint should receive events of the given type.
     bool subscribesTo(const QString &eventType) const

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "EndpointValidation.h"
 
 #include <QCoreApplication>
@@ -117,17 +118,38 @@ QString validateUrl(const QString &url)
         return Tr::tr("%1 is not a valid URL (%2). Write it as https://host[:port]/path.")
             .arg(quoteForMessage(url), parsed.errorString());
     const QString scheme = parsed.scheme().toLower();
+    // "localhost:8080/x" parses as the scheme "localhost": a digit after the colon means a
+    // port, so that is a URL without a scheme.
+    const bool hostAndPort = !url.contains(QLatin1String("://")) &&
+                             url.size() > scheme.size() + 1 && url.at(scheme.size() + 1).isDigit();
+    if (!scheme.isEmpty() && !hostAndPort && scheme != QLatin1String("http") &&
+        scheme != QLatin1String("https"))
+        return Tr::tr("%1 uses the scheme “%2”; webhooks are delivered only over http:// "
+                      "and https://.")
+            .arg(quoteForMessage(url), scheme);
     if (scheme.isEmpty() || !url.contains(QLatin1String("://")))
         return Tr::tr("%1 has no scheme. Start it with https:// (or http:// for a local test "
                       "server).")
             .arg(quoteForMessage(url));
-    if (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
-        return Tr::tr("%1 uses the scheme “%2”; webhooks are delivered only over http:// "
-                      "and https://.")
-            .arg(quoteForMessage(url), scheme);
     if (parsed.host().isEmpty())
         return Tr::tr("%1 has no host name. Write it as %2://host[:port]/path.")
             .arg(quoteForMessage(url), scheme);
+    if (!parsed.userName().isEmpty() || !parsed.password().isEmpty())
+        return Tr::tr("%1 holds a user name or password, which would be stored and shown with "
+                      "the URL. Remove it and send the credentials in a custom header "
+                      "(Authorization: Basic …) instead.")
+            .arg(quoteForMessage(parsed.toString(QUrl::RemovePassword)));
+    if (parsed.port() == 0)
+        return Tr::tr("%1 names port 0, which cannot be connected to. Use a port from 1 to 65535, "
+                      "or none for the scheme's default.")
+            .arg(quoteForMessage(url));
+    for (const QChar c : parsed.host()) {
+        if (c.category() == QChar::Other_Format || c.isSpace() ||
+            c.category() == QChar::Other_Control)
+            return Tr::tr("The host name in %1 contains %2, an invisible character. Type the "
+                          "host name again.")
+                .arg(quoteForMessage(url), describeChar(c));
+    }
     if (QHostAddress(parsed.host()).isNull() && QUrl::toAce(parsed.host()).isEmpty())
         return Tr::tr("The host name “%1” in %2 is not a valid internationalized (IDNA) "
                       "name.")
@@ -152,6 +174,16 @@ QString validateHeaderName(const QString &name)
     if (reservedHeaderNames().contains(name.toLower()))
         return Tr::tr("The header %1 is set by Hookline itself and cannot be overridden. Remove "
                       "it.")
+            .arg(quoteForMessage(name));
+    static const QStringList hopByHop = {
+        QStringLiteral("expect"),           QStringLiteral("upgrade"),
+        QStringLiteral("keep-alive"),       QStringLiteral("te"),
+        QStringLiteral("trailer"),          QStringLiteral("proxy-authorization"),
+        QStringLiteral("proxy-connection"), QStringLiteral("proxy-authenticate"),
+        QStringLiteral("http2-settings")};
+    if (hopByHop.contains(name.toLower()))
+        return Tr::tr("The header %1 belongs to one connection or proxy hop, not to the webhook, "
+                      "and cannot be sent as a custom header. Remove it.")
             .arg(quoteForMessage(name));
     return {};
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Rules for what an admin may type into an endpoint: URL, headers, secret, limits.
 // Every function returns messages a person can act on, quoting the offending value; an
 // empty result means valid. The GUI shows them inline, the CLI prints them, the store

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // One occurrence of an event type with its rendered payload. Deliveries to each subscribed
 // endpoint refer to it; the payload is kept as rendered (canonical JSON text) and encoded per
 // endpoint format at send time.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A kind of event the platform can notify about (call.ringing, agent.login, …) and the
 // payload template Hookline renders for it. Event ids and templates are data, never an enum:
 // the vendor's format is beta, so an admin can edit built-ins and add custom types.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Ids of events and deliveries: UUIDs whose first 48 bits are the creation time in Unix
 // milliseconds (UUID version 7, RFC 9562), the rest random. They sort by creation time, so
 // the store's indexes on them grow at their right edge: each commit touches a few pages

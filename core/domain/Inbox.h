@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What the built-in receiver does for one inbox (/inbox/<name>): how it answers, which
 // faults it plays, and the secret it checks signatures with. Plus the record it keeps of each
 // request. Plain values; ReceiverServer applies them.

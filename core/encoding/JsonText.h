@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Whitespace-level JSON formatting that keeps the key order of the original text
 // (QJsonDocument sorts object keys, which would reorder the vendor's payloads).
 // Input is assumed to be valid JSON; invalid input is passed through unchanged in structure.
@@ -47,6 +48,9 @@ QByteArray pretty(const QByteArray &json, int indent = 2);
 // leaves to a full parser (exponents, long numbers, deep nesting, \u surrogates). It never
 // says true for text QJsonDocument would reject.
 bool isCertainlyObject(const QByteArray &utf8);
+// The byte offset of the first byte that is not well-formed UTF-8 (overlong forms, surrogates
+// and code points above U+10FFFF included), or -1 if all of it is.
+qsizetype firstInvalidUtf8(const QByteArray &bytes);
 // Escapes text for use inside a JSON string literal (without the quotes).
 QString escapeString(const QString &text);
 

@@ -1,4 +1,7 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "PayloadEncoder.h"
+
+#include <cstring>
 
 #include <QCoreApplication>
 #include <QJsonArray>
@@ -6,6 +9,8 @@
 #include <QJsonObject>
 #include <QUrl>
 #include <QXmlStreamWriter>
+
+#include "JsonText.h"
 
 namespace {
 
@@ -43,8 +48,6 @@ void writeText(QXmlStreamWriter &w, const QString &text)
     }
 }
 
-void writeValue(QXmlStreamWriter &w, const QString &key, bool keyIsName, const QJsonValue &v);
-
 void startElement(QXmlStreamWriter &w, const QString &key, bool keyIsName)
 {
     if (keyIsName && PayloadEncoder::isPlainXmlName(key)) {
@@ -59,45 +62,142 @@ void startElement(QXmlStreamWriter &w, const QString &key, bool keyIsName)
                          QString::fromLatin1(key.toUtf8().toBase64()));
 }
 
-void writeValue(QXmlStreamWriter &w, const QString &key, bool keyIsName, const QJsonValue &v)
+// Writes JSON text as XML straight from the text, not from a QJsonDocument: objects keep the
+// payload's key order (QJsonObject sorts keys) and numbers keep their digits exactly (Qt holds
+// them as doubles, which turns 12345678901234567890 into 1.2345678901234567e+19). The input
+// has already been validated by QJsonDocument, which also bounds its nesting depth.
+class JsonToXml
 {
-    startElement(w, key, keyIsName);
-    switch (v.type()) {
-    case QJsonValue::Object: {
-        w.writeAttribute(QStringLiteral("type"), QStringLiteral("object"));
-        const QJsonObject o = v.toObject();
-        for (auto it = o.begin(); it != o.end(); ++it)
-            writeValue(w, it.key(), true, it.value());
-        break;
+public:
+    JsonToXml(const QByteArray &json, QXmlStreamWriter &w)
+        : m_s(json)
+        , m_w(w)
+    {
     }
-    case QJsonValue::Array: {
-        w.writeAttribute(QStringLiteral("type"), QStringLiteral("array"));
-        const QJsonArray a = v.toArray();
-        for (const QJsonValue &item : a)
-            writeValue(w, QStringLiteral("item"), true, item);
-        break;
+
+    void value(const QString &key, bool keyIsName)
+    {
+        space();
+        startElement(m_w, key, keyIsName);
+        const char c = peek();
+        if (c == '{') {
+            m_w.writeAttribute(QStringLiteral("type"), QStringLiteral("object"));
+            ++m_i;
+            space();
+            while (peek() != '}' && m_i < m_s.size()) {
+                const QString name = string();
+                space();
+                ++m_i; // ':'
+                value(name, true);
+                space();
+                if (peek() == ',')
+                    ++m_i;
+                space();
+            }
+            ++m_i;
+        } else if (c == '[') {
+            m_w.writeAttribute(QStringLiteral("type"), QStringLiteral("array"));
+            ++m_i;
+            space();
+            while (peek() != ']' && m_i < m_s.size()) {
+                value(QStringLiteral("item"), true);
+                space();
+                if (peek() == ',')
+                    ++m_i;
+                space();
+            }
+            ++m_i;
+        } else if (c == '"') {
+            writeText(m_w, string());
+        } else if (c == 't' || c == 'f') {
+            m_w.writeAttribute(QStringLiteral("type"), QStringLiteral("boolean"));
+            m_w.writeCharacters(c == 't' ? QStringLiteral("true") : QStringLiteral("false"));
+            m_i += c == 't' ? 4 : 5;
+        } else if (c == 'n') {
+            m_w.writeAttribute(QStringLiteral("type"), QStringLiteral("null"));
+            m_i += 4;
+        } else {
+            m_w.writeAttribute(QStringLiteral("type"), QStringLiteral("number"));
+            const qsizetype from = m_i;
+            while (m_i < m_s.size() && std::strchr("+-0123456789.eE", m_s.at(m_i)) &&
+                   m_s.at(m_i) != '\0')
+                ++m_i;
+            m_w.writeCharacters(QString::fromLatin1(m_s.mid(from, m_i - from)));
+        }
+        m_w.writeEndElement();
     }
-    case QJsonValue::String:
-        writeText(w, v.toString());
-        break;
-    case QJsonValue::Double: {
-        w.writeAttribute(QStringLiteral("type"), QStringLiteral("number"));
-        const double d = v.toDouble();
-        w.writeCharacters(d == double(qint64(d)) ? QString::number(qint64(d))
-                                                 : QString::number(d, 'g', 17));
-        break;
+
+private:
+    char peek() const { return m_i < m_s.size() ? m_s.at(m_i) : '\0'; }
+
+    void space()
+    {
+        while (m_i < m_s.size() && JsonText::isSpace(char16_t(m_s.at(m_i))))
+            ++m_i;
     }
-    case QJsonValue::Bool:
-        w.writeAttribute(QStringLiteral("type"), QStringLiteral("boolean"));
-        w.writeCharacters(v.toBool() ? QStringLiteral("true") : QStringLiteral("false"));
-        break;
-    case QJsonValue::Null:
-    case QJsonValue::Undefined:
-        w.writeAttribute(QStringLiteral("type"), QStringLiteral("null"));
-        break;
+
+    static int hex(char c)
+    {
+        if (c >= '0' && c <= '9')
+            return c - '0';
+        if (c >= 'a' && c <= 'f')
+            return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+            return c - 'A' + 10;
+        return 0;
     }
-    w.writeEndElement();
-}
+
+    // A string literal at m_i, unescaped; raw runs are decoded from UTF-8 as a whole.
+    QString string()
+    {
+        QString out;
+        ++m_i; // opening quote
+        qsizetype run = m_i;
+        while (m_i < m_s.size() && m_s.at(m_i) != '"') {
+            if (m_s.at(m_i) != '\\') {
+                ++m_i;
+                continue;
+            }
+            out += QString::fromUtf8(m_s.constData() + run, m_i - run);
+            const char e = m_i + 1 < m_s.size() ? m_s.at(m_i + 1) : '\0';
+            m_i += 2;
+            switch (e) {
+            case 'b':
+                out += QChar(u'\b');
+                break;
+            case 'f':
+                out += QChar(u'\f');
+                break;
+            case 'n':
+                out += QChar(u'\n');
+                break;
+            case 'r':
+                out += QChar(u'\r');
+                break;
+            case 't':
+                out += QChar(u'\t');
+                break;
+            case 'u': {
+                char16_t u = 0;
+                for (int k = 0; k < 4 && m_i < m_s.size(); ++k, ++m_i)
+                    u = char16_t(u * 16 + hex(m_s.at(m_i)));
+                out += QChar(u);
+                break;
+            }
+            default: // '"', '\\', '/'
+                out += QLatin1Char(e);
+            }
+            run = m_i;
+        }
+        out += QString::fromUtf8(m_s.constData() + run, m_i - run);
+        ++m_i; // closing quote
+        return out;
+    }
+
+    const QByteArray &m_s;
+    QXmlStreamWriter &m_w;
+    qsizetype m_i = 0;
+};
 
 } // namespace
 
@@ -131,12 +231,12 @@ QByteArray PayloadEncoder::contentType(PayloadFormat format)
     return QByteArrayLiteral("application/json");
 }
 
-QByteArray PayloadEncoder::toXml(const QJsonValue &value, const QString &rootName)
+QByteArray PayloadEncoder::toXml(const QByteArray &validJson, const QString &rootName)
 {
     QByteArray out;
     QXmlStreamWriter w(&out);
     w.writeStartDocument();
-    writeValue(w, rootName, true, value);
+    JsonToXml(validJson, w).value(rootName, true);
     w.writeEndDocument();
     return out;
 }
@@ -166,7 +266,12 @@ EncodedPayload PayloadEncoder::encode(const QByteArray &json, PayloadFormat form
                            .arg(error.offset);
         return result;
     }
-    const QJsonValue root = doc.isArray() ? QJsonValue(doc.array()) : QJsonValue(doc.object());
-    result.body = toXml(root);
+    if (!doc.isObject() && !doc.isArray()) {
+        result.error = QCoreApplication::translate(
+            "PayloadEncoder", "The payload is not a JSON object or array, so it cannot be "
+                              "converted to XML.");
+        return result;
+    }
+    result.body = toXml(json);
     return result;
 }

@@ -1,5 +1,7 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Encodes a rendered JSON payload into the endpoint's wire format: JSON as is, XML through a
-// deterministic mapping of any JSON value, or application/x-www-form-urlencoded with the
+// deterministic mapping of any JSON value (in the payload's key order, numbers digit for
+// digit), or application/x-www-form-urlencoded with the
 // JSON in one "payload" field. The XML mapping is lossless:
 //   object -> <key type="object">…</key>      string -> <key>text</key>
 //   array  -> <key type="array"><item …/>…    number -> <key type="number">12</key>
@@ -28,7 +30,8 @@ class PayloadEncoder
 public:
     static EncodedPayload encode(const QByteArray &json, PayloadFormat format);
     static QByteArray contentType(PayloadFormat format);
-    static QByteArray toXml(const QJsonValue &value,
+    // `validJson` must be JSON that QJsonDocument accepts (encode() checks it first).
+    static QByteArray toXml(const QByteArray &validJson,
                             const QString &rootName = QStringLiteral("webhook"));
     static bool isPlainXmlName(const QString &name);
 };

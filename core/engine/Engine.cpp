@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "Engine.h"
 
 #include "api/ApiServer.h"
@@ -10,6 +11,7 @@
 #include "store/Store.h"
 #include "store/StoreWriter.h"
 
+#include <QHostAddress>
 #include <QSet>
 #include <QUrl>
 
@@ -60,6 +62,19 @@ bool Engine::open(const QString &dataDir, QString *error)
     }
     m_dispatcher = std::make_unique<Dispatcher>(m_writer.get());
     m_catalog = m_store->catalog();
+    {
+        EgressPolicy policy;
+        EgressPolicy::levelFromName(m_store->setting(QStringLiteral("egress.level")),
+                                    &policy.level);
+        for (const QString &entry :
+             m_store->setting(QStringLiteral("egress.allow")).split(u' ', Qt::SkipEmptyParts))
+            policy.addAllowed(entry);
+        m_dispatcher->setEgressPolicy(policy);
+        bool ok = false;
+        const qint64 limit = m_store->setting(QStringLiteral("payload.maxBytes")).toLongLong(&ok);
+        if (ok && limit > 0)
+            m_maxPayloadBytes = limit;
+    }
     reloadEndpoints();
     connect(m_dispatcher.get(), &Dispatcher::endpointDisabled, this,
             [this] { emit endpointsChanged(); });
@@ -163,6 +178,16 @@ QList<ValidationError> Engine::saveEndpoint(Endpoint *endpoint)
     QList<ValidationError> errors = validateEndpoint(*endpoint, m_catalog.ids());
     if (!errors.isEmpty())
         return errors;
+    // A literal address is judged now; a host name at every attempt (it may resolve anew).
+    const QUrl url(endpoint->url);
+    const QHostAddress literal(url.host());
+    if (!literal.isNull()) {
+        const QString refused = m_dispatcher->egressPolicy().refusal(
+            literal, url.host(),
+            quint16(url.port(url.scheme() == QLatin1String("https") ? 443 : 80)));
+        if (!refused.isEmpty())
+            return {{QStringLiteral("url"), refused}};
+    }
     const QString error = m_store->saveEndpoint(endpoint, m_catalog.ids());
     if (!error.isEmpty())
         return {{QStringLiteral("store"), error}};
@@ -215,7 +240,51 @@ void Engine::setSending(bool sending)
 QStringList Engine::publish(const Event &event, const QString &endpointId, AttemptTrigger trigger,
                             QString *error, const PublishHooks &hooks)
 {
+    if (event.payload.size() > m_maxPayloadBytes) {
+        if (error)
+            *error = payloadTooLarge(event.payload.size());
+        return {};
+    }
     return m_dispatcher->dispatch(event, endpointId, trigger, error, hooks);
+}
+
+QString Engine::payloadTooLarge(qsizetype bytes) const
+{
+    return tr("The payload is %1 bytes; the limit is %2 bytes. Send less, or raise the limit "
+              "(hookline settings set payload-limit BYTES).")
+        .arg(bytes)
+        .arg(m_maxPayloadBytes);
+}
+
+EgressPolicy Engine::egressPolicy() const
+{
+    return m_dispatcher->egressPolicy();
+}
+
+bool Engine::setEgressPolicy(const EgressPolicy &policy, QString *error)
+{
+    EgressPolicy stored = policy;
+    stored.receiverPort = m_receiver->isListening() ? m_receiver->port() : 0;
+    if (!m_store->setSetting(QStringLiteral("egress.level"),
+                             EgressPolicy::levelName(policy.level)) ||
+        !m_store->setSetting(QStringLiteral("egress.allow"), policy.allowEntries().join(u' '))) {
+        if (error)
+            *error = m_store->lastError();
+        return false;
+    }
+    m_dispatcher->setEgressPolicy(stored);
+    return true;
+}
+
+bool Engine::setMaxPayloadBytes(qint64 bytes, QString *error)
+{
+    if (!m_store->setSetting(QStringLiteral("payload.maxBytes"), QString::number(bytes))) {
+        if (error)
+            *error = m_store->lastError();
+        return false;
+    }
+    m_maxPayloadBytes = bytes;
+    return true;
 }
 
 PublishHooks Engine::onceOnly(const IdempotencyRecord &record,
@@ -328,6 +397,8 @@ QStringList Engine::sendTest(const QString &type, const QString &endpointId, QSt
                                : TemplateRenderer::render(templateText, m_sample.anyContext(now));
     if (!r.ok())
         return fail(r.error);
+    if (r.json.size() > m_maxPayloadBytes)
+        return fail(payloadTooLarge(r.json.size()));
     const Event e{newId(), type, r.json, now, EventOrigin::Test, {}};
     return m_dispatcher->dispatch(e, endpointId, AttemptTrigger::Test, error, hooks);
 }
@@ -622,7 +693,13 @@ void Engine::syncInbox(const Endpoint &e)
 
 bool Engine::listenReceiver(quint16 port, QString *error)
 {
-    return m_receiver->isListening() || m_receiver->listen(port, error);
+    const bool ok = m_receiver->isListening() || m_receiver->listen(port, error);
+    if (ok && m_dispatcher) { // the built-in receiver is always reachable
+        EgressPolicy policy = m_dispatcher->egressPolicy();
+        policy.receiverPort = m_receiver->port();
+        m_dispatcher->setEgressPolicy(policy);
+    }
+    return ok;
 }
 
 void Engine::stopReceiver()

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Everything a front end needs from the core, in one object: the store (a reader on the
 // calling thread), the batched writer, the dispatcher and the built-in receiver, opened
 // together on one data directory. It is the only door: the window, the command line and the
@@ -13,6 +14,7 @@
 #include "domain/Delivery.h"
 #include "domain/DeliveryOptions.h"
 #include "domain/DeliveryQuery.h"
+#include "domain/EgressPolicy.h"
 #include "domain/Endpoint.h"
 #include "domain/EndpointValidation.h"
 #include "domain/Event.h"
@@ -82,6 +84,17 @@ public:
     bool setEndpointEnabled(const QString &id, bool enabled, QString *error = nullptr);
 
     EndpointStats endpointStats(const QString &endpointId) const;
+
+    // Store-wide settings, shared by every process on the store (read when it opens).
+    // Which addresses deliveries may reach (EgressPolicy.h); saving an endpoint whose URL is a
+    // literal address the policy blocks is refused, names are checked at every attempt.
+    EgressPolicy egressPolicy() const;
+    bool setEgressPolicy(const EgressPolicy &policy, QString *error = nullptr);
+    // The largest payload accepted for publishing, in bytes (default 1 MiB), checked before
+    // anything is stored.
+    qint64 maxPayloadBytes() const { return m_maxPayloadBytes; }
+    bool setMaxPayloadBytes(qint64 bytes, QString *error = nullptr);
+    static constexpr qint64 kDefaultMaxPayloadBytes = 1024 * 1024;
 
     const EventCatalog &catalog() const { return m_catalog; }
     QString saveEventType(const EventType &type);
@@ -232,6 +245,8 @@ private:
     DeliverySearch *m_search = nullptr;
     std::unique_ptr<ApiServer> m_api;
     EventCatalog m_catalog;
+    qint64 m_maxPayloadBytes = kDefaultMaxPayloadBytes;
+    QString payloadTooLarge(qsizetype bytes) const;
     SampleData m_sample;
     QTimer m_poll;
     qint64 m_failuresSeen = 0;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Writes the deliveries a query selects to CSV (one row per delivery) or JSON Lines (one
 // delivery with all its attempts per line), page by page, so exporting a million rows
 // holds one page in memory. Runs on whatever thread owns the Store it is given (the GUI

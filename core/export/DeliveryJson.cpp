@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "DeliveryJson.h"
 
 #include <QJsonArray>
@@ -10,11 +11,12 @@ QJsonValue time(const QDateTime &t)
     return t.isValid() ? QJsonValue(t.toUTC().toString(Qt::ISODateWithMs)) : QJsonValue();
 }
 
-QJsonArray headers(const QList<HttpHeader> &list)
+// Custom header values are shown only where the secret is (just after it was set).
+QJsonArray headers(const QList<HttpHeader> &list, bool withValues = true)
 {
     QJsonArray a;
     for (const HttpHeader &h : list)
-        a.append(QJsonArray{h.name, h.value});
+        a.append(QJsonArray{h.name, withValues ? h.value : Endpoint::redactedValue()});
     return a;
 }
 
@@ -89,7 +91,7 @@ QJsonObject endpointToJson(const Endpoint &e, bool includeSecrets)
         {QStringLiteral("allEvents"), e.allEvents},
         {QStringLiteral("eventTypes"), QJsonArray::fromStringList(e.eventTypes)},
         {QStringLiteral("format"), payloadFormatName(e.format)},
-        {QStringLiteral("headers"), headers(e.headers)},
+        {QStringLiteral("headers"), headers(e.headers, includeSecrets)},
         {QStringLiteral("signed"), !e.secret.isEmpty()},
         {QStringLiteral("timeoutMs"), e.timeoutMs},
         {QStringLiteral("retrySchedule"), schedule},
@@ -102,5 +104,7 @@ QJsonObject endpointToJson(const Endpoint &e, bool includeSecrets)
     };
     if (includeSecrets)
         o.insert(QStringLiteral("secret"), e.secret);
+    if (!e.secretsError.isEmpty())
+        o.insert(QStringLiteral("secretsError"), e.secretsError);
     return o;
 }

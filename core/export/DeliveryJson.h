@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Deliveries and attempts as JSON: one object per delivery with its attempts, the format of
 // `hookline history --json` (JSON Lines) and of the GUI's JSON Lines export. Bodies that
 // are valid UTF-8 are strings; anything else goes as base64 under "...Base64" keys, so an

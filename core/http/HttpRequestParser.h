@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // An incremental HTTP/1.1 request parser (RFC 9112) for Hookline's HTTP server. It is fed
 // whatever bytes arrive and says when a request is complete, or which 4xx/5xx to answer when
 // the client is broken or hostile (oversized headers 431, oversized body 413, malformed 400 -

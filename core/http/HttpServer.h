@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The one HTTP/1.1 server in Hookline: the built-in receiver and the admin API both stand on
 // it. It accepts connections (plain, or TLS when given a certificate), parses requests with
 // HttpRequestParser (keep-alive, pipelining, 100-continue), hands each complete request to a

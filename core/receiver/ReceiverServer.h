@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Hookline's built-in test receiver: named inboxes at /inbox/<name> on Hookline's HTTP server
 // (http/HttpServer.h), on loopback (127.0.0.1 and ::1, one port). It records every request with its
 // signature verdict and can play a failing endpoint (status, latency, failure rate, 429 with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The one typed wrapper over QSettings: every preference Hookline keeps goes through here,
 // so names and defaults live in one place and tests can point it at a temporary file.
 // Secrets never go in here (they live in the store with the endpoint).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Standard Webhooks signing (https://www.standardwebhooks.com): the sender adds webhook-id,
 // webhook-timestamp and webhook-signature = "v1,<base64 HMAC-SHA256(id.timestamp.body)>",
 // several space-separated while a secret is rotated; the receiver recomputes and compares in

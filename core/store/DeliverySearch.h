@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Full-text search for the History page: which deliveries have the text in their event's
 // payload or in any attempt's response body. It runs on a worker thread with its own
 // connection (a scan of a million rows must not freeze the window), newest matches first,

@@ -1,10 +1,13 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "Store.h"
 
+#include "SecretBox.h"
 #include "domain/EndpointValidation.h"
 #include "encoding/JsonText.h"
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QHash>
 #include <QJsonArray>
@@ -222,7 +225,21 @@ CREATE TABLE api_idempotency (
 );
 CREATE INDEX api_idempotency_created ON api_idempotency(created);
 )",
+    // 4: endpoint secrets and custom header values sealed (SecretBox), and custom header values
+    // redacted from recorded requests (done in C++ by sealPlainSecrets()); the settings every
+    // process on the store shares (egress policy, payload limit).
+    R"(
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+)",
 };
+
+QString sealed(const QString &plain)
+{
+    return SecretBox::forProcess().seal(plain);
+}
 
 // When anyone may take a delivery in this state: never once final.
 QDateTime dueAt(const Delivery &d)
@@ -273,9 +290,20 @@ Endpoint endpointFrom(const QSqlQuery &q)
     e.allEvents = q.value(6).toBool();
     e.eventTypes = stringsFromJson(q.value(7).toString());
     payloadFormatFromName(q.value(8).toString(), &e.format);
-    e.headers = headersFromJson(q.value(9).toString());
-    e.secret = q.value(10).toString();
-    e.previousSecret = q.value(11).toString();
+    const SecretBox &box = SecretBox::forProcess();
+    QString plain;
+    QString error;
+    if (box.open(q.value(9).toString(), &plain, &error))
+        e.headers = headersFromJson(plain);
+    else
+        e.secretsError =
+            Tr::tr("The custom header values of %1 cannot be read: %2").arg(e.name, error);
+    if (box.open(q.value(10).toString(), &plain, &error))
+        e.secret = plain;
+    else
+        e.secretsError = Tr::tr("The signing secret of %1 cannot be read: %2").arg(e.name, error);
+    if (box.open(q.value(11).toString(), &plain, &error))
+        e.previousSecret = plain;
     e.previousSecretExpires = fromMs(q.value(12));
     e.timeoutMs = q.value(13).toInt();
     e.retry.scheduleSeconds = intsFromJson(q.value(14).toString());
@@ -390,13 +418,38 @@ std::unique_ptr<Store> Store::open(const QString &path, QString *error)
     store->m_path = path;
     store->m_connection = QStringLiteral("hookline-store-%1").arg(counter.fetch_add(1));
 
+    if (!SecretBox::forProcess().ok()) {
+        if (error)
+            *error = SecretBox::forProcess().error();
+        return nullptr;
+    }
     const QFileInfo info(path);
+    const bool newDir = !info.absoluteDir().exists();
     if (!QDir().mkpath(info.absolutePath())) {
         if (error)
             *error = Tr::tr("Cannot create the data directory %1. Check its permissions or choose "
                             "another one with --data-dir.")
                          .arg(info.absolutePath());
         return nullptr;
+    }
+    // Owner-only: a data directory Hookline made, the database, and (created by SQLite with
+    // the database's mode) its WAL and shared-memory files. An existing database is tightened
+    // too; a directory the user chose is left as it is.
+    constexpr auto ownerOnly = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
+    if (newDir)
+        QFile::setPermissions(info.absolutePath(), ownerOnly | QFileDevice::ExeOwner);
+    {
+        QFile db(path);
+        if (!db.exists())
+            db.open(QIODevice::WriteOnly | QIODevice::NewOnly, ownerOnly); // a lost race is fine
+        const QStringList files = {path, path + QLatin1String("-wal"),
+                                   path + QLatin1String("-shm")};
+        for (const QString &f : files) {
+            if (QFile::exists(f) && (QFile::permissions(f) &
+                                     ~(ownerOnly | QFileDevice::ReadUser | QFileDevice::WriteUser)))
+                QFile::setPermissions(f,
+                                      ownerOnly | QFileDevice::ReadUser | QFileDevice::WriteUser);
+        }
     }
     store->m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), store->m_connection);
     if (!store->m_db.isValid()) {
@@ -551,12 +604,98 @@ bool Store::migrate(QString *error)
                                 .arg(m_lastError));
         }
     }
+    if (version < 4 && !sealPlainSecrets())
+        return fail(Tr::tr("Upgrading %1 to schema 4 failed: %2").arg(m_path, m_lastError));
     if (version < kSchemaVersion &&
         !exec(QStringLiteral("PRAGMA user_version = %1").arg(kSchemaVersion)))
         return fail(m_lastError);
     if (!exec(QStringLiteral("COMMIT")))
         return fail(
             Tr::tr("Cannot write to %1: %2. %3").arg(m_path, m_lastError, advice(m_lastError)));
+    return true;
+}
+
+// Schema 4: seals what earlier versions stored in plain text (in the migration's transaction),
+// and replaces custom header values in recorded requests with the redaction mark.
+bool Store::sealPlainSecrets()
+{
+    QSqlQuery read(m_db);
+    if (!read.exec(QStringLiteral("SELECT id, headers, secret, previous_secret FROM endpoints"))) {
+        m_lastError = read.lastError().text();
+        return false;
+    }
+    struct Row
+    {
+        QString id;
+        QString headers;
+        QString secret;
+        QString previous;
+    };
+    QList<Row> rows;
+    while (read.next())
+        rows.append({read.value(0).toString(), read.value(1).toString(), read.value(2).toString(),
+                     read.value(3).toString()});
+    read.finish();
+    const auto sealOnce = [](const QString &v) {
+        return SecretBox::isSealed(v) ? v : sealed(v);
+    };
+    for (const Row &r : std::as_const(rows)) {
+        QSqlQuery update(m_db);
+        update.prepare(QStringLiteral(
+            "UPDATE endpoints SET headers = ?, secret = ?, previous_secret = ? WHERE id = ?"));
+        const QList<HttpHeader> headers =
+            SecretBox::isSealed(r.headers) ? QList<HttpHeader>() : headersFromJson(r.headers);
+        update.addBindValue(text(headers.isEmpty() && !SecretBox::isSealed(r.headers)
+                                     ? QString()
+                                     : sealOnce(r.headers)));
+        update.addBindValue(text(sealOnce(r.secret)));
+        update.addBindValue(text(sealOnce(r.previous)));
+        update.addBindValue(r.id);
+        if (!update.exec()) {
+            m_lastError = update.lastError().text();
+            return false;
+        }
+        for (const HttpHeader &h : headers) {
+            if (h.value.isEmpty())
+                continue;
+            const QString name =
+                QLatin1String("\"") + JsonText::escapeString(h.name) + QLatin1String("\",\"");
+            QSqlQuery redact(m_db);
+            redact.prepare(QStringLiteral(
+                "UPDATE attempts SET request_headers = replace(request_headers, ?, ?) "
+                "WHERE delivery_id IN (SELECT id FROM deliveries WHERE endpoint_id = ?)"));
+            redact.addBindValue(
+                QString(name + JsonText::escapeString(h.value) + QLatin1String("\"]")));
+            redact.addBindValue(QString(name + Endpoint::redactedValue() + QLatin1String("\"]")));
+            redact.addBindValue(r.id);
+            if (!redact.exec()) {
+                m_lastError = redact.lastError().text();
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+QString Store::setting(const QString &key, const QString &fallback) const
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("SELECT value FROM settings WHERE key = ?"));
+    q.addBindValue(key);
+    return q.exec() && q.next() ? q.value(0).toString() : fallback;
+}
+
+bool Store::setSetting(const QString &key, const QString &value)
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("INSERT INTO settings (key, value) VALUES (?, ?) "
+                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+    q.addBindValue(key);
+    q.addBindValue(text(value));
+    if (!q.exec()) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
     return true;
 }
 
@@ -677,27 +816,28 @@ QString Store::saveEndpoint(Endpoint *e, const QStringList &knownEventTypes)
                   "verify_tls=excluded.verify_tls, http2_cleartext=excluded.http2_cleartext, "
                   "updated=excluded.updated")
                   .arg(QLatin1String(kEndpointColumns)));
-    for (const QVariant &v : {QVariant(e->id),
-                              text(e->name),
-                              text(e->url),
-                              text(e->description),
-                              QVariant(e->enabled),
-                              text(e->disabledReason),
-                              QVariant(e->allEvents),
-                              QVariant(stringsToJson(e->eventTypes)),
-                              QVariant(payloadFormatName(e->format)),
-                              QVariant(headersToJson(e->headers)),
-                              text(e->secret),
-                              text(e->previousSecret),
-                              ms(e->previousSecretExpires),
-                              QVariant(e->timeoutMs),
-                              QVariant(intsToJson(e->retry.scheduleSeconds)),
-                              QVariant(e->retry.maxAttempts),
-                              QVariant(e->retry.disableAfterFailures),
-                              QVariant(e->verifyTls),
-                              QVariant(e->http2Cleartext),
-                              ms(e->created),
-                              ms(e->updated)})
+    for (const QVariant &v :
+         {QVariant(e->id),
+          text(e->name),
+          text(e->url),
+          text(e->description),
+          QVariant(e->enabled),
+          text(e->disabledReason),
+          QVariant(e->allEvents),
+          QVariant(stringsToJson(e->eventTypes)),
+          QVariant(payloadFormatName(e->format)),
+          text(sealed(e->headers.isEmpty() ? QString() : headersToJson(e->headers))),
+          text(sealed(e->secret)),
+          text(sealed(e->previousSecret)),
+          ms(e->previousSecretExpires),
+          QVariant(e->timeoutMs),
+          QVariant(intsToJson(e->retry.scheduleSeconds)),
+          QVariant(e->retry.maxAttempts),
+          QVariant(e->retry.disableAfterFailures),
+          QVariant(e->verifyTls),
+          QVariant(e->http2Cleartext),
+          ms(e->created),
+          ms(e->updated)})
         q.addBindValue(v);
     if (!q.exec())
         return Tr::tr("Saving the endpoint failed: %1").arg(q.lastError().text());

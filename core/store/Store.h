@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Durable storage of everything Hookline knows: endpoints, custom event types, events,
 // deliveries and their attempts, in one SQLite file (WAL mode) through QtSql.
 // A Store is one connection and must be used from one thread only; the delivery engine
@@ -49,7 +50,7 @@ struct sqlite3;
 class Store
 {
 public:
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
 
     ~Store();
     Store(const Store &) = delete;
@@ -69,6 +70,9 @@ public:
 
     // SQLite checkpoints the WAL into the database file after a commit once it holds this
     // many pages (1000 by default); 0 turns that off.
+    // Settings shared by every process on this store (key -> text).
+    QString setting(const QString &key, const QString &fallback = {}) const;
+    bool setSetting(const QString &key, const QString &value);
     bool setAutoCheckpointPages(int pages);
     // Whether the next commits are synced to stable storage before they return (the
     // default), or may be lost at a power cut (never at a process crash). Outside a
@@ -176,6 +180,7 @@ public:
 private:
     Store() = default;
     bool migrate(QString *error);
+    bool sealPlainSecrets();
     bool exec(const QString &sql) const;
     // A statement prepared once per connection and reused.
     QSqlQuery &prepared(const char *sql);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The admin API's tables (schema 3): tokens, by hash, and Idempotency-Key records. Part of
 // Store (see Store.h); in a file of its own so the delivery tables' file stays about them.
 #include "Store.h"

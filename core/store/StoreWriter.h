@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The delivery engine's write path: a thread of its own with its own Store connection,
 // which runs submitted write operations in batches - everything queued while the previous
 // batch committed goes into the next single transaction - so the GUI thread never waits on

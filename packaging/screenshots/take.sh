@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Regenerates the README's screenshots from the real app under Xvfb:
 #   bash packaging/screenshots/take.sh [path/to/hookline]
 # Uses a throw-away data directory and HOME, Hookline's own receiver on 127.0.0.1, and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Renders the application icon's hicolor PNG sizes from the SVG (Debian package librsvg2-bin).
 # The PNGs are committed: run this after changing io.hookline.Hookline.svg.
 set -euo pipefail

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Validates resources/api/openapi.json with a real OpenAPI validator (@apidevtools/
 // swagger-parser, installed by .ci/quickstart test), then checks that every path the server
 // routes is in the document and nothing in the document is unrouted: the list below is the

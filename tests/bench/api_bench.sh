@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # API publishing benchmark: one command, prints a table.
 #   bash tests/bench/api_bench.sh [SECONDS] [CONNECTIONS] [RATE]
 # (RATE: the second run's rate instead of half the first's, to map latency against load.)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Open-loop load at a steady rate for the API benchmark: request i leaves at start + i/rate
 // (not in bursts, and not waiting for earlier answers), over a pool of keep-alive connections.
 // Prints JSON: sent, ok (2xx), non2xx, errors, and publish-to-answer latency p50/p99 in ms.

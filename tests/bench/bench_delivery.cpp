@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Delivery throughput and latency benchmark (not a test: it prints figures).
 //   bench_delivery core URL N        full core: render, sign, durable record, send
 //   bench_delivery qnam URL N        a bare QNetworkAccessManager loop, same body, same

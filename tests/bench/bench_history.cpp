@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // History and Live benchmark (not a test: it prints figures), on the offscreen platform.
 //   bench_history generate DIR N   fill DIR/hookline.sqlite with N final deliveries
 //   bench_history measure DIR      open the real main window on History and time: start to

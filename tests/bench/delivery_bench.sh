@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Delivery throughput benchmark: one command, prints a table.
 #   bash tests/bench/delivery_bench.sh [N] [ROUNDS]
 # Starts Debian's nginx on 127.0.0.1 answering 204, then in the same run measures

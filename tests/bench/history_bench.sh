@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # History and Live benchmark: one command, prints a table.
 #   bash tests/bench/history_bench.sh [ROWS]
 # Builds bench_history (Release), fills a store with ROWS (default 1,000,000) final

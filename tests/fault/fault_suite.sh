@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Fault injection against the real hookline binary and its built-in receiver, all on
 # 127.0.0.1. For each fault it counts what was accepted (ids printed by 'fire', or rows in
 # the store), what arrived at the receiver (by webhook-id), what was lost (must be 0) and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The About box: what Hookline is, its version and the Qt it runs on (compile-time and
 // run-time versions can differ on a distribution upgrade, which matters in bug reports).
 #pragma once

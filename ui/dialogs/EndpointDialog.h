@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The add/edit form for one endpoint: every field of the core's Endpoint, validated as the
 // admin types with the core's own rules; each message appears under its field and Save
 // stays disabled while anything is invalid. The secret can be generated, copied, revealed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The interface language: which one to use, and installing it (Hookline's own translation,
 // Qt's for its standard dialogs, the locale for numbers and dates, and the layout direction).
 #pragma once

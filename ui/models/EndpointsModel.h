@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The Endpoints list: name, URL, enabled, how many events, the last delivery's outcome and
 // the recent success rate. Reloaded from the engine when endpoints change and refreshed
 // (coalesced) as deliveries finish.

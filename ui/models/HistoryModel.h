@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The History table over the store (through Engine): it never loads all rows. rowCount comes from
 // an indexed COUNT(*) with the current filter; rows are fetched in pages of 256 when the view asks
 // for them - by keyset (seq < last seq of the page above) when scrolling, by OFFSET when jumping -

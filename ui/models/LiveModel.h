@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The Live panel's rows: one per attempt, newest first, at most `capacity` of them.
 // Attempts arrive from the dispatcher at any rate; they are buffered and applied in one
 // model update per flush (the page flushes a few times a second), so 2,000 deliveries a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The endpoints an admin registered: a list with each one's last outcome and success rate,
 // and the actions on it - add, edit, duplicate, delete (confirmed), enable/disable, point
 // a new endpoint at the local test inbox, and send a test event with one click.

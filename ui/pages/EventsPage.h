@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The event catalog: each event type with its description and payload template in an
 // editor with JSON highlighting and live validation that points at the error; a freshly
 // rendered sample; Send test (to one endpoint or every subscribed one), Run call

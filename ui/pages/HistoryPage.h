@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Every delivery ever made, from the store: filters (endpoint, event, state, code class,
 // time range) answered in SQL, a windowed model, the selected delivery's attempts in the
 // shared details view, and actions: redeliver, retry all failed in the filter, export to

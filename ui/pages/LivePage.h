@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Deliveries as they happen: one row per attempt, newest first, coloured by outcome,
 // filterable by endpoint, event and status; the selected attempt's request and response
 // below. Pause freezes the view (attempts keep arriving and are shown on resume).

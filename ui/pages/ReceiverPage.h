@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The built-in receiver: start or stop it, define inboxes and the faults they play, and see
 // what arrived - method, path, size, status answered and the signature verdict - with the
 // headers and body of the selected request.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Preferences: where the data lives, how long history is kept (applied on start and on
 // demand, never to unfinished work), delivery concurrency, the admin API (on or off, its
 // loopback address, its tokens) and the interface language.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Shows one attempt the way an admin debugs it: the request (method, URL, headers,
 // pretty-printed body) beside the response (status line, headers, pretty-printed body, or
 // a hex dump when it is binary), with timing and the error sentence. "Copy as cURL"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The endpoint and event filter boxes that Live and History share: "All …" plus one entry
 // per endpoint or event type, refilled when either list changes, keeping the choice.
 #pragma once

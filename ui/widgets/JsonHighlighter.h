@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Colours JSON templates: keys, strings, numbers, true/false/null and {{placeholders}}.
 #pragma once
 

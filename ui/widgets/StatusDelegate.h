@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Paints a status cell in its class colour (and bold), reading the code and error class
 // from the model's roles. Models stay free of colours; this is the only place they meet.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "StatusStyle.h"
 
 #include <QCoreApplication>
@@ -137,6 +138,9 @@ QString errorText(ErrorClass error)
         return QCoreApplication::translate("StatusStyle", "aborted", "error class");
     case ErrorClass::Network:
         return QCoreApplication::translate("StatusStyle", "network", "error class");
+    case ErrorClass::Blocked:
+        return QCoreApplication::translate("StatusStyle", "blocked",
+                                           "error class: refused by the egress policy");
     }
     return errorClassName(error);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // How a delivery outcome looks: a short text ("200", "timeout") and a colour by class
 // (2xx green, 3xx/4xx amber, 5xx and network errors red, pending grey), chosen to stay
 // readable on light and dark palettes, and an icon whose shape tells the same (tick, cross,
