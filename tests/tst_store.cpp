@@ -996,8 +996,8 @@ void TestStore::schemaOneIsMigrated()
         QVERIFY(db.open());
         QSqlQuery q(db);
         for (const char *sql :
-             {"DROP TABLE settings", "DROP TABLE api_tokens", "DROP TABLE api_idempotency", "DROP INDEX deliveries_due",
-              "ALTER TABLE deliveries DROP COLUMN due_at",
+             {"DROP TABLE settings", "DROP TABLE api_tokens", "DROP TABLE api_idempotency",
+              "DROP INDEX deliveries_due", "ALTER TABLE deliveries DROP COLUMN due_at",
               "ALTER TABLE deliveries DROP COLUMN claim_owner", "PRAGMA user_version = 1"})
             QVERIFY2(q.exec(QString::fromLatin1(sql)), qPrintable(q.lastError().text()));
     }
