@@ -24,6 +24,7 @@
 #include <QTest>
 
 #include <csignal>
+#include <sys/stat.h>
 
 namespace {
 
@@ -47,6 +48,7 @@ private slots:
     void versionAndHelp();
     void badArguments_data();
     void badArguments();
+    void badPayloadFiles();
     void endToEnd();
     void failedDeliveryExitsNonZero();
     void scenarioArrivesInOrder();
@@ -195,6 +197,88 @@ void TestCli::badArguments_data()
         << QStringList{QStringLiteral("receive"), QStringLiteral("--fail-rate"),
                        QStringLiteral("2")}
         << "2";
+    // The hardening issue's corpus: each was accepted (or misreported) before.
+    const auto add = [](const QString &url, const QStringList &more = {}) {
+        return QStringList{QStringLiteral("endpoints"), QStringLiteral("add"),
+                           QStringLiteral("--url"), url} +
+               more;
+    };
+    QTest::newRow("port 0") << add(QStringLiteral("http://127.0.0.1:0/x")) << "port 0";
+    QTest::newRow("zero-width space in host")
+        << add(QString::fromUtf8("http://crm\u200b.example/x")) << "U+200B";
+    QTest::newRow("password in URL")
+        << add(QStringLiteral("https://admin:hunter2@crm.example/x")) << "password";
+    QTest::newRow("javascript URL")
+        << add(QStringLiteral("javascript:alert(1)")) << "scheme “javascript”";
+    QTest::newRow("empty URL") << add(QString()) << "Enter the URL";
+    QTest::newRow("metadata address")
+        << add(QStringLiteral("http://169.254.169.254/latest/meta-data/")) << "no-link-local";
+    QTest::newRow("empty retry delay")
+        << add(QStringLiteral("http://127.0.0.1:1/"),
+               {QStringLiteral("--retry-schedule"), QStringLiteral("1,,2")})
+        << "“” is not one";
+    for (const char *h : {"Expect: 100-continue", "Upgrade: h2c", "Proxy-Authorization: x"})
+        QTest::newRow(h) << add(QStringLiteral("http://127.0.0.1:1/"),
+                                {QStringLiteral("--header"), QString::fromLatin1(h)})
+                         << "proxy hop";
+    QTest::newRow("payload from a device")
+        << QStringList{QStringLiteral("fire"), QStringLiteral("call.ringing"),
+                       QStringLiteral("--payload"), QStringLiteral("/dev/zero")}
+        << "not a regular file";
+    QTest::newRow("receive fail-rate nan")
+        << QStringList{QStringLiteral("receive"), QStringLiteral("--fail-rate"),
+                       QStringLiteral("nan")}
+        << "nan";
+    QTest::newRow("receive 3-byte secret")
+        << QStringList{QStringLiteral("receive"), QStringLiteral("--secret"),
+                       QStringLiteral("nope")}
+        << "whsec_";
+    QTest::newRow("unknown egress level")
+        << QStringList{QStringLiteral("settings"), QStringLiteral("set"), QStringLiteral("egress"),
+                       QStringLiteral("none")}
+        << "none";
+    QTest::newRow("bad allow entry")
+        << QStringList{QStringLiteral("settings"), QStringLiteral("set"),
+                       QStringLiteral("egress-allow"), QStringLiteral("10.0.0.0/99")}
+        << "10.0.0.0/99";
+    QTest::newRow("bad payload limit")
+        << QStringList{QStringLiteral("settings"), QStringLiteral("set"),
+                       QStringLiteral("payload-limit"), QStringLiteral("12")}
+        << "12";
+}
+
+// Payload files that are not templates: a FIFO (would hang), bytes that are not UTF-8 (were
+// rewritten to U+FFFD), a raw NUL inside a JSON string, and one over the payload limit.
+void TestCli::badPayloadFiles()
+{
+    const QString fifo = m_dir->filePath(QStringLiteral("fifo"));
+    QVERIFY(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
+    const auto write = [this](const QString &name, const QByteArray &bytes) {
+        QFile f(m_dir->filePath(name));
+        if (f.open(QIODevice::WriteOnly))
+            f.write(bytes);
+        return f.fileName();
+    };
+    const QList<QPair<QString, QString>> cases = {
+        {fifo, QStringLiteral("not a regular file")},
+        {write(QStringLiteral("latin1.json"), "{\"name\": \"Ren\xe9\"}"),
+         QStringLiteral("offset 13 (0xe9)")},
+        {write(QStringLiteral("nul.json"), QByteArray("{\"a\": \"x\0y\"}", 11)),
+         QStringLiteral("U+0000")},
+        {write(QStringLiteral("big.json"), "{\"a\": \"" + QByteArray(2 * 1024 * 1024, 'x') + "\"}"),
+         QStringLiteral("payload limit")},
+    };
+    for (const auto &c : cases) {
+        const Result r =
+            hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("call.ringing"),
+                                  QStringLiteral("--payload"), c.first}),
+                     10000);
+        QVERIFY2(r.code == 2, qPrintable(c.first + QLatin1String(": ") + QString::fromUtf8(r.err)));
+        QVERIFY2(QString::fromUtf8(r.err).contains(c.second), r.err.constData());
+    }
+    const Result history = hookline(withDataDir({QStringLiteral("history")}));
+    QCOMPARE(history.code, 0);
+    QVERIFY2(!history.out.contains("call.ringing"), history.out.constData()); // nothing stored
 }
 
 void TestCli::badArguments()
@@ -218,6 +302,10 @@ void TestCli::endToEnd()
     QCOMPARE(list.size(), 1);
     QCOMPARE(list.first().toObject().value(QStringLiteral("id")).toString(), id);
     QVERIFY(!list.first().toObject().contains(QStringLiteral("secret"))); // never printed
+    const QJsonArray header =
+        list.first().toObject().value(QStringLiteral("headers")).toArray().first().toArray();
+    QCOMPARE(header.at(0).toString(), QStringLiteral("x-api-key"));
+    QCOMPARE(header.at(1).toString(), QStringLiteral("[redacted]")); // nor are header values
 
     r = hookline(withDataDir(
         {QStringLiteral("fire"), QStringLiteral("call.ringing"), QStringLiteral("--wait")}));

@@ -39,6 +39,9 @@ QString describeChar(QChar c)
     default:
         break;
     }
+    if (c.category() == QChar::Other_Format)
+        return Tr::tr("the invisible character U+%1")
+            .arg(QString::number(c.unicode(), 16).toUpper().rightJustified(4, u'0'));
     if (c.unicode() < 0x20 || c.unicode() == 0x7f || c.isSpace())
         return Tr::tr("the control character U+%1")
             .arg(QString::number(c.unicode(), 16).toUpper().rightJustified(4, u'0'));
@@ -106,7 +109,10 @@ QString validateUrl(const QString &url)
             .arg(kMaxUrlLength);
     for (int i = 0; i < url.size(); ++i) {
         const QChar c = url.at(i);
-        if (c.unicode() < 0x20 || c.unicode() == 0x7f || c.isSpace())
+        // Invisible format characters (zero-width space, bidi marks) too: IDNA would drop
+        // them from a host silently, and the admin would not see what was saved.
+        if (c.unicode() < 0x20 || c.unicode() == 0x7f || c.isSpace() ||
+            c.category() == QChar::Other_Format)
             return Tr::tr("The URL %1 contains %2 at position %3. Remove it, or percent-encode it "
                           "(a space is %20).")
                 .arg(quoteForMessage(url))
@@ -143,13 +149,6 @@ QString validateUrl(const QString &url)
         return Tr::tr("%1 names port 0, which cannot be connected to. Use a port from 1 to 65535, "
                       "or none for the scheme's default.")
             .arg(quoteForMessage(url));
-    for (const QChar c : parsed.host()) {
-        if (c.category() == QChar::Other_Format || c.isSpace() ||
-            c.category() == QChar::Other_Control)
-            return Tr::tr("The host name in %1 contains %2, an invisible character. Type the "
-                          "host name again.")
-                .arg(quoteForMessage(url), describeChar(c));
-    }
     if (QHostAddress(parsed.host()).isNull() && QUrl::toAce(parsed.host()).isEmpty())
         return Tr::tr("The host name “%1” in %2 is not a valid internationalized (IDNA) "
                       "name.")
