@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// libFuzzer harness: the wire encoders and the JSON text helpers, on any bytes.
+// Invariants: XML output is well-formed (QXmlStreamReader reads it to the end); the quick
+// object check never accepts what Qt's parser rejects; minify and pretty agree; the UTF-8
+// check agrees with Qt's decoder.
+#include "encoding/JsonText.h"
+#include "encoding/PayloadEncoder.h"
+
+#include <cstdint>
+#include <cstdlib>
+
+#include <QJsonDocument>
+#include <QStringDecoder>
+#include <QXmlStreamReader>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const QByteArray bytes(reinterpret_cast<const char *>(data), qsizetype(size));
+
+    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    const QString decoded = decoder(bytes); // decodes on conversion to QString
+    Q_UNUSED(decoded);
+    if ((JsonText::firstInvalidUtf8(bytes) >= 0) != decoder.hasError())
+        std::abort();
+
+    QJsonParseError error{};
+    const QJsonDocument doc = QJsonDocument::fromJson(bytes, &error);
+    const bool valid = error.error == QJsonParseError::NoError;
+    if (JsonText::isCertainlyObject(bytes) && !(valid && doc.isObject()))
+        std::abort();
+    if (valid) {
+        const QByteArray compact = JsonText::minify(bytes);
+        if (JsonText::minify(JsonText::pretty(compact)) != compact)
+            std::abort();
+    }
+
+    const EncodedPayload xml = PayloadEncoder::encode(bytes, PayloadFormat::Xml);
+    if (xml.ok()) {
+        QXmlStreamReader reader(xml.body);
+        while (!reader.atEnd())
+            reader.readNext();
+        if (reader.hasError())
+            std::abort();
+    }
+    const EncodedPayload form = PayloadEncoder::encode(bytes, PayloadFormat::Form);
+    if (form.body.contains('&') || form.body.contains(' '))
+        std::abort();
+    return 0;
+}
