@@ -105,7 +105,7 @@ port=$((20000 + RANDOM % 20000))
 /usr/bin/hookline --data-dir "$unpacked/receiver" receive --port "$port" --inbox smoke \
     >"$unpacked/receive.log" 2>&1 &
 receiver=$!
-trap 'kill $receiver 2>/dev/null; rm -rf "$unpacked"' EXIT
+trap 'kill $receiver 2>/dev/null || true; rm -rf "$unpacked"' EXIT
 for _ in $(seq 50); do grep -q listening "$unpacked/receive.log" && break; sleep 0.1; done
 id="$(/usr/bin/hookline --data-dir "$data" endpoints add --url "http://127.0.0.1:$port/inbox/smoke" --name smoke)"
 /usr/bin/hookline --data-dir "$data" endpoints list | grep -q "$id" || fail "endpoints list"
