@@ -10,13 +10,17 @@
 #include "receiver/ReceiverServer.h"
 #include "signing/WebhookSigner.h"
 
+#include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTest>
 
 #include <memory>
+#include <sys/resource.h>
 #include <vector>
 
 class TestReceiverServer : public QObject
@@ -57,6 +61,9 @@ private slots:
     void conformance();
     void headAnswerHasNoBody();
     void requestStoppingMidBodyStoresNothing();
+    void memoryBudgetRefusesWith503();
+    void pipelinedUploadsBehindASlowAnswerStayOutOfMemory();
+    void descriptorLimitCapsConnections();
     void slowlorisIsCutOff();
     void idleConnectionIsClosed();
     void idleKeptAliveConnectionClosesSilently();
@@ -607,6 +614,81 @@ void TestReceiverServer::requestStoppingMidBodyStoresNothing()
     after.send(RawHttpClient::post("/inbox/t", "next"));
     QCOMPARE(after.read().status, 200);
     QCOMPARE(m_server->requests(QStringLiteral("t")).size(), 1);
+}
+
+// Bodies in flight count against one budget for all connections: the request that would pass
+// it is answered 503 with Retry-After, the others go on, and the count returns to zero.
+void TestReceiverServer::memoryBudgetRefusesWith503()
+{
+    ReceiverLimits limits = m_server->limits();
+    limits.memoryBudget = 100 * 1000;
+    m_server->setLimits(limits);
+    RawHttpClient first(port());
+    first.send("POST /inbox/t HTTP/1.1\r\nHost: h\r\nContent-Length: 60000\r\n\r\n" +
+               QByteArray(50000, 'a'));
+    QTRY_VERIFY(m_server->bufferedBytes() >= 50000);
+    RawHttpClient second(port());
+    second.send("POST /inbox/t HTTP/1.1\r\nHost: h\r\nContent-Length: 60000\r\n\r\n" +
+                QByteArray(60000, 'b'));
+    const RawResponse refused = second.read();
+    QCOMPARE(refused.status, 503);
+    QVERIFY(refused.head.toLower().contains("retry-after: 1"));
+    QVERIFY(m_server->bufferedBytes() <= limits.memoryBudget);
+    first.send(QByteArray(10000, 'a'));
+    QCOMPARE(first.read().status, 200);
+    const auto got = m_server->requests(QStringLiteral("t"));
+    QCOMPARE(got.size(), 1);
+    QCOMPARE(got.first().bodySize, 60000);
+    QTRY_COMPARE(m_server->bufferedBytes(), 0);
+}
+
+// While a slow answer is pending, pipelined uploads behind it are left in the kernel (TCP
+// holds the clients back) instead of piling up in the server's memory: 4 clients x 20 MiB.
+void TestReceiverServer::pipelinedUploadsBehindASlowAnswerStayOutOfMemory()
+{
+    InboxConfig slow;
+    slow.name = QStringLiteral("slow");
+    slow.delayMs = 3000;
+    QVERIFY(m_server->setInbox(slow).isEmpty());
+    std::vector<std::unique_ptr<RawHttpClient>> clients;
+    const QByteArray big(20 * 1024 * 1024, 'x');
+    for (int i = 0; i < 4; ++i) {
+        clients.push_back(std::make_unique<RawHttpClient>(port()));
+        clients.back()->send(RawHttpClient::post("/inbox/slow", "1") +
+                             RawHttpClient::post("/inbox/t", big));
+    }
+    QTest::qWait(1500); // inside the delay: the second requests are not being read
+    // Before the read cap, Qt read all 80 MiB into the sockets' buffers here.
+    QVERIFY2(m_server->bufferedBytes() < 1024 * 1024,
+             qPrintable(QString::number(m_server->bufferedBytes())));
+    for (auto &c : clients)
+        QCOMPARE(c->read(10000).status, 200);
+}
+
+// The connection cap never exceeds what the descriptor limit allows: with the soft limit
+// lowered, clients past the cap get 503, not a hang.
+void TestReceiverServer::descriptorLimitCapsConnections()
+{
+    QVERIFY(m_server->effectiveMaxConnections() <= m_server->limits().maxConnections);
+    rlimit saved{};
+    QVERIFY(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    const int open = int(QDir(QStringLiteral("/proc/self/fd"))
+                             .entryList(QDir::NoDotAndDotDot | QDir::AllEntries)
+                             .size());
+    rlimit low = saved;
+    low.rlim_cur = rlim_t(open + 128 + 10); // room for 10 connections after the reserve
+    QVERIFY(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    auto restore = qScopeGuard([&] { setrlimit(RLIMIT_NOFILE, &saved); });
+    const int cap = m_server->effectiveMaxConnections();
+    QCOMPARE(cap, int(low.rlim_cur) - 128); // 128 descriptors kept for everything else
+    std::vector<std::unique_ptr<RawHttpClient>> clients;
+    for (int i = 0; i < cap; ++i) {
+        clients.push_back(std::make_unique<RawHttpClient>(port()));
+        QVERIFY(clients.back()->connected());
+    }
+    QTRY_COMPARE(m_server->openConnections(), cap);
+    RawHttpClient extra(port());
+    QCOMPARE(extra.read().status, 503);
 }
 
 // A HEAD answer carries the length a GET would get and no body: a pipelined request after it

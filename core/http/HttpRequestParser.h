@@ -52,6 +52,8 @@ public:
     bool hasPartialRequest() const { return m_phase == Phase::Head && !m_buffer.isEmpty(); }
 
     int errorStatus() const { return m_errorStatus; }
+    // Bytes held for the request in progress and anything pipelined behind it.
+    qint64 bufferedBytes() const { return m_buffer.size() + m_request.body.size(); }
     QByteArray errorReason() const { return m_errorReason; }
 
 private:

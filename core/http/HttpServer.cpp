@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "HttpServer.h"
 
+#include <sys/resource.h>
+
 #include <QSslServer>
 #include <QSslSocket>
 #include <QTcpServer>
@@ -96,6 +98,9 @@ HttpConnection::HttpConnection(QTcpSocket *socket, HttpServer *server)
     , m_parser(server->limits().http)
 {
     socket->setParent(this);
+    // Qt would otherwise read everything the client sends into memory while an answer is
+    // pending (pipelining behind a slow answer): past this, TCP holds the client back.
+    socket->setReadBufferSize(64 * 1024);
     m_headerTimer.setSingleShot(true);
     m_idleTimer.setSingleShot(true);
     m_dripTimer.setSingleShot(false);
@@ -110,6 +115,7 @@ HttpConnection::HttpConnection(QTcpSocket *socket, HttpServer *server)
     connect(socket, &QTcpSocket::bytesWritten, this, [this] {
         if (!m_streaming)
             m_idleTimer.start();
+        account();
     });
     connect(socket, &QTcpSocket::disconnected, this, [this] { finish(); });
     connect(socket, &QTcpSocket::errorOccurred, this, [this] {
@@ -139,6 +145,7 @@ bool HttpConnection::isOpen() const
 
 void HttpConnection::readMore()
 {
+    account();
     if (m_draining) {
         m_socket->readAll(); // the client is still sending what was refused
         return;
@@ -149,9 +156,26 @@ void HttpConnection::readMore()
     process(m_socket->readAll());
 }
 
+void HttpConnection::account()
+{
+    const qint64 now = m_finished ? 0
+                                  : m_parser.bufferedBytes() + m_socket->bytesAvailable() +
+                                        m_socket->bytesToWrite();
+    m_server->m_buffered += now - m_accounted;
+    m_accounted = now;
+}
+
 void HttpConnection::process(const QByteArray &bytes)
 {
+    const HttpServerLimits &limits = m_server->limits();
+    if (m_server->m_buffered - m_accounted + m_parser.bufferedBytes() + bytes.size() >
+        limits.memoryBudget) {
+        sendErrorAndClose(503, "Service Unavailable: the server is holding as much request data "
+                               "as it may; retry shortly");
+        return;
+    }
     const HttpRequestParser::State state = m_parser.feed(bytes);
+    account();
     if (state == HttpRequestParser::State::Error) {
         sendErrorAndClose(m_parser.errorStatus(), m_parser.errorReason());
         return;
@@ -170,6 +194,7 @@ void HttpConnection::process(const QByteArray &bytes)
     if (state != HttpRequestParser::State::Complete)
         return;
     const HttpRequest request = m_parser.takeRequest();
+    account();
     m_keepAlive = request.keepAlive();
     m_headRequest = request.method == "HEAD";
     m_busy = true;
@@ -300,9 +325,11 @@ void HttpConnection::sendErrorAndClose(int status, const QByteArray &reason)
         r.body = reason + "\n";
     }
     m_socket->write("HTTP/1.1 " + QByteArray::number(status) + ' ' + httpReasonPhrase(status) +
-                    "\r\nContent-Type: " + r.contentType + "\r\nContent-Length: " +
-                    QByteArray::number(r.body.size()) + "\r\nConnection: close\r\n\r\n" + r.body);
-    if (status == 413) {
+                    "\r\nContent-Type: " + r.contentType +
+                    "\r\nContent-Length: " + QByteArray::number(r.body.size()) +
+                    (status == 503 ? "\r\nRetry-After: 1" : "") + "\r\nConnection: close\r\n\r\n" +
+                    r.body);
+    if (status == 413 || status == 503) {
         // The client may still be uploading. Closing with unread bytes would reset the
         // connection and could destroy our answer before it is read: read and drop for a
         // moment (a "lingering close"); a client that read the answer closes first.
@@ -320,6 +347,7 @@ void HttpConnection::finish()
     if (m_finished)
         return;
     m_finished = true;
+    account();
     m_headerTimer.stop();
     m_idleTimer.stop();
     m_dripTimer.stop();
@@ -398,16 +426,49 @@ void HttpServer::close()
 void HttpServer::acceptConnections(QTcpServer *server)
 {
     while (QTcpSocket *socket = server->nextPendingConnection()) {
-        if (m_connections.size() >= m_limits.maxConnections) {
+        if (m_connections.size() >= effectiveMaxConnections()) {
             socket->write("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
                           "Connection: close\r\n\r\n");
             socket->disconnectFromHost();
             connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-            emit connectionRefused(int(m_connections.size()), m_limits.maxConnections);
+            emit connectionRefused(int(m_connections.size()), effectiveMaxConnections());
             continue;
         }
         m_connections.append(new HttpConnection(socket, this));
     }
+}
+
+namespace {
+// Debian's default soft limit (1,024) is below the connection cap plus what the rest of the
+// process needs: raise it to the hard limit once, as servers do.
+rlim_t openFileLimit()
+{
+    static const rlim_t raised = [] {
+        rlimit r{};
+        if (getrlimit(RLIMIT_NOFILE, &r) != 0)
+            return rlim_t(1024);
+        if (r.rlim_cur < r.rlim_max) {
+            rlimit wanted = r;
+            wanted.rlim_cur = r.rlim_max;
+            if (setrlimit(RLIMIT_NOFILE, &wanted) == 0)
+                r = wanted;
+        }
+        return r.rlim_cur;
+    }();
+    Q_UNUSED(raised);
+    rlimit now{}; // read again: what is in force now (a test may have lowered it since)
+    return getrlimit(RLIMIT_NOFILE, &now) == 0 ? now.rlim_cur : rlim_t(1024);
+}
+// Descriptors kept for everything else: the database and its WAL, outgoing deliveries,
+// the listeners, and the one needed to accept a connection and answer it 503.
+constexpr rlim_t kReservedDescriptors = 128;
+} // namespace
+
+int HttpServer::effectiveMaxConnections() const
+{
+    const rlim_t limit = openFileLimit();
+    const rlim_t room = limit > kReservedDescriptors ? limit - kReservedDescriptors : 1;
+    return int(qMin<rlim_t>(rlim_t(m_limits.maxConnections), room));
 }
 
 void HttpServer::connectionFinished(HttpConnection *connection)

@@ -30,8 +30,11 @@ struct HttpServerLimits
     HttpLimits http;
     int headerTimeoutMs = 10000; // a request's head must arrive within this once it starts
     int idleTimeoutMs = 30000;   // no bytes for this long between requests: close silently
-    int maxConnections = 1024;
+    int maxConnections = 1024;   // and never more than the process's descriptor limit allows
     qint64 maxStreamBuffer = 1024 * 1024; // unsent stream bytes before the client is dropped
+    // Request bytes held and answer bytes unsent, over all connections: a request that would
+    // pass it gets 503 (with Retry-After) instead of more memory.
+    qint64 memoryBudget = 256 * 1024 * 1024;
 };
 
 struct HttpResponse
@@ -81,6 +84,7 @@ private:
     void answered();
     void sendErrorAndClose(int status, const QByteArray &reason);
     void finish();
+    void account(); // brings the server's memory count up to date with this connection
 
     QTcpSocket *m_socket;
     HttpServer *m_server;
@@ -96,6 +100,7 @@ private:
     bool m_closing = false;
     bool m_draining = false; // a 413 is out; the rest of the upload is read and dropped
     bool m_finished = false;
+    qint64 m_accounted = 0; // this connection's share of HttpServer::m_buffered
 };
 
 class HttpServer : public QObject
@@ -129,6 +134,11 @@ public:
     void setLimits(const HttpServerLimits &limits) { m_limits = limits; }
     const HttpServerLimits &limits() const { return m_limits; }
     int openConnections() const { return int(m_connections.size()); }
+    // Request and answer bytes the connections hold right now (see memoryBudget).
+    qint64 bufferedBytes() const { return m_buffered; }
+    // The connection cap in force: the configured one, or fewer when the process's open-file
+    // limit (raised to its hard limit once per process) would not allow that many.
+    int effectiveMaxConnections() const;
 
 signals:
     void connectionRefused(int open, int limit);
@@ -146,4 +156,5 @@ private:
     QList<QTcpServer *> m_servers;
     quint16 m_port = 0;
     QList<HttpConnection *> m_connections;
+    qint64 m_buffered = 0;
 };

@@ -49,7 +49,18 @@ void ReceiverServer::setLimits(const ReceiverLimits &limits)
     http.headerTimeoutMs = limits.headerTimeoutMs;
     http.idleTimeoutMs = limits.idleTimeoutMs;
     http.maxConnections = limits.maxConnections;
+    http.memoryBudget = limits.memoryBudget;
     m_http->setLimits(http);
+}
+
+qint64 ReceiverServer::bufferedBytes() const
+{
+    return m_http->bufferedBytes();
+}
+
+int ReceiverServer::effectiveMaxConnections() const
+{
+    return m_http->effectiveMaxConnections();
 }
 
 bool ReceiverServer::listen(quint16 port, QString *error)

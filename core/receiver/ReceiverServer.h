@@ -28,6 +28,8 @@ struct ReceiverLimits
     int idleTimeoutMs = 30000;   // no bytes for this long: close
     int maxConnections = 1024;
     int storedBodyCap = 64 * 1024;
+    // Bodies in flight and answers unsent, over all connections (HttpServerLimits).
+    qint64 memoryBudget = 256 * 1024 * 1024;
 };
 
 class ReceiverServer : public QObject
@@ -47,6 +49,9 @@ public:
 
     void setLimits(const ReceiverLimits &limits);
     const ReceiverLimits &limits() const { return m_limits; }
+    // Request and answer bytes held right now, and the connection cap in force.
+    qint64 bufferedBytes() const;
+    int effectiveMaxConnections() const;
 
     // Adds or replaces an inbox (its captured requests are kept on replace).
     QString setInbox(const InboxConfig &config);
