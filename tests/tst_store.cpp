@@ -97,6 +97,7 @@ private slots:
     void claimsAreExclusiveAcrossConnections();
     void claimLifecycle();
     void dueWorkIsFoundByIndex();
+    void requestBodyIsStoredOncePerDelivery();
     void schemaOneIsMigrated();
     void apiTokensKeepOnlyHashes();
     void idempotencyRecordsExpire();
@@ -974,6 +975,37 @@ void TestStore::dueWorkIsFoundByIndex()
 }
 
 // A database from the first schema keeps its unfinished work: it becomes due.
+// A 5 MB body retried three times is stored once; an attempt whose body differs (the endpoint's
+// format changed between attempts) keeps its own; every attempt reads back with its body.
+void TestStore::requestBodyIsStoredOncePerDelivery()
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const QByteArray big = "{\"a\":\"" + QByteArray(5 * 1000 * 1000, 'x') + "\"}";
+    Event event{uuid(), QStringLiteral("call.ringing"), big, now, EventOrigin::Test, {}};
+    Delivery d = sampleDelivery(event.id, QStringLiteral("ep"), DeliveryState::Pending, now);
+    auto store = open();
+    QVERIFY(store->insertEvent(event));
+    QVERIFY(store->insertDelivery(d));
+    const QList<QByteArray> bodies = {big, big, big, QByteArrayLiteral("payload=short"), big};
+    for (int i = 0; i < bodies.size(); ++i) {
+        Attempt a;
+        a.deliveryId = d.id;
+        a.number = i + 1;
+        a.started = now.addSecs(i);
+        a.requestUrl = QStringLiteral("http://127.0.0.1:9/x");
+        a.requestBody = bodies.at(i);
+        QVERIFY(store->insertAttempt(&a));
+    }
+    const qint64 stored =
+        scalar(path(), QStringLiteral("SELECT SUM(LENGTH(request_body)) FROM attempts"))
+            .toLongLong();
+    QCOMPARE(stored, 2 * big.size() + 13); // attempt 1, the short one, and attempt 5 after it
+    const QList<Attempt> back = store->attempts(d.id);
+    QCOMPARE(back.size(), bodies.size());
+    for (int i = 0; i < bodies.size(); ++i)
+        QVERIFY2(back.at(i).requestBody == bodies.at(i), qPrintable(QString::number(i + 1)));
+}
+
 void TestStore::schemaOneIsMigrated()
 {
     const QDateTime now = QDateTime::currentDateTimeUtc();
@@ -996,8 +1028,9 @@ void TestStore::schemaOneIsMigrated()
         QVERIFY(db.open());
         QSqlQuery q(db);
         for (const char *sql :
-             {"DROP TABLE settings", "DROP TABLE api_tokens", "DROP TABLE api_idempotency",
-              "DROP INDEX deliveries_due", "ALTER TABLE deliveries DROP COLUMN due_at",
+             {"ALTER TABLE attempts DROP COLUMN request_body_same", "DROP TABLE settings",
+              "DROP TABLE api_tokens", "DROP TABLE api_idempotency", "DROP INDEX deliveries_due",
+              "ALTER TABLE deliveries DROP COLUMN due_at",
               "ALTER TABLE deliveries DROP COLUMN claim_owner", "PRAGMA user_version = 1"})
             QVERIFY2(q.exec(QString::fromLatin1(sql)), qPrintable(q.lastError().text()));
     }

@@ -234,6 +234,11 @@ CREATE TABLE settings (
     value TEXT NOT NULL
 );
 )",
+    // 5: a retry that sends the same body as the attempt before it stores none: 1 here means
+    // "the body of the latest earlier attempt that has its own".
+    R"(
+ALTER TABLE attempts ADD COLUMN request_body_same INTEGER NOT NULL DEFAULT 0;
+)",
 };
 
 QString sealed(const QString &plain)
@@ -1030,11 +1035,24 @@ bool Store::updateDelivery(const Delivery &d, std::optional<ErrorClass> storedEr
 
 bool Store::insertAttempt(Attempt *a)
 {
+    // A retry usually sends exactly what the attempt before it sent (same event, same format):
+    // keep the body once per delivery, not once per attempt.
+    bool same = false;
+    if (a->number > 1 && !a->requestBody.isEmpty()) {
+        QSqlQuery &previous = prepared(
+            "SELECT request_body FROM attempts WHERE delivery_id = ? AND request_body_same = 0 "
+            "ORDER BY id DESC LIMIT 1");
+        previous.bindValue(0, a->deliveryId);
+        same =
+            previous.exec() && previous.next() && previous.value(0).toByteArray() == a->requestBody;
+        previous.finish();
+    }
     const bool ok =
         statement("INSERT INTO attempts (delivery_id, number, trigger, started, duration_ms, "
                   "request_url, request_headers, request_body, response_status, "
                   "response_reason, response_headers, response_body, response_body_size, "
-                  "error_class, error_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                  "error_class, error_text, request_body_same) "
+                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
             .text(a->deliveryId)
             .integer(a->number)
             .text(attemptTriggerName(a->trigger))
@@ -1042,7 +1060,7 @@ bool Store::insertAttempt(Attempt *a)
             .integer(a->durationMs)
             .text(a->requestUrl)
             .text(headersToJson(a->requestHeaders))
-            .blob(a->requestBody)
+            .blob(same ? QByteArray() : a->requestBody)
             .integer(a->responseStatus)
             .text(a->responseReason)
             .text(headersToJson(a->responseHeaders))
@@ -1050,6 +1068,7 @@ bool Store::insertAttempt(Attempt *a)
             .integer(a->responseBodySize)
             .text(errorClassName(a->errorClass))
             .text(a->errorText)
+            .integer(same ? 1 : 0)
             .exec(&m_lastError);
     if (ok)
         a->id = sqlite3_last_insert_rowid(m_sqlite);
@@ -1063,10 +1082,11 @@ QList<Attempt> Store::attempts(const QString &deliveryId) const
     q.prepare(QStringLiteral(
         "SELECT id, delivery_id, number, trigger, started, duration_ms, request_url, "
         "request_headers, request_body, response_status, response_reason, response_headers, "
-        "response_body, response_body_size, error_class, error_text FROM attempts "
-        "WHERE delivery_id = ? ORDER BY id"));
+        "response_body, response_body_size, error_class, error_text, request_body_same "
+        "FROM attempts WHERE delivery_id = ? ORDER BY id"));
     q.addBindValue(deliveryId);
     q.exec();
+    QByteArray lastOwnBody;
     while (q.next()) {
         Attempt a;
         a.id = q.value(0).toLongLong();
@@ -1078,6 +1098,10 @@ QList<Attempt> Store::attempts(const QString &deliveryId) const
         a.requestUrl = q.value(6).toString();
         a.requestHeaders = headersFromJson(q.value(7).toString());
         a.requestBody = q.value(8).toByteArray();
+        if (q.value(16).toInt() == 1)
+            a.requestBody = lastOwnBody;
+        else
+            lastOwnBody = a.requestBody;
         a.responseStatus = q.value(9).toInt();
         a.responseReason = q.value(10).toString();
         a.responseHeaders = headersFromJson(q.value(11).toString());
