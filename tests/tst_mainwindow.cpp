@@ -28,6 +28,7 @@
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -39,12 +40,15 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <algorithm>
 
 class TestMainWindow : public QObject
 {
@@ -65,6 +69,7 @@ private slots:
     void modelsPassTheModelTester();
     void liveModelIsBoundedAndCoalesced();
     void storeFailureIsShownUntilItClears();
+    void securityFromSettings();
     void apiIsTurnedOnFromSettings();
 
 private:
@@ -467,6 +472,37 @@ void TestMainWindow::storeFailureIsShownUntilItClears()
 
 // Settings → API: off by default; on, it listens on the loopback address given, the status bar
 // shows where, a token made on the page opens it; a non-loopback address is refused.
+// Settings → Security: the egress level, the allow-list (a bad entry is named and changes
+// nothing) and the payload limit reach the engine, which keeps them in the store.
+void TestMainWindow::securityFromSettings()
+{
+    auto w = window();
+    auto *page = w->findChild<SettingsPage *>();
+    QVERIFY(page);
+    auto *level = page->findChild<QComboBox *>(QStringLiteral("egressLevel"));
+    auto *allow = page->findChild<QLineEdit *>(QStringLiteral("egressAllow"));
+    auto *limit = page->findChild<QSpinBox *>(QStringLiteral("payloadLimit"));
+    QVERIFY(level && allow && limit);
+    QCOMPARE(m_engine->egressPolicy().level, EgressPolicy::Level::NoLinkLocal);
+    level->setCurrentIndex(level->findData(int(EgressPolicy::Level::PublicOnly)));
+    emit level->activated(level->currentIndex());
+    QCOMPARE(m_engine->egressPolicy().level, EgressPolicy::Level::PublicOnly);
+    allow->setText(QStringLiteral("crm.internal 10.0.0.0/99"));
+    emit allow->editingFinished();
+    QVERIFY(m_engine->egressPolicy().allowEntries().isEmpty());
+    const QList<QLabel *> labels = page->findChildren<QLabel *>();
+    const bool named = std::any_of(labels.begin(), labels.end(), [](QLabel *l) {
+        return !l->isHidden() && l->text().contains(QLatin1String("10.0.0.0/99"));
+    });
+    QVERIFY(named);
+    allow->setText(QStringLiteral("crm.internal 10.0.0.0/8"));
+    emit allow->editingFinished();
+    QCOMPARE(m_engine->egressPolicy().allowEntries(),
+             QStringList({QStringLiteral("crm.internal"), QStringLiteral("10.0.0.0/8")}));
+    limit->setValue(2048);
+    QCOMPARE(m_engine->maxPayloadBytes(), qint64(2048) * 1024);
+}
+
 void TestMainWindow::apiIsTurnedOnFromSettings()
 {
     auto w = window();

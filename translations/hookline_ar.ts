@@ -580,12 +580,12 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <translation>يحدّد ⁨%1⁩ المنفذ 0 الذي لا يمكن الاتصال به. استخدم منفذًا من 1 إلى 65535، أو لا تحدّد منفذًا لاستخدام منفذ المخطط الافتراضي.</translation>
     </message>
     <message>
-        <source>The host name in %1 contains %2, an invisible character. Type the host name again.</source>
-        <translation>يحتوي اسم المضيف في ⁨%1⁩ على ⁨%2⁩، وهو محرف غير مرئي. اكتب اسم المضيف من جديد.</translation>
-    </message>
-    <message>
         <source>The header %1 belongs to one connection or proxy hop, not to the webhook, and cannot be sent as a custom header. Remove it.</source>
         <translation>الترويسة ⁨%1⁩ تخصّ اتصالًا واحدًا أو قفزة وكيل، لا خطاف الويب، ولا يمكن إرسالها كترويسة مخصّصة. احذفها.</translation>
+    </message>
+    <message>
+        <source>the invisible character U+%1</source>
+        <translation>المحرف غير المرئي ⁦U+⁨%1⁩⁩</translation>
     </message>
 </context>
 <context>
@@ -2196,6 +2196,66 @@ Send it as: Authorization: Bearer &lt;token&gt;</source>
     <message>
         <source>Revoke “%1”? Requests with it will be refused at once.</source>
         <translation>إبطال «⁨%1⁩»؟ ستُرفض الطلبات التي تستخدمه فورًا.</translation>
+    </message>
+    <message>
+        <source>Security (for every process on this database)</source>
+        <translation>الأمان (لكل عملية تستخدم قاعدة البيانات هذه)</translation>
+    </message>
+    <message>
+        <source>Any address</source>
+        <translation>أي عنوان</translation>
+    </message>
+    <message>
+        <source>Not link-local or cloud metadata (recommended)</source>
+        <translation>ليس محلي الرابط ولا بيانات وصفية سحابية (مستحسن)</translation>
+    </message>
+    <message>
+        <source>Public addresses only</source>
+        <translation>العناوين العامة فقط</translation>
+    </message>
+    <message>
+        <source>Which addresses deliveries may connect to. Checked on the address each attempt connects to, so a host name cannot be turned into a private address later.</source>
+        <translation>العناوين التي يمكن أن تتصل بها التسليمات. يُتحقَّق من العنوان الذي تتصل به كل محاولة، فلا يمكن تحويل اسم مضيف إلى عنوان خاص لاحقًا.</translation>
+    </message>
+    <message>
+        <source>Deliveries may &amp;reach</source>
+        <translation>يمكن أن تصل التسليمات إلى (&amp;R)</translation>
+    </message>
+    <message>
+        <source>But always &amp;allow</source>
+        <translation>مع السماح دائمًا بـ (&amp;A)</translation>
+    </message>
+    <message>
+        <source> KiB</source>
+        <translation> كيلوبايت</translation>
+    </message>
+    <message>
+        <source>Largest &amp;payload</source>
+        <translation>أكبر حمولة (&amp;P)</translation>
+    </message>
+    <message>
+        <source>Signing secrets and custom header values are stored encrypted with this key. Back it up with the database; without it they must be entered again.</source>
+        <translation>تُخزَّن أسرار التوقيع وقيم الترويسات المخصّصة مشفّرة بهذا المفتاح. احفظ نسخة منه مع قاعدة البيانات؛ فبدونه يجب إدخالها من جديد.</translation>
+    </message>
+    <message>
+        <source>Secrets are sealed with</source>
+        <translation>الأسرار مختومة بـ</translation>
+    </message>
+    <message>
+        <source>“%1” is neither a host name nor an address or range such as 10.0.0.0/8. Correct it; the policy was not changed.</source>
+        <translation>«⁨%1⁩» ليس اسم مضيف ولا عنوانًا أو نطاقًا مثل ⁦10.0.0.0/8⁩. صحّحه؛ لم تُغيَّر السياسة.</translation>
+    </message>
+    <message>
+        <source>The policy could not be saved: %1</source>
+        <translation>تعذّر حفظ السياسة: ⁨%1⁩</translation>
+    </message>
+    <message>
+        <source>The payload limit could not be saved: %1</source>
+        <translation>تعذّر حفظ حد الحمولة: ⁨%1⁩</translation>
+    </message>
+    <message>
+        <source>e.g. crm.internal 10.0.0.0/8</source>
+        <translation>مثل ⁦crm.internal 10.0.0.0/8⁩</translation>
     </message>
 </context>
 <context>

@@ -576,12 +576,12 @@ Qt %2 (compilé avec %3)
         <translation>%1 indique le port 0, auquel on ne peut pas se connecter. Utilisez un port de 1 à 65535, ou aucun pour celui du schéma.</translation>
     </message>
     <message>
-        <source>The host name in %1 contains %2, an invisible character. Type the host name again.</source>
-        <translation>Le nom d’hôte de %1 contient %2, un caractère invisible. Retapez le nom d’hôte.</translation>
-    </message>
-    <message>
         <source>The header %1 belongs to one connection or proxy hop, not to the webhook, and cannot be sent as a custom header. Remove it.</source>
         <translation>L’en-tête %1 concerne une connexion ou un saut de proxy, pas le webhook, et ne peut pas être envoyé comme en-tête personnalisé. Supprimez-le.</translation>
+    </message>
+    <message>
+        <source>the invisible character U+%1</source>
+        <translation>le caractère invisible U+%1</translation>
     </message>
 </context>
 <context>
@@ -2188,6 +2188,66 @@ Envoyez-le ainsi : Authorization: Bearer &lt;jeton&gt;</translation>
     <message>
         <source>Revoke “%1”? Requests with it will be refused at once.</source>
         <translation>Révoquer « %1 » ? Les requêtes qui l’utilisent seront refusées aussitôt.</translation>
+    </message>
+    <message>
+        <source>Security (for every process on this database)</source>
+        <translation>Sécurité (pour chaque processus sur cette base)</translation>
+    </message>
+    <message>
+        <source>Any address</source>
+        <translation>Toute adresse</translation>
+    </message>
+    <message>
+        <source>Not link-local or cloud metadata (recommended)</source>
+        <translation>Ni lien local ni métadonnées cloud (recommandé)</translation>
+    </message>
+    <message>
+        <source>Public addresses only</source>
+        <translation>Adresses publiques uniquement</translation>
+    </message>
+    <message>
+        <source>Which addresses deliveries may connect to. Checked on the address each attempt connects to, so a host name cannot be turned into a private address later.</source>
+        <translation>Les adresses auxquelles les livraisons peuvent se connecter. Vérifié sur l’adresse utilisée par chaque tentative : un nom d’hôte ne peut pas devenir une adresse privée plus tard.</translation>
+    </message>
+    <message>
+        <source>Deliveries may &amp;reach</source>
+        <translation>Les livraisons peuvent &amp;joindre</translation>
+    </message>
+    <message>
+        <source>But always &amp;allow</source>
+        <translation>Mais toujours &amp;autoriser</translation>
+    </message>
+    <message>
+        <source> KiB</source>
+        <translation> Kio</translation>
+    </message>
+    <message>
+        <source>Largest &amp;payload</source>
+        <translation>&amp;Contenu le plus gros</translation>
+    </message>
+    <message>
+        <source>Signing secrets and custom header values are stored encrypted with this key. Back it up with the database; without it they must be entered again.</source>
+        <translation>Les secrets de signature et les valeurs des en-têtes personnalisés sont chiffrés avec cette clé. Sauvegardez-la avec la base ; sans elle, il faudra les saisir à nouveau.</translation>
+    </message>
+    <message>
+        <source>Secrets are sealed with</source>
+        <translation>Secrets scellés avec</translation>
+    </message>
+    <message>
+        <source>“%1” is neither a host name nor an address or range such as 10.0.0.0/8. Correct it; the policy was not changed.</source>
+        <translation>« %1 » n’est ni un nom d’hôte ni une adresse ou une plage comme 10.0.0.0/8. Corrigez-le ; la politique n’a pas été modifiée.</translation>
+    </message>
+    <message>
+        <source>The policy could not be saved: %1</source>
+        <translation>La politique n’a pas pu être enregistrée : %1</translation>
+    </message>
+    <message>
+        <source>The payload limit could not be saved: %1</source>
+        <translation>La limite de contenu n’a pas pu être enregistrée : %1</translation>
+    </message>
+    <message>
+        <source>e.g. crm.internal 10.0.0.0/8</source>
+        <translation>p. ex. crm.internal 10.0.0.0/8</translation>
     </message>
 </context>
 <context>

@@ -140,7 +140,16 @@ QString validateUrl(const QString &url)
     if (parsed.host().isEmpty())
         return Tr::tr("%1 has no host name. Write it as %2://host[:port]/path.")
             .arg(quoteForMessage(url), scheme);
-    if (!parsed.userName().isEmpty() || !parsed.password().isEmpty())
+    // Any user info, even empty ("https://:@host/"), found in the text as typed.
+    const qsizetype authorityStart = url.indexOf(QLatin1String("://")) + 3;
+    qsizetype authorityEnd = url.size();
+    for (const QChar end : {u'/', u'?', u'#'}) {
+        const qsizetype at = url.indexOf(end, authorityStart);
+        if (at >= 0)
+            authorityEnd = qMin(authorityEnd, at);
+    }
+    if (!parsed.userInfo().isEmpty() ||
+        QStringView(url).mid(authorityStart, authorityEnd - authorityStart).contains(u'@'))
         return Tr::tr("%1 holds a user name or password, which would be stored and shown with "
                       "the URL. Remove it and send the credentials in a custom header "
                       "(Authorization: Basic …) instead.")

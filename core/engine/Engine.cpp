@@ -8,6 +8,7 @@
 #include "domain/Ids.h"
 #include "receiver/ReceiverServer.h"
 #include "store/DeliverySearch.h"
+#include "store/SecretBox.h"
 #include "store/Store.h"
 #include "store/StoreWriter.h"
 
@@ -254,6 +255,12 @@ QString Engine::payloadTooLarge(qsizetype bytes) const
               "(hookline settings set payload-limit BYTES).")
         .arg(bytes)
         .arg(m_maxPayloadBytes);
+}
+
+QString Engine::secretKeyLocation()
+{
+    return qEnvironmentVariableIsSet("HOOKLINE_SECRET_KEY") ? QStringLiteral("HOOKLINE_SECRET_KEY")
+                                                            : SecretBox::keyFilePath();
 }
 
 EgressPolicy Engine::egressPolicy() const

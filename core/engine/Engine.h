@@ -95,6 +95,8 @@ public:
     qint64 maxPayloadBytes() const { return m_maxPayloadBytes; }
     bool setMaxPayloadBytes(qint64 bytes, QString *error = nullptr);
     static constexpr qint64 kDefaultMaxPayloadBytes = 1024 * 1024;
+    // Where the key that seals endpoint secrets comes from (a file path, or the variable).
+    static QString secretKeyLocation();
 
     const EventCatalog &catalog() const { return m_catalog; }
     QString saveEventType(const EventType &type);

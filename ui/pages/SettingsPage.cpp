@@ -9,6 +9,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -29,7 +30,9 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
     , m_engine(engine)
     , m_settings(settings)
 {
-    auto *layout = new QVBoxLayout(this);
+    // Two columns (Data and Security | Delivery and Interface) above the API, so that the
+    // page fits a 700-pixel-high window without scrolling.
+    auto *layout = new QGridLayout(this);
 
     auto *data = new QGroupBox(tr("Data"), this);
     auto *df = new QFormLayout(data);
@@ -53,7 +56,7 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
     applyNow->setToolTip(
         tr("Delete finished deliveries beyond these limits (pending and retrying work is kept)"));
     df->addRow(QString(), applyNow);
-    layout->addWidget(data);
+    layout->addWidget(data, 0, 0);
 
     auto *delivery = new QGroupBox(tr("Delivery"), this);
     auto *dl = new QFormLayout(delivery);
@@ -75,7 +78,48 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
     m_scheduleError->setStyleSheet(QStringLiteral("color: #b3261e;"));
     m_scheduleError->hide();
     dl->addRow(QString(), m_scheduleError);
-    layout->addWidget(delivery);
+    layout->addWidget(delivery, 0, 1);
+
+    // Store-wide: every Hookline process on this database applies the same (EgressPolicy.h).
+    auto *security = new QGroupBox(tr("Security (for every process on this database)"), this);
+    auto *sf = new QFormLayout(security);
+    m_egress = new QComboBox(security);
+    m_egress->setObjectName(QStringLiteral("egressLevel"));
+    m_egress->addItem(tr("Any address"), int(EgressPolicy::Level::Any));
+    m_egress->addItem(tr("Not link-local or cloud metadata (recommended)"),
+                      int(EgressPolicy::Level::NoLinkLocal));
+    m_egress->addItem(tr("Public addresses only"), int(EgressPolicy::Level::PublicOnly));
+    m_egress->setToolTip(tr("Which addresses deliveries may connect to. Checked on the address "
+                            "each attempt connects to, so a host name cannot be turned into a "
+                            "private address later."));
+    const EgressPolicy policy = engine->egressPolicy();
+    m_egress->setCurrentIndex(qMax(0, m_egress->findData(int(policy.level))));
+    sf->addRow(tr("Deliveries may &reach"), m_egress);
+    m_egressAllow = new QLineEdit(policy.allowEntries().join(u' '), security);
+    m_egressAllow->setObjectName(QStringLiteral("egressAllow"));
+    m_egressAllow->setPlaceholderText(tr("e.g. crm.internal 10.0.0.0/8"));
+    sf->addRow(tr("But always &allow"), m_egressAllow);
+    m_securityError = new QLabel(security);
+    m_securityError->setStyleSheet(QStringLiteral("color: #b3261e;"));
+    m_securityError->setWordWrap(true);
+    m_securityError->hide();
+    sf->addRow(QString(), m_securityError);
+    m_payloadLimit = new QSpinBox(security);
+    m_payloadLimit->setObjectName(QStringLiteral("payloadLimit"));
+    m_payloadLimit->setRange(1, 64 * 1024);
+    m_payloadLimit->setSuffix(tr(" KiB"));
+    m_payloadLimit->setValue(int(engine->maxPayloadBytes() / 1024));
+    sf->addRow(tr("Largest &payload"), m_payloadLimit);
+    auto *keyFile = new QLabel(engine->secretKeyLocation(), security);
+    keyFile->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    keyFile->setToolTip(tr("Signing secrets and custom header values are stored encrypted with "
+                           "this key. Back it up with the database; without it they must be "
+                           "entered again."));
+    sf->addRow(tr("Secrets are sealed with"), keyFile);
+    layout->addWidget(security, 1, 0);
+    connect(m_egress, &QComboBox::activated, this, &SettingsPage::saveSecurity);
+    connect(m_egressAllow, &QLineEdit::editingFinished, this, &SettingsPage::saveSecurity);
+    connect(m_payloadLimit, &QSpinBox::valueChanged, this, &SettingsPage::saveSecurity);
 
     auto *api = new QGroupBox(tr("API"), this);
     auto *af = new QFormLayout(api);
@@ -113,7 +157,7 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
     tokenButtons->addStretch();
     tokenButtons->addWidget(m_revoke);
     af->addRow(QString(), tokenButtons);
-    layout->addWidget(api);
+    layout->addWidget(api, 2, 0, 1, 2);
     connect(m_apiOn, &QCheckBox::toggled, this, [this](bool on) { setApiEnabled(on); });
     connect(m_apiAddress, &QLineEdit::editingFinished, this, [this] {
         if (m_apiOn->isChecked())
@@ -131,14 +175,17 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
     auto *ui = new QGroupBox(tr("Interface"), this);
     auto *uf = new QFormLayout(ui);
     m_language = new QComboBox(ui);
+    m_language->setObjectName(QStringLiteral("language"));
     m_language->addItem(tr("System language"), QString());
     m_language->addItem(QStringLiteral("English"), QStringLiteral("en"));
     m_language->addItem(QStringLiteral("Français"), QStringLiteral("fr"));
     m_language->addItem(QStringLiteral("العربية"), QStringLiteral("ar"));
     m_language->setCurrentIndex(qMax(0, m_language->findData(settings->language())));
     uf->addRow(tr("&Language (after a restart)"), m_language);
-    layout->addWidget(ui);
-    layout->addStretch();
+    layout->addWidget(ui, 1, 1);
+    layout->setRowStretch(3, 1);
+    layout->setColumnStretch(0, 1);
+    layout->setColumnStretch(1, 1);
 
     for (QSpinBox *s : {m_days, m_rows, m_perEndpoint, m_inFlight})
         connect(s, &QSpinBox::valueChanged, this, &SettingsPage::save);
@@ -153,6 +200,30 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
             emit message(tr("Old deliveries removed: %1").arg(removed));
         });
     });
+}
+
+void SettingsPage::saveSecurity()
+{
+    EgressPolicy policy = m_engine->egressPolicy();
+    policy.level = EgressPolicy::Level(m_egress->currentData().toInt());
+    policy.allowHosts.clear();
+    policy.allowed.clear();
+    QString error;
+    for (const QString &entry : m_egressAllow->text().split(u' ', Qt::SkipEmptyParts)) {
+        if (!policy.addAllowed(entry)) {
+            error = tr("“%1” is neither a host name nor an address or range such as "
+                       "10.0.0.0/8. Correct it; the policy was not changed.")
+                        .arg(entry);
+            break;
+        }
+    }
+    if (error.isEmpty() && !m_engine->setEgressPolicy(policy, &error))
+        error = tr("The policy could not be saved: %1").arg(error);
+    if (error.isEmpty() &&
+        !m_engine->setMaxPayloadBytes(qint64(m_payloadLimit->value()) * 1024, &error))
+        error = tr("The payload limit could not be saved: %1").arg(error);
+    m_securityError->setText(error);
+    m_securityError->setVisible(!error.isEmpty());
 }
 
 void SettingsPage::chooseLanguage(int index)

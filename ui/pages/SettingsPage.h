@@ -54,6 +54,7 @@ signals:
 
 private:
     void save();
+    void saveSecurity();
     void refreshApi();
     void refreshTokens();
     void newToken();
@@ -68,6 +69,10 @@ private:
     QComboBox *m_language = nullptr;
     QLineEdit *m_schedule = nullptr;
     QLabel *m_scheduleError = nullptr;
+    QComboBox *m_egress = nullptr;
+    QLineEdit *m_egressAllow = nullptr;
+    QSpinBox *m_payloadLimit = nullptr;
+    QLabel *m_securityError = nullptr;
     RestartQuestion m_askRestart;
     QCheckBox *m_apiOn = nullptr;
     QLineEdit *m_apiAddress = nullptr;
