@@ -56,6 +56,7 @@ private slots:
     void invalidEndpointNamesTheField();
     void eventTypesAreListed();
     void publishedEventArrivesSignedAndRecorded();
+    void publishedPayloadIsSentAsWritten();
     void publishAnswersAfterTheCommit();
     void publishWithoutPayloadSendsTheTemplate();
     void apiStoppedWhilePublishCommits();
@@ -367,6 +368,32 @@ void TestApi::publishedEventArrivesSignedAndRecorded()
         d.json.value(QLatin1String("attempts")).toArray().first().toObject();
     QCOMPARE(attempt.value(QLatin1String("responseStatus")).toInt(), 200);
     QVERIFY(attempt.value(QLatin1String("requestBody")).toString().contains(QLatin1String("c-42")));
+}
+
+// The payload reaches the endpoint as the platform wrote it: key order and every digit of a
+// number beyond 2^53 kept (QJsonObject would sort the keys and round the number). Payloads
+// over the store's limit are refused with 413 before anything is stored.
+void TestApi::publishedPayloadIsSentAsWritten()
+{
+    addEndpoint(QStringLiteral("crm"), {QStringLiteral("call.ended")});
+    const QByteArray payload =
+        R"({"type":"ended","callID":"c-7","sequence":12345678901234567890,"agent":{"z":1,"a":2}})";
+    const Answer a = call("POST", QStringLiteral("/api/v1/events"),
+                          R"({"type": "call.ended", "payload": )" + payload + "}",
+                          {{"Content-Type", "application/json"}});
+    QCOMPARE(a.status, 202);
+    QTRY_COMPARE(m_engine->inboxRequests(QStringLiteral("crm")).size(), 1);
+    QCOMPARE(m_engine->inboxRequests(QStringLiteral("crm")).first().body, payload);
+
+    QVERIFY(m_engine->setMaxPayloadBytes(1024));
+    const Answer big = callJson(
+        "POST", QStringLiteral("/api/v1/events"),
+        {{QStringLiteral("type"), QStringLiteral("call.ended")},
+         {QStringLiteral("payload"), QJsonObject{{QStringLiteral("note"), QString(2000, u'x')}}}});
+    QCOMPARE(big.status, 413);
+    QCOMPARE(big.json.value(QLatin1String("field")).toString(), QStringLiteral("payload"));
+    QVERIFY(big.json.value(QLatin1String("detail")).toString().contains(QLatin1String("1024")));
+    QCOMPARE(m_engine->inboxRequests(QStringLiteral("crm")).size(), 1);
 }
 
 namespace {

@@ -4,6 +4,7 @@
 #include "ApiJson.h"
 #include "HooklineVersion.h"
 #include "domain/Ids.h"
+#include "encoding/JsonText.h"
 #include "engine/Engine.h"
 #include "export/DeliveryJson.h"
 #include "signing/WebhookSigner.h"
@@ -768,13 +769,25 @@ void ApiServer::publish(const std::shared_ptr<Call> &call)
     // The platform's event as given, or (without a payload) the type's template as a test.
     QString error;
     const bool test = payload.isUndefined();
-    const QByteArray bytes = test
-                                 ? m_engine->renderTest(type, &error)
-                                 : QJsonDocument(payload.toObject()).toJson(QJsonDocument::Compact);
+    // The payload as the platform wrote it (key order, every digit of big numbers), not as
+    // QJsonObject would re-serialize it (sorted keys, numbers as doubles).
+    const QByteArray bytes =
+        test
+            ? m_engine->renderTest(type, &error)
+            : JsonText::minify(JsonText::memberText(call->request.body, QStringLiteral("payload")));
     if (bytes.isEmpty()) {
         m_publishing.remove(pending);
         return problem(call, 422, QStringLiteral("invalid-field"), error,
                        {{QStringLiteral("field"), QStringLiteral("type")}});
+    }
+    if (bytes.size() > m_engine->maxPayloadBytes()) {
+        m_publishing.remove(pending);
+        return problem(call, 413, QStringLiteral("payload-too-large"),
+                       text("The payload is %1 bytes; this Hookline accepts at most %2. Send less, "
+                            "or ask its admin to raise the limit.")
+                           .arg(bytes.size())
+                           .arg(m_engine->maxPayloadBytes()),
+                       {{QStringLiteral("field"), QStringLiteral("payload")}});
     }
     const Event event{eventId,
                       type,

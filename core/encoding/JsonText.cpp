@@ -3,6 +3,9 @@
 
 #include <cstring>
 
+#include <QJsonArray>
+#include <QJsonDocument>
+
 namespace {
 
 // A recursive-descent recogniser over UTF-8 bytes. Every "return false" means "let the full
@@ -357,6 +360,85 @@ qsizetype firstInvalidUtf8(const QByteArray &bytes)
         i += more + 1;
     }
     return -1;
+}
+
+namespace {
+
+// The end of the string literal that starts (with its quote) at `i`.
+qsizetype skipString(const QByteArray &s, qsizetype i)
+{
+    for (++i; i < s.size(); ++i) {
+        if (s.at(i) == '\\')
+            ++i;
+        else if (s.at(i) == '"')
+            return i + 1;
+    }
+    return s.size();
+}
+
+// The end of the JSON value that starts at `i` (valid JSON assumed).
+qsizetype skipValue(const QByteArray &s, qsizetype i)
+{
+    if (i >= s.size())
+        return i;
+    const char c = s.at(i);
+    if (c == '"')
+        return skipString(s, i);
+    if (c == '{' || c == '[') {
+        int depth = 0;
+        while (i < s.size()) {
+            const char d = s.at(i);
+            if (d == '"') {
+                i = skipString(s, i);
+                continue;
+            }
+            if (d == '{' || d == '[')
+                ++depth;
+            else if ((d == '}' || d == ']') && --depth == 0)
+                return i + 1;
+            ++i;
+        }
+        return i;
+    }
+    while (i < s.size() && !std::strchr(",}] \t\r\n", s.at(i)))
+        ++i;
+    return i;
+}
+
+qsizetype skipSpace(const QByteArray &s, qsizetype i)
+{
+    while (i < s.size() && isSpace(char16_t(s.at(i))))
+        ++i;
+    return i;
+}
+
+} // namespace
+
+QByteArray memberText(const QByteArray &validJson, const QString &key)
+{
+    const QByteArray &s = validJson;
+    qsizetype i = skipSpace(s, 0);
+    if (i >= s.size() || s.at(i) != '{')
+        return {};
+    i = skipSpace(s, i + 1);
+    QByteArray found;
+    while (i < s.size() && s.at(i) == '"') {
+        const qsizetype keyEnd = skipString(s, i);
+        const QByteArray rawKey = s.mid(i, keyEnd - i);
+        const QString name =
+            rawKey.contains('\\')
+                ? QJsonDocument::fromJson('[' + rawKey + ']').array().at(0).toString()
+                : QString::fromUtf8(rawKey.mid(1, rawKey.size() - 2));
+        i = skipSpace(s, keyEnd);
+        i = skipSpace(s, i + 1); // ':'
+        const qsizetype valueEnd = skipValue(s, i);
+        if (name == key)
+            found = s.mid(i, valueEnd - i);
+        i = skipSpace(s, valueEnd);
+        if (i < s.size() && s.at(i) == ',')
+            i = skipSpace(s, i + 1);
+    }
+    return found;
 }
 
 } // namespace JsonText

@@ -48,6 +48,10 @@ QByteArray pretty(const QByteArray &json, int indent = 2);
 // leaves to a full parser (exponents, long numbers, deep nesting, \u surrogates). It never
 // says true for text QJsonDocument would reject.
 bool isCertainlyObject(const QByteArray &utf8);
+// The text of member `key` of the top-level object in `validJson` (JSON that QJsonDocument
+// accepts), exactly as written - key order and number digits intact - or a null QByteArray
+// when there is none. With repeated keys, the last one (as QJsonDocument takes it).
+QByteArray memberText(const QByteArray &validJson, const QString &key);
 // The byte offset of the first byte that is not well-formed UTF-8 (overlong forms, surrogates
 // and code points above U+10FFFF included), or -1 if all of it is.
 qsizetype firstInvalidUtf8(const QByteArray &bytes);

@@ -2,14 +2,16 @@
 // libFuzzer harness: the wire encoders and the JSON text helpers, on any bytes.
 // Invariants: XML output is well-formed (QXmlStreamReader reads it to the end); the quick
 // object check never accepts what Qt's parser rejects; minify and pretty agree; the UTF-8
-// check agrees with Qt's decoder.
+// check agrees with Qt's decoder; memberText finds what Qt's parser finds.
 #include "encoding/JsonText.h"
 #include "encoding/PayloadEncoder.h"
 
 #include <cstdint>
 #include <cstdlib>
 
+#include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QStringDecoder>
 #include <QXmlStreamReader>
 
@@ -32,6 +34,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const QByteArray compact = JsonText::minify(bytes);
         if (JsonText::minify(JsonText::pretty(compact)) != compact)
             std::abort();
+    }
+
+    // memberText finds each member's text as Qt's parser reads the member.
+    if (valid && doc.isObject()) {
+        const QJsonObject o = doc.object();
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            const QByteArray text = JsonText::memberText(bytes, it.key());
+            const QJsonValue back = QJsonDocument::fromJson('[' + text + ']').array().at(0);
+            if (back != it.value())
+                std::abort();
+        }
     }
 
     const EncodedPayload xml = PayloadEncoder::encode(bytes, PayloadFormat::Xml);
