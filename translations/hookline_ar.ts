@@ -2506,6 +2506,10 @@ Send it as: Authorization: Bearer &lt;token&gt;</source>
         <source>Upgrading %1 to schema 4 failed: %2</source>
         <translation>فشلت ترقية ⁨%1⁩ إلى المخطط 4: ⁨%2⁩</translation>
     </message>
+    <message>
+        <source>The endpoint&apos;s secrets could not be encrypted (the system&apos;s random number generator failed); nothing was saved. Try again.</source>
+        <translation>تعذّر تشفير أسرار نقطة النهاية (فشل مولّد الأرقام العشوائية في النظام)؛ لم يُحفظ شيء. حاول مجددًا.</translation>
+    </message>
 </context>
 <context>
     <name>TemplateRenderer</name>

@@ -2498,6 +2498,10 @@ Envoyez-le ainsi : Authorization: Bearer &lt;jeton&gt;</translation>
         <source>Upgrading %1 to schema 4 failed: %2</source>
         <translation>La mise à niveau de %1 vers le schéma 4 a échoué : %2</translation>
     </message>
+    <message>
+        <source>The endpoint&apos;s secrets could not be encrypted (the system&apos;s random number generator failed); nothing was saved. Try again.</source>
+        <translation>Les secrets du point de terminaison n’ont pas pu être chiffrés (le générateur de nombres aléatoires du système a échoué) ; rien n’a été enregistré. Réessayez.</translation>
+    </message>
 </context>
 <context>
     <name>TemplateRenderer</name>

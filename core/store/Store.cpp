@@ -798,6 +798,17 @@ QString Store::saveEndpoint(Endpoint *e, const QStringList &knownEventTypes)
             messages << v.message;
         return messages.join(u'\n');
     }
+    // Sealed before anything is written: a value that cannot be sealed is not stored at all
+    // (never in plain text, never silently as nothing).
+    const QString headersText = e->headers.isEmpty() ? QString() : headersToJson(e->headers);
+    const QString sealedHeaders = sealed(headersText);
+    const QString sealedSecret = sealed(e->secret);
+    const QString sealedPrevious = sealed(e->previousSecret);
+    if (sealedHeaders.isEmpty() != headersText.isEmpty() ||
+        sealedSecret.isEmpty() != e->secret.isEmpty() ||
+        sealedPrevious.isEmpty() != e->previousSecret.isEmpty())
+        return Tr::tr("The endpoint's secrets could not be encrypted (the system's random "
+                      "number generator failed); nothing was saved. Try again.");
     const QDateTime now = QDateTime::currentDateTimeUtc();
     const bool insert = e->id.isEmpty() || !endpoint(e->id);
     if (e->id.isEmpty())
@@ -821,28 +832,27 @@ QString Store::saveEndpoint(Endpoint *e, const QStringList &knownEventTypes)
                   "verify_tls=excluded.verify_tls, http2_cleartext=excluded.http2_cleartext, "
                   "updated=excluded.updated")
                   .arg(QLatin1String(kEndpointColumns)));
-    for (const QVariant &v :
-         {QVariant(e->id),
-          text(e->name),
-          text(e->url),
-          text(e->description),
-          QVariant(e->enabled),
-          text(e->disabledReason),
-          QVariant(e->allEvents),
-          QVariant(stringsToJson(e->eventTypes)),
-          QVariant(payloadFormatName(e->format)),
-          text(sealed(e->headers.isEmpty() ? QString() : headersToJson(e->headers))),
-          text(sealed(e->secret)),
-          text(sealed(e->previousSecret)),
-          ms(e->previousSecretExpires),
-          QVariant(e->timeoutMs),
-          QVariant(intsToJson(e->retry.scheduleSeconds)),
-          QVariant(e->retry.maxAttempts),
-          QVariant(e->retry.disableAfterFailures),
-          QVariant(e->verifyTls),
-          QVariant(e->http2Cleartext),
-          ms(e->created),
-          ms(e->updated)})
+    for (const QVariant &v : {QVariant(e->id),
+                              text(e->name),
+                              text(e->url),
+                              text(e->description),
+                              QVariant(e->enabled),
+                              text(e->disabledReason),
+                              QVariant(e->allEvents),
+                              QVariant(stringsToJson(e->eventTypes)),
+                              QVariant(payloadFormatName(e->format)),
+                              text(sealedHeaders),
+                              text(sealedSecret),
+                              text(sealedPrevious),
+                              ms(e->previousSecretExpires),
+                              QVariant(e->timeoutMs),
+                              QVariant(intsToJson(e->retry.scheduleSeconds)),
+                              QVariant(e->retry.maxAttempts),
+                              QVariant(e->retry.disableAfterFailures),
+                              QVariant(e->verifyTls),
+                              QVariant(e->http2Cleartext),
+                              ms(e->created),
+                              ms(e->updated)})
         q.addBindValue(v);
     if (!q.exec())
         return Tr::tr("Saving the endpoint failed: %1").arg(q.lastError().text());
