@@ -389,7 +389,8 @@ void Dispatcher::pump()
 }
 
 // With an egress policy, an endpoint named by host name waits until this dispatcher has
-// resolved the name itself (kept for 30 s), so that start() can check and pin the address.
+// resolved the name itself (answers are refreshed after 30 s), so that start() can check and
+// pin the address.
 bool Dispatcher::addressReady(const QString &endpointId)
 {
     if (m_egress.checksNothing())
@@ -401,10 +402,11 @@ bool Dispatcher::addressReady(const QString &endpointId)
     if (host.isEmpty() || !QHostAddress(host).isNull())
         return true;
     Resolution &r = m_resolved[host];
-    if (!r.pending && r.expires > m_clock.elapsed())
-        return true;
-    if (r.pending)
-        return false;
+    const bool answered = r.expires > 0; // a checked answer, perhaps an old one
+    if (r.expires > m_clock.elapsed() || r.pending)
+        return answered;
+    // Stale: ask again, and meanwhile keep using the old answer. That is safe: start() checks
+    // and pins whichever address it uses, so only a name never resolved has to wait.
     r.pending = true;
     if (!m_resolver) {
         m_resolver = [](const QString &name, QObject *context,
@@ -426,7 +428,7 @@ bool Dispatcher::addressReady(const QString &endpointId)
             done.expires = m_clock.elapsed() + 30000;
             QTimer::singleShot(0, this, &Dispatcher::pump);
         });
-    return false;
+    return answered;
 }
 
 void Dispatcher::start(Job &job)
