@@ -51,6 +51,11 @@ int run(int argc, char **argv)
     if (args.isEmpty())
         return usageError(msg("No command given."));
     const QString command = args.takeFirst();
+    // "hookline fire --help": the usage, as for "hookline --help" (no command runs).
+    if (args.contains(QLatin1String("--help")) || args.contains(QLatin1String("-h"))) {
+        out() << usageText();
+        return 0;
+    }
     if (command == QLatin1String("endpoints"))
         return endpointsCommand(dataDir, args);
     if (command == QLatin1String("fire"))

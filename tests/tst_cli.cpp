@@ -8,6 +8,7 @@
 #include "signing/WebhookSigner.h"
 #include "store/Store.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -133,6 +134,12 @@ void TestCli::versionAndHelp()
     QCOMPARE(r.code, 0);
     QVERIFY(r.out.contains("endpoints add --url URL"));
     QVERIFY(r.out.contains("receive"));
+    // After a command too, without running it.
+    r = hookline(withDataDir(
+        {QStringLiteral("fire"), QStringLiteral("call.ringing"), QStringLiteral("--help")}));
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains("fire TYPE"));
+    QVERIFY(!QFile::exists(m_dir->filePath(QStringLiteral("hookline.sqlite"))));
 }
 
 void TestCli::badArguments_data()
