@@ -48,6 +48,8 @@ void TestEndpointValidation::url_data()
     QTest::newRow("no scheme") << "crm.example.com/hooks" << false << "no scheme";
     QTest::newRow("host:port no scheme") << "localhost:8080/x" << false << "no scheme";
     QTest::newRow("ftp") << "ftp://example.com/x" << false << "\u201Cftp\u201D";
+    // The URL's own %2 must not be taken for the message's placeholder (found by fuzzing).
+    QTest::newRow("percent-digit in a bad URL") << "http://h/%2 x" << false << "http://h/%2 x";
     QTest::newRow("empty user info") << "https://:@k/le,@k/l" << false << "password";
     QTest::newRow("user only") << "https://admin@crm.example/x" << false << "password";
     QTest::newRow("javascript") << "javascript:alert(1)" << false << "scheme “javascript”";

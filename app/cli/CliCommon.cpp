@@ -117,10 +117,8 @@ QString attemptLine(const QString &endpoint, const Delivery &d, const Attempt &a
                                 ? QString::number(a.responseStatus)
                                 : errorClassName(a.errorClass);
     QString line = QStringLiteral("%1  %2  %3 ms  %4  %5  attempt %6")
-                       .arg(endpoint, outcome)
-                       .arg(a.durationMs)
-                       .arg(d.eventType, d.id)
-                       .arg(a.number);
+                       .arg(endpoint, outcome, QString::number(a.durationMs), d.eventType, d.id,
+                            QString::number(a.number));
     if (a.errorClass != ErrorClass::None)
         line += QLatin1String("  ") + a.errorText;
     return line;
@@ -202,16 +200,15 @@ int finishDispatch(Engine &engine, const QStringList &ids, bool wait)
     }
     out().flush();
     if (!unstored.isEmpty())
-        return failure((queued == 0 ? msg("Nothing was queued: the database could not store the "
-                                          "deliveries (%1).")
-                                          .arg(error)
-                                    : msg("%1 of %2 deliveries could not be stored (%3); only "
-                                          "the %4 ids printed above were queued.")
-                                          .arg(unstored.size())
-                                          .arg(ids.size())
-                                          .arg(error)
-                                          .arg(queued)) +
-                       u' ' + Engine::storeAdvice(error));
+        return failure(
+            (queued == 0 ? msg("Nothing was queued: the database could not store the "
+                               "deliveries (%1).")
+                               .arg(error)
+                         : msg("%1 of %2 deliveries could not be stored (%3); only "
+                               "the %4 ids printed above were queued.")
+                               .arg(QString::number(unstored.size()), QString::number(ids.size()),
+                                    error, QString::number(queued))) +
+            u' ' + Engine::storeAdvice(error));
     err() << msg("Queued %n delivery(s). They are sent by 'hookline run' or the Hookline window; "
                  "add --wait to send them now.",
                  nullptr, queued)

@@ -58,19 +58,18 @@ int fireCommand(const QString &dataDir, const QStringList &args)
         if (info.size() > engine.maxPayloadBytes())
             return invalidInput(msg("%1 is %2 bytes; the payload limit is %3 bytes (hookline "
                                     "settings set payload-limit BYTES).")
-                                    .arg(f.fileName())
-                                    .arg(info.size())
-                                    .arg(engine.maxPayloadBytes()));
+                                    .arg(f.fileName(), QString::number(info.size()),
+                                         QString::number(engine.maxPayloadBytes())));
         if (!f.open(QIODevice::ReadOnly))
             return usageError(msg("Cannot read %1: %2").arg(f.fileName(), f.errorString()));
         const QByteArray bytes = f.read(engine.maxPayloadBytes() + 1);
         const qsizetype bad = JsonText::firstInvalidUtf8(bytes);
         if (bad >= 0)
-            return invalidInput(msg("%1 is not UTF-8 text: the byte at offset %2 (0x%3) is not "
-                                    "valid UTF-8. Save the file as UTF-8.")
-                                    .arg(f.fileName())
-                                    .arg(bad)
-                                    .arg(uchar(bytes.at(bad)), 2, 16, QLatin1Char('0')));
+            return invalidInput(
+                msg("%1 is not UTF-8 text: the byte at offset %2 (0x%3) is not "
+                    "valid UTF-8. Save the file as UTF-8.")
+                    .arg(f.fileName(), QString::number(bad),
+                         QStringLiteral("%1").arg(uchar(bytes.at(bad)), 2, 16, QLatin1Char('0'))));
         templateText = QString::fromUtf8(bytes);
         const RenderResult check = TemplateRenderer::check(templateText);
         if (!check.ok())

@@ -390,8 +390,7 @@ void ApiServer::route(const std::shared_ptr<Call> &call)
     if (!m_limiter.take(call->token->id, m_clock.elapsed(), &retryAfter)) {
         problem(call, 429, QStringLiteral("rate-limited"),
                 text("Token “%1” is over its rate limit; retry after %2 s.")
-                    .arg(call->token->name)
-                    .arg(retryAfter),
+                    .arg(call->token->name, QString::number(retryAfter)),
                 {{QStringLiteral("retryAfter"), retryAfter}});
         return;
     }

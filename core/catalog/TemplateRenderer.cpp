@@ -118,10 +118,8 @@ RenderResult TemplateRenderer::renderInFull(const QString &tpl, const RenderCont
                     known << p.name;
                 result.error = Tr::tr("Unknown placeholder {{%1}} at line %2, column %3. Known "
                                       "placeholders: %4.")
-                                   .arg(name)
-                                   .arg(result.errorLine)
-                                   .arg(result.errorColumn)
-                                   .arg(known.join(u", "));
+                                   .arg(name, QString::number(result.errorLine),
+                                        QString::number(result.errorColumn), known.join(u", "));
                 return result;
             }
             const QVariant v = context.value(name);

@@ -104,9 +104,8 @@ QString validateUrl(const QString &url)
     if (url.size() > kMaxUrlLength)
         return Tr::tr("The URL %1 is %2 characters long; the limit is %3. Use a shorter path or "
                       "move parameters into a header.")
-            .arg(quoteForMessage(url, 60))
-            .arg(url.size())
-            .arg(kMaxUrlLength);
+            .arg(quoteForMessage(url, 60), QString::number(url.size()),
+                 QString::number(kMaxUrlLength));
     for (int i = 0; i < url.size(); ++i) {
         const QChar c = url.at(i);
         // Invisible format characters (zero-width space, bidi marks) too: IDNA would drop
@@ -115,9 +114,7 @@ QString validateUrl(const QString &url)
             c.category() == QChar::Other_Format)
             return Tr::tr("The URL %1 contains %2 at position %3. Remove it, or percent-encode it "
                           "(a space is %20).")
-                .arg(quoteForMessage(url))
-                .arg(describeChar(c))
-                .arg(i + 1);
+                .arg(quoteForMessage(url), describeChar(c), QString::number(i + 1));
     }
     const QUrl parsed(url, QUrl::StrictMode);
     if (!parsed.isValid())
@@ -213,9 +210,8 @@ QString validateHeaderValue(const QString &name, const QString &value)
     }
     if (value.size() > kMaxHeaderValueLength)
         return Tr::tr("The value of header %1 is %2 characters long; the limit is %3.")
-            .arg(quoteForMessage(name))
-            .arg(value.size())
-            .arg(kMaxHeaderValueLength);
+            .arg(quoteForMessage(name), QString::number(value.size()),
+                 QString::number(kMaxHeaderValueLength));
     return {};
 }
 

@@ -592,9 +592,7 @@ bool Store::migrate(QString *error)
         return fail(Tr::tr("%1 was written by a newer Hookline (schema %2; this version knows "
                            "up to %3). It was left untouched: upgrade Hookline, or use another "
                            "--data-dir.")
-                        .arg(m_path)
-                        .arg(version)
-                        .arg(kSchemaVersion));
+                        .arg(m_path, QString::number(version), QString::number(kSchemaVersion)));
     }
     for (int v = version; v < kSchemaVersion; ++v) {
         const QStringList statements =
@@ -604,9 +602,7 @@ bool Store::migrate(QString *error)
                 continue;
             if (!exec(statement))
                 return fail(Tr::tr("Upgrading %1 to schema %2 failed: %3")
-                                .arg(m_path)
-                                .arg(v + 1)
-                                .arg(m_lastError));
+                                .arg(m_path, QString::number(v + 1), m_lastError));
         }
     }
     if (version < 4 && !sealPlainSecrets())
@@ -784,8 +780,7 @@ std::optional<Endpoint> Store::findEndpoint(const QString &idOrPrefix, QString *
                      ? Tr::tr("There is no endpoint %1. 'hookline endpoints list' shows them.")
                            .arg(idOrPrefix)
                      : Tr::tr("%1 matches %2 endpoints; type more of the id.")
-                           .arg(idOrPrefix)
-                           .arg(matches.size());
+                           .arg(idOrPrefix, QString::number(matches.size()));
     return std::nullopt;
 }
 

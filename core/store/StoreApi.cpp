@@ -82,8 +82,7 @@ std::optional<ApiToken> Store::findApiToken(const QString &idOrPrefix, QString *
                      ? Tr::tr("There is no API token %1. 'hookline tokens list' shows them.")
                            .arg(idOrPrefix)
                      : Tr::tr("%1 matches %2 API tokens; type more of the id.")
-                           .arg(idOrPrefix)
-                           .arg(matches.size());
+                           .arg(idOrPrefix, QString::number(matches.size()));
     return std::nullopt;
 }
 
