@@ -3,6 +3,7 @@
 // Invariants: XML output is well-formed (QXmlStreamReader reads it to the end); the quick
 // object check never accepts what Qt's parser rejects; minify and pretty agree; the UTF-8
 // check agrees with Qt's decoder; memberText finds what Qt's parser finds.
+#include "FuzzCommon.h"
 #include "encoding/JsonText.h"
 #include "encoding/PayloadEncoder.h"
 

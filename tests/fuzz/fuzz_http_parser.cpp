@@ -3,6 +3,7 @@
 // input in pieces whose sizes come from the input's first byte (as a network would split it),
 // taking every pipelined request. Invariants: a request never has a body over the limit, an
 // error status is a 4xx/5xx, and the parser never reads past what it was given.
+#include "FuzzCommon.h"
 #include "http/HttpRequestParser.h"
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 // incoming requests), with the id, timestamp, signature header and body cut from the input.
 // Invariants: it never accepts a signature it did not compute, and always accepts the one it
 // signs itself.
+#include "FuzzCommon.h"
 #include "signing/WebhookSigner.h"
 
 #include <cctype>

@@ -2,6 +2,7 @@
 // libFuzzer harness: the payload template renderer (placeholders spliced into JSON), on any
 // text. Invariants: a template that renders gives one JSON object Qt's parser accepts; one
 // that does not gives an error with a line and column inside the template.
+#include "FuzzCommon.h"
 #include "catalog/RenderContext.h"
 #include "catalog/TemplateRenderer.h"
 

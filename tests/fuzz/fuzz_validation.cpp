@@ -3,6 +3,7 @@
 // secrets, egress allow-list entries — through the same validation the form, the CLI and the
 // API use. Invariants: a URL accepted as valid parses as http(s) with a host, no user info and
 // a non-zero port; an accepted header value holds no CR, LF or NUL.
+#include "FuzzCommon.h"
 #include "domain/EgressPolicy.h"
 #include "domain/EndpointValidation.h"
 
