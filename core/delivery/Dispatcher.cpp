@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "Dispatcher.h"
 
+#include "AttemptOutcome.h"
 #include "BufferedDirectProxy.h"
 #include "RetryPlanner.h"
 #include "domain/Ids.h"
@@ -633,8 +634,9 @@ void Dispatcher::onFinished(QNetworkReply *reply)
 
     const QUrl url = reply->url();
     const int status = a.responseStatus;
+    a.errorClass =
+        classifyAttempt({status, reply->error(), active.timedOut, !active.tlsErrors.isEmpty()});
     if (active.timedOut) {
-        a.errorClass = ErrorClass::Timeout;
         a.errorText = status > 0
                           ? tr("The endpoint answered %1 but did not finish the response within "
                                "the %2 ms timeout; the attempt was cut off.")
@@ -644,7 +646,6 @@ void Dispatcher::onFinished(QNetworkReply *reply)
                                "was cut off.")
                                 .arg(hostPort(url));
     } else if (status > 0) {
-        a.errorClass = errorClassForStatus(status);
         if (a.errorClass == ErrorClass::Http3xx) {
             const QString location = QString::fromUtf8(reply->rawHeader("Location"));
             a.errorText = tr("Redirects are not followed: the endpoint answered %1 %2 pointing "
@@ -662,24 +663,20 @@ void Dispatcher::onFinished(QNetworkReply *reply)
     } else {
         switch (reply->error()) {
         case QNetworkReply::HostNotFoundError:
-            a.errorClass = ErrorClass::Dns;
             a.errorText = tr("The host name %1 could not be resolved (DNS). Check the URL's "
                              "spelling, or the machine's DNS settings.")
                               .arg(url.host());
             break;
         case QNetworkReply::ConnectionRefusedError:
-            a.errorClass = ErrorClass::Refused;
             a.errorText = tr("Connection refused by %1: nothing is listening there. Is the "
                              "receiver running, and is the port right?")
                               .arg(hostPort(url));
             break;
         case QNetworkReply::TimeoutError:
-            a.errorClass = ErrorClass::Timeout;
             a.errorText = tr("%1 did not answer in time.").arg(hostPort(url));
             break;
         case QNetworkReply::SslHandshakeFailedError:
         case QNetworkReply::InsecureRedirectError:
-            a.errorClass = ErrorClass::Tls;
             a.errorText = tr("The TLS handshake with %1 failed: %2. Fix the server's "
                              "certificate, or turn off TLS verification for this endpoint "
                              "(for testing only).")
@@ -688,7 +685,6 @@ void Dispatcher::onFinished(QNetworkReply *reply)
                                                       : active.tlsErrors.join(QLatin1String("; ")));
             break;
         case QNetworkReply::OperationCanceledError:
-            a.errorClass = active.tlsErrors.isEmpty() ? ErrorClass::Aborted : ErrorClass::Tls;
             a.errorText = active.tlsErrors.isEmpty()
                               ? tr("The attempt was aborted before an answer arrived.")
                               : tr("The TLS handshake with %1 failed: %2. Fix the server's "
@@ -697,11 +693,9 @@ void Dispatcher::onFinished(QNetworkReply *reply)
                                     .arg(hostPort(url), active.tlsErrors.join(QLatin1String("; ")));
             break;
         case QNetworkReply::RemoteHostClosedError:
-            a.errorClass = ErrorClass::Network;
             a.errorText = tr("%1 closed the connection without answering.").arg(hostPort(url));
             break;
         default:
-            a.errorClass = active.tlsErrors.isEmpty() ? ErrorClass::Network : ErrorClass::Tls;
             a.errorText =
                 tr("The request to %1 failed: %2.").arg(hostPort(url), reply->errorString());
             break;
@@ -716,6 +710,17 @@ void Dispatcher::onFinished(QNetworkReply *reply)
     }
     finishAttempt(active, *job);
 }
+
+namespace {
+QByteArray retryAfterHeader(const Attempt &a)
+{
+    for (const HttpHeader &h : a.responseHeaders) {
+        if (h.name.compare(QLatin1String("retry-after"), Qt::CaseInsensitive) == 0)
+            return h.value.toLatin1();
+    }
+    return {};
+}
+} // namespace
 
 void Dispatcher::finishAttempt(Active &active, Job &job)
 {
@@ -733,40 +738,22 @@ void Dispatcher::finishAttempt(Active &active, Job &job)
     d.updated = now;
 
     const bool succeeded = a.errorClass == ErrorClass::None;
-    bool finalOutcome = true;
-    QString disableReason;
-    if (succeeded) {
-        d.state = DeliveryState::Succeeded;
-        d.nextAttempt = QDateTime();
+    if (succeeded)
         ++m_counters.succeeded;
-    } else {
+    else
         ++m_counters.failed;
-        const qint64 retryAfter = parseRetryAfterSeconds(
-            [&a] {
-                for (const HttpHeader &h : a.responseHeaders) {
-                    if (h.name.compare(QLatin1String("retry-after"), Qt::CaseInsensitive) == 0)
-                        return h.value.toLatin1();
-                }
-                return QByteArray();
-            }(),
-            now);
-        const RetryDecision decision =
-            planRetry(m_endpoints.value(endpointId).retry, a.number, a.responseStatus, retryAfter,
-                      m_rng.generateDouble() * 2.0 - 1.0);
-        if (a.responseStatus == 410) {
-            d.state = DeliveryState::Failed;
-            d.nextAttempt = QDateTime();
-            disableReason = tr("answered 410 Gone at %1").arg(now.toString(Qt::ISODate));
-        } else if (decision.retry) {
-            // Also while shutting down: it stays retrying in the store for the next start.
-            d.state = DeliveryState::Retrying;
-            d.nextAttempt = now.addMSecs(decision.delayMs);
-            finalOutcome = false;
-        } else {
-            d.state = DeliveryState::Failed;
-            d.nextAttempt = QDateTime();
-        }
-    }
+    const qint64 retryAfter = succeeded ? -1 : parseRetryAfterSeconds(retryAfterHeader(a), now);
+    const OutcomeDecision decision =
+        decideOutcome(a.errorClass, a.responseStatus, m_endpoints.value(endpointId).retry, a.number,
+                      retryAfter, succeeded ? 0.0 : m_rng.generateDouble() * 2.0 - 1.0);
+    // Also while shutting down: a retrying delivery stays so in the store for the next start.
+    d.state = decision.state;
+    d.nextAttempt = decision.state == DeliveryState::Retrying ? now.addMSecs(decision.retryDelayMs)
+                                                              : QDateTime();
+    const bool finalOutcome = decision.state != DeliveryState::Retrying;
+    const QString disableReason = decision.disableEndpoint
+                                      ? tr("answered 410 Gone at %1").arg(now.toString(Qt::ISODate))
+                                      : QString();
 
     if (!disableReason.isEmpty()) {
         auto ep = m_endpoints.find(endpointId);
@@ -825,7 +812,7 @@ void Dispatcher::writeOutcomes(const QList<Outcome> &outcomes)
                 // Only a final failure can disable the endpoint.
                 if (!o.disableReason.isEmpty()) {
                     store.setEndpointEnabled(o.delivery.endpointId, false, o.disableReason);
-                } else if (!o.succeeded && o.threshold > 0 && run >= o.threshold) {
+                } else if (!o.succeeded && failureRunDisables(run, o.threshold)) {
                     const QString why = tr("%n deliveries in a row failed", nullptr, run);
                     store.setEndpointEnabled(o.delivery.endpointId, false, why);
                     disabled->append({o.delivery.endpointId, why});
