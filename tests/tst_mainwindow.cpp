@@ -30,6 +30,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -69,6 +70,7 @@ private slots:
     void modelsPassTheModelTester();
     void liveModelIsBoundedAndCoalesced();
     void storeFailureIsShownUntilItClears();
+    void settingsFileIsOwnerOnly();
     void securityFromSettings();
     void apiIsTurnedOnFromSettings();
 
@@ -472,6 +474,22 @@ void TestMainWindow::storeFailureIsShownUntilItClears()
 
 // Settings → API: off by default; on, it listens on the loopback address given, the status bar
 // shows where, a token made on the page opens it; a non-loopback address is refused.
+// The settings file is owner-only like the database, also after QSettings rewrites it.
+void TestMainWindow::settingsFileIsOwnerOnly()
+{
+    m_settings->setLanguage(QStringLiteral("fr"));
+    m_settings->setRetentionDays(12);
+    m_settings.reset(); // writes the file
+    const QFileInfo file(settingsPath());
+    QVERIFY(file.exists());
+    QVERIFY(file.size() > 0);
+    QCOMPARE(int(file.permissions() & (QFileDevice::ReadGroup | QFileDevice::WriteGroup |
+                                       QFileDevice::ReadOther | QFileDevice::WriteOther)),
+             0);
+    m_settings = std::make_unique<AppSettings>(settingsPath());
+    QCOMPARE(m_settings->retentionDays(), 12);
+}
+
 // Settings → Security: the egress level, the allow-list (a bad entry is named and changes
 // nothing) and the payload limit reach the engine, which keeps them in the store.
 void TestMainWindow::securityFromSettings()

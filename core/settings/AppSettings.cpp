@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "AppSettings.h"
 
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+
 #include "domain/Endpoint.h"
 
 namespace {
@@ -14,14 +18,36 @@ const QString kPerEndpoint = QStringLiteral("delivery/perEndpointLimit");
 const QString kMaxInFlight = QStringLiteral("delivery/maxInFlight");
 } // namespace
 
+namespace {
+// The settings file is readable by its owner only, like the database: it is created empty with
+// mode 0600 before QSettings first writes it (QSettings replaces it keeping its permissions),
+// and an existing one is tightened.
+void ownerOnly(const QString &path)
+{
+    constexpr auto mode = QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadUser |
+                          QFileDevice::WriteUser;
+    if (path.isEmpty())
+        return;
+    if (!QFileInfo::exists(path)) {
+        QDir().mkpath(QFileInfo(path).absolutePath());
+        QFile f(path);
+        f.open(QIODevice::WriteOnly | QIODevice::NewOnly, mode); // a lost race is fine
+    } else if (QFile::permissions(path) != mode) {
+        QFile::setPermissions(path, mode);
+    }
+}
+} // namespace
+
 AppSettings::AppSettings()
     : m_settings(std::make_unique<QSettings>())
 {
+    ownerOnly(m_settings->fileName());
 }
 
 AppSettings::AppSettings(const QString &path)
     : m_settings(std::make_unique<QSettings>(path, QSettings::IniFormat))
 {
+    ownerOnly(m_settings->fileName());
 }
 
 QByteArray AppSettings::windowGeometry() const
