@@ -385,8 +385,35 @@ QTcpServer *HttpServer::makeServer()
     return server;
 }
 
+namespace {
+// Debian's default soft limit (1,024) is below the connection cap plus what the rest of the
+// process needs: raise it to the hard limit once, as servers do.
+rlim_t openFileLimit()
+{
+    static const rlim_t raised = [] {
+        rlimit r{};
+        if (getrlimit(RLIMIT_NOFILE, &r) != 0)
+            return rlim_t(1024);
+        if (r.rlim_cur < r.rlim_max) {
+            rlimit wanted = r;
+            wanted.rlim_cur = r.rlim_max;
+            if (setrlimit(RLIMIT_NOFILE, &wanted) == 0)
+                r = wanted;
+        }
+        return r.rlim_cur;
+    }();
+    Q_UNUSED(raised);
+    rlimit now{}; // read again: what is in force now (a test may have lowered it since)
+    return getrlimit(RLIMIT_NOFILE, &now) == 0 ? now.rlim_cur : rlim_t(1024);
+}
+// Descriptors kept for everything else: the database and its WAL, outgoing deliveries,
+// the listeners, and the one needed to accept a connection and answer it 503.
+constexpr rlim_t kReservedDescriptors = 128;
+} // namespace
+
 bool HttpServer::listen(const QHostAddress &address, quint16 port, QString *error)
 {
+    openFileLimit(); // raise the descriptor limit before the first client, not at it
     close();
     QTcpServer *server = makeServer();
     if (!server->listen(address, port)) {
@@ -437,32 +464,6 @@ void HttpServer::acceptConnections(QTcpServer *server)
         m_connections.append(new HttpConnection(socket, this));
     }
 }
-
-namespace {
-// Debian's default soft limit (1,024) is below the connection cap plus what the rest of the
-// process needs: raise it to the hard limit once, as servers do.
-rlim_t openFileLimit()
-{
-    static const rlim_t raised = [] {
-        rlimit r{};
-        if (getrlimit(RLIMIT_NOFILE, &r) != 0)
-            return rlim_t(1024);
-        if (r.rlim_cur < r.rlim_max) {
-            rlimit wanted = r;
-            wanted.rlim_cur = r.rlim_max;
-            if (setrlimit(RLIMIT_NOFILE, &wanted) == 0)
-                r = wanted;
-        }
-        return r.rlim_cur;
-    }();
-    Q_UNUSED(raised);
-    rlimit now{}; // read again: what is in force now (a test may have lowered it since)
-    return getrlimit(RLIMIT_NOFILE, &now) == 0 ? now.rlim_cur : rlim_t(1024);
-}
-// Descriptors kept for everything else: the database and its WAL, outgoing deliveries,
-// the listeners, and the one needed to accept a connection and answer it 503.
-constexpr rlim_t kReservedDescriptors = 128;
-} // namespace
 
 int HttpServer::effectiveMaxConnections() const
 {
