@@ -801,6 +801,14 @@ void TestApi::receiverInboxes()
     const Answer unknown = callJson("PUT", QStringLiteral("/api/v1/receiver/inboxes/flaky"),
                                     {{QStringLiteral("stauts"), 200}});
     QCOMPARE(unknown.status, 400);
+    // The same inbox rules as the CLI's: a 3-byte key is no signing secret.
+    const Answer shortSecret = callJson("PUT", QStringLiteral("/api/v1/receiver/inboxes/flaky"),
+                                        {{QStringLiteral("secret"), QStringLiteral("whsec_bm9w")}});
+    QCOMPARE(shortSecret.status, 422);
+    QVERIFY2(shortSecret.json.value(QLatin1String("detail"))
+                 .toString()
+                 .contains(QLatin1String("24 to 64")),
+             shortSecret.body.constData());
     QCOMPARE(call("DELETE", QStringLiteral("/api/v1/receiver/inboxes/flaky")).status, 204);
     QCOMPARE(call("GET", QStringLiteral("/api/v1/receiver/inboxes/flaky")).status, 404);
 }

@@ -1864,10 +1864,6 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <translation>ترويسة الاستجابة «⁨%1⁩» ليست سطر ترويسة صالحًا.</translation>
     </message>
     <message>
-        <source>The inbox secret is not a whsec_ secret.</source>
-        <translation>سرّ الصندوق ليس سرًّا من نوع whsec_.</translation>
-    </message>
-    <message>
         <source>The receiver cannot listen on 127.0.0.1:%1: %2. Choose another port, or 0 for a free one.</source>
         <translation>لا يستطيع المستقبِل الاستماع على ⁦127.0.0.1:%1⁩: ⁨%2⁩. اختر منفذًا آخر، أو 0 لمنفذ متاح.</translation>
     </message>

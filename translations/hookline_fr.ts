@@ -1860,10 +1860,6 @@ Qt %2 (compilé avec %3)
         <translation>L’en-tête de réponse « %1 » n’est pas une ligne d’en-tête valide.</translation>
     </message>
     <message>
-        <source>The inbox secret is not a whsec_ secret.</source>
-        <translation>Le secret de la boîte n’est pas un secret whsec_.</translation>
-    </message>
-    <message>
         <source>The receiver cannot listen on 127.0.0.1:%1: %2. Choose another port, or 0 for a free one.</source>
         <translation>Le récepteur ne peut pas écouter sur 127.0.0.1:%1 : %2. Choisissez un autre port, ou 0 pour un port libre.</translation>
     </message>

@@ -4,10 +4,7 @@
 #include "Commands.h"
 
 #include "api/ApiJson.h"
-#include "domain/EndpointValidation.h"
 #include "engine/Engine.h"
-
-#include <cmath>
 
 #include <QCommandLineParser>
 #include <QJsonArray>
@@ -57,15 +54,10 @@ int receiveCommand(const QStringList &args)
     ok &= toInt(p.value(QStringLiteral("drip-ms")), 0, 60000, &c.dripIntervalMs);
     bool rateOk = false;
     c.failRate = p.value(QStringLiteral("fail-rate")).toDouble(&rateOk);
-    if (!rateOk || !std::isfinite(c.failRate) || c.failRate < 0 || c.failRate > 1)
+    if (!rateOk) // the range (NaN included) is the inbox's rule, checked by setInbox
         return usageError(msg("--fail-rate must be a number from 0 to 1 (the share of requests "
                               "answered with the failure status), not “%1”.")
                               .arg(p.value(QStringLiteral("fail-rate"))));
-    if (p.isSet(QStringLiteral("secret"))) {
-        const QString why = validateSecret(p.value(QStringLiteral("secret")));
-        if (!why.isEmpty())
-            return invalidInput(QStringLiteral("--secret: ") + why);
-    }
     if (!ok)
         return usageError(msg("A numeric option is out of range: --port 0..65535, --status "
                               "200..599, --delay-ms 0..600000, --fail-rate 0..1, --retry-after "

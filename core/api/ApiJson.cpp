@@ -111,9 +111,9 @@ InputError applyEndpoint(const QJsonObject &body, Endpoint *e, bool *secretGiven
                                       QStringLiteral("verifyTls"),
                                       QStringLiteral("http2Cleartext")};
     // What GET returns and a client may send back unchanged: read-only, ignored.
-    static const QStringList readOnly = {QStringLiteral("id"), QStringLiteral("created"),
-                                         QStringLiteral("updated"), QStringLiteral("signed"),
-                                         QStringLiteral("disabledReason")};
+    static const QStringList readOnly = {
+        QStringLiteral("id"),     QStringLiteral("created"),        QStringLiteral("updated"),
+        QStringLiteral("signed"), QStringLiteral("disabledReason"), QStringLiteral("secretsError")};
     *secretGiven = false;
     for (auto it = body.begin(); it != body.end(); ++it) {
         const QString &k = it.key();

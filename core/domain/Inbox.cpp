@@ -4,6 +4,8 @@
 #include <QCoreApplication>
 #include <QRegularExpression>
 
+#include "EndpointValidation.h"
+
 namespace {
 // The receiver's wording, under its translation context.
 struct Tr
@@ -32,7 +34,7 @@ QString validateInboxConfig(const InboxConfig &c)
         return Tr::tr("The response status %1 is out of range; use 200 to 599.").arg(c.status);
     if (c.failStatus < 200 || c.failStatus > 599)
         return Tr::tr("The failure status %1 is out of range; use 200 to 599.").arg(c.failStatus);
-    if (c.failRate < 0.0 || c.failRate > 1.0)
+    if (!(c.failRate >= 0.0 && c.failRate <= 1.0)) // NaN too
         return Tr::tr("The failure rate %1 is out of range; use 0 (never) to 1 (always).")
             .arg(c.failRate);
     if (c.delayMs < 0 || c.delayMs > 600000)
@@ -56,7 +58,7 @@ QString validateInboxConfig(const InboxConfig &c)
             return Tr::tr("The response header “%1” is not a valid header line.")
                 .arg(QString::fromUtf8(h.first + ": " + h.second).left(80));
     }
-    if (!c.secret.isEmpty() && WebhookSigner::secretKey(c.secret).isEmpty())
-        return Tr::tr("The inbox secret is not a whsec_ secret.");
+    if (const QString why = validateSecret(c.secret); !why.isEmpty())
+        return why; // the rule endpoints follow: whsec_ and 24 to 64 bytes
     return {};
 }
