@@ -138,7 +138,6 @@ int main(int argc, char *argv[])
     retention.maxAgeDays = settings.retentionDays();
     retention.maxDeliveries = settings.retentionMaxDeliveries();
     engine.applyRetention(retention);
-    SettingsPage::applyDelivery(&engine, settings);
     // The API, when the admin turned it on (Settings → API); the window opens either way.
     QString apiError;
     if (!SettingsPage::applyApi(&engine, settings, &apiError))

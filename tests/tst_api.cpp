@@ -244,6 +244,23 @@ void TestApi::endpointsLifecycle()
     QCOMPARE(patched.status, 200);
     QCOMPARE(patched.json.value(QLatin1String("timeoutMs")).toInt(), 5000);
     QCOMPARE(m_engine->endpoint(id)->name, QStringLiteral("CRM 2"));
+    // Concurrency, rate limit and protocol, and a limit out of range named in the problem.
+    const Answer limits = callJson("PATCH", QStringLiteral("/api/v1/endpoints/") + id,
+                                   {{QStringLiteral("maxInFlight"), 64},
+                                    {QStringLiteral("ratePerSecond"), 2.5},
+                                    {QStringLiteral("rateBurst"), 10},
+                                    {QStringLiteral("http1Only"), true}});
+    QCOMPARE(limits.status, 200);
+    QCOMPARE(limits.json.value(QLatin1String("maxInFlight")).toInt(), 64);
+    QCOMPARE(m_engine->endpoint(id)->ratePerSecond, 2.5);
+    QCOMPARE(m_engine->endpoint(id)->rateBurst, 10);
+    QVERIFY(m_engine->endpoint(id)->http1Only);
+    const Answer tooMany = callJson("PATCH", QStringLiteral("/api/v1/endpoints/") + id,
+                                    {{QStringLiteral("maxInFlight"), 1000}});
+    QCOMPARE(tooMany.status, 422);
+    QVERIFY2(tooMany.json.value(QLatin1String("detail")).toString().contains(u"1000"),
+             tooMany.body.constData());
+    QCOMPARE(m_engine->endpoint(id)->maxInFlight, 64);
 
     QCOMPARE(call("POST", QStringLiteral("/api/v1/endpoints/%1/disable").arg(id)).status, 200);
     QVERIFY(!m_engine->endpoint(id)->enabled);

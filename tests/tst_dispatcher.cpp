@@ -18,7 +18,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkProxy>
+#include <QProcess>
 #include <QScopeGuard>
+#include <QSet>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTcpServer>
@@ -164,6 +166,13 @@ private slots:
     void fanOutFollowsSubscriptions();
     void autoDisableAfterFailureRun();
     void perEndpointConcurrencyLimit();
+    void manyAttemptsAtOnceReachTheReceiver();
+    void globalCapHoldsAcrossEndpoints();
+    void rateLimitHolds();
+    void rateLimitAllowsItsBurst();
+    void oneEndpointsBacklogDoesNotHoldUpAnother();
+    void http2IsUsedAndRecordedForTls();
+    void http1OnlyNeverUsesHttp2();
     void manualRedeliverKeepsWebhookId();
     void retryFailedSince();
     void resumeAfterCrash();
@@ -540,10 +549,8 @@ void TestDispatcher::perEndpointConcurrencyLimit()
 {
     InboxConfig inbox;
     inbox.delayMs = 150;
-    const Endpoint e = f->addEndpoint(QStringLiteral("limited"), inbox);
-    DispatcherOptions options = f->dispatcher->options();
-    options.perEndpointLimit = 3;
-    f->dispatcher->setOptions(options);
+    const Endpoint e =
+        f->addEndpoint(QStringLiteral("limited"), inbox, [](Endpoint &e) { e.maxInFlight = 3; });
     int inFlight = 0, peak = 0, done = 0;
     connect(f->dispatcher.get(), &Dispatcher::attemptStarted, this,
             [&] { peak = qMax(peak, ++inFlight); });
@@ -555,6 +562,214 @@ void TestDispatcher::perEndpointConcurrencyLimit()
         QCOMPARE(f->dispatcher->dispatch(f->event(), e.id).size(), 1);
     QTRY_COMPARE_WITH_TIMEOUT(done, 12, 15000);
     QCOMPARE(peak, 3);
+}
+
+void TestDispatcher::manyAttemptsAtOnceReachTheReceiver()
+{
+    // 64 allowed at once: 64 requests really wait at the receiver together (Qt 6.4 opens 6
+    // connections per host in one manager, so this needs several), and never a 65th.
+    InboxConfig inbox;
+    inbox.delayMs = 1500;
+    const Endpoint e =
+        f->addEndpoint(QStringLiteral("wide"), inbox, [](Endpoint &e) { e.maxInFlight = 64; });
+    f->receiver.resetPeakHeld();
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    for (int i = 0; i < 80; ++i)
+        QCOMPARE(f->dispatcher->dispatch(f->event(), e.id).size(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(f->receiver.heldAnswers(), 64, 10000);
+    QVERIFY(f->dispatcher->connectionPools() >= 64 / Dispatcher::kHttp1Connections);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 80, 20000);
+    QCOMPARE(f->receiver.peakHeldAnswers(), 64);
+    for (const auto &args : finished)
+        QCOMPARE(args.at(0).value<Delivery>().state, DeliveryState::Succeeded);
+    // Every attempt went over a kept-alive connection of its manager: far fewer connections
+    // than requests.
+    QSet<quint16> ports;
+    for (const CapturedRequest &r : f->receiver.requests(QStringLiteral("wide")))
+        ports.insert(r.remotePort);
+    QVERIFY2(ports.size() <= 72, qPrintable(QString::number(ports.size())));
+}
+
+void TestDispatcher::globalCapHoldsAcrossEndpoints()
+{
+    DispatcherOptions options = f->dispatcher->options();
+    options.maxInFlight = 20;
+    f->dispatcher->setOptions(options);
+    InboxConfig inbox;
+    inbox.delayMs = 800;
+    QList<Endpoint> endpoints;
+    for (int i = 0; i < 3; ++i)
+        endpoints << f->addEndpoint(QStringLiteral("cap%1").arg(i), inbox,
+                                    [](Endpoint &e) { e.maxInFlight = 16; });
+    f->receiver.resetPeakHeld();
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    for (int i = 0; i < 16; ++i) {
+        for (const Endpoint &e : std::as_const(endpoints))
+            QCOMPARE(f->dispatcher->dispatch(f->event(), e.id).size(), 1);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(f->receiver.heldAnswers(), 20, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 48, 20000);
+    QCOMPARE(f->receiver.peakHeldAnswers(), 20);
+    // Round-robin: every endpoint got a share of the first 20, not one endpoint all of them.
+    for (const Endpoint &e : std::as_const(endpoints))
+        QCOMPARE(f->receiver.requests(e.name).size(), 16);
+}
+
+void TestDispatcher::rateLimitHolds()
+{
+    // 20 per second, burst 1: 41 deliveries span 2 s; the measured rate within 10 %.
+    const Endpoint e = f->addEndpoint(QStringLiteral("paced"), {}, [](Endpoint &e) {
+        e.ratePerSecond = 20;
+        e.rateBurst = 1;
+    });
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    for (int i = 0; i < 41; ++i)
+        QCOMPARE(f->dispatcher->dispatch(f->event(), e.id).size(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 41, 20000);
+    const QList<CapturedRequest> got = f->receiver.requests(QStringLiteral("paced"));
+    QCOMPARE(got.size(), 41);
+    const double seconds = got.first().received.msecsTo(got.last().received) / 1000.0;
+    const double rate = 40 / seconds;
+    QVERIFY2(rate >= 18 && rate <= 22, qPrintable(QString::number(rate)));
+    // Never two in one interval's half: the bucket holds one token at most.
+    for (qsizetype i = 1; i < got.size(); ++i)
+        QVERIFY2(got.at(i - 1).received.msecsTo(got.at(i).received) >= 25,
+                 qPrintable(QString::number(i)));
+}
+
+void TestDispatcher::rateLimitAllowsItsBurst()
+{
+    // 2 per second with a burst of 5: after a quiet second, 5 go at once, then 2 a second.
+    // A new bucket starts empty (a restart never grants an extra burst), so wait it full.
+    const Endpoint e = f->addEndpoint(QStringLiteral("bursty"), {}, [](Endpoint &e) {
+        e.ratePerSecond = 2;
+        e.rateBurst = 5;
+    });
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    QCOMPARE(f->dispatcher->dispatch(f->event(), e.id).size(), 1); // starts the bucket
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 5000);
+    QTest::qWait(3000); // refills to 5 (2.5 s at 2/s)
+    const QDateTime start = QDateTime::currentDateTimeUtc();
+    for (int i = 0; i < 7; ++i)
+        QCOMPARE(f->dispatcher->dispatch(f->event(), e.id).size(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 8, 10000);
+    const QList<CapturedRequest> got = f->receiver.requests(QStringLiteral("bursty"));
+    QCOMPARE(got.size(), 8);
+    for (int i = 1; i <= 5; ++i)
+        QVERIFY2(start.msecsTo(got.at(i).received) < 400, qPrintable(QString::number(i)));
+    QVERIFY(start.msecsTo(got.at(6).received) >= 450);
+    QVERIFY(start.msecsTo(got.at(7).received) >= 950);
+}
+
+void TestDispatcher::oneEndpointsBacklogDoesNotHoldUpAnother()
+{
+    // A thousand queued for a throttled endpoint, then one for another: claims go endpoint
+    // by endpoint, so the second is sent at once rather than behind the first's backlog.
+    const Endpoint slow =
+        f->addEndpoint(QStringLiteral("throttled"), {}, [](Endpoint &e) { e.ratePerSecond = 1; });
+    const Endpoint quick = f->addEndpoint(QStringLiteral("quick"));
+    queue(slow, 1000);
+    const QStringList mine = queue(quick, 1);
+    QCOMPARE(f->dispatcher->resume(*f->store) > 0, true);
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    QTRY_VERIFY_WITH_TIMEOUT(!f->receiver.requests(QStringLiteral("quick")).isEmpty(), 5000);
+    // What the dispatcher holds of the backlog stays a bounded window.
+    QVERIFY2(f->dispatcher->queuedFor(slow.id) <= 64,
+             qPrintable(QString::number(f->dispatcher->queuedFor(slow.id))));
+    QCOMPARE(mine.size(), 1);
+}
+
+namespace {
+// A TLS server (Node's http2 module, self-signed certificate) that offers HTTP/2 and
+// HTTP/1.1 on 127.0.0.1 and names in a header the protocol each request came in by.
+struct H2Server
+{
+    QProcess node;
+    quint16 port = 0;
+    QString error;
+    bool start(const QString &dir)
+    {
+        const QString cert = dir + QStringLiteral("/cert.pem");
+        const QString key = dir + QStringLiteral("/key.pem");
+        QProcess openssl;
+        openssl.start(QStringLiteral("openssl"),
+                      {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                       QStringLiteral("ec"), QStringLiteral("-pkeyopt"),
+                       QStringLiteral("ec_paramgen_curve:P-256"), QStringLiteral("-nodes"),
+                       QStringLiteral("-days"), QStringLiteral("1"), QStringLiteral("-subj"),
+                       QStringLiteral("/CN=localhost"), QStringLiteral("-keyout"), key,
+                       QStringLiteral("-out"), cert});
+        if (!openssl.waitForFinished(20000) || openssl.exitCode() != 0) {
+            error = QStringLiteral("openssl: ") + QString::fromUtf8(openssl.readAllStandardError());
+            return false;
+        }
+        node.start(QStringLiteral("node"), {QStringLiteral(HOOKLINE_H2_SERVER), cert, key});
+        if (!node.waitForStarted(10000)) {
+            error = QStringLiteral("node (install nodejs): ") + node.errorString();
+            return false;
+        }
+        QByteArray out;
+        while (!out.contains('\n') && node.waitForReadyRead(10000))
+            out += node.readAllStandardOutput();
+        port = quint16(out.trimmed().mid(5).toUInt());
+        error = QString::fromUtf8(node.readAllStandardError());
+        return port != 0;
+    }
+    ~H2Server()
+    {
+        node.closeWriteChannel();
+        if (!node.waitForFinished(3000))
+            node.kill();
+        node.waitForFinished(3000);
+    }
+};
+} // namespace
+
+void TestDispatcher::http2IsUsedAndRecordedForTls()
+{
+    H2Server server;
+    QVERIFY2(server.start(f->dir.path()), qPrintable(server.error));
+    const Endpoint e = f->addEndpoint(QStringLiteral("h2"), {}, [&](Endpoint &e) {
+        e.url = QStringLiteral("https://127.0.0.1:%1/hook").arg(server.port);
+        e.verifyTls = false; // self-signed
+        e.maxInFlight = 32;
+    });
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    QStringList ids;
+    for (int i = 0; i < 40; ++i)
+        ids << f->dispatcher->dispatch(f->event(), e.id);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 40, 20000);
+    f->writer->flush();
+    for (const QString &id : std::as_const(ids)) {
+        const Delivery d = *f->store->delivery(id);
+        QCOMPARE(d.state, DeliveryState::Succeeded);
+        QCOMPARE(d.attempts.size(), 1);
+        QCOMPARE(d.attempts.first().protocol, QStringLiteral("h2"));
+        bool said = false;
+        for (const HttpHeader &h : d.attempts.first().responseHeaders)
+            said =
+                said || (h.name == QLatin1String("x-protocol") && h.value == QLatin1String("2.0"));
+        QVERIFY(said);
+    }
+}
+
+void TestDispatcher::http1OnlyNeverUsesHttp2()
+{
+    H2Server server;
+    QVERIFY2(server.start(f->dir.path()), qPrintable(server.error));
+    const Endpoint e = f->addEndpoint(QStringLiteral("h1"), {}, [&](Endpoint &e) {
+        e.url = QStringLiteral("https://127.0.0.1:%1/hook").arg(server.port);
+        e.verifyTls = false;
+        e.http1Only = true;
+    });
+    const Delivery d = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(d.state, DeliveryState::Succeeded);
+    QCOMPARE(d.attempts.first().protocol, QStringLiteral("http/1.1"));
+    bool said = false;
+    for (const HttpHeader &h : d.attempts.first().responseHeaders)
+        said = said || (h.name.compare(QLatin1String("x-protocol"), Qt::CaseInsensitive) == 0 &&
+                        h.value == QLatin1String("1.1"));
+    QVERIFY(said);
 }
 
 void TestDispatcher::manualRedeliverKeepsWebhookId()

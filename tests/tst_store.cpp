@@ -1028,7 +1028,12 @@ void TestStore::schemaOneIsMigrated()
         QVERIFY(db.open());
         QSqlQuery q(db);
         for (const char *sql :
-             {"ALTER TABLE attempts DROP COLUMN request_body_same", "DROP TABLE settings",
+             {"DROP INDEX deliveries_due_by_endpoint", "ALTER TABLE attempts DROP COLUMN protocol",
+              "ALTER TABLE endpoints DROP COLUMN max_in_flight",
+              "ALTER TABLE endpoints DROP COLUMN rate_per_second",
+              "ALTER TABLE endpoints DROP COLUMN rate_burst",
+              "ALTER TABLE endpoints DROP COLUMN http1_only",
+              "ALTER TABLE attempts DROP COLUMN request_body_same", "DROP TABLE settings",
               "DROP TABLE api_tokens", "DROP TABLE api_idempotency", "DROP INDEX deliveries_due",
               "ALTER TABLE deliveries DROP COLUMN due_at",
               "ALTER TABLE deliveries DROP COLUMN claim_owner", "PRAGMA user_version = 1"})

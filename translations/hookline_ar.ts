@@ -420,6 +420,54 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <source>“%1” is not a number of seconds. Write the delays like 5, 300, 1800.</source>
         <translation>«⁨%1⁩» ليس عددًا من الثواني. اكتب الفترات هكذا: 5, 300, 1800.</translation>
     </message>
+    <message>
+        <source>&amp;Only HTTP/1.1, even if the server offers HTTP/2</source>
+        <translation>استخدام ⁦HTTP/1.1⁩ فقط، حتى إن عرض الخادم ⁦HTTP/2⁩ (&amp;O)</translation>
+    </message>
+    <message>
+        <source>HTTP/1.1</source>
+        <translation>⁦HTTP/1.1⁩</translation>
+    </message>
+    <message>
+        <source> attempts at once</source>
+        <translation> محاولة في آن واحد</translation>
+    </message>
+    <message>
+        <source>How many deliveries to this endpoint may be under way at the same time. A slow receiver needs more; 1 sends one at a time.</source>
+        <translation>عدد عمليات التسليم إلى نقطة النهاية هذه التي يمكن أن تجري في الوقت نفسه. المستقبِل البطيء يحتاج إلى أكثر؛ والقيمة 1 ترسلها واحدة تلو الأخرى.</translation>
+    </message>
+    <message>
+        <source>Concurrenc&amp;y</source>
+        <translation>التزامن (&amp;Y)</translation>
+    </message>
+    <message>
+        <source>no limit</source>
+        <translation>بلا حد</translation>
+    </message>
+    <message>
+        <source> per second</source>
+        <translation> في الثانية</translation>
+    </message>
+    <message>
+        <source>The most deliveries started per second, on average, for receivers that throttle. Deliveries beyond it wait their turn; none are lost.</source>
+        <translation>أقصى عدد من عمليات التسليم التي تبدأ في الثانية، في المتوسط، للمستقبِلات التي تحدّ من المعدل. ما يزيد عليه ينتظر دوره؛ ولا يضيع شيء.</translation>
+    </message>
+    <message>
+        <source>Rate li&amp;mit</source>
+        <translation>حد المعدل (&amp;M)</translation>
+    </message>
+    <message>
+        <source>the rate, rounded up</source>
+        <translation>المعدل مقرّبًا إلى الأعلى</translation>
+    </message>
+    <message>
+        <source>How many deliveries may start at once after a quiet spell.</source>
+        <translation>عدد عمليات التسليم التي يمكن أن تبدأ دفعة واحدة بعد فترة هدوء.</translation>
+    </message>
+    <message>
+        <source>&amp;Burst</source>
+        <translation>الدفعة (&amp;B)</translation>
+    </message>
 </context>
 <context>
     <name>EndpointValidation</name>
@@ -587,6 +635,26 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <source>the invisible character U+%1</source>
         <translation>المحرف غير المرئي ⁦U+⁨%1⁩⁩</translation>
     </message>
+    <message>
+        <source>The rate limit is %1 deliveries per second; use 0 (no limit) or up to %2.</source>
+        <translation>حد المعدل ⁨%1⁩ عملية تسليم في الثانية؛ استخدم 0 (بلا حد) أو حتى ⁨%2⁩.</translation>
+    </message>
+    <message>
+        <source>The rate limit %1 per second is below one delivery in 100 s; use at least 0.01, or 0 for no limit.</source>
+        <translation>حد المعدل ⁨%1⁩ في الثانية أقل من عملية تسليم واحدة كل 100 ثانية؛ استخدم 0.01 على الأقل، أو 0 بلا حد.</translation>
+    </message>
+    <message>
+        <source>The burst is %1; use 0 (the rate, rounded up) or up to %2.</source>
+        <translation>الدفعة ⁨%1⁩؛ استخدم 0 (المعدل مقرّبًا إلى الأعلى) أو حتى ⁨%2⁩.</translation>
+    </message>
+    <message>
+        <source>An endpoint cannot both force HTTP/1.1 and use cleartext HTTP/2. Turn one of the two off.</source>
+        <translation>لا يمكن لنقطة النهاية أن تفرض ⁦HTTP/1.1⁩ وتستخدم ⁦HTTP/2⁩ دون تشفير معًا. أوقف أحد الخيارين.</translation>
+    </message>
+    <message>
+        <source>The concurrency is %1 attempts at once; choose from %2 to %3.</source>
+        <translation>التزامن ⁨%1⁩ محاولة في آن واحد؛ اختر من ⁨%2⁩ إلى ⁨%3⁩.</translation>
+    </message>
 </context>
 <context>
     <name>EndpointsModel</name>
@@ -633,6 +701,57 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>Success</source>
         <translation>النجاح</translation>
+    </message>
+    <message>
+        <source>Deliveries waiting, retrying or being attempted</source>
+        <translation>عمليات تسليم تنتظر أو تُعاد أو تجري الآن</translation>
+    </message>
+    <message>
+        <source>Attempts under way now in this window</source>
+        <translation>محاولات جارية الآن في هذه النافذة</translation>
+    </message>
+    <message numerus="yes">
+        <source>At most %n attempt(s) at once</source>
+        <translation>
+            <numerusform>لا محاولات في آن واحد</numerusform>
+            <numerusform>محاولة واحدة على الأكثر في آن واحد</numerusform>
+            <numerusform>محاولتان على الأكثر في آن واحد</numerusform>
+            <numerusform>⁨%n⁩ محاولات على الأكثر في آن واحد</numerusform>
+            <numerusform>⁨%n⁩ محاولة على الأكثر في آن واحد</numerusform>
+            <numerusform>⁨%n⁩ محاولة على الأكثر في آن واحد</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>At most %1 per second, bursts of %2</source>
+        <translation>⁨%1⁩ في الثانية على الأكثر، ودفعات من ⁨%2⁩</translation>
+    </message>
+    <message>
+        <source>HTTP/1.1 only</source>
+        <translation>⁦HTTP/1.1⁩ فقط</translation>
+    </message>
+    <message>
+        <source>%1+</source>
+        <translation>⁨%1⁩+</translation>
+    </message>
+    <message>
+        <source>%1 at once, %2/s</source>
+        <translation>⁨%1⁩ في آن واحد، ⁨%2⁩/ث</translation>
+    </message>
+    <message>
+        <source>%1 at once</source>
+        <translation>⁨%1⁩ في آن واحد</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>في الانتظار</translation>
+    </message>
+    <message>
+        <source>In flight</source>
+        <translation>قيد الإرسال</translation>
+    </message>
+    <message>
+        <source>Limits</source>
+        <translation>الحدود</translation>
     </message>
 </context>
 <context>
@@ -783,6 +902,10 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>The payload is %1 bytes; the limit is %2 bytes. Send less, or raise the limit (hookline settings set payload-limit BYTES).</source>
         <translation>حجم الحمولة ⁨%1⁩ بايت، والحد ⁨%2⁩ بايت. أرسل أقل، أو ارفع الحد (⁦hookline settings set payload-limit BYTES⁩).</translation>
+    </message>
+    <message>
+        <source>%1 attempts at once is out of range; choose from 1 to %2.</source>
+        <translation>⁨%1⁩ محاولة في آن واحد خارج النطاق؛ اختر من 1 إلى ⁨%2⁩.</translation>
     </message>
 </context>
 <context>
@@ -2022,10 +2145,6 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <translation>التسليم</translation>
     </message>
     <message>
-        <source>Requests in flight per &amp;endpoint</source>
-        <translation>الطلبات المتزامنة لكل نقطة نهاية (&amp;E)</translation>
-    </message>
-    <message>
         <source>Requests in flight in &amp;total</source>
         <translation>إجمالي الطلبات المتزامنة (&amp;T)</translation>
     </message>
@@ -2252,6 +2371,10 @@ Send it as: Authorization: Bearer &lt;token&gt;</source>
     <message>
         <source>e.g. crm.internal 10.0.0.0/8</source>
         <translation>مثل ⁦crm.internal 10.0.0.0/8⁩</translation>
+    </message>
+    <message>
+        <source>Deliveries under way at once over all endpoints, in each Hookline process that delivers. Each endpoint has its own limit too.</source>
+        <translation>عمليات التسليم الجارية في آن واحد عبر كل نقاط النهاية، في كل عملية من Hookline تُسلِّم. ولكل نقطة نهاية حدها الخاص أيضًا.</translation>
     </message>
 </context>
 <context>

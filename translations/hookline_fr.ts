@@ -416,6 +416,54 @@ Qt %2 (compilé avec %3)
         <source>“%1” is not a number of seconds. Write the delays like 5, 300, 1800.</source>
         <translation>« %1 » n’est pas un nombre de secondes. Écrivez les délais ainsi : 5, 300, 1800.</translation>
     </message>
+    <message>
+        <source>&amp;Only HTTP/1.1, even if the server offers HTTP/2</source>
+        <translation>&amp;Uniquement HTTP/1.1, même si le serveur propose HTTP/2</translation>
+    </message>
+    <message>
+        <source>HTTP/1.1</source>
+        <translation>HTTP/1.1</translation>
+    </message>
+    <message>
+        <source> attempts at once</source>
+        <translation> tentatives simultanées</translation>
+    </message>
+    <message>
+        <source>How many deliveries to this endpoint may be under way at the same time. A slow receiver needs more; 1 sends one at a time.</source>
+        <translation>Combien de livraisons vers ce point de terminaison peuvent être en cours en même temps. Un récepteur lent en demande davantage ; 1 les envoie une par une.</translation>
+    </message>
+    <message>
+        <source>Concurrenc&amp;y</source>
+        <translation>Simultanéit&amp;é</translation>
+    </message>
+    <message>
+        <source>no limit</source>
+        <translation>sans limite</translation>
+    </message>
+    <message>
+        <source> per second</source>
+        <translation> par seconde</translation>
+    </message>
+    <message>
+        <source>The most deliveries started per second, on average, for receivers that throttle. Deliveries beyond it wait their turn; none are lost.</source>
+        <translation>Le nombre maximal de livraisons lancées par seconde, en moyenne, pour les récepteurs qui limitent le débit. Les livraisons au-delà attendent leur tour ; aucune n’est perdue.</translation>
+    </message>
+    <message>
+        <source>Rate li&amp;mit</source>
+        <translation>&amp;Limite de débit</translation>
+    </message>
+    <message>
+        <source>the rate, rounded up</source>
+        <translation>le débit, arrondi au-dessus</translation>
+    </message>
+    <message>
+        <source>How many deliveries may start at once after a quiet spell.</source>
+        <translation>Combien de livraisons peuvent partir d’un coup après une période calme.</translation>
+    </message>
+    <message>
+        <source>&amp;Burst</source>
+        <translation>&amp;Rafale</translation>
+    </message>
 </context>
 <context>
     <name>EndpointValidation</name>
@@ -583,6 +631,26 @@ Qt %2 (compilé avec %3)
         <source>the invisible character U+%1</source>
         <translation>le caractère invisible U+%1</translation>
     </message>
+    <message>
+        <source>The rate limit is %1 deliveries per second; use 0 (no limit) or up to %2.</source>
+        <translation>La limite de débit est de %1 livraisons par seconde ; utilisez 0 (sans limite) ou jusqu’à %2.</translation>
+    </message>
+    <message>
+        <source>The rate limit %1 per second is below one delivery in 100 s; use at least 0.01, or 0 for no limit.</source>
+        <translation>La limite de %1 par seconde est inférieure à une livraison toutes les 100 s ; utilisez au moins 0,01, ou 0 pour aucune limite.</translation>
+    </message>
+    <message>
+        <source>The burst is %1; use 0 (the rate, rounded up) or up to %2.</source>
+        <translation>La rafale est de %1 ; utilisez 0 (le débit, arrondi au-dessus) ou jusqu’à %2.</translation>
+    </message>
+    <message>
+        <source>An endpoint cannot both force HTTP/1.1 and use cleartext HTTP/2. Turn one of the two off.</source>
+        <translation>Un point de terminaison ne peut pas à la fois imposer HTTP/1.1 et utiliser HTTP/2 sans TLS. Désactivez l’un des deux.</translation>
+    </message>
+    <message>
+        <source>The concurrency is %1 attempts at once; choose from %2 to %3.</source>
+        <translation>La simultanéité est de %1 tentatives ; choisissez entre %2 et %3.</translation>
+    </message>
 </context>
 <context>
     <name>EndpointsModel</name>
@@ -629,6 +697,53 @@ Qt %2 (compilé avec %3)
     <message>
         <source>Success</source>
         <translation>Réussite</translation>
+    </message>
+    <message>
+        <source>Deliveries waiting, retrying or being attempted</source>
+        <translation>Livraisons en attente, en relance ou en cours</translation>
+    </message>
+    <message>
+        <source>Attempts under way now in this window</source>
+        <translation>Tentatives en cours dans cette fenêtre</translation>
+    </message>
+    <message numerus="yes">
+        <source>At most %n attempt(s) at once</source>
+        <translation>
+            <numerusform>Au plus %n tentative à la fois</numerusform>
+            <numerusform>Au plus %n tentatives à la fois</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>At most %1 per second, bursts of %2</source>
+        <translation>Au plus %1 par seconde, rafales de %2</translation>
+    </message>
+    <message>
+        <source>HTTP/1.1 only</source>
+        <translation>HTTP/1.1 uniquement</translation>
+    </message>
+    <message>
+        <source>%1+</source>
+        <translation>%1+</translation>
+    </message>
+    <message>
+        <source>%1 at once, %2/s</source>
+        <translation>%1 simultanées, %2/s</translation>
+    </message>
+    <message>
+        <source>%1 at once</source>
+        <translation>%1 simultanées</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>En file</translation>
+    </message>
+    <message>
+        <source>In flight</source>
+        <translation>En cours</translation>
+    </message>
+    <message>
+        <source>Limits</source>
+        <translation>Limites</translation>
     </message>
 </context>
 <context>
@@ -779,6 +894,10 @@ Qt %2 (compilé avec %3)
     <message>
         <source>The payload is %1 bytes; the limit is %2 bytes. Send less, or raise the limit (hookline settings set payload-limit BYTES).</source>
         <translation>Le contenu fait %1 octets ; la limite est de %2 octets. Envoyez moins, ou relevez la limite (hookline settings set payload-limit OCTETS).</translation>
+    </message>
+    <message>
+        <source>%1 attempts at once is out of range; choose from 1 to %2.</source>
+        <translation>%1 tentatives simultanées est hors limites ; choisissez entre 1 et %2.</translation>
     </message>
 </context>
 <context>
@@ -2014,10 +2133,6 @@ Qt %2 (compilé avec %3)
         <translation>Livraison</translation>
     </message>
     <message>
-        <source>Requests in flight per &amp;endpoint</source>
-        <translation>Requêtes simultanées par &amp;point de terminaison</translation>
-    </message>
-    <message>
         <source>Requests in flight in &amp;total</source>
         <translation>Requêtes simultanées au &amp;total</translation>
     </message>
@@ -2244,6 +2359,10 @@ Envoyez-le ainsi : Authorization: Bearer &lt;jeton&gt;</translation>
     <message>
         <source>e.g. crm.internal 10.0.0.0/8</source>
         <translation>p. ex. crm.internal 10.0.0.0/8</translation>
+    </message>
+    <message>
+        <source>Deliveries under way at once over all endpoints, in each Hookline process that delivers. Each endpoint has its own limit too.</source>
+        <translation>Livraisons en cours en même temps sur tous les points de terminaison, dans chaque processus Hookline qui livre. Chaque point de terminaison a aussi sa propre limite.</translation>
     </message>
 </context>
 <context>

@@ -3,6 +3,7 @@
 //   egress          any | no-link-local | public-only   (which addresses deliveries may reach)
 //   egress-allow    "HOST|CIDR ..." that the egress level does not block ("" for none)
 //   payload-limit   the largest payload accepted for publishing, in bytes
+//   max-in-flight   attempts under way at once over all endpoints, per delivering process
 #include "CliCommon.h"
 #include "Commands.h"
 
@@ -21,8 +22,8 @@ int settingsCommand(const QString &dataDir, QStringList args)
         return usageError(msg("'settings show' takes no arguments."));
     if (action == QLatin1String("set") && args.size() != 2)
         return usageError(msg("'settings set' takes a key and a value: egress any|no-link-local|"
-                              "public-only, egress-allow \"HOST|CIDR ...\", or payload-limit "
-                              "BYTES."));
+                              "public-only, egress-allow \"HOST|CIDR ...\", payload-limit "
+                              "BYTES, or max-in-flight N."));
     Engine engine;
     QString error;
     if (!engine.open(dataDir, &error))
@@ -57,9 +58,16 @@ int settingsCommand(const QString &dataDir, QStringList args)
                                       "67108864 (64 MiB), not “%1”.")
                                       .arg(value));
             ok = engine.setMaxPayloadBytes(bytes, &error);
+        } else if (key == QLatin1String("max-in-flight")) {
+            int n = 0;
+            if (!toInt(value, 1, Engine::kMaxGlobalInFlight, &n))
+                return usageError(msg("max-in-flight must be a number from 1 to %1, not “%2”.")
+                                      .arg(QString::number(Engine::kMaxGlobalInFlight), value));
+            ok = engine.setMaxInFlight(n, &error);
         } else {
-            return usageError(
-                msg("Unknown setting “%1”: use egress, egress-allow or payload-limit.").arg(key));
+            return usageError(msg("Unknown setting “%1”: use egress, egress-allow, payload-limit "
+                                  "or max-in-flight.")
+                                  .arg(key));
         }
         if (!ok)
             return failure(error);
@@ -67,7 +75,8 @@ int settingsCommand(const QString &dataDir, QStringList args)
     const EgressPolicy policy = engine.egressPolicy();
     out() << "egress " << EgressPolicy::levelName(policy.level) << "\n"
           << "egress-allow " << policy.allowEntries().join(u' ') << "\n"
-          << "payload-limit " << engine.maxPayloadBytes() << "\n";
+          << "payload-limit " << engine.maxPayloadBytes() << "\n"
+          << "max-in-flight " << engine.maxInFlight() << "\n";
     return 0;
 }
 

@@ -109,7 +109,11 @@ InputError applyEndpoint(const QJsonObject &body, Endpoint *e, bool *secretGiven
                                       QStringLiteral("maxAttempts"),
                                       QStringLiteral("disableAfterFailures"),
                                       QStringLiteral("verifyTls"),
-                                      QStringLiteral("http2Cleartext")};
+                                      QStringLiteral("http2Cleartext"),
+                                      QStringLiteral("http1Only"),
+                                      QStringLiteral("maxInFlight"),
+                                      QStringLiteral("ratePerSecond"),
+                                      QStringLiteral("rateBurst")};
     // What GET returns and a client may send back unchanged: read-only, ignored.
     static const QStringList readOnly = {
         QStringLiteral("id"),     QStringLiteral("created"),        QStringLiteral("updated"),
@@ -143,7 +147,8 @@ InputError applyEndpoint(const QJsonObject &body, Endpoint *e, bool *secretGiven
                             .arg(quoteForMessage(s))};
             }
         } else if (k == QLatin1String("enabled") || k == QLatin1String("allEvents") ||
-                   k == QLatin1String("verifyTls") || k == QLatin1String("http2Cleartext")) {
+                   k == QLatin1String("verifyTls") || k == QLatin1String("http2Cleartext") ||
+                   k == QLatin1String("http1Only")) {
             if (!v.isBool())
                 return kindError(k, "true or false");
             if (k == QLatin1String("enabled"))
@@ -152,6 +157,8 @@ InputError applyEndpoint(const QJsonObject &body, Endpoint *e, bool *secretGiven
                 e->allEvents = v.toBool();
             else if (k == QLatin1String("verifyTls"))
                 e->verifyTls = v.toBool();
+            else if (k == QLatin1String("http1Only"))
+                e->http1Only = v.toBool();
             else
                 e->http2Cleartext = v.toBool();
         } else if (k == QLatin1String("eventTypes")) {
@@ -173,6 +180,10 @@ InputError applyEndpoint(const QJsonObject &body, Endpoint *e, bool *secretGiven
                         h.value = old.value;
                 }
             }
+        } else if (k == QLatin1String("ratePerSecond")) {
+            if (!v.isDouble())
+                return kindError(k, "a number");
+            e->ratePerSecond = v.toDouble();
         } else if (k == QLatin1String("retrySchedule")) {
             if (!toIntList(v, &e->retry.scheduleSeconds))
                 return kindError(k, "an array of whole seconds");
@@ -184,6 +195,10 @@ InputError applyEndpoint(const QJsonObject &body, Endpoint *e, bool *secretGiven
                 e->timeoutMs = n;
             else if (k == QLatin1String("maxAttempts"))
                 e->retry.maxAttempts = n;
+            else if (k == QLatin1String("maxInFlight"))
+                e->maxInFlight = n;
+            else if (k == QLatin1String("rateBurst"))
+                e->rateBurst = n;
             else
                 e->retry.disableAfterFailures = n;
         }

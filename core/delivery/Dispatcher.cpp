@@ -18,6 +18,7 @@
 #include <QSet>
 #include <QSslError>
 
+#include <cmath>
 #include <limits>
 #include <memory>
 #include <utility>
@@ -72,23 +73,22 @@ QString hostPort(const QUrl &url)
 Dispatcher::Dispatcher(StoreWriter *writer, QObject *parent)
     : QObject(parent)
     , m_writer(writer)
-    , m_nam(new QNetworkAccessManager(this))
     , m_rng(QRandomGenerator::system()->generate())
 {
-    // Keep-alive connections are what make a burst fast; QNAM's cache and cookies are not
-    // wanted for webhooks at all.
-    m_nam->setCookieJar(nullptr);
-    m_nam->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
-    // Direct connections read each response in bulk rather than a byte per system call
-    // (see BufferedDirectProxy.h); proxies the application is configured with still apply.
-    m_nam->setProxyFactory(new BufferedDirectProxyFactory);
+    m_clock.start();
+    slotFor(QString()); // the first manager, kept for the dispatcher's life
+    m_poolTimer.setTimerType(Qt::CoarseTimer);
+    connect(&m_poolTimer, &QTimer::timeout, this, &Dispatcher::closeIdlePools);
+    m_poolTimer.start(kPoolIdleMs / 2);
+    m_rateTimer.setSingleShot(true);
+    m_rateTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_rateTimer, &QTimer::timeout, this, &Dispatcher::pump);
     m_retryTimer.setSingleShot(true);
     m_retryTimer.setTimerType(Qt::CoarseTimer);
     connect(&m_retryTimer, &QTimer::timeout, this, &Dispatcher::onRetryTimer);
     m_deadlineTimer.setSingleShot(true);
     m_deadlineTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_deadlineTimer, &QTimer::timeout, this, &Dispatcher::onDeadline);
-    m_clock.start();
 
     const qint64 pid = QCoreApplication::applicationPid();
     m_owner = QStringLiteral("%1/%2/%3/%4")
@@ -107,6 +107,78 @@ Dispatcher::Dispatcher(StoreWriter *writer, QObject *parent)
     m_renewTimer.start(kRenewMs);
     m_probeTimer.setSingleShot(true);
     connect(&m_probeTimer, &QTimer::timeout, this, &Dispatcher::probeStore);
+}
+
+// First fit: the lowest manager with room for one more attempt on this connection key, so
+// that work gathers on few managers (their keep-alive connections stay warm) and the higher
+// ones fall idle and are closed.
+Dispatcher::NamSlot *Dispatcher::slotFor(const QString &connectionKey)
+{
+    const int room = m_h2Keys.contains(connectionKey) ? kHttp2Streams : kHttp1Connections;
+    for (const auto &slot : m_pool) {
+        if (slot->perKey.value(connectionKey) < room)
+            return slot.get();
+    }
+    auto slot = std::make_unique<NamSlot>();
+    slot->nam = new QNetworkAccessManager(this);
+    // Keep-alive connections are what make a burst fast; QNAM's cache and cookies are not
+    // wanted for webhooks at all.
+    slot->nam->setCookieJar(nullptr);
+    slot->nam->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
+    // Direct connections read each response in bulk rather than a byte per system call
+    // (see BufferedDirectProxy.h); proxies the application is configured with still apply.
+    slot->nam->setProxyFactory(new BufferedDirectProxyFactory);
+    slot->idleSince = m_clock.elapsed();
+    m_pool.push_back(std::move(slot));
+    return m_pool.back().get();
+}
+
+// Managers beyond the first that carried nothing for a while are closed, with their
+// connections and thread.
+void Dispatcher::closeIdlePools()
+{
+    const qint64 now = m_clock.elapsed();
+    for (auto it = m_pool.begin() + 1; it != m_pool.end();) {
+        if ((*it)->inFlight == 0 && now - (*it)->idleSince >= kPoolIdleMs) {
+            (*it)->nam->deleteLater();
+            it = m_pool.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+int Dispatcher::queuedFor(const QString &endpointId) const
+{
+    const auto it = m_ready.constFind(endpointId);
+    return it == m_ready.constEnd() ? 0 : int(it->size());
+}
+
+int Dispatcher::readyWindow(const Endpoint &endpoint)
+{
+    int window = qBound(16, 2 * endpoint.maxInFlight, 512);
+    if (endpoint.ratePerSecond > 0)
+        window =
+            qMin(window, int(std::ceil(endpoint.ratePerSecond * 2)) + endpoint.effectiveBurst());
+    return window;
+}
+
+bool Dispatcher::rateAllows(const Endpoint &endpoint, qint64 *waitMs)
+{
+    if (endpoint.ratePerSecond <= 0)
+        return true;
+    const qint64 now = m_clock.elapsed();
+    auto it = m_buckets.find(endpoint.id);
+    if (it == m_buckets.end())
+        it = m_buckets.insert(endpoint.id, Bucket{0, now});
+    const double burst = endpoint.effectiveBurst();
+    it->tokens =
+        qMin(burst, it->tokens + double(now - it->refilled) * endpoint.ratePerSecond / 1000);
+    it->refilled = now;
+    if (it->tokens >= 1)
+        return true;
+    *waitMs = qMax<qint64>(1, qint64(std::ceil((1 - it->tokens) * 1000 / endpoint.ratePerSecond)));
+    return false;
 }
 
 Claim Dispatcher::lease() const
@@ -358,8 +430,13 @@ void Dispatcher::pump()
 {
     if (m_stopping || m_stalled)
         return;
-    if (m_moreDue && m_readyCount < kClaimBatch / 2)
-        requestClaim();
+    for (const QString &id : std::as_const(m_moreDue)) {
+        if (roomFor(id) > 0) {
+            requestClaim();
+            break;
+        }
+    }
+    qint64 rateWait = std::numeric_limits<qint64>::max();
     bool progress = true;
     while (progress && m_readyCount > 0 && m_active.size() < m_options.maxInFlight) {
         progress = false;
@@ -371,11 +448,20 @@ void Dispatcher::pump()
                 m_endpointRing.removeAt(i);
                 continue;
             }
-            if (m_inFlightPerEndpoint.value(endpointId) >= m_options.perEndpointLimit ||
-                !addressReady(endpointId)) {
+            const auto ep = m_endpoints.constFind(endpointId);
+            // An endpoint this process has not read yet goes one at a time until start()
+            // has read it.
+            const int limit = ep == m_endpoints.constEnd() ? 1 : ep->maxInFlight;
+            qint64 wait = 0;
+            if (m_inFlightPerEndpoint.value(endpointId) >= limit || !addressReady(endpointId) ||
+                (ep != m_endpoints.constEnd() && !rateAllows(*ep, &wait))) {
+                if (wait > 0)
+                    rateWait = qMin(rateWait, wait);
                 ++i;
                 continue;
             }
+            if (ep != m_endpoints.constEnd() && ep->ratePerSecond > 0)
+                m_buckets[endpointId].tokens -= 1;
             const QString id = queue->front();
             queue->pop_front();
             --m_readyCount;
@@ -387,6 +473,9 @@ void Dispatcher::pump()
             ++i;
         }
     }
+    if (rateWait != std::numeric_limits<qint64>::max() &&
+        (!m_rateTimer.isActive() || m_rateTimer.remainingTime() > rateWait))
+        m_rateTimer.start(int(qMin<qint64>(rateWait, std::numeric_limits<int>::max())));
 }
 
 // With an egress policy, an endpoint named by host name waits until this dispatcher has
@@ -528,11 +617,17 @@ void Dispatcher::start(Job &job)
     QNetworkRequest request = shared.request;
     for (qsizetype i = shared.shared.headers.size(); i < out.headers.size(); ++i)
         request.setRawHeader(out.headers.at(i).name.toLatin1(), out.headers.at(i).value.toUtf8());
-    if (!pinned.isNull()) {
-        // Connect to the address that was checked, not to whatever the name resolves to by
-        // the time Qt looks it up; the server still sees the name (Host, and TLS's SNI and
-        // certificate check through the peer verify name). Qt 6.4's HTTP/2 takes :authority
-        // from the URL, so pinned requests use HTTP/1.1.
+    const bool tls = out.url.scheme() == QLatin1String("https");
+    if (endpoint.http1Only)
+        request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    // Pinning: connect to the address that was checked, not to whatever the name resolves to
+    // by the time Qt looks it up; the server still sees the name (Host, and TLS's SNI and
+    // certificate check through the peer verify name). Qt 6.4's HTTP/2 takes :authority from
+    // the URL, so a pinned request cannot use HTTP/2. A TLS connection whose certificate is
+    // verified needs no pin: were the name to answer another address by the time Qt connects
+    // (DNS rebinding), that host would have to show a trusted certificate for the name, so
+    // the handshake fails before any byte of the request is sent. Those keep HTTP/2.
+    if (!pinned.isNull() && !(tls && endpoint.verifyTls && !endpoint.http1Only)) {
         QUrl url = out.url;
         url.setHost(pinned.toString());
         request.setUrl(url);
@@ -540,15 +635,25 @@ void Dispatcher::start(Job &job)
                              out.url.authority(QUrl::FullyEncoded | QUrl::RemoveUserInfo).toUtf8());
         if (request.peerVerifyName().isEmpty())
             request.setPeerVerifyName(out.url.host());
-        if (out.url.scheme() == QLatin1String("https"))
+        if (tls)
             request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
     }
 
-    QNetworkReply *reply = m_nam->post(request, out.body);
+    // Qt keys its connections by scheme, host, port and peer verify name.
+    const QUrl &connectTo = request.url();
+    const QString key = connectTo.scheme() + u' ' + connectTo.host() + u' ' +
+                        QString::number(connectTo.port(tls ? 443 : 80)) + u' ' +
+                        request.peerVerifyName();
+    NamSlot *slot = slotFor(key);
+    QNetworkReply *reply = slot->nam->post(request, out.body);
+    ++slot->inFlight;
+    ++slot->perKey[key];
     reply->setReadBufferSize(m_options.responseReadCap);
     Active active;
     active.deliveryId = job.delivery.id;
     active.endpointId = endpoint.id;
+    active.slot = slot;
+    active.connectionKey = key;
     active.timeoutMs = endpoint.timeoutMs;
     active.reply = reply;
     active.clock.start();
@@ -557,7 +662,7 @@ void Dispatcher::start(Job &job)
     if (active.deadline == m_deadlines.begin() || !m_deadlineTimer.isActive())
         armDeadlineTimer();
     const bool verifyTls = endpoint.verifyTls;
-    if (out.url.scheme() == QLatin1String("https"))
+    if (tls)
         connect(reply, &QNetworkReply::sslErrors, this,
                 [this, reply, verifyTls](const QList<QSslError> &errors) {
                     if (!verifyTls) {
@@ -613,11 +718,27 @@ void Dispatcher::onFinished(QNetworkReply *reply)
     // nearly every attempt, since attempts mostly finish in the order they started.
     if (active.deadline != m_deadlines.end())
         m_deadlines.erase(active.deadline);
+    if (NamSlot *slot = active.slot) {
+        if (--slot->perKey[active.connectionKey] <= 0)
+            slot->perKey.remove(active.connectionKey);
+        if (--slot->inFlight == 0)
+            slot->idleSince = m_clock.elapsed();
+    }
 
     Attempt &a = active.attempt;
     a.durationMs = active.clock.elapsed();
     a.responseStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     a.responseReason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
+    if (a.responseStatus > 0) {
+        const bool h2 = reply->attribute(QNetworkRequest::Http2WasUsedAttribute).toBool();
+        a.protocol = !h2                                               ? QStringLiteral("http/1.1")
+                     : reply->url().scheme() == QLatin1String("https") ? QStringLiteral("h2")
+                                                                       : QStringLiteral("h2c");
+        // One HTTP/2 connection carries many attempts: later ones to this server share it
+        // rather than open a manager each.
+        if (h2)
+            m_h2Keys.insert(active.connectionKey);
+    }
     for (const auto &h : reply->rawHeaderPairs())
         a.responseHeaders.append({QString::fromLatin1(h.first), QString::fromUtf8(h.second)});
     // Most answers (a 204, or a body already taken by onReadyRead) leave nothing to read;
@@ -769,6 +890,8 @@ void Dispatcher::finishAttempt(Active &active, Job &job)
     const Attempt attempt = a;
     if (finalOutcome)
         m_jobs.remove(delivery.id);
+    else if (m_reader && decision.retryDelayMs > kHoldRetryMs)
+        m_jobs.remove(delivery.id); // the store has it due then; a claim brings it back
     else if (!m_stopping)
         schedule(delivery.id, delivery.nextAttempt);
     emit attemptFinished(delivery, attempt);
@@ -874,21 +997,23 @@ void Dispatcher::probeStore()
     }
     const Claim claim = lease();
     const bool taking = m_reader != nullptr;
-    auto claimed = std::make_shared<QList<ClaimedDelivery>>();
+    auto got = std::make_shared<std::pair<QList<ClaimedDelivery>, QStringList>>();
+    const ClaimRequest request = claimRooms();
     m_writer->submit(
-        [claim, claimed, taking](Store &store) {
-            return !taking || store.claimDue(claim, QDateTime::currentDateTimeUtc(), kClaimBatch,
-                                             claimed.get());
+        [claim, got, taking, rooms = request.rooms](Store &store) {
+            return !taking ||
+                   store.claimDueByEndpoint(claim, QDateTime::currentDateTimeUtc(), rooms,
+                                            kUnknownEndpointWindow, &got->first, &got->second);
         },
         this,
-        [this, claimed](bool ok) {
+        [this, got, request](bool ok) {
             m_probePending = false;
             if (!ok) {
                 m_probeTimer.start(kProbeMs);
                 return;
             }
             recovered();
-            takeClaimed(*claimed, AttemptTrigger::Scheduled);
+            claimed(request, got->first, got->second);
         },
         StoreWriter::Commit::Lazy);
 }
@@ -920,25 +1045,27 @@ void Dispatcher::cancel(Job &job, const QString &why)
 int Dispatcher::resume(const Store &reader)
 {
     m_reader = &reader;
-    auto claimed = std::make_shared<QList<ClaimedDelivery>>();
+    auto got = std::make_shared<std::pair<QList<ClaimedDelivery>, QStringList>>();
     const Claim claim = lease();
     const qint64 failedBefore = m_writer->failedOperations();
+    const ClaimRequest request = claimRooms();
     m_writer->submit(
-        [claim, claimed](Store &store) {
+        [claim, got, rooms = request.rooms](Store &store) {
             const QDateTime now = QDateTime::currentDateTimeUtc();
             store.releaseDeadOwners(ownerIsDead, now);
-            return store.claimDue(claim, now, kClaimBatch, claimed.get());
+            return store.claimDueByEndpoint(claim, now, rooms, kUnknownEndpointWindow, &got->first,
+                                            &got->second);
         },
         nullptr, {}, StoreWriter::Commit::Lazy);
     // The result is read after the commit; the callback route would only return later.
     m_writer->flush();
     if (m_writer->failedOperations() != failedBefore) {
-        claimed->clear();
+        got->first.clear();
+        got->second.clear();
         stall(m_writer->lastError());
     }
-    const int n = int(claimed->size());
-    m_moreDue = n >= kClaimBatch;
-    takeClaimed(*claimed, AttemptTrigger::Scheduled);
+    const int n = int(got->first.size());
+    claimed(request, got->first, got->second);
     m_pollTimer.start(kPollMs);
     return n;
 }
@@ -946,27 +1073,69 @@ int Dispatcher::resume(const Store &reader)
 // Claims the next batch of due work, if this dispatcher takes due work and has room for it.
 void Dispatcher::requestClaim()
 {
-    if (!m_reader || m_claimPending || m_stalled || m_stopping || m_readyCount >= kClaimBatch / 2)
+    if (!m_reader || m_claimPending || m_stalled || m_stopping)
         return;
+    // Asked also when every known endpoint's queue is full: endpoints another process added
+    // get their share (kUnknownEndpointWindow).
+    const ClaimRequest request = claimRooms();
     m_claimPending = true;
-    auto claimed = std::make_shared<QList<ClaimedDelivery>>();
+    auto got = std::make_shared<std::pair<QList<ClaimedDelivery>, QStringList>>();
     const Claim claim = lease();
     m_writer->submit(
-        [claim, claimed](Store &store) {
-            return store.claimDue(claim, QDateTime::currentDateTimeUtc(), kClaimBatch,
-                                  claimed.get());
+        [claim, got, rooms = request.rooms](Store &store) {
+            return store.claimDueByEndpoint(claim, QDateTime::currentDateTimeUtc(), rooms,
+                                            kUnknownEndpointWindow, &got->first, &got->second);
         },
         this,
-        [this, claimed](bool ok) {
+        [this, got, request](bool ok) {
             m_claimPending = false;
             if (!ok) {
                 stall(m_writer->lastError());
                 return;
             }
-            m_moreDue = claimed->size() >= kClaimBatch;
-            takeClaimed(*claimed, AttemptTrigger::Scheduled);
+            claimed(request, got->first, got->second);
         },
         StoreWriter::Commit::Lazy);
+}
+
+int Dispatcher::roomFor(const QString &endpointId) const
+{
+    const auto ep = m_endpoints.constFind(endpointId);
+    const int window = ep == m_endpoints.constEnd() ? kUnknownEndpointWindow : readyWindow(*ep);
+    const int have = queuedFor(endpointId);
+    // Claimed in batches: only once the queue is down to half its window.
+    return have <= window / 2 ? window - have : 0;
+}
+
+Dispatcher::ClaimRequest Dispatcher::claimRooms() const
+{
+    ClaimRequest r;
+    for (auto it = m_endpoints.cbegin(); it != m_endpoints.cend(); ++it) {
+        const int room = roomFor(it.key());
+        r.rooms.insert(it.key(), room);
+        if (room > 0)
+            r.asked << it.key();
+    }
+    // Endpoints not read yet (added by another process) that are waiting for more.
+    for (const QString &id : m_moreDue) {
+        if (!r.rooms.contains(id)) {
+            const int room = roomFor(id);
+            r.rooms.insert(id, room);
+            if (room > 0)
+                r.asked << id;
+        }
+    }
+    return r;
+}
+
+void Dispatcher::claimed(const ClaimRequest &request, const QList<ClaimedDelivery> &claimed,
+                         const QStringList &full)
+{
+    for (const QString &id : request.asked)
+        m_moreDue.remove(id);
+    for (const QString &id : full)
+        m_moreDue.insert(id);
+    takeClaimed(claimed, AttemptTrigger::Scheduled);
 }
 
 void Dispatcher::takeClaimed(const QList<ClaimedDelivery> &claimed, AttemptTrigger trigger)
@@ -1037,7 +1206,7 @@ void Dispatcher::onPoll()
             },
             nullptr, {}, StoreWriter::Commit::Lazy);
     }
-    if (m_moreDue) {
+    if (!m_moreDue.isEmpty()) {
         requestClaim();
         return;
     }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The delivery engine. It fans an event out to every enabled endpoint subscribed to its
 // type, records each delivery durably *before* the first attempt (an outbox), sends
-// attempts with QNetworkAccessManager under a per-endpoint and a global concurrency limit,
+// attempts with QNetworkAccessManager under a per-endpoint and a global concurrency limit
+// and each endpoint's rate limit (a token bucket),
 // cuts each attempt off at the endpoint's total deadline, reads at most a capped share of
 // the response, classifies failures, schedules retries, disables endpoints that answer 410
 // or fail too often, and records every attempt.
@@ -31,11 +32,14 @@
 #include <QObject>
 #include <QPointer>
 #include <QRandomGenerator>
+#include <QSet>
 #include <QTimer>
 
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
+#include <vector>
 
 class QNetworkAccessManager;
 class QNetworkReply;
@@ -68,7 +72,8 @@ public:
         m_resolved.clear();
     }
     const DispatcherOptions &options() const { return m_options; }
-    QNetworkAccessManager *networkAccessManager() const { return m_nam; }
+    // How many network managers (each with its own connections and HTTP thread) are open.
+    int connectionPools() const { return int(m_pool.size()); }
 
     void setEndpoints(const QList<Endpoint> &endpoints);
     void upsertEndpoint(const Endpoint &endpoint);
@@ -106,6 +111,13 @@ public:
     void shutdown(int graceMs = 5000);
 
     DispatcherCounters counters() const;
+    // Deliveries this process holds for one endpoint: claimed and waiting their turn, and
+    // being attempted now.
+    int queuedFor(const QString &endpointId) const;
+    int inFlightFor(const QString &endpointId) const
+    {
+        return m_inFlightPerEndpoint.value(endpointId);
+    }
     bool isIdle() const { return m_active.isEmpty() && m_readyCount == 0; }
 
 signals:
@@ -141,10 +153,24 @@ private:
         QString disableReason;
         int threshold = 0;
     };
+    // One QNetworkAccessManager and what it carries. Qt 6.4 opens at most 6 HTTP/1.1
+    // connections per host and port in one manager (and runs each manager's sockets on its own
+    // thread), so an endpoint allowed more attempts at once spreads them over several.
+    struct NamSlot
+    {
+        QNetworkAccessManager *nam = nullptr;
+        int inFlight = 0;
+        QHash<QString, int> perKey; // attempts in flight per connection key
+        qint64 idleSince = 0;       // m_clock time inFlight last dropped to 0
+    };
+    NamSlot *slotFor(const QString &connectionKey);
+    void closeIdlePools();
     struct Active
     {
         QString deliveryId;
         QString endpointId;
+        NamSlot *slot = nullptr;
+        QString connectionKey;
         int timeoutMs = 0;
         QPointer<QNetworkReply> reply;
         QElapsedTimer clock;
@@ -191,7 +217,9 @@ private:
     void onDeadline();
 
     StoreWriter *m_writer;
-    QNetworkAccessManager *m_nam;
+    std::vector<std::unique_ptr<NamSlot>> m_pool; // the first one is never closed
+    QSet<QString> m_h2Keys; // connection keys whose server speaks HTTP/2: one carries many
+    QTimer m_poolTimer;
     DispatcherOptions m_options;
     EgressPolicy m_egress;
     Resolver m_resolver;
@@ -211,6 +239,20 @@ private:
     QStringList m_endpointRing;                  // round-robin over endpoints with ready work
     int m_readyCount = 0;
     QHash<QString, int> m_inFlightPerEndpoint;
+    // Rate limits: a token bucket per endpoint with a rate. Buckets start empty, so a
+    // restart never grants a second burst.
+    struct Bucket
+    {
+        double tokens = 0;
+        qint64 refilled = 0; // m_clock time
+    };
+    QHash<QString, Bucket> m_buckets;
+    QTimer m_rateTimer;
+    // Whether the endpoint may start an attempt now by its rate limit; if not, *waitMs says
+    // when it may.
+    bool rateAllows(const Endpoint &endpoint, qint64 *waitMs);
+    // How many claimed deliveries of an endpoint this dispatcher keeps ready at most.
+    static int readyWindow(const Endpoint &endpoint);
     QHash<QNetworkReply *, Active> m_active;
     std::multimap<qint64, QString> m_scheduled; // due time (ms) -> delivery id
     QTimer m_retryTimer;
@@ -227,7 +269,18 @@ private:
     bool m_sending = true;
     const Store *m_reader = nullptr; // set by resume(): this dispatcher takes due work
     bool m_claimPending = false;
-    bool m_moreDue = false; // the last claim came back full
+    // Endpoints whose last claim came back full: more of their work may be due, and is
+    // claimed as soon as their ready queue has room.
+    QSet<QString> m_moreDue;
+    struct ClaimRequest
+    {
+        QHash<QString, int> rooms;
+        QStringList asked; // endpoints with room, whose "more due" the answer settles
+    };
+    ClaimRequest claimRooms() const;
+    int roomFor(const QString &endpointId) const;
+    void claimed(const ClaimRequest &request, const QList<ClaimedDelivery> &claimed,
+                 const QStringList &full);
     int m_polls = 0;
     QTimer m_pollTimer;
     QTimer m_renewTimer;
@@ -241,6 +294,13 @@ public:
     static constexpr int kLeaseMs = 60000;
     static constexpr int kRenewMs = 20000;
     static constexpr int kClaimBatch = 256;
+    // Ready deliveries kept per endpoint the store knows but this dispatcher does not yet.
+    static constexpr int kUnknownEndpointWindow = 32;
+    // A retry due later than this is left to the store's due-time index rather than held.
+    static constexpr int kHoldRetryMs = 30000;
+    static constexpr int kHttp1Connections = 6; // Qt 6.4, per host and port and manager
+    static constexpr int kHttp2Streams = 100;   // Qt's default concurrent streams
+    static constexpr int kPoolIdleMs = 60000;
     static constexpr int kPollMs = 1000;
     static constexpr int kProbeMs = 1000;
 };

@@ -57,6 +57,8 @@ struct Attempt
     qint64 responseBodySize = 0; // what the server sent, before the cap
     ErrorClass errorClass = ErrorClass::None;
     QString errorText;
+    // "http/1.1", "h2" or "h2c" once an answer came; empty when none did.
+    QString protocol;
 
     bool succeeded() const { return responseStatus >= 200 && responseStatus < 300; }
 };

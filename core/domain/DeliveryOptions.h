@@ -11,8 +11,7 @@
 
 struct DispatcherOptions
 {
-    int maxInFlight = 64;
-    int perEndpointLimit = 6; // QNAM's own connection count per host for HTTP/1.1
+    int maxInFlight = 1024; // over all endpoints; each has its own limit too
     int responseReadCap = 64 * 1024;
     int storedBodyCap = kStoredResponseBodyCap;
 };

@@ -42,4 +42,10 @@ struct EndpointStats
     int recentFinal = 0;
     int recentSucceeded = 0;
     bool any = false;
+    // Unfinished deliveries (waiting, retrying or being attempted), counted up to kCountCap;
+    // at the cap, "at least" that many.
+    qint64 queued = 0;
+    static constexpr qint64 kCountCap = 100000;
+    // Attempts under way now in this process (the store does not record them).
+    int inFlight = 0;
 };

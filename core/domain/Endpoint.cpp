@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "Endpoint.h"
 
+#include <cmath>
+
 QString payloadFormatName(PayloadFormat format)
 {
     switch (format) {
@@ -41,6 +43,13 @@ QStringList Endpoint::signingSecrets(const QDateTime &now) const
     return out;
 }
 
+int Endpoint::effectiveBurst() const
+{
+    if (rateBurst > 0)
+        return rateBurst;
+    return qMax(1, int(std::ceil(ratePerSecond)));
+}
+
 bool operator==(const Endpoint &a, const Endpoint &b)
 {
     return a.id == b.id && a.name == b.name && a.url == b.url && a.description == b.description &&
@@ -49,5 +58,7 @@ bool operator==(const Endpoint &a, const Endpoint &b)
            a.headers == b.headers && a.secret == b.secret && a.previousSecret == b.previousSecret &&
            a.previousSecretExpires == b.previousSecretExpires && a.timeoutMs == b.timeoutMs &&
            a.retry == b.retry && a.verifyTls == b.verifyTls &&
-           a.http2Cleartext == b.http2Cleartext && a.created == b.created && a.updated == b.updated;
+           a.http2Cleartext == b.http2Cleartext && a.http1Only == b.http1Only &&
+           a.maxInFlight == b.maxInFlight && a.ratePerSecond == b.ratePerSecond &&
+           a.rateBurst == b.rateBurst && a.created == b.created && a.updated == b.updated;
 }

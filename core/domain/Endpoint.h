@@ -63,6 +63,13 @@ struct Endpoint
     RetryPolicy retry;
     bool verifyTls = true;
     bool http2Cleartext = false; // HTTP/2 with prior knowledge over plain http://
+    bool http1Only = false;      // never HTTP/2, even to a TLS server that offers it
+    // At most this many attempts to this endpoint at once (kMinInFlight..kMaxInFlight).
+    int maxInFlight = 16;
+    // At most this many attempts started per second, on average (0 = no limit), with bursts
+    // of up to rateBurst (0 = the rate rounded up): a token bucket.
+    double ratePerSecond = 0;
+    int rateBurst = 0;
     QDateTime created;
     QDateTime updated;
     // Set when the stored secret or header values could not be unsealed (another key, damage):
@@ -73,6 +80,9 @@ struct Endpoint
     // What JSON output and recorded requests show instead of a custom header's value. A value
     // sent back as this (API PUT/PATCH) keeps the stored one.
     static QString redactedValue() { return QStringLiteral("[redacted]"); }
+
+    // The bucket size the rate limit uses: rateBurst, or the rate rounded up (at least 1).
+    int effectiveBurst() const;
 
     // True when this endpoint should receive events of the given type.
     bool subscribesTo(const QString &eventType) const

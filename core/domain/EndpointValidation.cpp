@@ -286,6 +286,29 @@ QString validateRetryPolicy(const RetryPolicy &policy)
     return {};
 }
 
+QString validateLimits(const Endpoint &e)
+{
+    if (e.maxInFlight < kMinInFlight || e.maxInFlight > kMaxInFlight)
+        return Tr::tr("The concurrency is %1 attempts at once; choose from %2 to %3.")
+            .arg(e.maxInFlight)
+            .arg(kMinInFlight)
+            .arg(kMaxInFlight);
+    // NaN fails both comparisons, so it is refused by the negated form.
+    if (!(e.ratePerSecond >= 0 && e.ratePerSecond <= kMaxRatePerSecond))
+        return Tr::tr("The rate limit is %1 deliveries per second; use 0 (no limit) or up to %2.")
+            .arg(QString::number(e.ratePerSecond))
+            .arg(kMaxRatePerSecond);
+    if (e.ratePerSecond > 0 && e.ratePerSecond < 0.01)
+        return Tr::tr("The rate limit %1 per second is below one delivery in 100 s; use at least "
+                      "0.01, or 0 for no limit.")
+            .arg(QString::number(e.ratePerSecond));
+    if (e.rateBurst < 0 || e.rateBurst > kMaxRateBurst)
+        return Tr::tr("The burst is %1; use 0 (the rate, rounded up) or up to %2.")
+            .arg(e.rateBurst)
+            .arg(kMaxRateBurst);
+    return {};
+}
+
 QList<ValidationError> validateEndpoint(const Endpoint &e, const QStringList &knownEventTypes)
 {
     QList<ValidationError> errors;
@@ -309,6 +332,7 @@ QList<ValidationError> validateEndpoint(const Endpoint &e, const QStringList &kn
                              .arg(kMinTimeoutMs)
                              .arg(kMaxTimeoutMs));
     add("retry", validateRetryPolicy(e.retry));
+    add("limits", validateLimits(e));
     if (!e.allEvents) {
         if (e.eventTypes.isEmpty())
             add("eventTypes", Tr::tr("Pick at least one event, or choose All events."));
@@ -323,6 +347,9 @@ QList<ValidationError> validateEndpoint(const Endpoint &e, const QStringList &kn
     if (e.http2Cleartext && QUrl(e.url).scheme().toLower() == QLatin1String("https"))
         add("url", Tr::tr("Cleartext HTTP/2 applies only to http:// URLs; over https:// HTTP/2 is "
                           "negotiated automatically. Turn the option off or use http://."));
+    if (e.http2Cleartext && e.http1Only)
+        add("url", Tr::tr("An endpoint cannot both force HTTP/1.1 and use cleartext HTTP/2. Turn "
+                          "one of the two off."));
     return errors;
 }
 

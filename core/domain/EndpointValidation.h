@@ -13,7 +13,8 @@
 
 struct ValidationError
 {
-    QString field; // "url", "name", "headers", "secret", "timeoutMs", "retry", "eventTypes"
+    QString field; // "url", "name", "headers", "secret", "timeoutMs", "retry", "eventTypes",
+                   // "limits"
     QString message;
 };
 
@@ -22,6 +23,10 @@ constexpr int kMaxHeaderValueLength = 8192;
 constexpr int kMinTimeoutMs = 100;
 constexpr int kMaxTimeoutMs = 300000;
 constexpr int kMaxAttemptsLimit = 50;
+constexpr int kMinInFlight = 1;
+constexpr int kMaxInFlight = 256;
+constexpr int kMaxRatePerSecond = 10000;
+constexpr int kMaxRateBurst = 10000;
 
 // Elides long values and makes control characters visible (\r, \n, \0, \xNN), so that a
 // message can quote exactly what was wrong without itself becoming unreadable.
@@ -35,6 +40,8 @@ QString validateHeader(const HttpHeader &header);
 QString validateHeaders(const QList<HttpHeader> &headers);
 QString validateSecret(const QString &secret);
 QString validateRetryPolicy(const RetryPolicy &policy);
+// Concurrency and rate limit: maxInFlight, ratePerSecond, rateBurst.
+QString validateLimits(const Endpoint &endpoint);
 
 // Everything at once. knownEventTypes, when not empty, is used to refuse unknown types.
 QList<ValidationError> validateEndpoint(const Endpoint &endpoint,

@@ -75,6 +75,10 @@ bool Engine::open(const QString &dataDir, QString *error)
         const qint64 limit = m_store->setting(QStringLiteral("payload.maxBytes")).toLongLong(&ok);
         if (ok && limit > 0)
             m_maxPayloadBytes = limit;
+        const int inFlight = m_store->setting(QStringLiteral("delivery.maxInFlight")).toInt(&ok);
+        DispatcherOptions options = m_dispatcher->options();
+        options.maxInFlight = ok && inFlight > 0 ? inFlight : kDefaultMaxInFlight;
+        m_dispatcher->setOptions(options);
     }
     reloadEndpoints();
     connect(m_dispatcher.get(), &Dispatcher::endpointDisabled, this,
@@ -171,7 +175,9 @@ QString Engine::endpointName(const QString &id) const
 
 EndpointStats Engine::endpointStats(const QString &endpointId) const
 {
-    return m_store->endpointStats(endpointId);
+    EndpointStats stats = m_store->endpointStats(endpointId);
+    stats.inFlight = m_dispatcher->inFlightFor(endpointId);
+    return stats;
 }
 
 QList<ValidationError> Engine::saveEndpoint(Endpoint *endpoint)
@@ -291,6 +297,30 @@ bool Engine::setMaxPayloadBytes(qint64 bytes, QString *error)
         return false;
     }
     m_maxPayloadBytes = bytes;
+    return true;
+}
+
+int Engine::maxInFlight() const
+{
+    return m_dispatcher->options().maxInFlight;
+}
+
+bool Engine::setMaxInFlight(int attempts, QString *error)
+{
+    if (attempts < 1 || attempts > kMaxGlobalInFlight) {
+        if (error)
+            *error = tr("%1 attempts at once is out of range; choose from 1 to %2.")
+                         .arg(QString::number(attempts), QString::number(kMaxGlobalInFlight));
+        return false;
+    }
+    if (!m_store->setSetting(QStringLiteral("delivery.maxInFlight"), QString::number(attempts))) {
+        if (error)
+            *error = m_store->lastError();
+        return false;
+    }
+    DispatcherOptions options = m_dispatcher->options();
+    options.maxInFlight = attempts;
+    m_dispatcher->setOptions(options);
     return true;
 }
 

@@ -95,6 +95,12 @@ public:
     qint64 maxPayloadBytes() const { return m_maxPayloadBytes; }
     bool setMaxPayloadBytes(qint64 bytes, QString *error = nullptr);
     static constexpr qint64 kDefaultMaxPayloadBytes = 1024 * 1024;
+    // Attempts under way at once over all endpoints, in each process that delivers (each
+    // endpoint has its own limit too, Endpoint::maxInFlight).
+    int maxInFlight() const;
+    bool setMaxInFlight(int attempts, QString *error = nullptr);
+    static constexpr int kDefaultMaxInFlight = 1024;
+    static constexpr int kMaxGlobalInFlight = 4096;
     // Where the key that seals endpoint secrets comes from (a file path, or the variable).
     static QString secretKeyLocation();
 

@@ -47,6 +47,7 @@ QJsonObject attemptToJson(const Attempt &a)
         {QStringLiteral("responseBodySize"), a.responseBodySize},
         {QStringLiteral("errorClass"), errorClassName(a.errorClass)},
         {QStringLiteral("errorText"), a.errorText},
+        {QStringLiteral("protocol"), a.protocol},
     };
     putBody(o, QStringLiteral("requestBody"), a.requestBody);
     putBody(o, QStringLiteral("responseBody"), a.responseBody);
@@ -99,6 +100,10 @@ QJsonObject endpointToJson(const Endpoint &e, bool includeSecrets)
         {QStringLiteral("disableAfterFailures"), e.retry.disableAfterFailures},
         {QStringLiteral("verifyTls"), e.verifyTls},
         {QStringLiteral("http2Cleartext"), e.http2Cleartext},
+        {QStringLiteral("http1Only"), e.http1Only},
+        {QStringLiteral("maxInFlight"), e.maxInFlight},
+        {QStringLiteral("ratePerSecond"), e.ratePerSecond},
+        {QStringLiteral("rateBurst"), e.rateBurst},
         {QStringLiteral("created"), time(e.created)},
         {QStringLiteral("updated"), time(e.updated)},
     };

@@ -12,6 +12,8 @@
 #include <QTimer>
 #include <QUrlQuery>
 
+#include <memory>
+
 namespace {
 
 // lupdate needs a class to name the context of these strings.
@@ -190,9 +192,25 @@ void ReceiverServer::serve(const HttpRequest &request, HttpConnection *connectio
         connection->respond(response);
         return;
     }
-    // The connection is the timer's context: a client that leaves cancels the answer.
+    // The connection is the timer's context: a client that leaves cancels the answer. The
+    // guard counts the answers being held back, however each one ends.
+    struct Held
+    {
+        QPointer<ReceiverServer> server;
+        explicit Held(ReceiverServer *s)
+            : server(s)
+        {
+            s->m_peakHeld = qMax(s->m_peakHeld, ++s->m_held);
+        }
+        ~Held()
+        {
+            if (server)
+                --server->m_held;
+        }
+    };
+    auto held = std::make_shared<Held>(this);
     QTimer::singleShot(a.delayMs, connection,
-                       [connection, response] { connection->respond(response); });
+                       [connection, response, held] { connection->respond(response); });
 }
 
 ReceiverServer::Answer ReceiverServer::handle(const HttpRequest &request,

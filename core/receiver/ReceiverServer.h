@@ -68,6 +68,11 @@ public:
     }
     void clearRequests(const QString &inbox);
     int openConnections() const;
+    // Answers held back by an inbox's delay right now, and the most there have been since
+    // resetPeakHeld(): how many requests a client really had waiting at once.
+    int heldAnswers() const { return m_held; }
+    int peakHeldAnswers() const { return m_peakHeld; }
+    void resetPeakHeld() { m_peakHeld = m_held; }
     qint64 totalRequests() const { return m_sequence; }
 
     // Creates (or reuses) inbox `inboxName`, shares the endpoint's secret with it (generating
@@ -108,5 +113,7 @@ private:
     QHash<QString, InboxState> m_inboxes;
     std::deque<CapturedRequest> m_unmatched;
     qint64 m_sequence = 0;
+    int m_held = 0;
+    int m_peakHeld = 0;
     QRandomGenerator m_rng;
 };

@@ -14,8 +14,6 @@ const QString kLastPage = QStringLiteral("window/lastPage");
 const QString kLanguage = QStringLiteral("ui/language");
 const QString kRetentionDays = QStringLiteral("store/retentionDays");
 const QString kRetentionRows = QStringLiteral("store/retentionMaxDeliveries");
-const QString kPerEndpoint = QStringLiteral("delivery/perEndpointLimit");
-const QString kMaxInFlight = QStringLiteral("delivery/maxInFlight");
 } // namespace
 
 namespace {
@@ -125,22 +123,6 @@ void AppSettings::setDefaultRetrySchedule(const QList<int> &seconds)
     for (int s : seconds)
         parts << QString::number(s);
     m_settings->setValue(QStringLiteral("delivery/defaultRetrySchedule"), parts);
-}
-int AppSettings::perEndpointLimit() const
-{
-    return m_settings->value(kPerEndpoint, 6).toInt();
-}
-void AppSettings::setPerEndpointLimit(int n)
-{
-    m_settings->setValue(kPerEndpoint, n);
-}
-int AppSettings::maxInFlight() const
-{
-    return m_settings->value(kMaxInFlight, 64).toInt();
-}
-void AppSettings::setMaxInFlight(int n)
-{
-    m_settings->setValue(kMaxInFlight, n);
 }
 quint16 AppSettings::receiverPort() const
 {

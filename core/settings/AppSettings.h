@@ -36,8 +36,6 @@ public:
     void setRetentionMaxDeliveries(qint64 rows);
     QList<int> defaultRetrySchedule() const; // for new endpoints
     void setDefaultRetrySchedule(const QList<int> &seconds);
-    int perEndpointLimit() const;
-    void setPerEndpointLimit(int n);
     quint16 receiverPort() const; // 0: not chosen yet
     void setReceiverPort(quint16 port);
     bool receiverAutoStart() const;
@@ -47,8 +45,6 @@ public:
     void setApiEnabled(bool on);
     QString apiListen() const;
     void setApiListen(const QString &address);
-    int maxInFlight() const;
-    void setMaxInFlight(int n);
 
     void sync();
 

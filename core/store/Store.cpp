@@ -239,6 +239,17 @@ CREATE TABLE settings (
     R"(
 ALTER TABLE attempts ADD COLUMN request_body_same INTEGER NOT NULL DEFAULT 0;
 )",
+    // 6: per-endpoint concurrency and rate limit, forcing HTTP/1.1; the protocol of each
+    // attempt; due work found endpoint by endpoint.
+    R"(
+ALTER TABLE endpoints ADD COLUMN max_in_flight INTEGER NOT NULL DEFAULT 16;
+ALTER TABLE endpoints ADD COLUMN rate_per_second REAL NOT NULL DEFAULT 0;
+ALTER TABLE endpoints ADD COLUMN rate_burst INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE endpoints ADD COLUMN http1_only INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN protocol TEXT NOT NULL DEFAULT '';
+CREATE INDEX deliveries_due_by_endpoint ON deliveries(endpoint_id, due_at)
+    WHERE due_at IS NOT NULL;
+)",
 };
 
 QString sealed(const QString &plain)
@@ -281,7 +292,8 @@ Delivery deliveryFrom(const QSqlQuery &q)
 constexpr const char *kEndpointColumns =
     "id, name, url, description, enabled, disabled_reason, all_events, event_types, format, "
     "headers, secret, previous_secret, previous_secret_expires, timeout_ms, retry_schedule, "
-    "max_attempts, disable_after_failures, verify_tls, http2_cleartext, created, updated";
+    "max_attempts, disable_after_failures, verify_tls, http2_cleartext, created, updated, "
+    "max_in_flight, rate_per_second, rate_burst, http1_only";
 
 Endpoint endpointFrom(const QSqlQuery &q)
 {
@@ -318,6 +330,10 @@ Endpoint endpointFrom(const QSqlQuery &q)
     e.http2Cleartext = q.value(18).toBool();
     e.created = fromMs(q.value(19));
     e.updated = fromMs(q.value(20));
+    e.maxInFlight = q.value(21).toInt();
+    e.ratePerSecond = q.value(22).toDouble();
+    e.rateBurst = q.value(23).toInt();
+    e.http1Only = q.value(24).toBool();
     return e;
 }
 
@@ -812,21 +828,24 @@ QString Store::saveEndpoint(Endpoint *e, const QStringList &knownEventTypes)
         e->created = now;
     e->updated = now;
     QSqlQuery q(m_db);
-    q.prepare(QStringLiteral(
-                  "INSERT INTO endpoints (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                  "ON CONFLICT(id) DO UPDATE SET name=excluded.name, url=excluded.url, "
-                  "description=excluded.description, enabled=excluded.enabled, "
-                  "disabled_reason=excluded.disabled_reason, all_events=excluded.all_events, "
-                  "event_types=excluded.event_types, format=excluded.format, "
-                  "headers=excluded.headers, secret=excluded.secret, "
-                  "previous_secret=excluded.previous_secret, "
-                  "previous_secret_expires=excluded.previous_secret_expires, "
-                  "timeout_ms=excluded.timeout_ms, retry_schedule=excluded.retry_schedule, "
-                  "max_attempts=excluded.max_attempts, "
-                  "disable_after_failures=excluded.disable_after_failures, "
-                  "verify_tls=excluded.verify_tls, http2_cleartext=excluded.http2_cleartext, "
-                  "updated=excluded.updated")
-                  .arg(QLatin1String(kEndpointColumns)));
+    q.prepare(
+        QStringLiteral(
+            "INSERT INTO endpoints (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET name=excluded.name, url=excluded.url, "
+            "description=excluded.description, enabled=excluded.enabled, "
+            "disabled_reason=excluded.disabled_reason, all_events=excluded.all_events, "
+            "event_types=excluded.event_types, format=excluded.format, "
+            "headers=excluded.headers, secret=excluded.secret, "
+            "previous_secret=excluded.previous_secret, "
+            "previous_secret_expires=excluded.previous_secret_expires, "
+            "timeout_ms=excluded.timeout_ms, retry_schedule=excluded.retry_schedule, "
+            "max_attempts=excluded.max_attempts, "
+            "disable_after_failures=excluded.disable_after_failures, "
+            "verify_tls=excluded.verify_tls, http2_cleartext=excluded.http2_cleartext, "
+            "updated=excluded.updated, max_in_flight=excluded.max_in_flight, "
+            "rate_per_second=excluded.rate_per_second, rate_burst=excluded.rate_burst, "
+            "http1_only=excluded.http1_only")
+            .arg(QLatin1String(kEndpointColumns)));
     for (const QVariant &v : {QVariant(e->id),
                               text(e->name),
                               text(e->url),
@@ -847,7 +866,11 @@ QString Store::saveEndpoint(Endpoint *e, const QStringList &knownEventTypes)
                               QVariant(e->verifyTls),
                               QVariant(e->http2Cleartext),
                               ms(e->created),
-                              ms(e->updated)})
+                              ms(e->updated),
+                              QVariant(e->maxInFlight),
+                              QVariant(e->ratePerSecond),
+                              QVariant(e->rateBurst),
+                              QVariant(e->http1Only)})
         q.addBindValue(v);
     if (!q.exec())
         return Tr::tr("Saving the endpoint failed: %1").arg(q.lastError().text());
@@ -856,6 +879,14 @@ QString Store::saveEndpoint(Endpoint *e, const QStringList &knownEventTypes)
 
 bool Store::removeEndpoint(const QString &id)
 {
+    // Its unfinished work first: nothing would ever claim it (claims go endpoint by
+    // endpoint). Should the process stop between the two, the endpoint stays and can be
+    // removed again.
+    if (!statement("UPDATE deliveries SET state = 'cancelled', due_at = NULL, claim_owner = '', "
+                   "next_attempt = NULL WHERE endpoint_id = ? AND due_at IS NOT NULL")
+             .text(id)
+             .exec(&m_lastError))
+        return false;
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral("DELETE FROM endpoints WHERE id = ?"));
     q.addBindValue(id);
@@ -1056,8 +1087,8 @@ bool Store::insertAttempt(Attempt *a)
         statement("INSERT INTO attempts (delivery_id, number, trigger, started, duration_ms, "
                   "request_url, request_headers, request_body, response_status, "
                   "response_reason, response_headers, response_body, response_body_size, "
-                  "error_class, error_text, request_body_same) "
-                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                  "error_class, error_text, request_body_same, protocol) "
+                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
             .text(a->deliveryId)
             .integer(a->number)
             .text(attemptTriggerName(a->trigger))
@@ -1074,6 +1105,7 @@ bool Store::insertAttempt(Attempt *a)
             .text(errorClassName(a->errorClass))
             .text(a->errorText)
             .integer(same ? 1 : 0)
+            .text(a->protocol)
             .exec(&m_lastError);
     if (ok)
         a->id = sqlite3_last_insert_rowid(m_sqlite);
@@ -1087,8 +1119,8 @@ QList<Attempt> Store::attempts(const QString &deliveryId) const
     q.prepare(QStringLiteral(
         "SELECT id, delivery_id, number, trigger, started, duration_ms, request_url, "
         "request_headers, request_body, response_status, response_reason, response_headers, "
-        "response_body, response_body_size, error_class, error_text, request_body_same "
-        "FROM attempts WHERE delivery_id = ? ORDER BY id"));
+        "response_body, response_body_size, error_class, error_text, request_body_same, "
+        "protocol FROM attempts WHERE delivery_id = ? ORDER BY id"));
     q.addBindValue(deliveryId);
     q.exec();
     QByteArray lastOwnBody;
@@ -1114,6 +1146,7 @@ QList<Attempt> Store::attempts(const QString &deliveryId) const
         a.responseBodySize = q.value(13).toLongLong();
         errorClassFromName(q.value(14).toString(), &a.errorClass);
         a.errorText = q.value(15).toString();
+        a.protocol = q.value(17).toString();
         out.append(a);
     }
     return out;
@@ -1283,6 +1316,17 @@ EndpointStats Store::endpointStats(const QString &endpointId, int recent) const
                 ++stats.recentSucceeded;
         }
     }
+    q.finish();
+    // The (endpoint_id, due_at) index, read no further than the cap: a million queued
+    // deliveries cost what a hundred thousand do.
+    QSqlQuery c(m_db);
+    c.setForwardOnly(true);
+    c.prepare(QStringLiteral("SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE endpoint_id = ? "
+                             "AND due_at IS NOT NULL LIMIT %1)")
+                  .arg(EndpointStats::kCountCap));
+    c.addBindValue(endpointId);
+    if (c.exec() && c.next())
+        stats.queued = c.value(0).toLongLong();
     return stats;
 }
 
@@ -1318,6 +1362,61 @@ bool Store::claimDue(const Claim &claim, const QDateTime &now, int limit,
     while (q.next())
         due.append(deliveryFrom(q));
     q.finish();
+    return claimRows(due, claim, &out);
+}
+
+bool Store::claimDueByEndpoint(const Claim &claim, const QDateTime &now,
+                               const QHash<QString, int> &rooms, int otherRoom,
+                               QList<ClaimedDelivery> *claimed, QStringList *full)
+{
+    claimed->clear();
+    full->clear();
+    QStringList ids;
+    {
+        QSqlQuery &q = prepared("SELECT id FROM endpoints");
+        if (!q.exec()) {
+            m_lastError = q.lastError().text();
+            return false;
+        }
+        while (q.next())
+            ids << q.value(0).toString();
+        q.finish();
+    }
+    QList<Delivery> due;
+    for (const QString &id : std::as_const(ids)) {
+        const int room = rooms.value(id, otherRoom);
+        if (room <= 0)
+            continue;
+        // The (endpoint_id, due_at) index: one endpoint's million queued rows are not read to
+        // find another's.
+        QSqlQuery &q = prepared("SELECT id, event_id, event_type, endpoint_id, webhook_id, state, "
+                                "attempt_count, created, updated, next_attempt, last_status, "
+                                "last_error, last_duration_ms, seq FROM deliveries "
+                                "WHERE endpoint_id = ? AND due_at IS NOT NULL AND due_at <= ? "
+                                "ORDER BY due_at, seq LIMIT ?");
+        q.bindValue(0, id);
+        q.bindValue(1, now.toMSecsSinceEpoch());
+        q.bindValue(2, room);
+        if (!q.exec()) {
+            m_lastError = q.lastError().text();
+            return false;
+        }
+        int n = 0;
+        while (q.next()) {
+            due.append(deliveryFrom(q));
+            ++n;
+        }
+        q.finish();
+        if (n >= room)
+            full->append(id);
+    }
+    return claimRows(due, claim, claimed);
+}
+
+bool Store::claimRows(const QList<Delivery> &due, const Claim &claim,
+                      QList<ClaimedDelivery> *claimed)
+{
+    QList<ClaimedDelivery> &out = *claimed;
     QHash<QString, std::optional<QByteArray>> payloads;
     for (const Delivery &d : std::as_const(due)) {
         auto payload = payloads.find(d.eventId);

@@ -22,6 +22,7 @@
 #include "domain/Endpoint.h"
 #include "domain/Event.h"
 
+#include <QHash>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QString>
@@ -50,7 +51,7 @@ struct sqlite3;
 class Store
 {
 public:
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
 
     ~Store();
     Store(const Store &) = delete;
@@ -134,6 +135,13 @@ public:
     // them with their payloads in *claimed. Run it inside a write transaction (StoreWriter's).
     bool claimDue(const Claim &claim, const QDateTime &now, int limit,
                   QList<ClaimedDelivery> *claimed);
+    // The same, endpoint by endpoint, so that one endpoint's backlog never keeps another's
+    // work waiting: at most rooms[id] for each endpoint (`otherRoom` for endpoints not
+    // named), oldest due first within each. *full lists the endpoints whose share came back
+    // full (more of their work may be due).
+    bool claimDueByEndpoint(const Claim &claim, const QDateTime &now,
+                            const QHash<QString, int> &rooms, int otherRoom,
+                            QList<ClaimedDelivery> *claimed, QStringList *full);
     // A delivery with what is needed to send it again, or nullopt and *why (it does not
     // exist, or retention removed its event).
     std::optional<ClaimedDelivery> sendable(const QString &deliveryId, QString *why) const;
@@ -182,6 +190,8 @@ private:
     bool migrate(QString *error);
     bool sealPlainSecrets();
     bool exec(const QString &sql) const;
+    // Claims these due rows for `claim` (cancelling any whose event is gone).
+    bool claimRows(const QList<Delivery> &due, const Claim &claim, QList<ClaimedDelivery> *claimed);
     // A statement prepared once per connection and reused.
     QSqlQuery &prepared(const char *sql);
     // The same for the hot write path (events, deliveries, attempts), on SQLite's own API:

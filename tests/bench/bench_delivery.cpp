@@ -9,6 +9,10 @@
 //   bench_delivery latency RATE N    core and bare QNAM (both ways) at RATE deliveries/s
 //                                    against an in-process receiver thread: p50/p99 arrival
 //   bench_delivery parts - N         the per-delivery CPU of rendering and of signing alone
+//   bench_delivery wide URL N E C    full core with E endpoints (all to URL), each allowed C
+//                                    attempts at once, N deliveries round-robin over them
+//   bench_delivery pool URL N C      bare QNetworkAccessManagers (with the dispatcher's proxy
+//                                    factory), 6 requests each, C requests in flight in all
 // Each prints one line "key=value ..." that delivery_bench.sh turns into the table.
 // Targets only loopback addresses; loops are bounded by N.
 #include "catalog/EventCatalog.h"
@@ -164,28 +168,37 @@ struct Core
     EventCatalog catalog;
     SampleData sample;
 
-    bool open(const QString &url)
+    QList<Endpoint> endpoints;
+
+    bool open(const QString &url, int count = 1, int inFlight = kConnections)
     {
         const QString path = dir.filePath(QStringLiteral("bench.sqlite"));
         QString error;
         auto store = Store::open(path, &error);
         if (!store)
             return false;
-        endpoint.name = QStringLiteral("bench");
-        endpoint.url = url;
-        endpoint.secret = WebhookSigner::generateSecret();
-        endpoint.retry.maxAttempts = 1;
-        endpoint.retry.disableAfterFailures = 0;
-        if (!store->saveEndpoint(&endpoint).isEmpty())
-            return false;
+        for (int i = 0; i < count; ++i) {
+            Endpoint e;
+            e.name = QStringLiteral("bench%1").arg(i);
+            e.url = url;
+            e.secret = WebhookSigner::generateSecret();
+            e.retry.maxAttempts = 1;
+            e.retry.disableAfterFailures = 0;
+            e.maxInFlight = inFlight;
+            if (!store->saveEndpoint(&e).isEmpty())
+                return false;
+            endpoints << e;
+        }
+        endpoint = endpoints.first();
         writer = std::make_unique<StoreWriter>(path);
         if (!writer->start(&error))
             return false;
         dispatcher = std::make_unique<Dispatcher>(writer.get());
         DispatcherOptions o;
-        o.perEndpointLimit = kConnections;
+        o.maxInFlight = qMax(o.maxInFlight, count * inFlight);
         dispatcher->setOptions(o);
-        dispatcher->upsertEndpoint(endpoint);
+        for (const Endpoint &e : std::as_const(endpoints))
+            dispatcher->upsertEndpoint(e);
         return true;
     }
 
@@ -210,10 +223,10 @@ QByteArray sampleBody()
         .json;
 }
 
-int runCore(const QString &url, int n)
+int runCore(const QString &url, int n, int endpoints = 1, int inFlight = kConnections)
 {
     Core core;
-    if (!core.open(url))
+    if (!core.open(url, endpoints, inFlight))
         return 1;
     int finished = 0, failed = 0;
     QEventLoop loop;
@@ -233,7 +246,9 @@ int runCore(const QString &url, int n)
     QTimer feeder;
     QObject::connect(&feeder, &QTimer::timeout, &loop, [&] {
         for (int i = 0; i < 200 && fired < n; ++i, ++fired)
-            core.dispatcher->dispatch(core.render(), core.endpoint.id, AttemptTrigger::Scheduled);
+            core.dispatcher->dispatch(core.render(),
+                                      core.endpoints.at(fired % core.endpoints.size()).id,
+                                      AttemptTrigger::Scheduled);
         if (fired == n)
             feeder.stop();
     });
@@ -244,11 +259,12 @@ int runCore(const QString &url, int n)
     const qint64 walKiB =
         QFileInfo(core.dir.filePath(QStringLiteral("bench.sqlite-wal"))).size() / 1024;
     const StoreWriter::CommitTimes commits = core.writer->commitTimes();
-    std::printf("mode=core n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld batches=%lld "
+    std::printf("mode=core endpoints=%d in_flight=%d pools=%d n=%d failed=%d seconds=%.3f "
+                "rate=%.0f peak_rss_kib=%lld batches=%lld "
                 "commits_over_2ms=%lld longest_commit_ms=%.2f checkpoints=%lld wal_kib=%lld "
                 "cpu_us=%.0f%s allocator=%s\n",
-                n, failed, seconds, n / seconds, peakRssKiB(),
-                static_cast<long long>(core.writer->committedBatches()),
+                endpoints, inFlight, core.dispatcher->connectionPools(), n, failed, seconds,
+                n / seconds, peakRssKiB(), static_cast<long long>(core.writer->committedBatches()),
                 static_cast<long long>(commits.over2ms), commits.longestNs / 1e6,
                 static_cast<long long>(core.writer->checkpoints()), static_cast<long long>(walKiB),
                 (cpuMicros() - cpu0) / n, threadCpuText(threads0, n).constData(),
@@ -298,6 +314,52 @@ int runQnam(const QString &url, int n, bool buffered)
                 buffered ? "qnam-buffered" : "qnam", n, failed, seconds, n / seconds, peakRssKiB(),
                 (cpuMicros() - cpu0) / n, threadCpuText(threads0, n).constData(),
                 allocatorName().constData());
+    return failed ? 1 : 0;
+}
+
+// The reference for many connections to one server: enough bare managers (6 connections each
+// on Qt 6.4) for `connections` requests in flight, each manager kept at 6.
+int runPool(const QString &url, int n, int connections)
+{
+    const int managers = (connections + kConnections - 1) / kConnections;
+    std::vector<std::unique_ptr<QNetworkAccessManager>> nams;
+    for (int i = 0; i < managers; ++i) {
+        nams.push_back(std::make_unique<QNetworkAccessManager>());
+        nams.back()->setProxyFactory(new BufferedDirectProxyFactory);
+    }
+    const QByteArray body = sampleBody();
+    QNetworkRequest request{QUrl(url)};
+    request.setRawHeader("Content-Type", "application/json");
+    int started = 0, finished = 0, failed = 0;
+    QEventLoop loop;
+    std::function<void(QNetworkAccessManager *)> startOne = [&](QNetworkAccessManager *nam) {
+        if (started >= n)
+            return;
+        ++started;
+        QNetworkReply *reply = nam->post(request, body);
+        QObject::connect(reply, &QNetworkReply::finished, &loop, [&, reply, nam] {
+            const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            if (status < 200 || status >= 300)
+                ++failed;
+            reply->readAll();
+            reply->deleteLater();
+            if (++finished == n)
+                loop.quit();
+            else
+                startOne(nam);
+        });
+    };
+    QElapsedTimer clock;
+    clock.start();
+    const double cpu0 = cpuMicros();
+    for (int i = 0; i < connections; ++i)
+        startOne(nams.at(size_t(i / kConnections)).get());
+    loop.exec();
+    const double seconds = clock.nsecsElapsed() / 1e9;
+    std::printf("mode=pool connections=%d managers=%d n=%d failed=%d seconds=%.3f rate=%.0f "
+                "peak_rss_kib=%lld cpu_us=%.0f\n",
+                connections, managers, n, failed, seconds, n / seconds, peakRssKiB(),
+                (cpuMicros() - cpu0) / n);
     return failed ? 1 : 0;
 }
 
@@ -546,9 +608,9 @@ int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
     const QStringList args = app.arguments();
-    if (args.size() != 4) {
-        std::fprintf(stderr,
-                     "usage: bench_delivery core|qnam|qnam-buffered URL N | latency RATE N\n");
+    if (args.size() < 4) {
+        std::fprintf(stderr, "usage: bench_delivery core|qnam|qnam-buffered URL N | latency RATE "
+                             "N | wide URL N ENDPOINTS IN_FLIGHT | pool URL N CONNECTIONS\n");
         return 2;
     }
     const QString mode = args.at(1);
@@ -565,6 +627,10 @@ int main(int argc, char *argv[])
         return runLatency(args.at(2).toDouble(), n);
     if (mode == QLatin1String("parts"))
         return runParts(n);
+    if (mode == QLatin1String("wide") && args.size() == 6)
+        return runCore(args.at(2), n, args.at(4).toInt(), args.at(5).toInt());
+    if (mode == QLatin1String("pool") && args.size() == 5)
+        return runPool(args.at(2), n, args.at(4).toInt());
     std::fprintf(stderr, "unknown mode\n");
     return 2;
 }

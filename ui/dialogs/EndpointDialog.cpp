@@ -8,6 +8,7 @@
 #include <QClipboard>
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -213,6 +214,50 @@ EndpointDialog::EndpointDialog(const EventCatalog &catalog, const Endpoint &e, Q
     m_h2c = new QCheckBox(tr("HTTP/2 without TLS (prior knowledge)"), content);
     m_h2c->setChecked(e.http2Cleartext);
     form->addRow(tr("HTTP/2"), m_h2c);
+    m_http1Only = new QCheckBox(tr("&Only HTTP/1.1, even if the server offers HTTP/2"), content);
+    m_http1Only->setObjectName(QStringLiteral("http1Only"));
+    m_http1Only->setChecked(e.http1Only);
+    form->addRow(tr("HTTP/1.1"), m_http1Only);
+    // One or the other: a cleartext HTTP/2 endpoint cannot be HTTP/1.1 only.
+    connect(m_h2c, &QCheckBox::toggled, this, [this](bool on) {
+        if (on)
+            m_http1Only->setChecked(false);
+    });
+    connect(m_http1Only, &QCheckBox::toggled, this, [this](bool on) {
+        if (on)
+            m_h2c->setChecked(false);
+    });
+
+    m_maxInFlight = new QSpinBox(content);
+    m_maxInFlight->setObjectName(QStringLiteral("maxInFlight"));
+    m_maxInFlight->setRange(kMinInFlight, kMaxInFlight);
+    m_maxInFlight->setSuffix(tr(" attempts at once"));
+    m_maxInFlight->setValue(e.maxInFlight);
+    m_maxInFlight->setToolTip(tr("How many deliveries to this endpoint may be under way at the "
+                                 "same time. A slow receiver needs more; 1 sends one at a time."));
+    withError(tr("Concurrenc&y"), m_maxInFlight, QStringLiteral("limits"));
+    m_rate = new QDoubleSpinBox(content);
+    m_rate->setObjectName(QStringLiteral("ratePerSecond"));
+    m_rate->setRange(0, kMaxRatePerSecond);
+    m_rate->setDecimals(2);
+    m_rate->setSpecialValueText(tr("no limit"));
+    m_rate->setSuffix(tr(" per second"));
+    m_rate->setValue(e.ratePerSecond);
+    m_rate->setToolTip(tr("The most deliveries started per second, on average, for receivers "
+                          "that throttle. Deliveries beyond it wait their turn; none are lost."));
+    form->addRow(tr("Rate li&mit"), m_rate);
+    m_burst = new QSpinBox(content);
+    m_burst->setObjectName(QStringLiteral("rateBurst"));
+    m_burst->setRange(0, kMaxRateBurst);
+    m_burst->setSpecialValueText(tr("the rate, rounded up"));
+    m_burst->setValue(e.rateBurst);
+    m_burst->setToolTip(tr("How many deliveries may start at once after a quiet spell."));
+    m_burst->setEnabled(e.ratePerSecond > 0);
+    form->addRow(tr("&Burst"), m_burst);
+    connect(m_rate, &QDoubleSpinBox::valueChanged, this, [this](double rate) {
+        m_burst->setEnabled(rate > 0);
+        validate();
+    });
 
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Cancel, this);
     outer->addWidget(m_buttons);
@@ -235,7 +280,7 @@ EndpointDialog::EndpointDialog(const EventCatalog &catalog, const Endpoint &e, Q
 
     for (QLineEdit *edit : {m_name, m_url, m_secret, m_schedule, m_description})
         connect(edit, &QLineEdit::textChanged, this, &EndpointDialog::validate);
-    for (QSpinBox *spin : {m_timeout, m_attempts, m_disableAfter})
+    for (QSpinBox *spin : {m_timeout, m_attempts, m_disableAfter, m_maxInFlight, m_burst})
         connect(spin, &QSpinBox::valueChanged, this, &EndpointDialog::validate);
     connect(m_h2c, &QCheckBox::toggled, this, &EndpointDialog::validate);
     validate();
@@ -303,6 +348,10 @@ Endpoint EndpointDialog::endpoint() const
         e.retry.scheduleSeconds << part.trimmed().toInt();
     e.verifyTls = m_verifyTls->isChecked();
     e.http2Cleartext = m_h2c->isChecked();
+    e.http1Only = m_http1Only->isChecked();
+    e.maxInFlight = m_maxInFlight->value();
+    e.ratePerSecond = m_rate->value();
+    e.rateBurst = m_burst->value();
     return e;
 }
 

@@ -19,6 +19,7 @@ class QComboBox;
 class QDialogButtonBox;
 class QLabel;
 class QLineEdit;
+class QDoubleSpinBox;
 class QSpinBox;
 class QTableWidget;
 
@@ -66,6 +67,10 @@ private:
     QSpinBox *m_disableAfter = nullptr;
     QCheckBox *m_verifyTls = nullptr;
     QCheckBox *m_h2c = nullptr;
+    QCheckBox *m_http1Only = nullptr;
+    QSpinBox *m_maxInFlight = nullptr;
+    QDoubleSpinBox *m_rate = nullptr;
+    QSpinBox *m_burst = nullptr;
     QPushButton *m_localButton = nullptr;
     QDialogButtonBox *m_buttons = nullptr;
     QHash<QString, QLabel *> m_errorLabels;

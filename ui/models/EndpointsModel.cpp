@@ -4,6 +4,8 @@
 #include "engine/Engine.h"
 #include "widgets/StatusStyle.h"
 
+#include <QLocale>
+
 EndpointsModel::EndpointsModel(Engine *engine, QObject *parent)
     : QAbstractTableModel(parent)
     , m_engine(engine)
@@ -27,7 +29,7 @@ void EndpointsModel::refreshStats()
         return;
     for (int i = 0; i < m_rows.size(); ++i)
         m_stats[i] = m_engine->endpointStats(m_rows.at(i).id);
-    emit dataChanged(index(0, LastStatus), index(rowCount() - 1, SuccessRate));
+    emit dataChanged(index(0, LastStatus), index(rowCount() - 1, InFlight));
 }
 
 int EndpointsModel::rowOf(const QString &id) const
@@ -70,7 +72,25 @@ QVariant EndpointsModel::data(const QModelIndex &index, int role) const
         if (index.column() == LastStatus && s.any)
             return StatusStyle::outcomeIcon(s.lastStatus, s.lastError);
         return {};
+    case Qt::TextAlignmentRole:
+        if (index.column() == Queued || index.column() == InFlight)
+            return QVariant::fromValue(Qt::AlignTrailing | Qt::AlignVCenter);
+        return {};
     case Qt::ToolTipRole:
+        if (index.column() == Queued)
+            return tr("Deliveries waiting, retrying or being attempted");
+        if (index.column() == InFlight)
+            return tr("Attempts under way now in this window");
+        if (index.column() == Limits) {
+            QStringList lines{tr("At most %n attempt(s) at once", nullptr, e.maxInFlight)};
+            if (e.ratePerSecond > 0)
+                lines << tr("At most %1 per second, bursts of %2")
+                             .arg(QLocale().toString(e.ratePerSecond, 'g', 6))
+                             .arg(e.effectiveBurst());
+            if (e.http1Only)
+                lines << tr("HTTP/1.1 only");
+            return lines.join(u'\n');
+        }
         if (!e.enabled && !e.disabledReason.isEmpty())
             return tr("Disabled: %1").arg(e.disabledReason);
         return e.description.isEmpty() ? QVariant() : QVariant(e.description);
@@ -94,6 +114,16 @@ QVariant EndpointsModel::data(const QModelIndex &index, int role) const
         if (s.recentFinal == 0)
             return QStringLiteral("—");
         return QStringLiteral("%1 %").arg(qRound(100.0 * s.recentSucceeded / s.recentFinal));
+    case Queued:
+        return s.queued >= EndpointStats::kCountCap ? tr("%1+").arg(QLocale().toString(s.queued))
+                                                    : QLocale().toString(s.queued);
+    case InFlight:
+        return QLocale().toString(s.inFlight);
+    case Limits:
+        return e.ratePerSecond > 0 ? tr("%1 at once, %2/s")
+                                         .arg(e.maxInFlight)
+                                         .arg(QLocale().toString(e.ratePerSecond, 'g', 6))
+                                   : tr("%1 at once").arg(e.maxInFlight);
     default:
         return {};
     }
@@ -116,6 +146,12 @@ QVariant EndpointsModel::headerData(int section, Qt::Orientation orientation, in
         return tr("Last status");
     case SuccessRate:
         return tr("Success");
+    case Queued:
+        return tr("Queued");
+    case InFlight:
+        return tr("In flight");
+    case Limits:
+        return tr("Limits");
     default:
         return {};
     }

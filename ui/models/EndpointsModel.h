@@ -15,7 +15,18 @@ class EndpointsModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { Name, Url, State, Events, LastStatus, SuccessRate, ColumnCount };
+    enum Column {
+        Name,
+        Url,
+        State,
+        Events,
+        LastStatus,
+        SuccessRate,
+        Queued,
+        InFlight,
+        Limits,
+        ColumnCount
+    };
     enum Role { EndpointIdRole = Qt::UserRole + 1, StatusCodeRole, ErrorClassRole, EnabledRole };
 
     explicit EndpointsModel(Engine *engine, QObject *parent = nullptr);

@@ -96,12 +96,16 @@ EndpointsPage::EndpointsPage(Engine *engine, QWidget *parent)
     });
     connect(engine, &Engine::catalogChanged, this, &EndpointsPage::refreshEvents);
     connect(engine, &Engine::attemptFinished, this, [this] { m_statsDirty = 2; });
+    connect(engine, &Engine::attemptStarted, this, [this] { m_statsDirty = 2; });
+    connect(engine, &Engine::deliveriesQueued, this, [this] { m_statsDirty = 2; });
     m_stats = new QTimer(this);
     m_stats->setInterval(1000);
     connect(m_stats, &QTimer::timeout, this, [this] {
-        if (m_statsDirty == 0)
+        // Every 5 s regardless: other processes on the store (hookline run) queue and
+        // deliver too.
+        if (m_statsDirty == 0 && ++m_statsTicks % 5 != 0)
             return;
-        --m_statsDirty;
+        m_statsDirty = qMax(0, m_statsDirty - 1);
         m_model->refreshStats();
     });
     m_stats->start();

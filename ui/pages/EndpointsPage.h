@@ -69,6 +69,7 @@ private:
     QLabel *m_empty = nullptr;
     QTimer *m_stats = nullptr;
     int m_statsDirty = 0; // refreshes owed; see HistoryPage::m_dirty
+    int m_statsTicks = 0;
     DialogRunner m_runDialog;
     Confirm m_confirm;
     std::function<Endpoint()> m_defaults = [] {

@@ -60,13 +60,12 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
 
     auto *delivery = new QGroupBox(tr("Delivery"), this);
     auto *dl = new QFormLayout(delivery);
-    m_perEndpoint = new QSpinBox(delivery);
-    m_perEndpoint->setRange(1, 64);
-    m_perEndpoint->setValue(settings->perEndpointLimit());
-    dl->addRow(tr("Requests in flight per &endpoint"), m_perEndpoint);
     m_inFlight = new QSpinBox(delivery);
-    m_inFlight->setRange(1, 1024);
-    m_inFlight->setValue(settings->maxInFlight());
+    m_inFlight->setObjectName(QStringLiteral("maxInFlight"));
+    m_inFlight->setRange(1, Engine::kMaxGlobalInFlight);
+    m_inFlight->setValue(engine->maxInFlight());
+    m_inFlight->setToolTip(tr("Deliveries under way at once over all endpoints, in each Hookline "
+                              "process that delivers. Each endpoint has its own limit too."));
     dl->addRow(tr("Requests in flight in &total"), m_inFlight);
     QStringList schedule;
     for (int s : settings->defaultRetrySchedule())
@@ -187,7 +186,7 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
     layout->setColumnStretch(0, 1);
     layout->setColumnStretch(1, 1);
 
-    for (QSpinBox *s : {m_days, m_rows, m_perEndpoint, m_inFlight})
+    for (QSpinBox *s : {m_days, m_rows, m_inFlight})
         connect(s, &QSpinBox::valueChanged, this, &SettingsPage::save);
     connect(m_language, &QComboBox::activated, this, &SettingsPage::chooseLanguage);
     connect(m_schedule, &QLineEdit::textChanged, this, &SettingsPage::save);
@@ -254,8 +253,6 @@ void SettingsPage::save()
 {
     m_settings->setRetentionDays(m_days->value());
     m_settings->setRetentionMaxDeliveries(m_rows->value());
-    m_settings->setPerEndpointLimit(m_perEndpoint->value());
-    m_settings->setMaxInFlight(m_inFlight->value());
     m_settings->setLanguage(m_language->currentData().toString());
     RetryPolicy policy;
     policy.scheduleSeconds.clear();
@@ -272,7 +269,11 @@ void SettingsPage::save()
     m_scheduleError->setVisible(!error.isEmpty());
     if (error.isEmpty() && !policy.scheduleSeconds.isEmpty())
         m_settings->setDefaultRetrySchedule(policy.scheduleSeconds);
-    applyDelivery(m_engine, *m_settings);
+    if (m_inFlight->value() != m_engine->maxInFlight()) {
+        QString storeError;
+        if (!m_engine->setMaxInFlight(m_inFlight->value(), &storeError))
+            emit message(storeError);
+    }
 }
 
 bool SettingsPage::applyApi(Engine *engine, const AppSettings &settings, QString *error)
@@ -403,12 +404,4 @@ void SettingsPage::revokeToken()
     if (!m_engine->revokeToken(id, &error))
         QMessageBox::warning(this, tr("Revoke token"), error);
     refreshTokens();
-}
-
-void SettingsPage::applyDelivery(Engine *engine, const AppSettings &settings)
-{
-    DispatcherOptions o = engine->deliveryOptions();
-    o.perEndpointLimit = settings.perEndpointLimit();
-    o.maxInFlight = settings.maxInFlight();
-    engine->setDeliveryOptions(o);
 }

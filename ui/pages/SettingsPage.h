@@ -25,7 +25,6 @@ public:
     SettingsPage(Engine *engine, AppSettings *settings, QWidget *parent = nullptr);
 
     // Applies the concurrency settings to the engine's dispatcher.
-    static void applyDelivery(Engine *engine, const AppSettings &settings);
     // Starts the API when the settings say so (the window serves loopback only); false with
     // *error when it cannot.
     static bool applyApi(Engine *engine, const AppSettings &settings, QString *error);
@@ -64,7 +63,6 @@ private:
     AppSettings *m_settings;
     QSpinBox *m_days = nullptr;
     QSpinBox *m_rows = nullptr;
-    QSpinBox *m_perEndpoint = nullptr;
     QSpinBox *m_inFlight = nullptr;
     QComboBox *m_language = nullptr;
     QLineEdit *m_schedule = nullptr;
