@@ -76,7 +76,7 @@ Dispatcher::Dispatcher(StoreWriter *writer, QObject *parent)
     , m_rng(QRandomGenerator::system()->generate())
 {
     m_clock.start();
-    slotFor(QString()); // the first manager, kept for the dispatcher's life
+    newSlot(); // the first manager, kept for the dispatcher's life
     m_poolTimer.setTimerType(Qt::CoarseTimer);
     connect(&m_poolTimer, &QTimer::timeout, this, &Dispatcher::closeIdlePools);
     m_poolTimer.start(kPoolIdleMs / 2);
@@ -112,13 +112,20 @@ Dispatcher::Dispatcher(StoreWriter *writer, QObject *parent)
 // First fit: the lowest manager with room for one more attempt on this connection key, so
 // that work gathers on few managers (their keep-alive connections stay warm) and the higher
 // ones fall idle and are closed.
-Dispatcher::NamSlot *Dispatcher::slotFor(const QString &connectionKey)
+Dispatcher::NamSlot *Dispatcher::slotFor(const QString &connectionKey, KeyLoad **load)
 {
     const int room = m_h2Keys.contains(connectionKey) ? kHttp2Streams : kHttp1Connections;
-    for (const auto &slot : m_pool) {
-        if (slot->perKey.value(connectionKey) < room)
-            return slot.get();
+    KeyLoad &k = m_keyLoad[connectionKey];
+    *load = &k;
+    for (size_t i = 0; i < m_pool.size(); ++i) {
+        if (i >= k.perSlot.size() || k.perSlot[i] < room)
+            return m_pool[i].get();
     }
+    return newSlot();
+}
+
+Dispatcher::NamSlot *Dispatcher::newSlot()
+{
     auto slot = std::make_unique<NamSlot>();
     slot->nam = new QNetworkAccessManager(this);
     // Keep-alive connections are what make a burst fast; QNAM's cache and cookies are not
@@ -129,6 +136,7 @@ Dispatcher::NamSlot *Dispatcher::slotFor(const QString &connectionKey)
     // (see BufferedDirectProxy.h); proxies the application is configured with still apply.
     slot->nam->setProxyFactory(new BufferedDirectProxyFactory);
     slot->idleSince = m_clock.elapsed();
+    slot->position = int(m_pool.size());
     m_pool.push_back(std::move(slot));
     return m_pool.back().get();
 }
@@ -138,14 +146,18 @@ Dispatcher::NamSlot *Dispatcher::slotFor(const QString &connectionKey)
 void Dispatcher::closeIdlePools()
 {
     const qint64 now = m_clock.elapsed();
-    for (auto it = m_pool.begin() + 1; it != m_pool.end();) {
-        if ((*it)->inFlight == 0 && now - (*it)->idleSince >= kPoolIdleMs) {
-            (*it)->nam->deleteLater();
-            it = m_pool.erase(it);
-        } else {
-            ++it;
+    for (size_t i = m_pool.size(); i-- > 1;) {
+        if (m_pool[i]->inFlight != 0 || now - m_pool[i]->idleSince < kPoolIdleMs)
+            continue;
+        m_pool[i]->nam->deleteLater();
+        m_pool.erase(m_pool.begin() + qsizetype(i));
+        for (auto &[key, load] : m_keyLoad) {
+            if (i < load.perSlot.size()) // 0 there: the manager carried nothing
+                load.perSlot.erase(load.perSlot.begin() + qsizetype(i));
         }
     }
+    for (size_t i = 0; i < m_pool.size(); ++i)
+        m_pool[i]->position = int(i);
 }
 
 int Dispatcher::queuedFor(const QString &endpointId) const
@@ -644,15 +656,20 @@ void Dispatcher::start(Job &job)
     const QString key = connectTo.scheme() + u' ' + connectTo.host() + u' ' +
                         QString::number(connectTo.port(tls ? 443 : 80)) + u' ' +
                         request.peerVerifyName();
-    NamSlot *slot = slotFor(key);
+    KeyLoad *load = nullptr;
+    NamSlot *slot = slotFor(key, &load);
     QNetworkReply *reply = slot->nam->post(request, out.body);
     ++slot->inFlight;
-    ++slot->perKey[key];
+    if (load->perSlot.size() <= size_t(slot->position))
+        load->perSlot.resize(size_t(slot->position) + 1);
+    ++load->perSlot[size_t(slot->position)];
+    ++load->total;
     reply->setReadBufferSize(m_options.responseReadCap);
     Active active;
     active.deliveryId = job.delivery.id;
     active.endpointId = endpoint.id;
     active.slot = slot;
+    active.load = load;
     active.connectionKey = key;
     active.timeoutMs = endpoint.timeoutMs;
     active.reply = reply;
@@ -719,8 +736,9 @@ void Dispatcher::onFinished(QNetworkReply *reply)
     if (active.deadline != m_deadlines.end())
         m_deadlines.erase(active.deadline);
     if (NamSlot *slot = active.slot) {
-        if (--slot->perKey[active.connectionKey] <= 0)
-            slot->perKey.remove(active.connectionKey);
+        --active.load->perSlot[size_t(slot->position)];
+        if (--active.load->total == 0)
+            m_keyLoad.erase(active.connectionKey);
         if (--slot->inFlight == 0)
             slot->idleSince = m_clock.elapsed();
     }

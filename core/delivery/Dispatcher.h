@@ -39,6 +39,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 class QNetworkAccessManager;
@@ -159,17 +160,27 @@ private:
     struct NamSlot
     {
         QNetworkAccessManager *nam = nullptr;
+        int position = 0; // in m_pool
         int inFlight = 0;
-        QHash<QString, int> perKey; // attempts in flight per connection key
-        qint64 idleSince = 0;       // m_clock time inFlight last dropped to 0
+        qint64 idleSince = 0; // m_clock time inFlight last dropped to 0
     };
-    NamSlot *slotFor(const QString &connectionKey);
+    // Attempts in flight to one connection key, per manager (by position in m_pool).
+    struct KeyLoad
+    {
+        std::vector<int> perSlot;
+        int total = 0;
+    };
+    // The manager for the next attempt on this key; *load is the key's tally (stable until
+    // its total drops to 0).
+    NamSlot *slotFor(const QString &connectionKey, KeyLoad **load);
+    NamSlot *newSlot();
     void closeIdlePools();
     struct Active
     {
         QString deliveryId;
         QString endpointId;
         NamSlot *slot = nullptr;
+        KeyLoad *load = nullptr;
         QString connectionKey;
         int timeoutMs = 0;
         QPointer<QNetworkReply> reply;
@@ -218,6 +229,7 @@ private:
 
     StoreWriter *m_writer;
     std::vector<std::unique_ptr<NamSlot>> m_pool; // the first one is never closed
+    std::unordered_map<QString, KeyLoad> m_keyLoad;
     QSet<QString> m_h2Keys; // connection keys whose server speaks HTTP/2: one carries many
     QTimer m_poolTimer;
     DispatcherOptions m_options;

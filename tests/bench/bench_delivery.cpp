@@ -11,8 +11,10 @@
 //   bench_delivery parts - N         the per-delivery CPU of rendering and of signing alone
 //   bench_delivery wide URL N E C    full core with E endpoints (all to URL), each allowed C
 //                                    attempts at once, N deliveries round-robin over them
-//   bench_delivery pool URL N C      bare QNetworkAccessManagers (with the dispatcher's proxy
-//                                    factory), 6 requests each, C requests in flight in all
+//   bench_delivery pool URL N C      bare QNetworkAccessManagers as Qt comes, 6 requests each,
+//                                    C requests in flight in all
+//   bench_delivery pool-buffered URL N C  the same with the dispatcher's proxy factory (bulk
+//                                    reads, like for like)
 // Each prints one line "key=value ..." that delivery_bench.sh turns into the table.
 // Targets only loopback addresses; loops are bounded by N.
 #include "catalog/EventCatalog.h"
@@ -319,13 +321,14 @@ int runQnam(const QString &url, int n, bool buffered)
 
 // The reference for many connections to one server: enough bare managers (6 connections each
 // on Qt 6.4) for `connections` requests in flight, each manager kept at 6.
-int runPool(const QString &url, int n, int connections)
+int runPool(const QString &url, int n, int connections, bool buffered)
 {
     const int managers = (connections + kConnections - 1) / kConnections;
     std::vector<std::unique_ptr<QNetworkAccessManager>> nams;
     for (int i = 0; i < managers; ++i) {
         nams.push_back(std::make_unique<QNetworkAccessManager>());
-        nams.back()->setProxyFactory(new BufferedDirectProxyFactory);
+        if (buffered)
+            nams.back()->setProxyFactory(new BufferedDirectProxyFactory);
     }
     const QByteArray body = sampleBody();
     QNetworkRequest request{QUrl(url)};
@@ -356,10 +359,10 @@ int runPool(const QString &url, int n, int connections)
         startOne(nams.at(size_t(i / kConnections)).get());
     loop.exec();
     const double seconds = clock.nsecsElapsed() / 1e9;
-    std::printf("mode=pool connections=%d managers=%d n=%d failed=%d seconds=%.3f rate=%.0f "
+    std::printf("mode=%s connections=%d managers=%d n=%d failed=%d seconds=%.3f rate=%.0f "
                 "peak_rss_kib=%lld cpu_us=%.0f\n",
-                connections, managers, n, failed, seconds, n / seconds, peakRssKiB(),
-                (cpuMicros() - cpu0) / n);
+                buffered ? "pool-buffered" : "pool", connections, managers, n, failed, seconds,
+                n / seconds, peakRssKiB(), (cpuMicros() - cpu0) / n);
     return failed ? 1 : 0;
 }
 
@@ -629,8 +632,9 @@ int main(int argc, char *argv[])
         return runParts(n);
     if (mode == QLatin1String("wide") && args.size() == 6)
         return runCore(args.at(2), n, args.at(4).toInt(), args.at(5).toInt());
-    if (mode == QLatin1String("pool") && args.size() == 5)
-        return runPool(args.at(2), n, args.at(4).toInt());
+    if ((mode == QLatin1String("pool") || mode == QLatin1String("pool-buffered")) &&
+        args.size() == 5)
+        return runPool(args.at(2), n, args.at(4).toInt(), mode == QLatin1String("pool-buffered"));
     std::fprintf(stderr, "unknown mode\n");
     return 2;
 }

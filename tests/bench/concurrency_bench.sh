@@ -7,8 +7,8 @@
 #  1. one endpoint allowed 64 attempts at once, 600 deliveries: Hookline's full core vs
 #     curl --parallel --parallel-max 64 with the same count and body (target >= 0.9x curl);
 #  2. 20 endpoints x 50 at once (1,000 concurrent): deliveries/s, CPU per delivery and peak
-#     RSS, vs bare QNetworkAccessManagers holding the same 1,000 connections (target >= 0.8x,
-#     peak RSS <= 250 MiB);
+#     RSS, vs bare QNetworkAccessManagers as Qt comes holding the same 1,000 connections
+#     (target >= 0.8x, peak RSS <= 250 MiB), and vs the same with the dispatcher's bulk reads;
 #  3. a backlog of 1,000,000 queued deliveries: peak RSS of 'hookline run' over 20 s vs the
 #     same with an empty queue (target: within +100 MiB).
 # The fast-server table (nginx 204, 6 connections) is tests/bench/delivery_bench.sh.
@@ -67,22 +67,26 @@ core1=$(printf '%s\n' "${cores[@]}" | median)
 curl1=$(printf '%s\n' "${curls[@]}" | median)
 
 echo "2. 20 endpoints x 50 at once (1,000 concurrent), 20,000 deliveries ($rounds rounds)..." >&2
-wides=(); pools=(); wide_lines=(); pool_lines=()
+wides=(); pools=(); bpools=(); wide_lines=(); pool_lines=(); bpool_lines=()
 for r in $(seq "$rounds"); do
     w=$("$bench" wide "$url" 20000 20 50)
     p=$("$bench" pool "$url" 20000 1000)
-    wide_lines+=("$w"); pool_lines+=("$p")
+    b=$("$bench" pool-buffered "$url" 20000 1000)
+    wide_lines+=("$w"); pool_lines+=("$p"); bpool_lines+=("$b")
     wides+=("$(echo "$w" | value rate)")
     pools+=("$(echo "$p" | value rate)")
+    bpools+=("$(echo "$b" | value rate)")
 done
 wide=$(printf '%s\n' "${wides[@]}" | median)
 pool=$(printf '%s\n' "${pools[@]}" | median)
+bpool=$(printf '%s\n' "${bpools[@]}" | median)
 pick() { # the line of the given mode whose rate is the median
     local want="$1"; shift
     for l in "$@"; do [ "$(echo "$l" | value rate)" = "$want" ] && { echo "$l"; return; }; done
 }
 wide_line=$(pick "$wide" "${wide_lines[@]}")
 pool_line=$(pick "$pool" "${pool_lines[@]}")
+bpool_line=$(pick "$bpool" "${bpool_lines[@]}")
 
 echo "3. backlog: 1,000,000 queued deliveries vs an empty queue..." >&2
 rss_of_run() { # DATA_DIR: peak RSS (KiB) of 'hookline run' over 20 s
@@ -124,12 +128,13 @@ cat <<TABLE
 |---|---:|---:|---:|---:|
 | 1 endpoint × 64 at once, 600 deliveries/s | $core1 | curl --parallel-max 64: $curl1 | $(ratio "$core1" "$curl1") | ≥ 0.9 |
 | 20 endpoints × 50 at once, deliveries/s | $wide | bare QNAM pool, 1,000 conns: $pool | $(ratio "$wide" "$pool") | ≥ 0.8 |
-| … CPU per delivery (µs, all threads) | $(echo "$wide_line" | value cpu_us) | $(echo "$pool_line" | value cpu_us) | | |
+| … the same, like for like | $wide | bare pool with bulk reads: $bpool | $(ratio "$wide" "$bpool") | |
+| … CPU per delivery (µs, all threads) | $(echo "$wide_line" | value cpu_us) | $(echo "$pool_line" | value cpu_us) / $(echo "$bpool_line" | value cpu_us) | | |
 | … peak RSS (MiB) | $(( $(echo "$wide_line" | value peak_rss_kib) / 1024 )) | $(( $(echo "$pool_line" | value peak_rss_kib) / 1024 )) | | ≤ 250 |
 | … network managers (threads) open | $(echo "$wide_line" | value pools) | $(echo "$pool_line" | value managers) | | |
 | Backlog: peak RSS of 'hookline run', MiB | $queued queued: $(( rss_full / 1024 )) | empty queue: $(( rss_empty / 1024 )) | +$(( (rss_full - rss_empty) / 1024 )) MiB | ≤ +100 MiB |
 
-Rounds: one endpoint ${cores[*]} vs curl ${curls[*]}; 1,000 concurrent ${wides[*]} vs pool ${pools[*]}.
+Rounds: one endpoint ${cores[*]} vs curl ${curls[*]}; 1,000 concurrent ${wides[*]} vs pool ${pools[*]} vs bulk-read pool ${bpools[*]}.
 Backlog filled in ${fill_seconds} s. Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Qt $(dpkg-query -W -f='${Version}' libqt6core6 2>/dev/null | cut -d- -f1), node $(node --version), $(curl --version | head -1 | cut -d' ' -f1-2).
 Details: ${wide_line}
 TABLE
