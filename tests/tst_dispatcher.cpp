@@ -173,6 +173,9 @@ private slots:
     void oneEndpointsBacklogDoesNotHoldUpAnother();
     void http2IsUsedAndRecordedForTls();
     void http1OnlyNeverUsesHttp2();
+    void orderedDeliveryKeepsOrderThroughFailures();
+    void orderedKeysGoInParallel();
+    void orderedDeliveryWaitsForAnotherProcess();
     void manualRedeliverKeepsWebhookId();
     void retryFailedSince();
     void resumeAfterCrash();
@@ -770,6 +773,144 @@ void TestDispatcher::http1OnlyNeverUsesHttp2()
         said = said || (h.name.compare(QLatin1String("x-protocol"), Qt::CaseInsensitive) == 0 &&
                         h.value == QLatin1String("1.1"));
     QVERIFY(said);
+}
+
+namespace {
+Event orderedEvent(const QString &key, int n)
+{
+    return Event{QUuid::createUuid().toString(QUuid::WithoutBraces),
+                 QStringLiteral("call.ringing"),
+                 QStringLiteral("{\"callID\":\"%1\",\"n\":%2}").arg(key).arg(n).toUtf8(),
+                 QDateTime::currentDateTimeUtc(),
+                 EventOrigin::Test,
+                 {}};
+}
+
+// Checks the receiver's log of one ordered inbox: per key, requests come one at a time and in
+// publishing order (a failed one is tried again before the next is sent); returns the
+// requests that succeeded per key, in order.
+QHash<QString, QList<int>> checkOrder(const QList<CapturedRequest> &got)
+{
+    QHash<QString, QList<int>> delivered;
+    QHash<QString, int> current; // per key: the n being sent, until it succeeds
+    for (const CapturedRequest &r : got) {
+        const QJsonObject o = QJsonDocument::fromJson(r.body).object();
+        const QString key = o.value(QStringLiteral("callID")).toString();
+        const int n = o.value(QStringLiteral("n")).toInt();
+        const int expected = current.value(key, 1);
+        if (n != expected) {
+            qWarning("key %s: got n=%d while n=%d was not done", qPrintable(key), n, expected);
+            return {};
+        }
+        if (r.responseStatus >= 200 && r.responseStatus < 300) {
+            delivered[key] << n;
+            current[key] = n + 1;
+        }
+    }
+    return delivered;
+}
+} // namespace
+
+void TestDispatcher::orderedDeliveryKeepsOrderThroughFailures()
+{
+    // Half of all answers are 503: each delivery is retried until it gets through, and the
+    // later ones with its key wait for it, whatever the order failures come in.
+    InboxConfig inbox;
+    inbox.failRate = 0.5;
+    const Endpoint e = f->addEndpoint(QStringLiteral("ordered"), inbox, [](Endpoint &e) {
+        e.orderKey = QStringLiteral("/callID");
+        e.retry.maxAttempts = 50;
+        e.retry.scheduleSeconds = {0};
+        e.retry.disableAfterFailures = 0;
+    });
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    QSignalSpy held(f->dispatcher.get(), &Dispatcher::deliveryHeld);
+    for (int n = 1; n <= 10; ++n) {
+        for (const char *key : {"A", "B"})
+            QCOMPARE(f->dispatcher->dispatch(orderedEvent(QLatin1String(key), n), e.id).size(), 1);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 20, 30000);
+    QVERIFY(held.count() > 0); // later ones did wait
+    for (const auto &args : finished)
+        QCOMPARE(args.at(0).value<Delivery>().state, DeliveryState::Succeeded);
+    const auto delivered = checkOrder(f->receiver.requests(QStringLiteral("ordered")));
+    const QList<int> all{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    QCOMPARE(delivered.value(QStringLiteral("A")), all);
+    QCOMPARE(delivered.value(QStringLiteral("B")), all);
+    f->writer->flush();
+    // Stored with its key, and nothing is held any more.
+    const Delivery d = *f->store->delivery(finished.first().at(0).value<Delivery>().id);
+    QVERIFY(d.orderKey == QLatin1String("A") || d.orderKey == QLatin1String("B"));
+    QVERIFY(f->store->heldBehind(d).isEmpty());
+}
+
+void TestDispatcher::orderedKeysGoInParallel()
+{
+    // Four keys, three events each, a 400 ms receiver: one at a time per key, four at once.
+    InboxConfig inbox;
+    inbox.delayMs = 400;
+    const Endpoint e = f->addEndpoint(QStringLiteral("calls"), inbox,
+                                      [](Endpoint &e) { e.orderKey = QStringLiteral("/callID"); });
+    f->receiver.resetPeakHeld();
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    for (int n = 1; n <= 3; ++n) {
+        for (const char *key : {"w", "x", "y", "z"})
+            QCOMPARE(f->dispatcher->dispatch(orderedEvent(QLatin1String(key), n), e.id).size(), 1);
+    }
+    // An event without the field is not held by anything.
+    const Event loose{QUuid::createUuid().toString(QUuid::WithoutBraces),
+                      QStringLiteral("call.ringing"),
+                      QByteArrayLiteral("{\"n\":1}"),
+                      QDateTime::currentDateTimeUtc(),
+                      EventOrigin::Test,
+                      {}};
+    QCOMPARE(f->dispatcher->dispatch(loose, e.id).size(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 13, 20000);
+    QCOMPARE(f->receiver.peakHeldAnswers(), 5);
+    const auto delivered = checkOrder(f->receiver.requests(QStringLiteral("calls")));
+    for (const char *key : {"w", "x", "y", "z"})
+        QCOMPARE(delivered.value(QLatin1String(key)), (QList<int>{1, 2, 3}));
+}
+
+void TestDispatcher::orderedDeliveryWaitsForAnotherProcess()
+{
+    // The first delivery of a key is held by another process (a live lease); this one's
+    // delivery with the key waits, and goes once the other's is final.
+    const Endpoint e = f->addEndpoint(QStringLiteral("shared"), {},
+                                      [](Endpoint &e) { e.orderKey = QStringLiteral("/callID"); });
+    Dispatcher other(f->writer.get());
+    const Event first = orderedEvent(QStringLiteral("K"), 1);
+    QVERIFY(f->store->insertEvent(first));
+    Delivery d;
+    d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    d.eventId = first.id;
+    d.eventType = first.type;
+    d.endpointId = e.id;
+    d.webhookId = WebhookSigner::generateMessageId();
+    d.created = d.updated = d.nextAttempt = QDateTime::currentDateTimeUtc();
+    d.orderKey = QStringLiteral("K");
+    QVERIFY(
+        f->store->insertDelivery(d, {other.owner(), QDateTime::currentDateTimeUtc().addSecs(600)}));
+
+    QSignalSpy held(f->dispatcher.get(), &Dispatcher::deliveryHeld);
+    const QStringList ids = f->dispatcher->dispatch(orderedEvent(QStringLiteral("K"), 2), e.id);
+    QCOMPARE(ids.size(), 1);
+    QTRY_COMPARE(held.count(), 1);
+    QCOMPARE(held.first().at(1).toString(), d.id);
+    f->writer->flush();
+    QCOMPARE(f->store->heldBehind(*f->store->delivery(ids.first())), d.id);
+    QTest::qWait(1500); // the once-a-second look finds it still waiting
+    QVERIFY(f->receiver.requests(QStringLiteral("shared")).isEmpty());
+
+    // The other process finishes its delivery: ours goes within the next look.
+    d.state = DeliveryState::Succeeded;
+    d.attemptCount = 1;
+    QVERIFY(f->store->updateDelivery(d));
+    QTRY_COMPARE_WITH_TIMEOUT(f->receiver.requests(QStringLiteral("shared")).size(), 1, 5000);
+    const QJsonObject sent =
+        QJsonDocument::fromJson(f->receiver.requests(QStringLiteral("shared")).first().body)
+            .object();
+    QCOMPARE(sent.value(QStringLiteral("n")).toInt(), 2);
 }
 
 void TestDispatcher::manualRedeliverKeepsWebhookId()

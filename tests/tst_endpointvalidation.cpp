@@ -6,6 +6,8 @@
 
 #include <QTest>
 
+#include <cmath>
+
 class TestEndpointValidation : public QObject
 {
     Q_OBJECT
@@ -26,6 +28,8 @@ private slots:
     void retryPolicy();
     void endpointFields();
     void eventSelection();
+    void limitsAndOrder_data();
+    void limitsAndOrder();
     void quoteMakesControlCharsVisible();
     void signingSecretsDuringRotation();
 };
@@ -272,6 +276,64 @@ void TestEndpointValidation::endpointFields()
     QCOMPARE(validateEndpoint(h2).size(), 1);
     h2.url = QStringLiteral("http://127.0.0.1:9/h");
     QVERIFY(validateEndpoint(h2).isEmpty());
+}
+
+void TestEndpointValidation::limitsAndOrder_data()
+{
+    QTest::addColumn<int>("inFlight");
+    QTest::addColumn<double>("rate");
+    QTest::addColumn<int>("burst");
+    QTest::addColumn<QString>("orderKey");
+    QTest::addColumn<QString>("field"); // empty: valid
+    QTest::addColumn<QString>("mentions");
+    QTest::newRow("defaults") << 16 << 0.0 << 0 << QString() << QString() << QString();
+    QTest::newRow("limits at the edges")
+        << 256 << 10000.0 << 10000 << QStringLiteral("/callID") << QString() << QString();
+    QTest::newRow("one at a time")
+        << 1 << 0.01 << 1 << QStringLiteral("/a~1b/0") << QString() << QString();
+    QTest::newRow("none in flight")
+        << 0 << 0.0 << 0 << QString() << QStringLiteral("limits") << QStringLiteral("0");
+    QTest::newRow("too many") << 257 << 0.0 << 0 << QString() << QStringLiteral("limits")
+                              << QStringLiteral("257");
+    QTest::newRow("negative rate")
+        << 16 << -1.0 << 0 << QString() << QStringLiteral("limits") << QStringLiteral("-1");
+    QTest::newRow("NaN rate") << 16 << std::nan("") << 0 << QString() << QStringLiteral("limits")
+                              << QStringLiteral("nan");
+    QTest::newRow("tiny rate") << 16 << 0.001 << 0 << QString() << QStringLiteral("limits")
+                               << QStringLiteral("0.001");
+    QTest::newRow("negative burst")
+        << 16 << 1.0 << -3 << QString() << QStringLiteral("limits") << QStringLiteral("-3");
+    QTest::newRow("pointer without slash")
+        << 16 << 0.0 << 0 << QStringLiteral("callID") << QStringLiteral("orderKey")
+        << QStringLiteral("callID");
+    QTest::newRow("bad escape") << 16 << 0.0 << 0 << QStringLiteral("/a~2")
+                                << QStringLiteral("orderKey") << QStringLiteral("/a~2");
+}
+
+void TestEndpointValidation::limitsAndOrder()
+{
+    QFETCH(int, inFlight);
+    QFETCH(double, rate);
+    QFETCH(int, burst);
+    QFETCH(QString, orderKey);
+    QFETCH(QString, field);
+    QFETCH(QString, mentions);
+    Endpoint e;
+    e.name = QStringLiteral("limits");
+    e.url = QStringLiteral("http://127.0.0.1:9/h");
+    e.maxInFlight = inFlight;
+    e.ratePerSecond = rate;
+    e.rateBurst = burst;
+    e.orderKey = orderKey;
+    const QList<ValidationError> errors = validateEndpoint(e);
+    if (field.isEmpty()) {
+        QVERIFY2(errors.isEmpty(),
+                 qPrintable(errors.isEmpty() ? QString() : errors.first().message));
+        return;
+    }
+    QCOMPARE(errors.size(), 1);
+    QCOMPARE(errors.first().field, field);
+    QVERIFY2(errors.first().message.contains(mentions), qPrintable(errors.first().message));
 }
 
 void TestEndpointValidation::eventSelection()

@@ -110,6 +110,8 @@ private slots:
     void formDecodesWithAStandardDecoder();
     void formEncoding();
     void contentTypes();
+    void jsonPointer_data();
+    void jsonPointer();
     void prettyKeepsOrder();
     void quickObjectCheck_data();
     void quickObjectCheck();
@@ -342,6 +344,46 @@ void TestPayloadEncoder::quickObjectCheckNeverAcceptsWhatQtRejects()
         QVERIFY2(error.error == QJsonParseError::NoError && doc.isObject(), json.constData());
     }
     QVERIFY(accepted > 100); // the damage left many still valid: the check said yes to them
+}
+
+void TestPayloadEncoder::jsonPointer_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QString>("pointer");
+    QTest::addColumn<bool>("found");
+    QTest::addColumn<QString>("value");
+    const QByteArray call =
+        R"({"callID":"c-1","agent":{"id":7,"a/b":"s","m~n":true},"legs":[1,"x"],"e":""})";
+    QTest::newRow("string") << call << QStringLiteral("/callID") << true << QStringLiteral("c-1");
+    QTest::newRow("nested number")
+        << call << QStringLiteral("/agent/id") << true << QStringLiteral("7");
+    QTest::newRow("escaped slash")
+        << call << QStringLiteral("/agent/a~1b") << true << QStringLiteral("s");
+    QTest::newRow("escaped tilde")
+        << call << QStringLiteral("/agent/m~0n") << true << QStringLiteral("true");
+    QTest::newRow("array index") << call << QStringLiteral("/legs/1") << true
+                                 << QStringLiteral("x");
+    QTest::newRow("object as text") << call << QStringLiteral("/agent") << true
+                                    << QStringLiteral(R"({"a/b":"s","id":7,"m~n":true})");
+    QTest::newRow("empty string") << call << QStringLiteral("/e") << true << QString();
+    QTest::newRow("missing") << call << QStringLiteral("/nope") << false << QString();
+    QTest::newRow("index out of range") << call << QStringLiteral("/legs/2") << false << QString();
+    QTest::newRow("leading zero index") << call << QStringLiteral("/legs/01") << false << QString();
+    QTest::newRow("through a string") << call << QStringLiteral("/callID/x") << false << QString();
+    QTest::newRow("not JSON") << QByteArray("a=b") << QStringLiteral("/a") << false << QString();
+    QTest::newRow("no slash") << call << QStringLiteral("callID") << false << QString();
+}
+
+void TestPayloadEncoder::jsonPointer()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(QString, pointer);
+    QFETCH(bool, found);
+    QFETCH(QString, value);
+    bool got = !found;
+    const QString v = JsonText::pointerValue(json, pointer, &got);
+    QCOMPARE(got, found);
+    QCOMPARE(v, value);
 }
 
 QTEST_GUILESS_MAIN(TestPayloadEncoder)

@@ -1028,7 +1028,9 @@ void TestStore::schemaOneIsMigrated()
         QVERIFY(db.open());
         QSqlQuery q(db);
         for (const char *sql :
-             {"DROP INDEX deliveries_due_by_endpoint", "ALTER TABLE attempts DROP COLUMN protocol",
+             {"DROP INDEX deliveries_in_order", "ALTER TABLE deliveries DROP COLUMN order_key",
+              "ALTER TABLE endpoints DROP COLUMN order_key",
+              "DROP INDEX deliveries_due_by_endpoint", "ALTER TABLE attempts DROP COLUMN protocol",
               "ALTER TABLE endpoints DROP COLUMN max_in_flight",
               "ALTER TABLE endpoints DROP COLUMN rate_per_second",
               "ALTER TABLE endpoints DROP COLUMN rate_burst",

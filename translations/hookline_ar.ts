@@ -93,6 +93,10 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <source>webhook-id &lt;code&gt;%1&lt;/code&gt; · delivery &lt;code&gt;%2&lt;/code&gt;</source>
         <translation>webhook-id &lt;code&gt;⁨%1⁩&lt;/code&gt; · التسليم &lt;code&gt;⁨%2⁩&lt;/code&gt;</translation>
     </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt; · delivery &lt;code&gt;%2&lt;/code&gt; · held behind &lt;code&gt;%3&lt;/code&gt; (order key %4): sent once that delivery succeeds or gives up.</source>
+        <translation>&lt;b&gt;⁨%1⁩&lt;/b&gt; · التسليم &lt;code&gt;⁨%2⁩&lt;/code&gt; · محجوز خلف &lt;code&gt;⁨%3⁩&lt;/code&gt; (مفتاح الترتيب ⁨%4⁩): يُرسل حين ينجح ذلك التسليم أو يتوقف.</translation>
+    </message>
 </context>
 <context>
     <name>DeliveryExport</name>
@@ -468,6 +472,18 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <source>&amp;Burst</source>
         <translation>الدفعة (&amp;B)</translation>
     </message>
+    <message>
+        <source>off — for example /callID</source>
+        <translation>معطّل — مثلًا ⁦/callID⁩</translation>
+    </message>
+    <message>
+        <source>A field of the payload, as a JSON pointer. Deliveries whose payloads hold the same value there reach this endpoint one at a time, in the order they were published; a failing one holds the later ones back until it succeeds or gives up.</source>
+        <translation>حقل من الحمولة، على شكل مؤشر ⁦JSON⁩. عمليات التسليم التي تحمل حمولاتها القيمة نفسها فيه تصل إلى نقطة النهاية هذه واحدة تلو الأخرى، بترتيب نشرها؛ والتسليم المتعثر يحجز ما بعده حتى ينجح أو يتوقف.</translation>
+    </message>
+    <message>
+        <source>Order &amp;key</source>
+        <translation>مفتاح الترتيب (&amp;K)</translation>
+    </message>
 </context>
 <context>
     <name>EndpointValidation</name>
@@ -654,6 +670,10 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>The concurrency is %1 attempts at once; choose from %2 to %3.</source>
         <translation>التزامن ⁨%1⁩ محاولة في آن واحد؛ اختر من ⁨%2⁩ إلى ⁨%3⁩.</translation>
+    </message>
+    <message>
+        <source>The ordering field %1 is not a JSON pointer. Write it as a path from the payload&apos;s top, such as /callID or /agent/id.</source>
+        <translation>حقل الترتيب ⁨%1⁩ ليس مؤشر ⁦JSON⁩. اكتبه مسارًا من أعلى الحمولة، مثل ⁦/callID⁩ أو ⁦/agent/id⁩.</translation>
     </message>
 </context>
 <context>
@@ -1367,6 +1387,14 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>Attempt</source>
         <translation>المحاولة</translation>
+    </message>
+    <message>
+        <source>held behind %1</source>
+        <translation>محجوز خلف ⁨%1⁩</translation>
+    </message>
+    <message>
+        <source>Waits for delivery %1 (same order key, %2) to succeed or give up.</source>
+        <translation>ينتظر أن ينجح التسليم ⁨%1⁩ (مفتاح الترتيب نفسه، ⁨%2⁩) أو يتوقف.</translation>
     </message>
 </context>
 <context>

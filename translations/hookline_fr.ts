@@ -93,6 +93,10 @@ Qt %2 (compilé avec %3)
         <source>webhook-id &lt;code&gt;%1&lt;/code&gt; · delivery &lt;code&gt;%2&lt;/code&gt;</source>
         <translation>webhook-id &lt;code&gt;%1&lt;/code&gt; · livraison &lt;code&gt;%2&lt;/code&gt;</translation>
     </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt; · delivery &lt;code&gt;%2&lt;/code&gt; · held behind &lt;code&gt;%3&lt;/code&gt; (order key %4): sent once that delivery succeeds or gives up.</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt; · livraison &lt;code&gt;%2&lt;/code&gt; · en attente derrière &lt;code&gt;%3&lt;/code&gt; (clé d’ordre %4) : envoyée dès que cette livraison réussit ou abandonne.</translation>
+    </message>
 </context>
 <context>
     <name>DeliveryExport</name>
@@ -464,6 +468,18 @@ Qt %2 (compilé avec %3)
         <source>&amp;Burst</source>
         <translation>&amp;Rafale</translation>
     </message>
+    <message>
+        <source>off — for example /callID</source>
+        <translation>désactivé — par exemple /callID</translation>
+    </message>
+    <message>
+        <source>A field of the payload, as a JSON pointer. Deliveries whose payloads hold the same value there reach this endpoint one at a time, in the order they were published; a failing one holds the later ones back until it succeeds or gives up.</source>
+        <translation>Un champ du contenu, sous forme de pointeur JSON. Les livraisons dont le contenu a la même valeur à cet endroit arrivent à ce point de terminaison une par une, dans l’ordre de publication ; une livraison en échec retient les suivantes jusqu’à ce qu’elle réussisse ou abandonne.</translation>
+    </message>
+    <message>
+        <source>Order &amp;key</source>
+        <translation>&amp;Clé d’ordre</translation>
+    </message>
 </context>
 <context>
     <name>EndpointValidation</name>
@@ -650,6 +666,10 @@ Qt %2 (compilé avec %3)
     <message>
         <source>The concurrency is %1 attempts at once; choose from %2 to %3.</source>
         <translation>La simultanéité est de %1 tentatives ; choisissez entre %2 et %3.</translation>
+    </message>
+    <message>
+        <source>The ordering field %1 is not a JSON pointer. Write it as a path from the payload&apos;s top, such as /callID or /agent/id.</source>
+        <translation>Le champ d’ordre %1 n’est pas un pointeur JSON. Écrivez-le comme un chemin depuis le haut du contenu, par exemple /callID ou /agent/id.</translation>
     </message>
 </context>
 <context>
@@ -1359,6 +1379,14 @@ Qt %2 (compilé avec %3)
     <message>
         <source>Attempt</source>
         <translation>Tentative</translation>
+    </message>
+    <message>
+        <source>held behind %1</source>
+        <translation>en attente derrière %1</translation>
+    </message>
+    <message>
+        <source>Waits for delivery %1 (same order key, %2) to succeed or give up.</source>
+        <translation>Attend que la livraison %1 (même clé d’ordre, %2) réussisse ou abandonne.</translation>
     </message>
 </context>
 <context>

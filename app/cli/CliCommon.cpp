@@ -40,6 +40,7 @@ QString usageText()
         "                [--timeout-ms N] [--max-attempts N] [--retry-schedule S,S,...]\n"
         "                [--description TEXT] [--no-verify-tls] [--http2-cleartext]\n"
         "                [--max-in-flight N] [--rate-limit R] [--burst N] [--http1-only]\n"
+        "                [--order-key /JSON/POINTER]\n"
         "  endpoints update ID [the options of add] [--all-events] [--verify-tls]\n"
         "                [--allow-http2]\n"
         "  endpoints list [--json]\n"
@@ -156,6 +157,24 @@ bool waitForFirstAttempts(Engine &engine, const QStringList &ids)
                          if (waiting.isEmpty())
                              loop.quit();
                      });
+    // Ordered deliveries behind an earlier one with their key: said, and still waited for
+    // (this process sends them when their turn comes) unless another process takes them.
+    QObject::connect(
+        &engine, &Engine::deliveryHeld, &loop, [&](const Delivery &d, const QString &behind) {
+            if (!waiting.contains(d.id))
+                return;
+            out() << QStringLiteral("%1  held  %2  behind %3 (same %4)\n")
+                         .arg(engine.endpointName(d.endpointId), d.id, behind, d.orderKey);
+            out().flush();
+        });
+    QObject::connect(&engine, &Engine::deliveryTakenElsewhere, &loop, [&](const QString &id) {
+        if (!waiting.remove(id))
+            return;
+        out() << QStringLiteral("%1  sent by another Hookline process on this database\n").arg(id);
+        out().flush();
+        if (waiting.isEmpty())
+            loop.quit();
+    });
     ShutdownSignals shutdownSignals;
     QObject::connect(&shutdownSignals, &ShutdownSignals::requested, &loop, [&] {
         allOk = false;

@@ -135,6 +135,10 @@ int endpointsCommand(const QString &dataDir, QStringList args)
                  QStringLiteral("R")});
     p.addOption({QStringLiteral("burst"), msg("Deliveries allowed at once above the rate."),
                  QStringLiteral("N")});
+    p.addOption({QStringLiteral("order-key"),
+                 msg("JSON pointer (such as /callID): deliveries with the same value there are "
+                     "sent one at a time, in order. Empty: no ordering."),
+                 QStringLiteral("POINTER")});
     p.addOption({QStringLiteral("no-verify-tls"), msg("Accept any TLS certificate.")});
     p.addOption({QStringLiteral("verify-tls"), msg("Check TLS certificates (the default).")});
     p.addOption(
@@ -251,6 +255,8 @@ int endpointsCommand(const QString &dataDir, QStringList args)
             msg("--burst must be a number from 0 (the rate, rounded up) to %1, not "
                 "“%2”.")
                 .arg(QString::number(kMaxRateBurst), p.value(QStringLiteral("burst"))));
+    if (p.isSet(QStringLiteral("order-key")))
+        e.orderKey = p.value(QStringLiteral("order-key")).trimmed();
     if (p.isSet(QStringLiteral("no-verify-tls")) || p.isSet(QStringLiteral("verify-tls")))
         e.verifyTls = p.isSet(QStringLiteral("verify-tls"));
     if (p.isSet(QStringLiteral("http2-cleartext")))

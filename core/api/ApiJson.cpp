@@ -113,7 +113,8 @@ InputError applyEndpoint(const QJsonObject &body, Endpoint *e, bool *secretGiven
                                       QStringLiteral("http1Only"),
                                       QStringLiteral("maxInFlight"),
                                       QStringLiteral("ratePerSecond"),
-                                      QStringLiteral("rateBurst")};
+                                      QStringLiteral("rateBurst"),
+                                      QStringLiteral("orderKey")};
     // What GET returns and a client may send back unchanged: read-only, ignored.
     static const QStringList readOnly = {
         QStringLiteral("id"),     QStringLiteral("created"),        QStringLiteral("updated"),
@@ -128,7 +129,7 @@ InputError applyEndpoint(const QJsonObject &body, Endpoint *e, bool *secretGiven
             return unknownField(k, known);
         if (k == QLatin1String("url") || k == QLatin1String("name") ||
             k == QLatin1String("description") || k == QLatin1String("secret") ||
-            k == QLatin1String("format")) {
+            k == QLatin1String("format") || k == QLatin1String("orderKey")) {
             if (!v.isString())
                 return kindError(k, "a string");
             const QString s = v.toString();
@@ -138,6 +139,8 @@ InputError applyEndpoint(const QJsonObject &body, Endpoint *e, bool *secretGiven
                 e->name = s;
             else if (k == QLatin1String("description"))
                 e->description = s;
+            else if (k == QLatin1String("orderKey"))
+                e->orderKey = s;
             else if (k == QLatin1String("secret")) {
                 e->secret = s;
                 *secretGiven = true;

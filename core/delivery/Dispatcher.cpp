@@ -5,6 +5,7 @@
 #include "BufferedDirectProxy.h"
 #include "RetryPlanner.h"
 #include "domain/Ids.h"
+#include "encoding/JsonText.h"
 #include "signing/WebhookSigner.h"
 #include "store/Store.h"
 #include "store/StoreWriter.h"
@@ -80,6 +81,9 @@ Dispatcher::Dispatcher(StoreWriter *writer, QObject *parent)
     m_poolTimer.setTimerType(Qt::CoarseTimer);
     connect(&m_poolTimer, &QTimer::timeout, this, &Dispatcher::closeIdlePools);
     m_poolTimer.start(kPoolIdleMs / 2);
+    m_orderedTimer.setInterval(kPollMs);
+    m_orderedTimer.setTimerType(Qt::CoarseTimer);
+    connect(&m_orderedTimer, &QTimer::timeout, this, &Dispatcher::claimWaitingOrdered);
     m_rateTimer.setSingleShot(true);
     m_rateTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_rateTimer, &QTimer::timeout, this, &Dispatcher::pump);
@@ -326,6 +330,13 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
     QStringList ids;
     for (const Endpoint &e : std::as_const(targets)) {
         Delivery d;
+        if (!e.orderKey.isEmpty()) {
+            bool found = false;
+            const QString key = JsonText::pointerValue(event.payload, e.orderKey, &found);
+            // A payload without the field is not held behind anything.
+            if (found)
+                d.orderKey = key.isEmpty() ? QStringLiteral("\"\"") : key;
+        }
         d.id = Ids::newTimeOrdered();
         d.eventId = event.id;
         d.eventType = event.type;
@@ -344,9 +355,13 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
     // and claimed by this process (or, when it does not send, due for whichever does).
     const Claim claim = m_sending ? lease() : Claim();
     auto refused = std::make_shared<bool>(false);
+    // Ordered deliveries stored behind an earlier unfinished one with their key: id -> the
+    // id they wait for. They are stored unclaimed and claimed when their turn comes.
+    auto held = std::make_shared<QHash<QString, QString>>();
     m_writer->submit(
-        [event, deliveries, claim, ids, admit = hooks.admit, refused](Store &store) {
+        [event, deliveries, claim, ids, admit = hooks.admit, refused, held](Store &store) {
             *refused = false;
+            held->clear();
             if (admit) {
                 const PublishHooks::Admit a = admit(store, ids);
                 if (a == PublishHooks::Admit::StoreFailed)
@@ -359,13 +374,18 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
             if (!store.insertEvent(event))
                 return false;
             for (const Delivery &d : deliveries) {
-                if (!store.insertDelivery(d, claim))
+                // In the same transaction as the insert: no earlier delivery with the key can
+                // finish or appear in between.
+                const QString behind = store.heldBehind(d);
+                if (!behind.isEmpty())
+                    held->insert(d.id, behind);
+                if (!store.insertDelivery(d, behind.isEmpty() ? claim : Claim()))
                     return false;
             }
             return true;
         },
         this,
-        [this, deliveries, refused, done = hooks.done](bool ok) {
+        [this, deliveries, refused, held, done = hooks.done](bool ok) {
             if (ok && *refused) {
                 // Published before (the same Idempotency-Key): nothing was stored or sent.
                 for (const Delivery &d : deliveries)
@@ -382,8 +402,17 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
                      ok ? QString() : m_writer->lastError());
             for (const Delivery &stored : deliveries) {
                 if (ok) {
-                    if (m_jobs.contains(stored.id))
+                    const auto behind = held->constFind(stored.id);
+                    if (behind != held->constEnd()) {
+                        if (m_jobs.remove(stored.id) > 0) {
+                            m_waitingOrdered.insert(stored.id);
+                            if (!m_orderedTimer.isActive())
+                                m_orderedTimer.start();
+                        }
+                        emit deliveryHeld(stored, *behind);
+                    } else if (m_jobs.contains(stored.id)) {
                         makeReady(stored.id);
+                    }
                     continue;
                 }
                 Job job = m_jobs.take(stored.id);
@@ -970,6 +999,14 @@ void Dispatcher::writeOutcomes(const QList<Outcome> &outcomes)
                 stall(m_writer->lastError());
                 return;
             }
+            bool orderedDone = false;
+            for (const Outcome &o : outcomes)
+                orderedDone = orderedDone || (o.finalOutcome && !o.delivery.orderKey.isEmpty());
+            if (orderedDone) {
+                // The next delivery with its key may go now, ours or another process's.
+                claimWaitingOrdered();
+                requestClaim();
+            }
             for (const auto &[endpointId, why] : std::as_const(*disabled)) {
                 auto ep = m_endpoints.find(endpointId);
                 if (ep != m_endpoints.end()) {
@@ -1055,7 +1092,14 @@ void Dispatcher::cancel(Job &job, const QString &why)
     d.nextAttempt = QDateTime();
     m_jobs.remove(d.id);
     // Lazy: if it is lost, the delivery comes due again and is cancelled again.
-    m_writer->submit([d](Store &store) { return store.updateDelivery(d); }, nullptr, {},
+    const bool ordered = !d.orderKey.isEmpty();
+    m_writer->submit([d](Store &store) { return store.updateDelivery(d); }, this,
+                     [this, ordered](bool ok) {
+                         if (ok && ordered) {
+                             claimWaitingOrdered();
+                             requestClaim();
+                         }
+                     },
                      StoreWriter::Commit::Lazy);
     emit deliveryFinished(d, why);
 }
@@ -1086,6 +1130,42 @@ int Dispatcher::resume(const Store &reader)
     claimed(request, got->first, got->second);
     m_pollTimer.start(kPollMs);
     return n;
+}
+
+// Held ordered deliveries of ours whose turn may have come: the store claims those that wait
+// for nothing any more.
+void Dispatcher::claimWaitingOrdered()
+{
+    if (m_waitingOrdered.isEmpty()) {
+        m_orderedTimer.stop();
+        return;
+    }
+    if (m_orderedClaimPending || m_stalled || m_stopping)
+        return;
+    m_orderedClaimPending = true;
+    const QStringList ids(m_waitingOrdered.cbegin(), m_waitingOrdered.cend());
+    auto got = std::make_shared<std::pair<QList<ClaimedDelivery>, QStringList>>();
+    m_writer->submit(
+        [ids, got, claim = lease()](Store &store) {
+            return store.claimIfFirst(ids, claim, QDateTime::currentDateTimeUtc(), &got->first,
+                                      &got->second);
+        },
+        this,
+        [this, got](bool ok) {
+            m_orderedClaimPending = false;
+            if (!ok) {
+                stall(m_writer->lastError());
+                return;
+            }
+            for (const QString &id : std::as_const(got->second)) {
+                if (m_waitingOrdered.remove(id))
+                    emit deliveryTakenElsewhere(id);
+            }
+            takeClaimed(got->first, AttemptTrigger::Scheduled);
+            if (m_waitingOrdered.isEmpty())
+                m_orderedTimer.stop();
+        },
+        StoreWriter::Commit::Lazy);
 }
 
 // Claims the next batch of due work, if this dispatcher takes due work and has room for it.
@@ -1164,6 +1244,7 @@ void Dispatcher::takeClaimed(const QList<ClaimedDelivery> &claimed, AttemptTrigg
             // Ours already (a retry that came due while we still held it): not twice.
             continue;
         }
+        m_waitingOrdered.remove(c.delivery.id);
         m_jobs.insert(c.delivery.id, Job{c.delivery, c.payload, trigger});
         makeReady(c.delivery.id);
     }

@@ -128,6 +128,11 @@ signals:
     // A delivery reached succeeded, failed or cancelled (why: the last error, if any).
     void deliveryFinished(const Delivery &delivery, const QString &why);
     void endpointDisabled(const QString &endpointId, const QString &reason);
+    // An ordered delivery waits for an earlier one with its key (Endpoint::orderKey) to
+    // succeed or become final; it is sent when its turn comes.
+    void deliveryHeld(const Delivery &delivery, const QString &behindDeliveryId);
+    // A held delivery of ours was sent (or finished) by another process on the store.
+    void deliveryTakenElsewhere(const QString &deliveryId);
     // The store refused a write: attempts are paused until it works again (storeRecovered).
     void storeFailing(const QString &error);
     void storeRecovered();
@@ -296,6 +301,12 @@ private:
     int m_polls = 0;
     QTimer m_pollTimer;
     QTimer m_renewTimer;
+    // Ordered deliveries this dispatcher stored but holds back behind an earlier one: claimed
+    // when their turn comes (after an ordered outcome of ours, or a look once a second).
+    QSet<QString> m_waitingOrdered;
+    bool m_orderedClaimPending = false;
+    QTimer m_orderedTimer;
+    void claimWaitingOrdered();
     // Store failures.
     bool m_stalled = false;
     bool m_probePending = false;

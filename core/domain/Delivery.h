@@ -79,6 +79,10 @@ struct Delivery
     int lastStatus = 0;
     ErrorClass lastError = ErrorClass::None;
     qint64 lastDurationMs = 0;
+    // The value of the endpoint's ordering field in the payload (Endpoint::orderKey): the
+    // endpoint receives deliveries with the same value one at a time, in publishing order.
+    // Empty: not ordered.
+    QString orderKey;
     QList<Attempt> attempts; // filled when details are loaded
 };
 

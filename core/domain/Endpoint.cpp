@@ -60,5 +60,6 @@ bool operator==(const Endpoint &a, const Endpoint &b)
            a.retry == b.retry && a.verifyTls == b.verifyTls &&
            a.http2Cleartext == b.http2Cleartext && a.http1Only == b.http1Only &&
            a.maxInFlight == b.maxInFlight && a.ratePerSecond == b.ratePerSecond &&
-           a.rateBurst == b.rateBurst && a.created == b.created && a.updated == b.updated;
+           a.rateBurst == b.rateBurst && a.orderKey == b.orderKey && a.created == b.created &&
+           a.updated == b.updated;
 }

@@ -70,6 +70,10 @@ struct Endpoint
     // of up to rateBurst (0 = the rate rounded up): a token bucket.
     double ratePerSecond = 0;
     int rateBurst = 0;
+    // Ordered delivery: a JSON pointer (RFC 6901) into the payload, such as "/callID".
+    // Deliveries whose payloads hold the same value there reach this endpoint one at a time,
+    // in the order the events were published. Empty: no ordering.
+    QString orderKey;
     QDateTime created;
     QDateTime updated;
     // Set when the stored secret or header values could not be unsealed (another key, damage):

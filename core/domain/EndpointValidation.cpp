@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "EndpointValidation.h"
 
+#include "encoding/JsonText.h"
+
 #include <QCoreApplication>
 #include <QHostAddress>
 #include <QUrl>
@@ -333,6 +335,10 @@ QList<ValidationError> validateEndpoint(const Endpoint &e, const QStringList &kn
                              .arg(kMaxTimeoutMs));
     add("retry", validateRetryPolicy(e.retry));
     add("limits", validateLimits(e));
+    if (!e.orderKey.isEmpty() && (!JsonText::isValidPointer(e.orderKey) || e.orderKey.size() > 200))
+        add("orderKey", Tr::tr("The ordering field %1 is not a JSON pointer. Write it as a path "
+                               "from the payload's top, such as /callID or /agent/id.")
+                            .arg(quoteForMessage(e.orderKey)));
     if (!e.allEvents) {
         if (e.eventTypes.isEmpty())
             add("eventTypes", Tr::tr("Pick at least one event, or choose All events."));

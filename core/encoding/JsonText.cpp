@@ -5,6 +5,8 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
+#include <QJsonValue>
 
 namespace {
 
@@ -439,6 +441,73 @@ QByteArray memberText(const QByteArray &validJson, const QString &key)
             i = skipSpace(s, i + 1);
     }
     return found;
+}
+
+bool isValidPointer(const QString &pointer)
+{
+    if (pointer.isEmpty())
+        return true;
+    if (!pointer.startsWith(u'/'))
+        return false;
+    for (qsizetype i = 0; i < pointer.size(); ++i) {
+        if (pointer.at(i) == u'~' &&
+            (i + 1 >= pointer.size() || (pointer.at(i + 1) != u'0' && pointer.at(i + 1) != u'1')))
+            return false;
+    }
+    return true;
+}
+
+QString pointerValue(const QByteArray &json, const QString &pointer, bool *found)
+{
+    *found = false;
+    if (!isValidPointer(pointer))
+        return {};
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &error);
+    if (error.error != QJsonParseError::NoError)
+        return {};
+    QJsonValue v = doc.isArray() ? QJsonValue(doc.array()) : QJsonValue(doc.object());
+    if (!pointer.isEmpty()) {
+        for (QString token : pointer.mid(1).split(u'/')) {
+            token.replace(QLatin1String("~1"), QLatin1String("/"));
+            token.replace(QLatin1String("~0"), QLatin1String("~"));
+            if (v.isObject()) {
+                const QJsonObject o = v.toObject();
+                if (!o.contains(token))
+                    return {};
+                v = o.value(token);
+            } else if (v.isArray()) {
+                bool number = false;
+                const qsizetype index = token.toLongLong(&number);
+                const QJsonArray a = v.toArray();
+                if (!number || index < 0 || index >= a.size() ||
+                    (token.size() > 1 && token.startsWith(u'0')))
+                    return {};
+                v = a.at(index);
+            } else {
+                return {};
+            }
+        }
+    }
+    *found = true;
+    switch (v.type()) {
+    case QJsonValue::String:
+        return v.toString();
+    case QJsonValue::Double:
+        return QString::number(v.toDouble(), 'g', 17);
+    case QJsonValue::Bool:
+        return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    case QJsonValue::Null:
+        return QStringLiteral("null");
+    case QJsonValue::Object:
+        return QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
+    case QJsonValue::Array:
+        return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
+    case QJsonValue::Undefined:
+        break;
+    }
+    *found = false;
+    return {};
 }
 
 } // namespace JsonText

@@ -58,4 +58,13 @@ qsizetype firstInvalidUtf8(const QByteArray &bytes);
 // Escapes text for use inside a JSON string literal (without the quotes).
 QString escapeString(const QString &text);
 
+// RFC 6901: "" (the whole document) or "/" followed by reference tokens, with "~" written only
+// as "~0" or "~1".
+bool isValidPointer(const QString &pointer);
+// The value a JSON pointer leads to in a JSON document, as text: a string's contents, or the
+// compact JSON of any other value. *found is false when the document is not JSON or the
+// pointer leads nowhere. Numbers beyond 2^53 lose precision (two such values may compare
+// equal).
+QString pointerValue(const QByteArray &json, const QString &pointer, bool *found);
+
 } // namespace JsonText

@@ -92,6 +92,8 @@ bool Engine::open(const QString &dataDir, QString *error)
     connect(d, &Dispatcher::deliveryFinished, this, &Engine::deliveryFinished);
     connect(d, &Dispatcher::endpointDisabled, this, &Engine::endpointDisabled);
     connect(d, &Dispatcher::redeliveryRefused, this, &Engine::redeliveryRefused);
+    connect(d, &Dispatcher::deliveryHeld, this, &Engine::deliveryHeld);
+    connect(d, &Dispatcher::deliveryTakenElsewhere, this, &Engine::deliveryTakenElsewhere);
     m_search = new DeliverySearch(path, this);
     connect(m_search, &DeliverySearch::finished, this, &Engine::searchFinished);
     return true;
@@ -171,6 +173,11 @@ QString Engine::endpointName(const QString &id) const
             return e.name;
     }
     return id.left(8);
+}
+
+QString Engine::heldBehind(const Delivery &delivery) const
+{
+    return m_store->heldBehind(delivery);
 }
 
 EndpointStats Engine::endpointStats(const QString &endpointId) const

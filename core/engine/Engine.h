@@ -84,6 +84,8 @@ public:
     bool setEndpointEnabled(const QString &id, bool enabled, QString *error = nullptr);
 
     EndpointStats endpointStats(const QString &endpointId) const;
+    // The delivery an unfinished ordered delivery waits for (empty: none).
+    QString heldBehind(const Delivery &delivery) const;
 
     // Store-wide settings, shared by every process on the store (read when it opens).
     // Which addresses deliveries may reach (EgressPolicy.h); saving an endpoint whose URL is a
@@ -234,6 +236,10 @@ signals:
     void deliveryFinished(const Delivery &delivery, const QString &why);
     void endpointDisabled(const QString &endpointId, const QString &reason);
     void redeliveryRefused(const QString &deliveryId, const QString &why);
+    // An ordered delivery waits for an earlier one with its key; sent when its turn comes.
+    void deliveryHeld(const Delivery &delivery, const QString &behindDeliveryId);
+    // A held delivery of this process was sent by another process on the store.
+    void deliveryTakenElsewhere(const QString &deliveryId);
     // The built-in receiver.
     void requestCaptured(const CapturedRequest &request);
     void receiverRefusedConnection(const QString &reason);

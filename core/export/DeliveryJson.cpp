@@ -73,6 +73,7 @@ QJsonObject deliveryToJson(const Delivery &d)
         {QStringLiteral("lastStatus"), d.lastStatus},
         {QStringLiteral("lastError"), errorClassName(d.lastError)},
         {QStringLiteral("lastDurationMs"), d.lastDurationMs},
+        {QStringLiteral("orderKey"), d.orderKey},
         {QStringLiteral("attempts"), attempts},
     };
 }
@@ -104,6 +105,7 @@ QJsonObject endpointToJson(const Endpoint &e, bool includeSecrets)
         {QStringLiteral("maxInFlight"), e.maxInFlight},
         {QStringLiteral("ratePerSecond"), e.ratePerSecond},
         {QStringLiteral("rateBurst"), e.rateBurst},
+        {QStringLiteral("orderKey"), e.orderKey},
         {QStringLiteral("created"), time(e.created)},
         {QStringLiteral("updated"), time(e.updated)},
     };

@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <limits>
 #include <vector>
 
 namespace {
@@ -250,6 +251,14 @@ ALTER TABLE attempts ADD COLUMN protocol TEXT NOT NULL DEFAULT '';
 CREATE INDEX deliveries_due_by_endpoint ON deliveries(endpoint_id, due_at)
     WHERE due_at IS NOT NULL;
 )",
+    // 7: ordered delivery per key: the endpoint's JSON pointer, each delivery's value there,
+    // and an index to find the unfinished delivery a later one waits behind.
+    R"(
+ALTER TABLE endpoints ADD COLUMN order_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE deliveries ADD COLUMN order_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX deliveries_in_order ON deliveries(endpoint_id, order_key, seq)
+    WHERE due_at IS NOT NULL AND order_key != '';
+)",
 };
 
 QString sealed(const QString &plain)
@@ -267,7 +276,7 @@ QDateTime dueAt(const Delivery &d)
 
 constexpr const char *kDeliveryColumns =
     "id, event_id, event_type, endpoint_id, webhook_id, state, attempt_count, created, updated, "
-    "next_attempt, last_status, last_error, last_duration_ms, seq";
+    "next_attempt, last_status, last_error, last_duration_ms, seq, order_key";
 
 Delivery deliveryFrom(const QSqlQuery &q)
 {
@@ -286,6 +295,7 @@ Delivery deliveryFrom(const QSqlQuery &q)
     errorClassFromName(q.value(11).toString(), &d.lastError);
     d.lastDurationMs = q.value(12).toLongLong();
     d.seq = q.value(13).toLongLong();
+    d.orderKey = q.value(14).toString();
     return d;
 }
 
@@ -293,7 +303,7 @@ constexpr const char *kEndpointColumns =
     "id, name, url, description, enabled, disabled_reason, all_events, event_types, format, "
     "headers, secret, previous_secret, previous_secret_expires, timeout_ms, retry_schedule, "
     "max_attempts, disable_after_failures, verify_tls, http2_cleartext, created, updated, "
-    "max_in_flight, rate_per_second, rate_burst, http1_only";
+    "max_in_flight, rate_per_second, rate_burst, http1_only, order_key";
 
 Endpoint endpointFrom(const QSqlQuery &q)
 {
@@ -334,6 +344,7 @@ Endpoint endpointFrom(const QSqlQuery &q)
     e.ratePerSecond = q.value(22).toDouble();
     e.rateBurst = q.value(23).toInt();
     e.http1Only = q.value(24).toBool();
+    e.orderKey = q.value(25).toString();
     return e;
 }
 
@@ -829,22 +840,22 @@ QString Store::saveEndpoint(Endpoint *e, const QStringList &knownEventTypes)
     e->updated = now;
     QSqlQuery q(m_db);
     q.prepare(
-        QStringLiteral(
-            "INSERT INTO endpoints (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT(id) DO UPDATE SET name=excluded.name, url=excluded.url, "
-            "description=excluded.description, enabled=excluded.enabled, "
-            "disabled_reason=excluded.disabled_reason, all_events=excluded.all_events, "
-            "event_types=excluded.event_types, format=excluded.format, "
-            "headers=excluded.headers, secret=excluded.secret, "
-            "previous_secret=excluded.previous_secret, "
-            "previous_secret_expires=excluded.previous_secret_expires, "
-            "timeout_ms=excluded.timeout_ms, retry_schedule=excluded.retry_schedule, "
-            "max_attempts=excluded.max_attempts, "
-            "disable_after_failures=excluded.disable_after_failures, "
-            "verify_tls=excluded.verify_tls, http2_cleartext=excluded.http2_cleartext, "
-            "updated=excluded.updated, max_in_flight=excluded.max_in_flight, "
-            "rate_per_second=excluded.rate_per_second, rate_burst=excluded.rate_burst, "
-            "http1_only=excluded.http1_only")
+        QStringLiteral("INSERT INTO endpoints (%1) VALUES "
+                       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                       "ON CONFLICT(id) DO UPDATE SET name=excluded.name, url=excluded.url, "
+                       "description=excluded.description, enabled=excluded.enabled, "
+                       "disabled_reason=excluded.disabled_reason, all_events=excluded.all_events, "
+                       "event_types=excluded.event_types, format=excluded.format, "
+                       "headers=excluded.headers, secret=excluded.secret, "
+                       "previous_secret=excluded.previous_secret, "
+                       "previous_secret_expires=excluded.previous_secret_expires, "
+                       "timeout_ms=excluded.timeout_ms, retry_schedule=excluded.retry_schedule, "
+                       "max_attempts=excluded.max_attempts, "
+                       "disable_after_failures=excluded.disable_after_failures, "
+                       "verify_tls=excluded.verify_tls, http2_cleartext=excluded.http2_cleartext, "
+                       "updated=excluded.updated, max_in_flight=excluded.max_in_flight, "
+                       "rate_per_second=excluded.rate_per_second, rate_burst=excluded.rate_burst, "
+                       "http1_only=excluded.http1_only")
             .arg(QLatin1String(kEndpointColumns)));
     for (const QVariant &v : {QVariant(e->id),
                               text(e->name),
@@ -870,7 +881,8 @@ QString Store::saveEndpoint(Endpoint *e, const QStringList &knownEventTypes)
                               QVariant(e->maxInFlight),
                               QVariant(e->ratePerSecond),
                               QVariant(e->rateBurst),
-                              QVariant(e->http1Only)})
+                              QVariant(e->http1Only),
+                              text(e->orderKey)})
         q.addBindValue(v);
     if (!q.exec())
         return Tr::tr("Saving the endpoint failed: %1").arg(q.lastError().text());
@@ -1012,8 +1024,8 @@ bool Store::insertDelivery(const Delivery &d, const Claim &claim)
     const bool claimed = !claim.owner.isEmpty() && !isFinal(d.state);
     return statement("INSERT INTO deliveries (id, event_id, event_type, endpoint_id, "
                      "webhook_id, state, attempt_count, created, updated, next_attempt, "
-                     "last_status, last_error, last_duration_ms, due_at, claim_owner) "
-                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                     "last_status, last_error, last_duration_ms, due_at, claim_owner, order_key) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
         .text(d.id)
         .text(d.eventId)
         .text(d.eventType)
@@ -1029,7 +1041,57 @@ bool Store::insertDelivery(const Delivery &d, const Claim &claim)
         .integer(d.lastDurationMs)
         .time(claimed ? claim.until : dueAt(d))
         .text(claimed ? claim.owner : QString())
+        .text(d.orderKey)
         .exec(&m_lastError);
+}
+
+QString Store::heldBehind(const Delivery &d) const
+{
+    if (d.orderKey.isEmpty() || isFinal(d.state))
+        return {};
+    QSqlQuery &q = const_cast<Store *>(this)->prepared(
+        "SELECT id FROM deliveries WHERE endpoint_id = ? AND order_key = ? AND seq < ? AND "
+        "due_at IS NOT NULL AND order_key != '' ORDER BY seq LIMIT 1");
+    q.bindValue(0, d.endpointId);
+    q.bindValue(1, d.orderKey);
+    q.bindValue(2, d.seq > 0 ? d.seq : std::numeric_limits<qint64>::max());
+    QString id;
+    if (q.exec() && q.next())
+        id = q.value(0).toString();
+    q.finish();
+    return id;
+}
+
+bool Store::claimIfFirst(const QStringList &deliveryIds, const Claim &claim, const QDateTime &now,
+                         QList<ClaimedDelivery> *claimed, QStringList *gone)
+{
+    claimed->clear();
+    gone->clear();
+    QList<Delivery> first;
+    for (const QString &id : deliveryIds) {
+        const std::optional<Delivery> d = delivery(id, false);
+        // Final, or held under another owner's running lease: no longer this caller's to send.
+        if (!d || isFinal(d->state)) {
+            gone->append(id);
+            continue;
+        }
+        QSqlQuery &owner = prepared("SELECT claim_owner, due_at FROM deliveries WHERE id = ?");
+        owner.bindValue(0, id);
+        QString holder;
+        qint64 due = 0;
+        if (owner.exec() && owner.next()) {
+            holder = owner.value(0).toString();
+            due = owner.value(1).toLongLong();
+        }
+        owner.finish();
+        if (!holder.isEmpty() && holder != claim.owner && due > now.toMSecsSinceEpoch()) {
+            gone->append(id);
+            continue;
+        }
+        if (heldBehind(*d).isEmpty())
+            first.append(*d);
+    }
+    return claimRows(first, claim, claimed);
 }
 
 bool Store::updateDelivery(const Delivery &d, std::optional<ErrorClass> storedError)
@@ -1349,8 +1411,11 @@ bool Store::claimDue(const Claim &claim, const QDateTime &now, int limit,
     out.clear();
     QSqlQuery q(m_db);
     q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT %1 FROM deliveries WHERE due_at IS NOT NULL AND due_at <= ? "
-                             "ORDER BY due_at, seq LIMIT ?")
+    q.prepare(QStringLiteral("SELECT %1 FROM deliveries AS d WHERE due_at IS NOT NULL AND "
+                             "due_at <= ? AND (order_key = '' OR NOT EXISTS (SELECT 1 FROM "
+                             "deliveries AS p WHERE p.endpoint_id = d.endpoint_id AND "
+                             "p.order_key = d.order_key AND p.seq < d.seq AND p.due_at IS NOT "
+                             "NULL AND p.order_key != '')) ORDER BY due_at, seq LIMIT ?")
                   .arg(QLatin1String(kDeliveryColumns)));
     q.addBindValue(now.toMSecsSinceEpoch());
     q.addBindValue(qMax(1, limit));
@@ -1389,11 +1454,16 @@ bool Store::claimDueByEndpoint(const Claim &claim, const QDateTime &now,
             continue;
         // The (endpoint_id, due_at) index: one endpoint's million queued rows are not read to
         // find another's.
-        QSqlQuery &q = prepared("SELECT id, event_id, event_type, endpoint_id, webhook_id, state, "
-                                "attempt_count, created, updated, next_attempt, last_status, "
-                                "last_error, last_duration_ms, seq FROM deliveries "
-                                "WHERE endpoint_id = ? AND due_at IS NOT NULL AND due_at <= ? "
-                                "ORDER BY due_at, seq LIMIT ?");
+        // An ordered delivery is claimed only when no earlier one with its key is unfinished
+        // (the deliveries_in_order index answers that per row).
+        QSqlQuery &q = prepared(
+            "SELECT id, event_id, event_type, endpoint_id, webhook_id, state, attempt_count, "
+            "created, updated, next_attempt, last_status, last_error, last_duration_ms, seq, "
+            "order_key FROM deliveries AS d WHERE endpoint_id = ? AND due_at IS NOT NULL AND "
+            "due_at <= ? AND (order_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries AS p "
+            "WHERE p.endpoint_id = d.endpoint_id AND p.order_key = d.order_key AND "
+            "p.seq < d.seq AND p.due_at IS NOT NULL AND p.order_key != '')) "
+            "ORDER BY due_at, seq LIMIT ?");
         q.bindValue(0, id);
         q.bindValue(1, now.toMSecsSinceEpoch());
         q.bindValue(2, room);

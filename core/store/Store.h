@@ -51,7 +51,7 @@ struct sqlite3;
 class Store
 {
 public:
-    static constexpr int kSchemaVersion = 6;
+    static constexpr int kSchemaVersion = 7;
 
     ~Store();
     Store(const Store &) = delete;
@@ -142,6 +142,14 @@ public:
     bool claimDueByEndpoint(const Claim &claim, const QDateTime &now,
                             const QHash<QString, int> &rooms, int otherRoom,
                             QList<ClaimedDelivery> *claimed, QStringList *full);
+    // For an unfinished ordered delivery: the id of the earliest unfinished delivery to the
+    // same endpoint with the same key published before it (it waits for that one); empty
+    // when it waits for none.
+    QString heldBehind(const Delivery &delivery) const;
+    // Claims those of these deliveries that wait for no earlier one (as claimDue would).
+    // *gone lists the ones that are final or held by another owner's running lease.
+    bool claimIfFirst(const QStringList &deliveryIds, const Claim &claim, const QDateTime &now,
+                      QList<ClaimedDelivery> *claimed, QStringList *gone);
     // A delivery with what is needed to send it again, or nullopt and *why (it does not
     // exist, or retention removed its event).
     std::optional<ClaimedDelivery> sendable(const QString &deliveryId, QString *why) const;

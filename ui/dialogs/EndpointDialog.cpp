@@ -254,6 +254,14 @@ EndpointDialog::EndpointDialog(const EventCatalog &catalog, const Endpoint &e, Q
     m_burst->setToolTip(tr("How many deliveries may start at once after a quiet spell."));
     m_burst->setEnabled(e.ratePerSecond > 0);
     form->addRow(tr("&Burst"), m_burst);
+    m_orderKey = new QLineEdit(e.orderKey, content);
+    m_orderKey->setObjectName(QStringLiteral("orderKey"));
+    m_orderKey->setPlaceholderText(tr("off — for example /callID"));
+    m_orderKey->setToolTip(
+        tr("A field of the payload, as a JSON pointer. Deliveries whose payloads hold the same "
+           "value there reach this endpoint one at a time, in the order they were published; "
+           "a failing one holds the later ones back until it succeeds or gives up."));
+    withError(tr("Order &key"), m_orderKey, QStringLiteral("orderKey"));
     connect(m_rate, &QDoubleSpinBox::valueChanged, this, [this](double rate) {
         m_burst->setEnabled(rate > 0);
         validate();
@@ -278,7 +286,7 @@ EndpointDialog::EndpointDialog(const EventCatalog &catalog, const Endpoint &e, Q
             m_name->setText(tr("Local test inbox"));
     });
 
-    for (QLineEdit *edit : {m_name, m_url, m_secret, m_schedule, m_description})
+    for (QLineEdit *edit : {m_name, m_url, m_secret, m_schedule, m_description, m_orderKey})
         connect(edit, &QLineEdit::textChanged, this, &EndpointDialog::validate);
     for (QSpinBox *spin : {m_timeout, m_attempts, m_disableAfter, m_maxInFlight, m_burst})
         connect(spin, &QSpinBox::valueChanged, this, &EndpointDialog::validate);
@@ -352,6 +360,7 @@ Endpoint EndpointDialog::endpoint() const
     e.maxInFlight = m_maxInFlight->value();
     e.ratePerSecond = m_rate->value();
     e.rateBurst = m_burst->value();
+    e.orderKey = m_orderKey->text().trimmed();
     return e;
 }
 

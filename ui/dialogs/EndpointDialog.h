@@ -71,6 +71,7 @@ private:
     QSpinBox *m_maxInFlight = nullptr;
     QDoubleSpinBox *m_rate = nullptr;
     QSpinBox *m_burst = nullptr;
+    QLineEdit *m_orderKey = nullptr;
     QPushButton *m_localButton = nullptr;
     QDialogButtonBox *m_buttons = nullptr;
     QHash<QString, QLabel *> m_errorLabels;

@@ -37,12 +37,21 @@ int LiveModel::rowOf(qint64 seq) const
 
 void LiveModel::attemptStarted(const Delivery &delivery, const Attempt &attempt)
 {
-    m_pending.push_back({delivery, attempt, false});
+    m_pending.push_back({delivery, attempt, false, {}});
 }
 
 void LiveModel::attemptFinished(const Delivery &delivery, const Attempt &attempt)
 {
-    m_pending.push_back({delivery, attempt, true});
+    m_pending.push_back({delivery, attempt, true, {}});
+}
+
+void LiveModel::deliveryHeld(const Delivery &delivery, const QString &behindDeliveryId)
+{
+    Attempt a;
+    a.deliveryId = delivery.id;
+    a.number = delivery.attemptCount + 1;
+    a.started = QDateTime::currentDateTimeUtc();
+    m_pending.push_back({delivery, a, false, behindDeliveryId});
 }
 
 QString LiveModel::statusClass(int status, ErrorClass error, bool finished)
@@ -70,6 +79,25 @@ void LiveModel::flush()
     QHash<QString, size_t> freshIndex;
     for (Update &u : updates) {
         const QString k = key(u.delivery.id, u.attempt.number);
+        if (!u.finished && u.heldBehind.isEmpty()) {
+            // The start of an attempt that was shown as held: that row, in place.
+            const auto fi = freshIndex.constFind(k);
+            if (fi != freshIndex.cend() && !fresh[fi.value()].heldBehind.isEmpty()) {
+                fresh[fi.value()] = {0, u.delivery, u.attempt, false, {}};
+                continue;
+            }
+            const auto it = m_seqByKey.constFind(k);
+            const int row = it == m_seqByKey.cend() ? -1 : rowOf(it.value());
+            if (row >= 0 && !m_rows[size_t(row)].heldBehind.isEmpty()) {
+                Row &r = m_rows[size_t(row)];
+                r.delivery = u.delivery;
+                r.attempt = u.attempt;
+                r.heldBehind.clear();
+                minChanged = qMin(minChanged, row);
+                maxChanged = qMax(maxChanged, row);
+                continue;
+            }
+        }
         if (u.finished) {
             const auto fi = freshIndex.constFind(k);
             if (fi != freshIndex.cend()) {
@@ -77,6 +105,7 @@ void LiveModel::flush()
                 r.delivery = u.delivery;
                 r.attempt = u.attempt;
                 r.finished = true;
+                r.heldBehind.clear();
                 continue;
             }
             const auto it = m_seqByKey.constFind(k);
@@ -86,13 +115,14 @@ void LiveModel::flush()
                 r.delivery = u.delivery;
                 r.attempt = u.attempt;
                 r.finished = true;
+                r.heldBehind.clear();
                 minChanged = qMin(minChanged, row);
                 maxChanged = qMax(maxChanged, row);
                 continue;
             }
         }
         freshIndex.insert(k, fresh.size());
-        fresh.push_back({0, u.delivery, u.attempt, u.finished});
+        fresh.push_back({0, u.delivery, u.attempt, u.finished, u.heldBehind});
     }
     if (maxChanged >= 0)
         emit dataChanged(index(minChanged, 0), index(maxChanged, ColumnCount - 1));
@@ -161,6 +191,11 @@ QVariant LiveModel::data(const QModelIndex &index, int role) const
         return r.attempt.responseStatus;
     case ErrorClassRole:
         return int(r.attempt.errorClass);
+    case Qt::ToolTipRole:
+        if (index.column() == Status && !r.heldBehind.isEmpty())
+            return tr("Waits for delivery %1 (same order key, %2) to succeed or give up.")
+                .arg(r.heldBehind, r.delivery.orderKey);
+        return {};
     case Qt::DecorationRole:
         if (index.column() != Status)
             return {};
@@ -179,6 +214,8 @@ QVariant LiveModel::data(const QModelIndex &index, int role) const
     case Endpoint:
         return m_endpointNames.value(r.delivery.endpointId, r.delivery.endpointId.left(8));
     case Status:
+        if (!r.heldBehind.isEmpty())
+            return tr("held behind %1").arg(r.heldBehind.left(8));
         if (!r.finished)
             return tr("sending…");
         if (r.attempt.responseStatus > 0 && r.attempt.errorClass != ErrorClass::Timeout)

@@ -36,6 +36,8 @@ public:
     // Buffered; nothing changes in the model until flush().
     void attemptStarted(const Delivery &delivery, const Attempt &attempt);
     void attemptFinished(const Delivery &delivery, const Attempt &attempt);
+    // An ordered delivery waiting for an earlier one: a row that its first attempt replaces.
+    void deliveryHeld(const Delivery &delivery, const QString &behindDeliveryId);
     void flush();
     void clear();
     int pendingUpdates() const { return int(m_pending.size()); }
@@ -57,12 +59,14 @@ private:
         Delivery delivery;
         Attempt attempt;
         bool finished = false;
+        QString heldBehind;
     };
     struct Update
     {
         Delivery delivery;
         Attempt attempt;
         bool finished;
+        QString heldBehind;
     };
     static QString key(const QString &deliveryId, int attempt);
     int rowOf(qint64 seq) const;

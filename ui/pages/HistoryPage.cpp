@@ -275,7 +275,7 @@ void HistoryPage::showSelected()
                                .arg(StatusStyle::triggerText(a.trigger),
                                     StatusStyle::outcomeText(a.responseStatus, a.errorClass)));
     if (m_selected.attempts.isEmpty()) {
-        m_details->showWithoutAttempts(m_selected);
+        m_details->showWithoutAttempts(m_selected, m_engine->heldBehind(m_selected));
         return;
     }
     const int pick = same && keep >= 0 && keep < m_attempt->count() ? keep : m_attempt->count() - 1;

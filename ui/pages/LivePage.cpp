@@ -123,6 +123,7 @@ LivePage::LivePage(Engine *engine, QWidget *parent)
 
     connect(engine, &Engine::attemptStarted, m_model, &LiveModel::attemptStarted);
     connect(engine, &Engine::attemptFinished, m_model, &LiveModel::attemptFinished);
+    connect(engine, &Engine::deliveryHeld, m_model, &LiveModel::deliveryHeld);
     // A few updates a second, however fast deliveries come.
     m_flush = new QTimer(this);
     m_flush->setInterval(200);

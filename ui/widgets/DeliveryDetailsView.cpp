@@ -162,9 +162,18 @@ void DeliveryDetailsView::showAttempt(const Delivery &d, const Attempt &a)
     m_copyCurl->setEnabled(true);
 }
 
-void DeliveryDetailsView::showWithoutAttempts(const Delivery &d)
+void DeliveryDetailsView::showWithoutAttempts(const Delivery &d, const QString &heldBehind)
 {
     clear();
+    if (!heldBehind.isEmpty()) {
+        m_summary->setText(
+            tr("<b>%1</b> · delivery <code>%2</code> · held behind <code>%3</code> (order key "
+               "%4): sent once that delivery succeeds or gives up.")
+                .arg(Language::ltr(d.eventType.toHtmlEscaped()),
+                     Language::ltr(d.id.toHtmlEscaped()), Language::ltr(heldBehind),
+                     Language::ltr(d.orderKey.toHtmlEscaped())));
+        return;
+    }
     m_summary->setText(
         tr("<b>%1</b> · delivery <code>%2</code> · %3: no attempt is recorded for it.")
             .arg(Language::ltr(d.eventType.toHtmlEscaped()), Language::ltr(d.id.toHtmlEscaped()),

@@ -21,7 +21,8 @@ public:
 
     void showAttempt(const Delivery &delivery, const Attempt &attempt);
     // A delivery with no recorded attempt (queued, or its attempts removed by retention).
-    void showWithoutAttempts(const Delivery &delivery);
+    // `heldBehind`: the delivery an ordered one waits for, if any.
+    void showWithoutAttempts(const Delivery &delivery, const QString &heldBehind = {});
     void clear();
 
     QString requestText() const;
