@@ -252,12 +252,15 @@ CREATE INDEX deliveries_due_by_endpoint ON deliveries(endpoint_id, due_at)
     WHERE due_at IS NOT NULL;
 )",
     // 7: ordered delivery per key: the endpoint's JSON pointer, each delivery's value there,
-    // and an index to find the unfinished delivery a later one waits behind.
+    // and an index to find the unfinished delivery a later one waits behind. Due work is
+    // found endpoint by endpoint (schema 6's index) alone: one due-time index fewer to keep
+    // up on every accept, claim and outcome.
     R"(
 ALTER TABLE endpoints ADD COLUMN order_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE deliveries ADD COLUMN order_key TEXT NOT NULL DEFAULT '';
 CREATE INDEX deliveries_in_order ON deliveries(endpoint_id, order_key, seq)
     WHERE due_at IS NOT NULL AND order_key != '';
+DROP INDEX deliveries_due;
 )",
 };
 
@@ -1629,7 +1632,10 @@ QDateTime Store::nextDue() const
 {
     QSqlQuery q(m_db);
     q.setForwardOnly(true);
-    if (q.exec(QStringLiteral("SELECT MIN(due_at) FROM deliveries WHERE due_at IS NOT NULL")) &&
+    // One seek per endpoint into the (endpoint_id, due_at) index.
+    if (q.exec(QStringLiteral("SELECT MIN((SELECT due_at FROM deliveries AS d WHERE "
+                              "d.endpoint_id = e.id AND d.due_at IS NOT NULL ORDER BY d.due_at "
+                              "LIMIT 1)) FROM endpoints AS e")) &&
         q.next())
         return fromMs(q.value(0));
     return {};
