@@ -649,8 +649,11 @@ void TestDispatcher::rateLimitAllowsItsBurst()
         e.rateBurst = 5;
     });
     QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
-    QCOMPARE(f->dispatcher->dispatch(f->event(), e.id).size(), 1); // starts the bucket
+    // A new bucket (a restart) is empty: the first delivery waits for its token, 0.5 s.
+    const QDateTime first = QDateTime::currentDateTimeUtc();
+    QCOMPARE(f->dispatcher->dispatch(f->event(), e.id).size(), 1);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 5000);
+    QVERIFY(first.msecsTo(f->receiver.requests(QStringLiteral("bursty")).first().received) >= 450);
     QTest::qWait(3000); // refills to 5 (2.5 s at 2/s)
     const QDateTime start = QDateTime::currentDateTimeUtc();
     for (int i = 0; i < 7; ++i)

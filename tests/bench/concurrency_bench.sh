@@ -107,7 +107,7 @@ done
 db="$work/full/hookline.sqlite"
 [ -f "$db" ] || db=$(ls "$work"/full/*.sqlite | head -1)
 fill_start=$(date +%s)
-sqlite3 "$db" <<SQL
+sqlite3 "$db" > /dev/null <<SQL
 PRAGMA busy_timeout = 10000;
 INSERT INTO deliveries (id, event_id, event_type, endpoint_id, webhook_id, state, attempt_count,
                         created, updated, next_attempt, due_at, claim_owner)

@@ -48,6 +48,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 
+    // JSON pointers (ordered delivery): every member of an object is found under its own
+    // escaped name, with the value Qt reads; an invalid pointer finds nothing.
+    if (valid && doc.isObject()) {
+        const QJsonObject o = doc.object();
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            QString token = it.key();
+            token.replace(u'~', QLatin1String("~0"));
+            token.replace(u'/', QLatin1String("~1"));
+            bool found = false;
+            const QString text = JsonText::pointerValue(bytes, u'/' + token, &found);
+            if (!found || (it.value().isString() && text != it.value().toString()))
+                std::abort();
+        }
+    }
+    {
+        const QString pointer = QString::fromUtf8(bytes.left(64));
+        bool found = false;
+        JsonText::pointerValue(bytes, pointer, &found);
+        if (found && !JsonText::isValidPointer(pointer))
+            std::abort();
+    }
+
     const EncodedPayload xml = PayloadEncoder::encode(bytes, PayloadFormat::Xml);
     if (xml.ok()) {
         QXmlStreamReader reader(xml.body);

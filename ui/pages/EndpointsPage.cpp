@@ -60,6 +60,10 @@ EndpointsPage::EndpointsPage(Engine *engine, QWidget *parent)
     m_view->verticalHeader()->hide();
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 10);
     m_view->horizontalHeader()->setSectionResizeMode(EndpointsModel::Url, QHeaderView::Stretch);
+    // The short columns as wide as their text, so the URL keeps the room.
+    for (int column : {EndpointsModel::State, EndpointsModel::Events, EndpointsModel::SuccessRate,
+                       EndpointsModel::Queued, EndpointsModel::InFlight, EndpointsModel::Limits})
+        m_view->horizontalHeader()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
     m_view->setColumnWidth(EndpointsModel::Name, 180);
     m_view->setItemDelegateForColumn(EndpointsModel::LastStatus,
                                      new StatusDelegate(EndpointsModel::StatusCodeRole,
