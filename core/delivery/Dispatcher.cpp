@@ -19,6 +19,7 @@
 #include <QSet>
 #include <QSslError>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -404,11 +405,8 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
                 if (ok) {
                     const auto behind = held->constFind(stored.id);
                     if (behind != held->constEnd()) {
-                        if (m_jobs.remove(stored.id) > 0) {
-                            m_waitingOrdered.insert(stored.id);
-                            if (!m_orderedTimer.isActive())
-                                m_orderedTimer.start();
-                        }
+                        if (m_jobs.remove(stored.id) > 0)
+                            addWaiting(stored);
                         emit deliveryHeld(stored, *behind);
                     } else if (m_jobs.contains(stored.id)) {
                         makeReady(stored.id);
@@ -1132,6 +1130,33 @@ int Dispatcher::resume(const Store &reader)
     return n;
 }
 
+void Dispatcher::addWaiting(const Delivery &delivery)
+{
+    const QString group = delivery.endpointId + u'\n' + delivery.orderKey;
+    m_waitingOrdered[group].push_back(delivery.id);
+    m_waitingGroup.insert(delivery.id, group);
+    if (!m_orderedTimer.isActive())
+        m_orderedTimer.start();
+}
+
+bool Dispatcher::removeWaiting(const QString &deliveryId)
+{
+    const auto g = m_waitingGroup.constFind(deliveryId);
+    if (g == m_waitingGroup.constEnd())
+        return false;
+    auto group = m_waitingOrdered.find(*g);
+    if (group != m_waitingOrdered.end()) {
+        std::deque<QString> &ids = *group;
+        const auto it = std::find(ids.begin(), ids.end(), deliveryId); // the front, mostly
+        if (it != ids.end())
+            ids.erase(it);
+        if (ids.empty())
+            m_waitingOrdered.erase(group);
+    }
+    m_waitingGroup.erase(g);
+    return true;
+}
+
 // Held ordered deliveries of ours whose turn may have come: the store claims those that wait
 // for nothing any more.
 void Dispatcher::claimWaitingOrdered()
@@ -1143,7 +1168,9 @@ void Dispatcher::claimWaitingOrdered()
     if (m_orderedClaimPending || m_stalled || m_stopping)
         return;
     m_orderedClaimPending = true;
-    const QStringList ids(m_waitingOrdered.cbegin(), m_waitingOrdered.cend());
+    QStringList ids;
+    for (const std::deque<QString> &group : std::as_const(m_waitingOrdered))
+        ids << group.front();
     auto got = std::make_shared<std::pair<QList<ClaimedDelivery>, QStringList>>();
     m_writer->submit(
         [ids, got, claim = lease()](Store &store) {
@@ -1158,7 +1185,7 @@ void Dispatcher::claimWaitingOrdered()
                 return;
             }
             for (const QString &id : std::as_const(got->second)) {
-                if (m_waitingOrdered.remove(id))
+                if (removeWaiting(id))
                     emit deliveryTakenElsewhere(id);
             }
             takeClaimed(got->first, AttemptTrigger::Scheduled);
@@ -1244,7 +1271,7 @@ void Dispatcher::takeClaimed(const QList<ClaimedDelivery> &claimed, AttemptTrigg
             // Ours already (a retry that came due while we still held it): not twice.
             continue;
         }
-        m_waitingOrdered.remove(c.delivery.id);
+        removeWaiting(c.delivery.id);
         m_jobs.insert(c.delivery.id, Job{c.delivery, c.payload, trigger});
         makeReady(c.delivery.id);
     }

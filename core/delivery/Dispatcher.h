@@ -301,9 +301,14 @@ private:
     int m_polls = 0;
     QTimer m_pollTimer;
     QTimer m_renewTimer;
-    // Ordered deliveries this dispatcher stored but holds back behind an earlier one: claimed
-    // when their turn comes (after an ordered outcome of ours, or a look once a second).
-    QSet<QString> m_waitingOrdered;
+    // Ordered deliveries this dispatcher stored but holds back behind an earlier one, per
+    // endpoint and key, in publishing order: only the first of each key can be next, so only
+    // those are asked for (after an ordered outcome of ours, or a look once a second) and
+    // the cost follows the number of keys, not of waiting deliveries.
+    QHash<QString, std::deque<QString>> m_waitingOrdered; // endpoint + key -> delivery ids
+    QHash<QString, QString> m_waitingGroup;               // delivery id -> endpoint + key
+    void addWaiting(const Delivery &delivery);
+    bool removeWaiting(const QString &deliveryId);
     bool m_orderedClaimPending = false;
     QTimer m_orderedTimer;
     void claimWaitingOrdered();

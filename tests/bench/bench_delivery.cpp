@@ -275,53 +275,10 @@ int runCore(const QString &url, int n, int endpoints = 1, int inFlight = kConnec
 }
 
 // The bare loop as Qt comes (the reference), or `buffered` with the proxy factory the
-// dispatcher uses, so its sockets read responses in bulk too (the like-for-like comparison).
-int runQnam(const QString &url, int n, bool buffered)
-{
-    QNetworkAccessManager nam;
-    if (buffered)
-        nam.setProxyFactory(new BufferedDirectProxyFactory);
-    const QByteArray body = sampleBody();
-    QNetworkRequest request{QUrl(url)};
-    request.setRawHeader("Content-Type", "application/json");
-    int started = 0, finished = 0, failed = 0;
-    QEventLoop loop;
-    std::function<void()> startOne = [&] {
-        if (started >= n)
-            return;
-        ++started;
-        QNetworkReply *reply = nam.post(request, body);
-        QObject::connect(reply, &QNetworkReply::finished, &loop, [&, reply] {
-            const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-            if (status < 200 || status >= 300)
-                ++failed;
-            reply->readAll();
-            reply->deleteLater();
-            if (++finished == n)
-                loop.quit();
-            else
-                startOne();
-        });
-    };
-    QElapsedTimer clock;
-    clock.start();
-    const double cpu0 = cpuMicros();
-    const ThreadCpu threads0;
-    for (int i = 0; i < kConnections; ++i)
-        startOne();
-    loop.exec();
-    const double seconds = clock.nsecsElapsed() / 1e9;
-    std::printf("mode=%s n=%d failed=%d seconds=%.3f rate=%.0f peak_rss_kib=%lld cpu_us=%.0f%s "
-                "allocator=%s\n",
-                buffered ? "qnam-buffered" : "qnam", n, failed, seconds, n / seconds, peakRssKiB(),
-                (cpuMicros() - cpu0) / n, threadCpuText(threads0, n).constData(),
-                allocatorName().constData());
-    return failed ? 1 : 0;
-}
-
-// The reference for many connections to one server: enough bare managers (6 connections each
-// on Qt 6.4) for `connections` requests in flight, each manager kept at 6.
-int runPool(const QString &url, int n, int connections, bool buffered)
+// dispatcher uses, so its sockets read responses in bulk too (the like-for-like comparison):
+// enough managers (6 connections each on Qt 6.4) for `connections` requests in flight, each
+// manager kept at 6; one manager for the 6-connection table.
+int runPool(const QByteArray &mode, const QString &url, int n, int connections, bool buffered)
 {
     const int managers = (connections + kConnections - 1) / kConnections;
     std::vector<std::unique_ptr<QNetworkAccessManager>> nams;
@@ -355,14 +312,16 @@ int runPool(const QString &url, int n, int connections, bool buffered)
     QElapsedTimer clock;
     clock.start();
     const double cpu0 = cpuMicros();
+    const ThreadCpu threads0;
     for (int i = 0; i < connections; ++i)
         startOne(nams.at(size_t(i / kConnections)).get());
     loop.exec();
     const double seconds = clock.nsecsElapsed() / 1e9;
     std::printf("mode=%s connections=%d managers=%d n=%d failed=%d seconds=%.3f rate=%.0f "
-                "peak_rss_kib=%lld cpu_us=%.0f\n",
-                buffered ? "pool-buffered" : "pool", connections, managers, n, failed, seconds,
-                n / seconds, peakRssKiB(), (cpuMicros() - cpu0) / n);
+                "peak_rss_kib=%lld cpu_us=%.0f%s allocator=%s\n",
+                mode.constData(), connections, managers, n, failed, seconds, n / seconds,
+                peakRssKiB(), (cpuMicros() - cpu0) / n, threadCpuText(threads0, n).constData(),
+                allocatorName().constData());
     return failed ? 1 : 0;
 }
 
@@ -625,7 +584,8 @@ int main(int argc, char *argv[])
     if (mode == QLatin1String("core"))
         return runCore(args.at(2), n);
     if (mode == QLatin1String("qnam") || mode == QLatin1String("qnam-buffered"))
-        return runQnam(args.at(2), n, mode == QLatin1String("qnam-buffered"));
+        return runPool(mode.toLatin1(), args.at(2), n, kConnections,
+                       mode == QLatin1String("qnam-buffered"));
     if (mode == QLatin1String("latency"))
         return runLatency(args.at(2).toDouble(), n);
     if (mode == QLatin1String("parts"))
@@ -634,7 +594,8 @@ int main(int argc, char *argv[])
         return runCore(args.at(2), n, args.at(4).toInt(), args.at(5).toInt());
     if ((mode == QLatin1String("pool") || mode == QLatin1String("pool-buffered")) &&
         args.size() == 5)
-        return runPool(args.at(2), n, args.at(4).toInt(), mode == QLatin1String("pool-buffered"));
+        return runPool(mode.toLatin1(), args.at(2), n, args.at(4).toInt(),
+                       mode == QLatin1String("pool-buffered"));
     std::fprintf(stderr, "unknown mode\n");
     return 2;
 }
