@@ -48,6 +48,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QWheelEvent>
 
 #include <algorithm>
 
@@ -66,6 +67,10 @@ private slots:
     void remembersGeometryAndPage();
     void endpointFormRefusesBadInput();
     void endpointFormSaves();
+    void wheelOverAnUnfocusedFieldScrollsTheForm();
+    void ctrlPPausesAndResumesLive();
+    void exportTakesTheChosenFormat();
+    void retryAllFailedFollowsTheFiltersAndAsks();
     void testEventShowsInLiveAndHistory();
     void modelsPassTheModelTester();
     void liveModelIsBoundedAndCoalesced();
@@ -228,6 +233,113 @@ void TestMainWindow::endpointFormSaves()
     page->deleteSelected();
     QCOMPARE(m_engine->store().endpoints().size(), 0);
     QCOMPARE(page->model()->rowCount(), 0);
+}
+
+// The mouse wheel over the Format combo box or a spin box, while scrolling the form, leaves
+// their values alone (JSON once became Form and was saved); focused, they take it.
+void TestMainWindow::wheelOverAnUnfocusedFieldScrollsTheForm()
+{
+    EndpointDialog dialog(m_engine->catalog(), Endpoint());
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    QComboBox *format = dialog.formatBox();
+    auto *timeout = dialog.findChild<QSpinBox *>(QStringLiteral("maxInFlight"));
+    QVERIFY(timeout);
+    const int formatBefore = format->currentIndex();
+    const int valueBefore = timeout->value();
+    auto wheel = [](QWidget *w) {
+        const QPointF at(w->width() / 2.0, w->height() / 2.0);
+        QWheelEvent e(at, w->mapToGlobal(at), QPoint(), QPoint(0, -120), Qt::NoButton,
+                      Qt::NoModifier, Qt::NoScrollPhase, false);
+        QApplication::sendEvent(w, &e);
+    };
+    dialog.nameEdit()->setFocus();
+    wheel(format);
+    wheel(timeout);
+    QCOMPARE(format->currentIndex(), formatBefore);
+    QCOMPARE(timeout->value(), valueBefore);
+    timeout->setFocus();
+    QTRY_VERIFY(timeout->hasFocus());
+    wheel(timeout);
+    QVERIFY(timeout->value() != valueBefore);
+}
+
+// Ctrl+P pauses and resumes Live every time (the button's "&Resume" text once replaced it).
+void TestMainWindow::ctrlPPausesAndResumesLive()
+{
+    auto w = window();
+    w->showPage(QStringLiteral("live"));
+    auto *live = w->page<LivePage>();
+    QVERIFY(!live->isPaused());
+    for (int i = 0; i < 3; ++i) {
+        QTest::keyClick(w.get(), Qt::Key_P, Qt::ControlModifier);
+        QTRY_VERIFY(live->isPaused());
+        QTest::keyClick(w.get(), Qt::Key_P, Qt::ControlModifier);
+        QTRY_VERIFY(!live->isPaused());
+    }
+}
+
+void TestMainWindow::exportTakesTheChosenFormat()
+{
+    const QString csv = QStringLiteral("CSV (*.csv)");
+    const QString jsonl = QStringLiteral("JSON Lines (*.jsonl)");
+    QCOMPARE(HistoryPage::exportPath(QStringLiteral("/tmp/out"), jsonl),
+             QStringLiteral("/tmp/out.jsonl"));
+    QCOMPARE(HistoryPage::exportPath(QStringLiteral("/tmp/out"), csv),
+             QStringLiteral("/tmp/out.csv"));
+    // A name typed with its extension keeps it, whichever filter is shown.
+    QCOMPARE(HistoryPage::exportPath(QStringLiteral("/tmp/out.csv"), jsonl),
+             QStringLiteral("/tmp/out.csv"));
+    QCOMPARE(HistoryPage::exportPath(QStringLiteral("/tmp/out.jsonl"), csv),
+             QStringLiteral("/tmp/out.jsonl"));
+    // Arabic and French filter texts keep the pattern.
+    QCOMPARE(
+        HistoryPage::exportPath(QStringLiteral("/tmp/out"), QStringLiteral("أسطر JSON (*.jsonl)")),
+        QStringLiteral("/tmp/out.jsonl"));
+}
+
+// "Retry all failed" resends only what the filters show (none while State shows cancelled
+// ones: three hidden failed ones were once resent) and asks first, with the count.
+void TestMainWindow::retryAllFailedFollowsTheFiltersAndAsks()
+{
+    auto w = window();
+    auto *endpoints = w->page<EndpointsPage>();
+    endpoints->addLocalTestEndpoint();
+    InboxConfig down = m_engine->inbox(QStringLiteral("test"));
+    down.status = 503;
+    QVERIFY(m_engine->setInbox(down).isEmpty());
+    Endpoint e = m_engine->endpoints().first();
+    e.retry.maxAttempts = 1;
+    QVERIFY(m_engine->saveEndpoint(&e).isEmpty());
+    QSignalSpy finished(&m_engine->dispatcher(), &Dispatcher::deliveryFinished);
+    QString error;
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(m_engine->sendTest(QStringLiteral("call.ringing"), e.id, &error).size(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 10000);
+    QVERIFY(m_engine->flush(&error));
+
+    w->showPage(QStringLiteral("history"));
+    auto *history = w->page<HistoryPage>();
+    QStringList asked;
+    bool answer = false;
+    history->setConfirm([&](const QString &q) {
+        asked << q;
+        return answer;
+    });
+    auto *state = history->findChild<QComboBox *>(QStringLiteral("stateFilter"));
+    QVERIFY(state);
+    state->setCurrentIndex(state->findData(int(DeliveryState::Cancelled)));
+    QCOMPARE(history->retryAllFailed(), 0);
+    QVERIFY(asked.isEmpty());
+    state->setCurrentIndex(state->findData(int(DeliveryState::Failed)));
+    QCOMPARE(history->retryAllFailed(), -1); // the admin says no: nothing is sent
+    QCOMPARE(asked.size(), 1);
+    QVERIFY2(asked.first().contains(QLatin1String("3")), qPrintable(asked.first()));
+    QCOMPARE(m_engine->receiver().requests(QStringLiteral("test")).size(), 3);
+    answer = true;
+    QCOMPARE(history->retryAllFailed(), 3);
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->receiver().requests(QStringLiteral("test")).size(), 6,
+                              10000);
 }
 
 void TestMainWindow::testEventShowsInLiveAndHistory()

@@ -1353,6 +1353,29 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <source>Exporting to %1…</source>
         <translation>جارٍ التصدير إلى ⁨%1⁩…</translation>
     </message>
+    <message>
+        <source>Retry all failed</source>
+        <translation>إعادة كل المتعثر</translation>
+    </message>
+    <message>
+        <source>No failed deliveries are shown: the State filter is “%1”. Choose State: failed (or all) to retry them.</source>
+        <translation>لا تظهر عمليات تسليم متعثرة: مرشّح الحالة هو «⁨%1⁩». اختر الحالة «متعثر» (أو الكل) لإعادتها.</translation>
+    </message>
+    <message>
+        <source>No failed deliveries match the filters.</source>
+        <translation>لا توجد عمليات تسليم متعثرة تطابق المرشّحات.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Send %n failed delivery(s) that match the filters again? Each keeps its webhook-id, so receivers can tell a repeat.</source>
+        <translation>
+            <numerusform>لا توجد عمليات لإرسالها.</numerusform>
+            <numerusform>إرسال عملية تسليم متعثرة واحدة تطابق المرشّحات مرة أخرى؟ تحتفظ بمعرّف ⁦webhook-id⁩ فيعرف المستقبِل أنها تكرار.</numerusform>
+            <numerusform>إرسال عمليتي تسليم متعثرتين تطابقان المرشّحات مرة أخرى؟ تحتفظ كل منهما بمعرّف ⁦webhook-id⁩ فيعرف المستقبِل أنها تكرار.</numerusform>
+            <numerusform>إرسال ⁨%n⁩ عمليات تسليم متعثرة تطابق المرشّحات مرة أخرى؟ تحتفظ كل منها بمعرّف ⁦webhook-id⁩ فيعرف المستقبِل أنها تكرار.</numerusform>
+            <numerusform>إرسال ⁨%n⁩ عملية تسليم متعثرة تطابق المرشّحات مرة أخرى؟ تحتفظ كل منها بمعرّف ⁦webhook-id⁩ فيعرف المستقبِل أنها تكرار.</numerusform>
+            <numerusform>إرسال ⁨%n⁩ عملية تسليم متعثرة تطابق المرشّحات مرة أخرى؟ تحتفظ كل منها بمعرّف ⁦webhook-id⁩ فيعرف المستقبِل أنها تكرار.</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>LiveModel</name>

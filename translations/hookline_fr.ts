@@ -1345,6 +1345,25 @@ Qt %2 (compilé avec %3)
         <source>Exporting to %1…</source>
         <translation>Export vers %1…</translation>
     </message>
+    <message>
+        <source>Retry all failed</source>
+        <translation>Relancer tous les échecs</translation>
+    </message>
+    <message>
+        <source>No failed deliveries are shown: the State filter is “%1”. Choose State: failed (or all) to retry them.</source>
+        <translation>Aucune livraison en échec n’est affichée : le filtre d’état est « %1 ». Choisissez l’état « en échec » (ou tous) pour les relancer.</translation>
+    </message>
+    <message>
+        <source>No failed deliveries match the filters.</source>
+        <translation>Aucune livraison en échec ne correspond aux filtres.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Send %n failed delivery(s) that match the filters again? Each keeps its webhook-id, so receivers can tell a repeat.</source>
+        <translation>
+            <numerusform>Renvoyer %n livraison en échec qui correspond aux filtres ? Elle garde son webhook-id : les récepteurs reconnaissent une répétition.</numerusform>
+            <numerusform>Renvoyer %n livraisons en échec qui correspondent aux filtres ? Chacune garde son webhook-id : les récepteurs reconnaissent une répétition.</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>LiveModel</name>

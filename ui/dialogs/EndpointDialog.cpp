@@ -3,6 +3,8 @@
 
 #include "signing/WebhookSigner.h"
 
+#include <QAbstractScrollArea>
+#include <QAbstractSpinBox>
 #include <QApplication>
 #include <QCheckBox>
 #include <QClipboard>
@@ -292,7 +294,34 @@ EndpointDialog::EndpointDialog(const EventCatalog &catalog, const Endpoint &e, Q
         connect(spin, &QSpinBox::valueChanged, this, &EndpointDialog::validate);
     connect(m_h2c, &QCheckBox::toggled, this, &EndpointDialog::validate);
     validate();
+    // In a scrolling form the wheel belongs to the form: a combo box or spin box under the
+    // pointer takes it only once the admin has focused it (a scroll once turned JSON into
+    // Form and saved it).
+    for (QWidget *w : content->findChildren<QWidget *>()) {
+        if (qobject_cast<QComboBox *>(w) || qobject_cast<QAbstractSpinBox *>(w)) {
+            w->setFocusPolicy(Qt::StrongFocus);
+            w->installEventFilter(this);
+        }
+    }
     m_name->setFocus();
+}
+
+bool EndpointDialog::eventFilter(QObject *watched, QEvent *event)
+{
+    if (event->type() == QEvent::Wheel) {
+        auto *w = qobject_cast<QWidget *>(watched);
+        if (w && !w->hasFocus()) {
+            // The form scrolls instead.
+            for (QWidget *p = w->parentWidget(); p; p = p->parentWidget()) {
+                if (auto *area = qobject_cast<QAbstractScrollArea *>(p)) {
+                    QCoreApplication::sendEvent(area->viewport(), event);
+                    break;
+                }
+            }
+            return true;
+        }
+    }
+    return QDialog::eventFilter(watched, event);
 }
 
 void EndpointDialog::setLocalInboxProvider(std::function<void(Endpoint *)> provider)

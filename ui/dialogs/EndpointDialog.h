@@ -42,6 +42,12 @@ public:
     QLineEdit *urlEdit() const { return m_url; }
     QLineEdit *secretEdit() const { return m_secret; }
     QTableWidget *headersTable() const { return m_headers; }
+    QComboBox *formatBox() const { return m_format; }
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
+public:
     QString fieldError(const QString &field) const;
 
 private:

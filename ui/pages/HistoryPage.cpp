@@ -12,6 +12,7 @@
 #include <QComboBox>
 #include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -32,6 +33,9 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     , m_engine(engine)
     , m_model(new HistoryModel(engine, this))
 {
+    m_confirm = [this](const QString &question) {
+        return QMessageBox::question(this, tr("Retry all failed"), question) == QMessageBox::Yes;
+    };
     auto *bar = new QHBoxLayout;
     m_endpoint = new QComboBox(this);
     m_endpoint->setAccessibleName(tr("Filter by endpoint"));
@@ -39,6 +43,7 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     m_event->setAccessibleName(tr("Filter by event"));
     m_state = new QComboBox(this);
     m_state->setAccessibleName(tr("Filter by state"));
+    m_state->setObjectName(QStringLiteral("stateFilter"));
     m_state->addItem(tr("Any state"), -1);
     for (DeliveryState s :
          {DeliveryState::Succeeded, DeliveryState::Failed, DeliveryState::Retrying,
@@ -146,7 +151,8 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     connect(redeliver, &QPushButton::clicked, this, &HistoryPage::redeliverSelected);
     connect(retryFailed, &QPushButton::clicked, this, [this] {
         const int n = retryAllFailed();
-        emit message(tr("Failed deliveries sent again: %1").arg(n));
+        if (n >= 0)
+            emit message(tr("Failed deliveries sent again: %1").arg(n));
     });
     connect(exportButton, &QPushButton::clicked, this, &HistoryPage::chooseExport);
     // Search as the admin types, once they pause; a newer search abandons the running one.
@@ -307,8 +313,25 @@ void HistoryPage::redeliverSelected()
 int HistoryPage::retryAllFailed()
 {
     DeliveryQuery q = currentQuery();
+    // Only what the filters show: with State set to anything but failed, no failed delivery
+    // is on screen, so none is sent (three hidden ones once were).
+    if (q.state && *q.state != DeliveryState::Failed) {
+        emit message(tr("No failed deliveries are shown: the State filter is “%1”. Choose "
+                        "State: failed (or all) to retry them.")
+                         .arg(StatusStyle::stateText(*q.state)));
+        return 0;
+    }
     q.state = DeliveryState::Failed;
-    q.limit = 10000;
+    const qint64 count = qMin<qint64>(m_engine->countDeliveries(q), kRetryAllLimit);
+    if (count == 0) {
+        emit message(tr("No failed deliveries match the filters."));
+        return 0;
+    }
+    if (!m_confirm(tr("Send %n failed delivery(s) that match the filters again? Each keeps its "
+                      "webhook-id, so receivers can tell a repeat.",
+                      nullptr, int(count))))
+        return -1;
+    q.limit = kRetryAllLimit;
     int n = 0;
     for (const Delivery &d : m_engine->deliveries(q)) {
         if (m_engine->redeliver(d.id, nullptr))
@@ -325,14 +348,25 @@ void HistoryPage::chooseExport()
     }
     const QString dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
     QString selected;
-    const QString path = QFileDialog::getSaveFileName(
+    const QString chosen = QFileDialog::getSaveFileName(
         this, tr("Export deliveries"), dir + QLatin1String("/hookline-deliveries.csv"),
         tr("CSV (*.csv);;JSON Lines (*.jsonl)"), &selected);
-    if (path.isEmpty())
+    if (chosen.isEmpty())
         return;
+    const QString path = exportPath(chosen, selected);
     QString error;
     if (!exportTo(path, &error))
         QMessageBox::warning(this, tr("Export"), error);
+}
+
+QString HistoryPage::exportPath(const QString &path, const QString &selectedFilter)
+{
+    // The format follows the file name; a name without an extension gets the one of the
+    // filter chosen in the dialog (a JSON Lines export was once written as CSV).
+    if (!QFileInfo(path).suffix().isEmpty())
+        return path;
+    return path + (selectedFilter.contains(QLatin1String("*.jsonl")) ? QLatin1String(".jsonl")
+                                                                     : QLatin1String(".csv"));
 }
 
 bool HistoryPage::exportTo(const QString &path, QString *error)

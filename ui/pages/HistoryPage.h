@@ -10,6 +10,7 @@
 #include <QWidget>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -36,6 +37,8 @@ public:
     DeliveryDetailsView *details() const { return m_details; }
     DeliveryQuery currentQuery() const;
 
+    // The file an export writes, given the name typed and the dialog filter chosen.
+    static QString exportPath(const QString &path, const QString &selectedFilter);
     // Starts an export of the filtered rows; the GUI asks for the file name first.
     bool exportTo(const QString &path, QString *error);
     bool isExporting() const { return m_exportThread != nullptr; }
@@ -43,7 +46,13 @@ public:
     // Searches payloads and responses off the GUI thread; the table shows the matches.
     void search(const QString &text);
     bool isSearching() const;
+    // Asks the admin a yes/no question (a message box; tests answer it themselves).
+    using Confirm = std::function<bool(const QString &question)>;
+    void setConfirm(Confirm confirm) { m_confirm = std::move(confirm); }
+    // Redelivers the failed deliveries the filters show (at most kRetryAllLimit), after
+    // asking; returns how many were sent again, or -1 when the admin said no.
     int retryAllFailed();
+    static constexpr int kRetryAllLimit = 10000;
 
 signals:
     void exportFinished(qint64 rows, const QString &error);
@@ -51,6 +60,7 @@ signals:
     void message(const QString &text);
 
 private:
+    Confirm m_confirm;
     void refreshFilters();
     void applyFilters();
     void showSelected();

@@ -12,6 +12,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
+#include <QShortcut>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTableView>
@@ -72,7 +73,10 @@ LivePage::LivePage(Engine *engine, QWidget *parent)
     m_status->addItem(tr("In flight"), QStringLiteral("pending"));
     m_pause = new QPushButton(tr("&Pause"), this);
     m_pause->setCheckable(true);
-    m_pause->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
+    // A shortcut of its own: the button's text switches between "&Pause" and "&Resume", and a
+    // button takes its shortcut from its text's mnemonic, which would drop Ctrl+P.
+    auto *pauseKey = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_P), this);
+    connect(pauseKey, &QShortcut::activated, m_pause, &QPushButton::toggle);
     m_pause->setToolTip(tr("Freeze the list (Ctrl+P); deliveries keep going"));
     auto *clear = new QPushButton(tr("C&lear"), this);
     m_count = new QLabel(this);
