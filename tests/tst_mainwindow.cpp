@@ -36,6 +36,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QPlainTextEdit>
@@ -63,6 +64,7 @@ private slots:
     void opensOnEndpoints();
     void keyboardReachesEveryPage();
     void eventsPageShowsSampleAndChecksTemplates();
+    void unsavedTemplateIsNotDroppedSilently();
     void aboutShowsVersions();
     void remembersGeometryAndPage();
     void endpointFormRefusesBadInput();
@@ -159,6 +161,48 @@ void TestMainWindow::eventsPageShowsSampleAndChecksTemplates()
     QVERIFY(m_engine->catalog()
                 .find(QStringLiteral("call.ringing"))
                 ->payloadTemplate.contains(QStringLiteral("RINGING")));
+}
+
+// Picking another event type with template edits unsaved asks: Cancel stays (edits kept),
+// Discard drops them, Save keeps them in the catalog (they were once dropped silently).
+void TestMainWindow::unsavedTemplateIsNotDroppedSilently()
+{
+    auto w = window();
+    w->showPage(QStringLiteral("events"));
+    auto *page = w->page<EventsPage>();
+    int answer = QMessageBox::Cancel;
+    QStringList asked;
+    page->setAskUnsaved([&](const QString &id) {
+        asked << id;
+        return answer;
+    });
+    const QString ringing = QStringLiteral("call.ringing");
+    const QString original = m_engine->catalog().find(ringing)->payloadTemplate;
+    const QString edited = QStringLiteral("{\"type\": \"edited\", \"callID\": \"{{call.id}}\"}");
+    page->selectType(ringing);
+    page->templateEditor()->setPlainText(edited);
+    QVERIFY(page->hasUnsavedTemplate());
+
+    page->selectType(QStringLiteral("call.ended"));
+    QCOMPARE(asked, QStringList{ringing});
+    QCOMPARE(page->selectedType(), ringing);
+    QCOMPARE(page->templateEditor()->toPlainText(), edited);
+
+    answer = QMessageBox::Discard;
+    page->selectType(QStringLiteral("call.ended"));
+    QCOMPARE(page->selectedType(), QStringLiteral("call.ended"));
+    QCOMPARE(m_engine->catalog().find(ringing)->payloadTemplate, original);
+
+    page->selectType(ringing);
+    page->templateEditor()->setPlainText(edited);
+    answer = QMessageBox::Save;
+    page->selectType(QStringLiteral("call.ended"));
+    QCOMPARE(page->selectedType(), QStringLiteral("call.ended"));
+    QCOMPARE(m_engine->catalog().find(ringing)->payloadTemplate, edited);
+    QCOMPARE(asked.size(), 3);
+    // Saved, nothing is asked on the way back.
+    page->selectType(ringing);
+    QCOMPARE(asked.size(), 3);
 }
 
 void TestMainWindow::aboutShowsVersions()

@@ -1128,6 +1128,14 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <source>Call scenario started: created, ringing, answered, ended.</source>
         <translation>بدأ سيناريو المكالمة: إنشاء، رنين، رد، انتهاء.</translation>
     </message>
+    <message>
+        <source>Unsaved template</source>
+        <translation>قالب غير محفوظ</translation>
+    </message>
+    <message>
+        <source>The template of %1 has changes that are not saved. Save them?</source>
+        <translation>في قالب ⁨%1⁩ تغييرات غير محفوظة. أتحفظها؟</translation>
+    </message>
 </context>
 <context>
     <name>FilterBoxes</name>

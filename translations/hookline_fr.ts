@@ -1120,6 +1120,14 @@ Qt %2 (compilé avec %3)
         <source>Call scenario started: created, ringing, answered, ended.</source>
         <translation>Scénario d’appel lancé : créé, sonnerie, décroché, terminé.</translation>
     </message>
+    <message>
+        <source>Unsaved template</source>
+        <translation>Modèle non enregistré</translation>
+    </message>
+    <message>
+        <source>The template of %1 has changes that are not saved. Save them?</source>
+        <translation>Le modèle de %1 a des modifications non enregistrées. Les enregistrer ?</translation>
+    </message>
 </context>
 <context>
     <name>FilterBoxes</name>

@@ -89,6 +89,9 @@ EndpointDialog::EndpointDialog(const EventCatalog &catalog, const Endpoint &e, Q
 
     // Events: "all", or one box per event type with its description.
     auto *events = new QGroupBox(content);
+    // As wide as the form allows: the descriptions wrap into fewer lines, and the form
+    // layout (which only widens expanding fields) gives them the height they need.
+    events->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     auto *ev = new QVBoxLayout(events);
     m_allEvents = new QCheckBox(tr("&All events, including ones added later"), events);
     m_allEvents->setChecked(e.allEvents);

@@ -14,6 +14,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSplitter>
 #include <QTextBlock>
 #include <QTextCursor>
@@ -23,6 +24,12 @@ EventsPage::EventsPage(Engine *engine, QWidget *parent)
     : QWidget(parent)
     , m_engine(engine)
 {
+    m_askUnsaved = [this](const QString &typeId) {
+        return int(QMessageBox::question(
+            this, tr("Unsaved template"),
+            tr("The template of %1 has changes that are not saved. Save them?").arg(typeId),
+            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save));
+    };
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->setObjectName(QStringLiteral("eventsSplitter"));
 
@@ -178,11 +185,28 @@ QString EventsPage::templateError() const
     return m_templateError->isVisibleTo(this) ? m_templateError->text() : QString();
 }
 
+bool EventsPage::hasUnsavedTemplate() const
+{
+    return m_save->isEnabled();
+}
+
 void EventsPage::showType(int row)
 {
     const EventCatalog catalog = m_engine->catalog();
     if (row < 0 || row >= catalog.types().size())
         return;
+    const QString id = catalog.types().at(row).id;
+    if (id != m_shownId && !m_shownId.isEmpty() && hasUnsavedTemplate()) {
+        // Picking another type would drop the edits: save, discard, or stay.
+        const int answer = m_askUnsaved(m_shownId);
+        if (answer == QMessageBox::Cancel ||
+            (answer == QMessageBox::Save && !saveTemplateOf(m_shownId))) {
+            const QSignalBlocker block(m_list);
+            selectType(m_shownId);
+            return;
+        }
+    }
+    m_shownId = id;
     const EventType &t = catalog.types().at(row);
     m_title->setText(QStringLiteral("<h3>%1 <small><code>%2</code></small></h3>")
                          .arg(t.displayName.toHtmlEscaped(), t.id.toHtmlEscaped()));
@@ -232,17 +256,25 @@ void EventsPage::renderSample()
 
 bool EventsPage::saveTemplate()
 {
-    const EventType *t = m_engine->catalog().find(selectedType());
+    return saveTemplateOf(selectedType());
+}
+
+bool EventsPage::saveTemplateOf(const QString &typeId)
+{
+    const EventType *t = m_engine->catalog().find(typeId);
     if (!t)
         return false;
     EventType edited = *t;
     edited.payloadTemplate = m_template->toPlainText();
+    // Not "unsaved" any more before the catalog announces the change: the list reloads and
+    // reselects from inside the save, and must not ask about these edits again.
+    m_save->setEnabled(false);
     const QString error = m_engine->saveEventType(edited);
     if (!error.isEmpty()) {
+        m_save->setEnabled(true);
         QMessageBox::warning(this, tr("Template not saved"), error);
         return false;
     }
-    m_save->setEnabled(false);
     emit message(tr("Saved the template of %1.").arg(edited.id));
     return true;
 }

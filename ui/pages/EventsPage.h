@@ -9,6 +9,8 @@
 
 #include <QWidget>
 
+#include <functional>
+
 class Engine;
 class QComboBox;
 class QLabel;
@@ -27,6 +29,12 @@ public:
     QString samplePayload() const;
     QString templateError() const;
     QPlainTextEdit *templateEditor() const { return m_template; }
+    // True while the shown template has edits that are not saved.
+    bool hasUnsavedTemplate() const;
+    // What to do with unsaved template edits when another type is picked: QMessageBox::Save,
+    // Discard or Cancel (a message box; tests answer it themselves).
+    using AskUnsaved = std::function<int(const QString &typeId)>;
+    void setAskUnsaved(AskUnsaved ask) { m_askUnsaved = std::move(ask); }
 
 public slots:
     void sendTest();
@@ -43,6 +51,7 @@ private:
     void showType(int row);
     void renderSample();
     void checkTemplate();
+    bool saveTemplateOf(const QString &typeId);
 
     Engine *m_engine;
     SampleData m_sampleData;
@@ -56,4 +65,6 @@ private:
     QPushButton *m_save = nullptr;
     QPushButton *m_send = nullptr;
     bool m_loading = false;
+    QString m_shownId; // the type whose template the editor holds
+    AskUnsaved m_askUnsaved;
 };
