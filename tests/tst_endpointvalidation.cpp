@@ -63,8 +63,15 @@ void TestEndpointValidation::url_data()
         << "https://example.com/\r\nX-Evil: 1" << false << "carriage return";
     QTest::newRow("NUL") << QStringLiteral("https://example.com/a") + QChar(0) << false << "NUL";
     QTest::newRow("tab") << "https://exa\tmple.com/" << false << "a tab";
-    QTest::newRow("unclosed ipv6") << "http://[::1/hook" << false << "not a valid URL";
-    QTest::newRow("bad port") << "http://example.com:99999/" << false << "not a valid URL";
+    // Qt's own parser messages ("Invalid port or port number out of range") never show.
+    QTest::newRow("unclosed ipv6") << "http://[::1/hook" << false << "no closing bracket";
+    QTest::newRow("bad ipv6") << "http://[::g]/hook" << false << "check the host name";
+    QTest::newRow("port too big") << "http://example.com:99999/" << false << "1 to 65535";
+    QTest::newRow("port not a number") << "http://example.com:80a/x" << false << "“80a”";
+    QTest::newRow("ipv6 port too big") << "http://[::1]:70000/x" << false << "“70000”";
+    QTest::newRow("password is not a port")
+        << "https://admin:hunter2@crm.example/x" << false << "password";
+    QTest::newRow("bad host") << "https://exa_mple!.com/x" << false << "check the host name";
     QTest::newRow("fragment") << "https://example.com/hook#part" << false << "fragment";
     QTest::newRow("overlong") << QStringLiteral("https://example.com/") + QString(3000, u'a')
                               << false << "3020";

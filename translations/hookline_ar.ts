@@ -524,10 +524,6 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <translation>يحتوي عنوان URL ⁨%1⁩ على ⁨%2⁩ في الموضع ⁨%3⁩. احذفه أو رمّزه بالنسبة المئوية (المسافة تُكتب ⁨%2⁩0).</translation>
     </message>
     <message>
-        <source>%1 is not a valid URL (%2). Write it as https://host[:port]/path.</source>
-        <translation>⁨%1⁩ ليس عنوان URL صالحًا (⁨%2⁩). اكتبه بالشكل ⁦https://host[:port]/path⁩.</translation>
-    </message>
-    <message>
         <source>%1 has no scheme. Start it with https:// (or http:// for a local test server).</source>
         <translation>⁨%1⁩ بلا مخطط. ابدأه بـ ⁦https://⁩ (أو ⁦http://⁩ لخادم اختبار محلي).</translation>
     </message>
@@ -674,6 +670,18 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>The ordering field %1 is not a JSON pointer. Write it as a path from the payload&apos;s top, such as /callID or /agent/id.</source>
         <translation>حقل الترتيب ⁨%1⁩ ليس مؤشر ⁦JSON⁩. اكتبه مسارًا من أعلى الحمولة، مثل ⁦/callID⁩ أو ⁦/agent/id⁩.</translation>
+    </message>
+    <message>
+        <source>%1 names the port %2; a port is a number from 1 to 65535 (or none, for the scheme&apos;s default).</source>
+        <translation>يحدد ⁨%1⁩ المنفذ ⁨%2⁩؛ المنفذ رقم من 1 إلى 65535 (أو لا شيء، للمنفذ الافتراضي للمخطط).</translation>
+    </message>
+    <message>
+        <source>The IPv6 address in %1 has no closing bracket. Write it as http://[::1]:8080/path.</source>
+        <translation>عنوان ⁦IPv6⁩ في ⁨%1⁩ بلا قوس إغلاق. اكتبه هكذا: ⁦http://[::1]:8080/path⁩.</translation>
+    </message>
+    <message>
+        <source>%1 is not a valid URL: check the host name (letters, digits, dots and hyphens, or an address) and write it as https://host[:port]/path.</source>
+        <translation>⁨%1⁩ ليس عنوان URL صالحًا: تحقق من اسم المضيف (حروف وأرقام ونقاط وشرطات، أو عنوان) واكتبه هكذا: ⁦https://host[:port]/path⁩.</translation>
     </message>
 </context>
 <context>

@@ -520,10 +520,6 @@ Qt %2 (compilé avec %3)
         <translation>L’URL %1 contient %2 à la position %3. Supprimez-le ou encodez-le en pourcentage (une espace s’écrit %20).</translation>
     </message>
     <message>
-        <source>%1 is not a valid URL (%2). Write it as https://host[:port]/path.</source>
-        <translation>%1 n’est pas une URL valide (%2). Écrivez-la sous la forme https://hôte[:port]/chemin.</translation>
-    </message>
-    <message>
         <source>%1 has no scheme. Start it with https:// (or http:// for a local test server).</source>
         <translation>%1 n’a pas de schéma. Commencez-la par https:// (ou http:// pour un serveur de test local).</translation>
     </message>
@@ -670,6 +666,18 @@ Qt %2 (compilé avec %3)
     <message>
         <source>The ordering field %1 is not a JSON pointer. Write it as a path from the payload&apos;s top, such as /callID or /agent/id.</source>
         <translation>Le champ d’ordre %1 n’est pas un pointeur JSON. Écrivez-le comme un chemin depuis le haut du contenu, par exemple /callID ou /agent/id.</translation>
+    </message>
+    <message>
+        <source>%1 names the port %2; a port is a number from 1 to 65535 (or none, for the scheme&apos;s default).</source>
+        <translation>%1 indique le port %2 ; un port est un nombre de 1 à 65535 (ou aucun, pour celui du schéma par défaut).</translation>
+    </message>
+    <message>
+        <source>The IPv6 address in %1 has no closing bracket. Write it as http://[::1]:8080/path.</source>
+        <translation>L’adresse IPv6 de %1 n’a pas de crochet fermant. Écrivez-la ainsi : http://[::1]:8080/chemin.</translation>
+    </message>
+    <message>
+        <source>%1 is not a valid URL: check the host name (letters, digits, dots and hyphens, or an address) and write it as https://host[:port]/path.</source>
+        <translation>%1 n’est pas une URL valide : vérifiez le nom d’hôte (lettres, chiffres, points et tirets, ou une adresse) et écrivez-la ainsi : https://hôte[:port]/chemin.</translation>
     </message>
 </context>
 <context>

@@ -118,10 +118,41 @@ QString validateUrl(const QString &url)
                           "(a space is %20).")
                 .arg(quoteForMessage(url), describeChar(c), QString::number(i + 1));
     }
+    // The port as typed, before Qt's parser (whose messages are not for people): a number
+    // from 1 to 65535, or none.
+    if (const qsizetype scheme = url.indexOf(QLatin1String("://")); scheme > 0) {
+        const qsizetype start = scheme + 3;
+        qsizetype end = url.size();
+        for (const QChar stop : {u'/', u'?', u'#'}) {
+            const qsizetype at = url.indexOf(stop, start);
+            if (at >= 0)
+                end = qMin(end, at);
+        }
+        // Host and port only: user info (refused below, without echoing it) may hold colons.
+        QStringView authority = QStringView(url).mid(start, end - start);
+        authority = authority.mid(authority.lastIndexOf(u'@') + 1);
+        const qsizetype hostEnd = authority.startsWith(u'[') ? authority.indexOf(u']') : 0;
+        const qsizetype colon = authority.lastIndexOf(u':');
+        if (hostEnd >= 0 && colon > hostEnd && !authority.mid(colon + 1).isEmpty()) {
+            const QStringView port = authority.mid(colon + 1);
+            bool number = true;
+            for (const QChar c : port)
+                number = number && c.isDigit() && c.unicode() < 0x80;
+            if (!number || port.size() > 5 || port.toInt() > 65535)
+                return Tr::tr("%1 names the port %2; a port is a number from 1 to 65535 (or "
+                              "none, for the scheme's default).")
+                    .arg(quoteForMessage(url), quoteForMessage(port.toString(), 20));
+        }
+        if (authority.startsWith(u'[') && hostEnd < 0)
+            return Tr::tr("The IPv6 address in %1 has no closing bracket. Write it as "
+                          "http://[::1]:8080/path.")
+                .arg(quoteForMessage(url));
+    }
     const QUrl parsed(url, QUrl::StrictMode);
     if (!parsed.isValid())
-        return Tr::tr("%1 is not a valid URL (%2). Write it as https://host[:port]/path.")
-            .arg(quoteForMessage(url), parsed.errorString());
+        return Tr::tr("%1 is not a valid URL: check the host name (letters, digits, dots and "
+                      "hyphens, or an address) and write it as https://host[:port]/path.")
+            .arg(quoteForMessage(url));
     const QString scheme = parsed.scheme().toLower();
     // "localhost:8080/x" parses as the scheme "localhost": a digit after the colon means a
     // port, so that is a URL without a scheme.
