@@ -8,13 +8,18 @@
 #include "dialogs/EndpointDialog.h"
 #include "engine/Engine.h"
 #include "i18n/Language.h"
+#include "pages/ReceiverPage.h"
 #include "pages/SettingsPage.h"
 #include "settings/AppSettings.h"
 
+#include <QAbstractButton>
+#include <QAction>
 #include <QApplication>
 #include <QDir>
 #include <QFile>
+#include <QLabel>
 #include <QLocale>
+#include <QMenuBar>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
@@ -119,6 +124,8 @@ private slots:
     void noEnglishLeftInTranslatedWindow_data();
     void noEnglishLeftInTranslatedWindow();
     void choosingALanguageOffersARestart();
+    void noDuplicateMnemonicsOnTheReceiverPage_data();
+    void noDuplicateMnemonicsOnTheReceiverPage();
 
 private:
     QList<UiText> windowText(const QString &code, Qt::LayoutDirection *direction = nullptr);
@@ -361,6 +368,52 @@ void TestI18n::choosingALanguageOffersARestart()
     page->chooseLanguage(combo->findData(QStringLiteral("en")));
     QCOMPARE(asked, 2);
     QCOMPARE(restart.size(), 1);
+}
+
+void TestI18n::noDuplicateMnemonicsOnTheReceiverPage_data()
+{
+    QTest::addColumn<QString>("code");
+    QTest::newRow("en") << QStringLiteral("en");
+    QTest::newRow("fr") << QStringLiteral("fr");
+    QTest::newRow("ar") << QStringLiteral("ar");
+}
+
+// One Alt+letter, one control, on the Receiver page and the menu bar beside it (Alt+R once
+// meant both "Slow drip" and "Drop", Alt+F both "Failures" and the File menu).
+void TestI18n::noDuplicateMnemonicsOnTheReceiverPage()
+{
+    QFETCH(QString, code);
+    QVERIFY(Language::install(code));
+    Window fixture;
+    MainWindow &w = *fixture.window;
+    w.showPage(QStringLiteral("receiver"));
+    QWidget *page = w.page<ReceiverPage>();
+    QVERIFY(page);
+    QHash<QChar, QString> seen;
+    auto check = [&](const QString &text) {
+        for (qsizetype i = 0; i + 1 < text.size(); ++i) {
+            if (text.at(i) != u'&')
+                continue;
+            if (text.at(i + 1) == u'&') {
+                ++i;
+                continue;
+            }
+            const QChar key = text.at(i + 1).toLower();
+            QVERIFY2(!seen.contains(key),
+                     qPrintable(
+                         QStringLiteral("Alt+%1: “%2” and “%3”").arg(key, seen.value(key), text)));
+            seen.insert(key, text);
+            return;
+        }
+    };
+    for (QAction *menu : w.menuBar()->actions())
+        check(menu->text());
+    for (QAbstractButton *b : page->findChildren<QAbstractButton *>())
+        check(b->text());
+    for (QLabel *l : page->findChildren<QLabel *>()) {
+        if (l->buddy())
+            check(l->text());
+    }
 }
 
 QTEST_MAIN(TestI18n)

@@ -1841,10 +1841,6 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <translation> % تجيب بـ 503</translation>
     </message>
     <message>
-        <source>&amp;Failures</source>
-        <translation>الإخفاقات (&amp;F)</translation>
-    </message>
-    <message>
         <source>none</source>
         <translation>لا شيء</translation>
     </message>
@@ -1863,10 +1859,6 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source> ms per byte</source>
         <translation> ملي ثانية لكل بايت</translation>
-    </message>
-    <message>
-        <source>Slow d&amp;rip</source>
-        <translation>تقطير بطيء (&amp;R)</translation>
     </message>
     <message>
         <source>Close the connection without answering</source>
@@ -2009,6 +2001,14 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>(%1 of %2 bytes kept)</source>
         <translation>(حُفظ ⁨%1⁩ من ⁨%2⁩ بايت)</translation>
+    </message>
+    <message>
+        <source>Fai&amp;lures</source>
+        <translation>الإخفاقات (&amp;L)</translation>
+    </message>
+    <message>
+        <source>Slo&amp;w drip</source>
+        <translation>تقطير بطيء (&amp;W)</translation>
     </message>
 </context>
 <context>

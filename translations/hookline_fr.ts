@@ -1555,7 +1555,7 @@ Qt %2 (compilé avec %3)
     </message>
     <message>
         <source>&amp;Help</source>
-        <translation>&amp;Aide</translation>
+        <translation>A&amp;ide</translation>
     </message>
     <message>
         <source>&amp;About Hookline</source>
@@ -1829,10 +1829,6 @@ Qt %2 (compilé avec %3)
         <translation> % répondent 503</translation>
     </message>
     <message>
-        <source>&amp;Failures</source>
-        <translation>É&amp;checs</translation>
-    </message>
-    <message>
         <source>none</source>
         <translation>aucun</translation>
     </message>
@@ -1842,7 +1838,7 @@ Qt %2 (compilé avec %3)
     </message>
     <message>
         <source>Retry-&amp;After</source>
-        <translation>Retry-&amp;After</translation>
+        <translation>Retr&amp;y-After</translation>
     </message>
     <message>
         <source>off</source>
@@ -1853,16 +1849,12 @@ Qt %2 (compilé avec %3)
         <translation> ms par octet</translation>
     </message>
     <message>
-        <source>Slow d&amp;rip</source>
-        <translation>Goutte-à-goutte &amp;lent</translation>
-    </message>
-    <message>
         <source>Close the connection without answering</source>
         <translation>Fermer la connexion sans répondre</translation>
     </message>
     <message>
         <source>D&amp;rop</source>
-        <translation>&amp;Couper</translation>
+        <translation>C&amp;ouper</translation>
     </message>
     <message>
         <source>e.g. 503, 503, 200 (0 drops)</source>
@@ -1950,7 +1942,7 @@ Qt %2 (compilé avec %3)
     </message>
     <message>
         <source>S&amp;tart</source>
-        <translation>Déma&amp;rrer</translation>
+        <translation>Dé&amp;marrer</translation>
     </message>
     <message>
         <source>(start the receiver)</source>
@@ -1997,6 +1989,14 @@ Qt %2 (compilé avec %3)
     <message>
         <source>(%1 of %2 bytes kept)</source>
         <translation>(%1 octets gardés sur %2)</translation>
+    </message>
+    <message>
+        <source>Fai&amp;lures</source>
+        <translation>É&amp;checs</translation>
+    </message>
+    <message>
+        <source>Slo&amp;w drip</source>
+        <translation>Goutte-à-goutte &amp;lent</translation>
     </message>
 </context>
 <context>

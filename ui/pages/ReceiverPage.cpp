@@ -70,7 +70,7 @@ ReceiverPage::ReceiverPage(Engine *engine, QWidget *parent)
     m_failRate = new QDoubleSpinBox(faults);
     m_failRate->setRange(0, 100);
     m_failRate->setSuffix(tr(" % answer 503"));
-    form->addRow(tr("&Failures"), m_failRate);
+    form->addRow(tr("Fai&lures"), m_failRate);
     m_retryAfter = new QSpinBox(faults);
     m_retryAfter->setRange(0, 86400);
     m_retryAfter->setSpecialValueText(tr("none"));
@@ -80,7 +80,7 @@ ReceiverPage::ReceiverPage(Engine *engine, QWidget *parent)
     m_drip->setRange(0, 60000);
     m_drip->setSpecialValueText(tr("off"));
     m_drip->setSuffix(tr(" ms per byte"));
-    form->addRow(tr("Slow d&rip"), m_drip);
+    form->addRow(tr("Slo&w drip"), m_drip);
     m_drop = new QCheckBox(tr("Close the connection without answering"), faults);
     form->addRow(tr("D&rop"), m_drop);
     m_script = new QLineEdit(faults);
