@@ -98,6 +98,22 @@ QString quoteForMessage(const QString &value, int maxLength)
     return QStringLiteral("“%1”").arg(out);
 }
 
+namespace {
+// The authority (user info, host, port) of a URL with "://", as typed: up to the first
+// '/', '?' or '#' after it.
+QStringView authorityAsTyped(const QString &url)
+{
+    const qsizetype start = url.indexOf(QLatin1String("://")) + 3;
+    qsizetype end = url.size();
+    for (const QChar stop : {u'/', u'?', u'#'}) {
+        const qsizetype at = url.indexOf(stop, start);
+        if (at >= 0)
+            end = qMin(end, at);
+    }
+    return QStringView(url).mid(start, end - start);
+}
+} // namespace
+
 QString validateUrl(const QString &url)
 {
     if (url.trimmed().isEmpty())
@@ -121,15 +137,8 @@ QString validateUrl(const QString &url)
     // The port as typed, before Qt's parser (whose messages are not for people): a number
     // from 1 to 65535, or none.
     if (const qsizetype scheme = url.indexOf(QLatin1String("://")); scheme > 0) {
-        const qsizetype start = scheme + 3;
-        qsizetype end = url.size();
-        for (const QChar stop : {u'/', u'?', u'#'}) {
-            const qsizetype at = url.indexOf(stop, start);
-            if (at >= 0)
-                end = qMin(end, at);
-        }
         // Host and port only: user info (refused below, without echoing it) may hold colons.
-        QStringView authority = QStringView(url).mid(start, end - start);
+        QStringView authority = authorityAsTyped(url);
         authority = authority.mid(authority.lastIndexOf(u'@') + 1);
         const qsizetype hostEnd = authority.startsWith(u'[') ? authority.indexOf(u']') : 0;
         const qsizetype colon = authority.lastIndexOf(u':');
@@ -171,15 +180,7 @@ QString validateUrl(const QString &url)
         return Tr::tr("%1 has no host name. Write it as %2://host[:port]/path.")
             .arg(quoteForMessage(url), scheme);
     // Any user info, even empty ("https://:@host/"), found in the text as typed.
-    const qsizetype authorityStart = url.indexOf(QLatin1String("://")) + 3;
-    qsizetype authorityEnd = url.size();
-    for (const QChar end : {u'/', u'?', u'#'}) {
-        const qsizetype at = url.indexOf(end, authorityStart);
-        if (at >= 0)
-            authorityEnd = qMin(authorityEnd, at);
-    }
-    if (!parsed.userInfo().isEmpty() ||
-        QStringView(url).mid(authorityStart, authorityEnd - authorityStart).contains(u'@'))
+    if (!parsed.userInfo().isEmpty() || authorityAsTyped(url).contains(u'@'))
         return Tr::tr("%1 holds a user name or password, which would be stored and shown with "
                       "the URL. Remove it and send the credentials in a custom header "
                       "(Authorization: Basic …) instead.")
