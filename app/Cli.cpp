@@ -56,6 +56,10 @@ int run(int argc, char **argv)
         out() << usageText();
         return 0;
     }
+    if (command == QLatin1String("stats"))
+        return statsCommand(dataDir, args);
+    if (command == QLatin1String("recover"))
+        return recoverCommand(dataDir, args);
     if (command == QLatin1String("endpoints"))
         return endpointsCommand(dataDir, args);
     if (command == QLatin1String("fire"))

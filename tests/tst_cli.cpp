@@ -51,6 +51,7 @@ private slots:
     void badArguments_data();
     void updateChangesOnlyWhatIsGiven();
     void orderSurvivesKillNine();
+    void recoverAfterAnOutage();
     void badArguments();
     void badPayloadFiles();
     void endToEnd();
@@ -171,6 +172,25 @@ void TestCli::badArguments_data()
                                 << "yaml";
     QTest::newRow("unknown option")
         << QStringList{QStringLiteral("history"), QStringLiteral("--colour")} << "colour";
+    QTest::newRow("stats since a word")
+        << QStringList{QStringLiteral("stats"), QStringLiteral("--since"),
+                       QStringLiteral("yesterday")}
+        << "yesterday";
+    QTest::newRow("stats of no endpoint")
+        << QStringList{QStringLiteral("stats"), QStringLiteral("--endpoint"),
+                       QStringLiteral("nosuch")}
+        << "nosuch";
+    QTest::newRow("recover without since")
+        << QStringList{QStringLiteral("recover"), QStringLiteral("--endpoint"), QStringLiteral("x")}
+        << "--since";
+    QTest::newRow("recover since the future")
+        << QStringList{QStringLiteral("recover"), QStringLiteral("--endpoint"), QStringLiteral("x"),
+                       QStringLiteral("--since"), QStringLiteral("2099-01-01")}
+        << "2099-01-01";
+    QTest::newRow("recover of no endpoint")
+        << QStringList{QStringLiteral("recover"), QStringLiteral("--endpoint"),
+                       QStringLiteral("nosuch"), QStringLiteral("--since"), QStringLiteral("2h")}
+        << "nosuch";
     QTest::newRow("bad status") << QStringList{QStringLiteral("history"),
                                                QStringLiteral("--status"),
                                                QStringLiteral("exploded")}
@@ -654,6 +674,138 @@ void TestCli::orderSurvivesKillNine()
     }
     QCOMPARE(next, total);
     QVERIFY2(repeats <= 1, qPrintable(QString::number(repeats)));
+
+    // The per-minute counts are written in the transaction of each attempt: after the kill they
+    // still add up to the attempts the history holds.
+    qint64 recorded = 0, succeeded = 0;
+    for (const Delivery &d : all) {
+        for (const Attempt &a : store->attempts(d.id)) {
+            ++recorded;
+            succeeded += a.errorClass == ErrorClass::None ? 1 : 0;
+        }
+    }
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const ActivityCounts counted = store->endpointActivity(id, now.addSecs(-3600), now, 0).total;
+    QCOMPARE(counted.attempts, recorded);
+    QCOMPARE(counted.succeeded, succeeded);
+}
+
+// After an outage: what failed and what was cancelled while the endpoint was disabled is sent
+// again in one command - queued for 'run', or sent at once with --wait - and `stats` counts it.
+void TestCli::recoverAfterAnOutage()
+{
+    const QString id =
+        addEndpoint(QStringLiteral("crm"), {QStringLiteral("--max-attempts"), QStringLiteral("1")});
+    QVERIFY(!id.isEmpty());
+    const auto answer = [&](int status) {
+        InboxConfig c;
+        c.name = QStringLiteral("crm");
+        c.secret = m_secret;
+        c.status = status;
+        c.capacity = 1000;
+        QVERIFY(m_receiver->setInbox(c).isEmpty());
+    };
+    answer(503);
+    // The outage: four deliveries fail for good...
+    Result r = hookline(
+        withDataDir({QStringLiteral("fire"), QStringLiteral("call.ringing"),
+                     QStringLiteral("--count"), QStringLiteral("4"), QStringLiteral("--wait")}));
+    QCOMPARE(r.code, 1);
+    // ...two more are queued, the endpoint is disabled, and 'run' cancels them.
+    r = hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("call.ringing"),
+                              QStringLiteral("--count"), QStringLiteral("2")}));
+    QVERIFY2(r.code == 0, r.err.constData());
+    r = hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("disable"), id}));
+    QVERIFY2(r.code == 0, r.err.constData());
+    QString error;
+    auto store = Store::open(Store::defaultPath(m_dir->path()), &error);
+    QVERIFY2(store, qPrintable(error));
+    const auto inState = [&](DeliveryState state) {
+        DeliveryQuery q;
+        q.state = state;
+        return store->countDeliveries(q);
+    };
+    {
+        QProcess run;
+        run.start(QStringLiteral(HOOKLINE_BINARY),
+                  withDataDir({QStringLiteral("run"), QStringLiteral("--quiet")}));
+        QVERIFY(run.waitForStarted());
+        QVERIFY(QTest::qWaitFor([&] { return inState(DeliveryState::Cancelled) == 2; }, 30000));
+        run.terminate();
+        QVERIFY(QTest::qWaitFor([&] { return run.state() == QProcess::NotRunning; }, 20000));
+    }
+    QCOMPARE(inState(DeliveryState::Failed), 4);
+
+    // Disabled, they would only be cancelled again: refused, with what to do.
+    r = hookline(withDataDir({QStringLiteral("recover"), QStringLiteral("--endpoint"), id.left(8),
+                              QStringLiteral("--since"), QStringLiteral("1h")}));
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("disabled") && r.err.contains("enable it first"), r.err.constData());
+    QCOMPARE(inState(DeliveryState::Failed), 4);
+
+    r = hookline(withDataDir({QStringLiteral("stats"), QStringLiteral("--endpoint"),
+                              QStringLiteral("crm"), QStringLiteral("--json")}));
+    QVERIFY2(r.code == 0, r.err.constData());
+    QJsonObject stats = QJsonDocument::fromJson(r.out).object();
+    QJsonObject crm = stats.value(QStringLiteral("endpoints")).toArray().at(0).toObject();
+    QCOMPARE(crm.value(QStringLiteral("attempts")).toInt(), 4);
+    QCOMPARE(crm.value(QStringLiteral("failed")).toInt(), 4);
+    QCOMPARE(crm.value(QStringLiteral("successRate")).toDouble(), 0.0);
+    QVERIFY(crm.value(QStringLiteral("bins")).toArray().size() >= 24);
+
+    // Back up: enabled, then everything is queued again, durably, for whoever delivers.
+    answer(200);
+    QCOMPARE(
+        hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("enable"), id})).code, 0);
+    r = hookline(
+        withDataDir({QStringLiteral("recover"), QStringLiteral("--endpoint"), QStringLiteral("crm"),
+                     QStringLiteral("--since"), QStringLiteral("1h")}));
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY2(r.err.contains("Resending 6 deliveries to crm"), r.err.constData());
+    QCOMPARE(r.out.trimmed().split('\n').size(), 6); // one line per delivery
+    QCOMPARE(inState(DeliveryState::Pending), 6);
+    const qsizetype before = m_receiver->requests(QStringLiteral("crm")).size();
+    {
+        QProcess run;
+        run.start(QStringLiteral(HOOKLINE_BINARY),
+                  withDataDir({QStringLiteral("run"), QStringLiteral("--quiet")}));
+        QVERIFY(run.waitForStarted());
+        QVERIFY(QTest::qWaitFor([&] { return inState(DeliveryState::Succeeded) == 6; }, 30000));
+        run.terminate();
+        QVERIFY(QTest::qWaitFor([&] { return run.state() == QProcess::NotRunning; }, 20000));
+    }
+    QCOMPARE(m_receiver->requests(QStringLiteral("crm")).size(), before + 6);
+    r = hookline(withDataDir({QStringLiteral("recover"), QStringLiteral("--endpoint"), id,
+                              QStringLiteral("--since"), QStringLiteral("1h")}));
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.err.contains("Nothing to resend"), r.err.constData());
+
+    // Another failure, resent at once with --wait: its attempt is reported.
+    answer(503);
+    QCOMPARE(hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("call.ended"),
+                                   QStringLiteral("--wait")}))
+                 .code,
+             1);
+    answer(200);
+    r = hookline(
+        withDataDir({QStringLiteral("recover"), QStringLiteral("--endpoint"), id,
+                     QStringLiteral("--since"), QStringLiteral("10m"), QStringLiteral("--wait")}));
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY2(r.out.contains("call.ended") && r.out.contains("200"), r.out.constData());
+    QCOMPARE(inState(DeliveryState::Succeeded), 7);
+
+    r = hookline(withDataDir({QStringLiteral("stats"), QStringLiteral("--json")}));
+    crm = QJsonDocument::fromJson(r.out)
+              .object()
+              .value(QStringLiteral("endpoints"))
+              .toArray()
+              .at(0)
+              .toObject();
+    QCOMPARE(crm.value(QStringLiteral("attempts")).toInt(), 12);
+    QCOMPARE(crm.value(QStringLiteral("succeeded")).toInt(), 7);
+    QVERIFY(!crm.contains(QStringLiteral("bins")));
+    r = hookline(withDataDir({QStringLiteral("stats")}));
+    QVERIFY2(r.out.contains("SUCCESS") && r.out.contains("58.3 %"), r.out.constData());
 }
 
 void TestCli::killNineLosesNothing()

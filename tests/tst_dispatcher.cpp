@@ -158,6 +158,8 @@ private slots:
     void connectionRefused();
     void redirectIsNotFollowed();
     void goneDisablesTheEndpoint();
+    void testReachesADisabledEndpoint();
+    void activityCountsEveryRecordedAttempt();
     void retryAfterIsHonoured();
     void hugeResponseIsNotHeldInMemory();
     void garbageResponse();
@@ -409,8 +411,68 @@ void TestDispatcher::goneDisablesTheEndpoint()
     QString error;
     QVERIFY(f->dispatcher->dispatch(f->event(), {}, AttemptTrigger::Test, &error).isEmpty());
     QVERIFY(error.contains(QStringLiteral("No enabled endpoint")));
-    QVERIFY(f->dispatcher->dispatch(f->event(), e.id, AttemptTrigger::Test, &error).isEmpty());
+    QVERIFY(f->dispatcher->dispatch(f->event(), e.id, AttemptTrigger::Scheduled, &error).isEmpty());
     QVERIFY(error.contains(QStringLiteral("disabled")));
+}
+
+// "Send test" reaches a disabled endpoint (how an admin checks that it is back before enabling
+// it); a failed test is not retried while it stays disabled, and nothing else gets through.
+void TestDispatcher::testReachesADisabledEndpoint()
+{
+    InboxConfig inbox;
+    inbox.script = {503, 204};
+    Endpoint e = f->addEndpoint(QStringLiteral("resting"), inbox);
+    e.enabled = false;
+    e.disabledReason = QStringLiteral("20 deliveries in a row failed");
+    QVERIFY(f->store->saveEndpoint(&e).isEmpty());
+    f->dispatcher->upsertEndpoint(e);
+    const Delivery failedTest = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(failedTest.attempts.size(), 1);
+    QCOMPARE(failedTest.attempts.first().trigger, AttemptTrigger::Test);
+    QCOMPARE(failedTest.state, DeliveryState::Cancelled); // its retry is scheduled work
+    const Delivery test = f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(test.state, DeliveryState::Succeeded);
+    QCOMPARE(f->receiver.requests(QStringLiteral("resting")).size(), 2);
+    QString error;
+    QVERIFY(f->dispatcher->dispatch(f->event(), e.id, AttemptTrigger::Scheduled, &error).isEmpty());
+    QVERIFY(f->dispatcher->dispatch(f->event(), {}, AttemptTrigger::Test, &error).isEmpty());
+    QVERIFY(!f->store->endpoint(e.id)->enabled);
+}
+
+// Every recorded attempt is counted in its endpoint's activity, as what it was: a success, a
+// failure with a retry to come, or the last failure of a delivery.
+void TestDispatcher::activityCountsEveryRecordedAttempt()
+{
+    InboxConfig inbox;
+    inbox.script = {503, 200, 500, 500, 500, 204};
+    const Endpoint e = f->addEndpoint(QStringLiteral("counted"), inbox, [](Endpoint &e) {
+        e.retry.maxAttempts = 3;
+        e.maxInFlight = 1; // the script's answers in publishing order
+    });
+    QList<Delivery> done;
+    for (int i = 0; i < 3; ++i)
+        done << f->deliverAndWait(f->event(), e.id);
+    QCOMPARE(done[0].state, DeliveryState::Succeeded); // 503, 200
+    QCOMPARE(done[1].state, DeliveryState::Failed);    // 500, 500, 500
+    QCOMPARE(done[2].state, DeliveryState::Succeeded); // 204
+    f->writer->flush();
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const EndpointActivity a = f->store->endpointActivity(e.id, now.addSecs(-300), now, 1);
+    QCOMPARE(a.total.attempts, 6);
+    QCOMPARE(a.total.succeeded, 2);
+    QCOMPARE(a.total.retrying, 3);
+    QCOMPARE(a.total.failed, 1);
+    qint64 latency = 0;
+    for (const Delivery &d : std::as_const(done)) {
+        for (const Attempt &at : d.attempts)
+            latency += at.durationMs;
+    }
+    QCOMPARE(a.total.latencySumMs, latency);
+    qint64 histogram = 0;
+    for (qint64 n : a.total.latency)
+        histogram += n;
+    QCOMPARE(histogram, 6);
+    QCOMPARE(a.bins.size(), 6); // whole minutes: five and the one now under way
 }
 
 void TestDispatcher::retryAfterIsHonoured()

@@ -935,6 +935,14 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <source>%1 attempts at once is out of range; choose from 1 to %2.</source>
         <translation>⁨%1⁩ محاولة في آن واحد خارج النطاق؛ اختر من 1 إلى ⁨%2⁩.</translation>
     </message>
+    <message>
+        <source>There is no endpoint %1.</source>
+        <translation>لا توجد نقطة نهاية ⁨%1⁩.</translation>
+    </message>
+    <message>
+        <source>The endpoint “%1” is disabled: enable it first, then resend. (Send it a test to check that it answers again.)</source>
+        <translation>نقطة النهاية «⁨%1⁩» معطّلة: فعّلها أولًا ثم أعد الإرسال. (أرسل إليها اختبارًا للتحقق من أنها تجيب من جديد.)</translation>
+    </message>
 </context>
 <context>
     <name>EventCatalog</name>
@@ -2695,6 +2703,14 @@ Send it as: Authorization: Bearer &lt;token&gt;</source>
     <message>
         <source>The endpoint&apos;s secrets could not be encrypted (the system&apos;s random number generator failed); nothing was saved. Try again.</source>
         <translation>تعذّر تشفير أسرار نقطة النهاية (فشل مولّد الأرقام العشوائية في النظام)؛ لم يُحفظ شيء. حاول مجددًا.</translation>
+    </message>
+    <message>
+        <source>Upgrading %1 to schema 8 failed: %2</source>
+        <translation>فشلت ترقية ⁨%1⁩ إلى المخطط 8: ⁨%2⁩</translation>
+    </message>
+    <message>
+        <source>%1 names %2 endpoints; give the id instead.</source>
+        <translation>الاسم ⁨%1⁩ يطابق ⁨%2⁩ من نقاط النهاية؛ استخدم المعرّف بدلًا منه.</translation>
     </message>
 </context>
 <context>

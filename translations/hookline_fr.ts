@@ -927,6 +927,14 @@ Qt %2 (compilé avec %3)
         <source>%1 attempts at once is out of range; choose from 1 to %2.</source>
         <translation>%1 tentatives simultanées est hors limites ; choisissez entre 1 et %2.</translation>
     </message>
+    <message>
+        <source>There is no endpoint %1.</source>
+        <translation>Il n’y a pas de point de terminaison %1.</translation>
+    </message>
+    <message>
+        <source>The endpoint “%1” is disabled: enable it first, then resend. (Send it a test to check that it answers again.)</source>
+        <translation>Le point de terminaison « %1 » est désactivé : activez-le d’abord, puis renvoyez. (Envoyez-lui un test pour vérifier qu’il répond à nouveau.)</translation>
+    </message>
 </context>
 <context>
     <name>EventCatalog</name>
@@ -2679,6 +2687,14 @@ Envoyez-le ainsi : Authorization: Bearer &lt;jeton&gt;</translation>
     <message>
         <source>The endpoint&apos;s secrets could not be encrypted (the system&apos;s random number generator failed); nothing was saved. Try again.</source>
         <translation>Les secrets du point de terminaison n’ont pas pu être chiffrés (le générateur de nombres aléatoires du système a échoué) ; rien n’a été enregistré. Réessayez.</translation>
+    </message>
+    <message>
+        <source>Upgrading %1 to schema 8 failed: %2</source>
+        <translation>La mise à niveau de %1 vers le schéma 8 a échoué : %2</translation>
+    </message>
+    <message>
+        <source>%1 names %2 endpoints; give the id instead.</source>
+        <translation>%1 désigne %2 points de terminaison ; donnez plutôt l’identifiant.</translation>
     </message>
 </context>
 <context>

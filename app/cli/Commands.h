@@ -13,6 +13,8 @@ int fireCommand(const QString &dataDir, const QStringList &args);
 int scenarioCommand(const QString &dataDir, const QStringList &args);
 int historyCommand(const QString &dataDir, const QStringList &args);
 int redeliverCommand(const QString &dataDir, const QStringList &args);
+int recoverCommand(const QString &dataDir, const QStringList &args);
+int statsCommand(const QString &dataDir, const QStringList &args);
 int runCommand(const QString &dataDir, const QStringList &args);
 int receiveCommand(const QStringList &args);
 int serveCommand(const QString &dataDir, const QStringList &args);

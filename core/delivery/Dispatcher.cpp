@@ -309,7 +309,9 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
         const auto it = m_endpoints.constFind(onlyEndpointId);
         if (it == m_endpoints.constEnd())
             return fail(tr("There is no endpoint %1.").arg(onlyEndpointId));
-        if (!it->enabled)
+        // A test may go to a disabled endpoint: it is how an admin checks that the receiver
+        // is back before enabling it again.
+        if (!it->enabled && trigger != AttemptTrigger::Test)
             return fail(tr("The endpoint “%1” is disabled%2. Enable it first.")
                             .arg(it->name, it->disabledReason.isEmpty()
                                                ? QString()
@@ -575,7 +577,9 @@ void Dispatcher::start(Job &job)
         cancel(job, tr("The endpoint was removed."));
         return;
     }
-    if (!ep->enabled && job.trigger != AttemptTrigger::Manual) {
+    // Sent by hand (a redelivery, a test): whether or not the endpoint is enabled. A retry of a
+    // test is scheduled work again, and cancelled while the endpoint stays disabled.
+    if (!ep->enabled && job.trigger == AttemptTrigger::Scheduled) {
         cancel(job, tr("The endpoint is disabled%1.")
                         .arg(ep->disabledReason.isEmpty()
                                  ? QString()
@@ -971,8 +975,12 @@ void Dispatcher::writeOutcomes(const QList<Outcome> &outcomes)
             disabled->clear(); // the writer may run this again after another write failed
             for (const Outcome &o : outcomes) {
                 Attempt attempt = o.attempt;
+                const ActivityOutcome counted = o.succeeded      ? ActivityOutcome::Succeeded
+                                                : o.finalOutcome ? ActivityOutcome::Failed
+                                                                 : ActivityOutcome::Retrying;
                 if (!store.insertAttempt(&attempt) ||
-                    !store.updateDelivery(o.delivery, o.storedError))
+                    !store.updateDelivery(o.delivery, o.storedError) ||
+                    !store.recordActivity(o.delivery.endpointId, attempt, counted))
                     return false;
                 if (!o.finalOutcome)
                     continue;
@@ -1418,6 +1426,39 @@ bool Dispatcher::redeliver(const Store &store, const QString &deliveryId, QStrin
         },
         StoreWriter::Commit::Lazy);
     return true;
+}
+
+void Dispatcher::takeDeliveries(const QList<Delivery> &deliveries)
+{
+    QStringList unordered;
+    for (const Delivery &d : deliveries) {
+        if (m_jobs.contains(d.id) || m_waitingGroup.contains(d.id))
+            continue;
+        if (d.orderKey.isEmpty())
+            unordered << d.id;
+        else
+            addWaiting(d); // claimed in publishing order, as held deliveries are
+    }
+    claimWaitingOrdered();
+    if (unordered.isEmpty())
+        return;
+    auto got = std::make_shared<std::pair<QList<ClaimedDelivery>, QStringList>>();
+    m_writer->submit(
+        [unordered, got, claim = lease()](Store &store) {
+            return store.claimIfFirst(unordered, claim, QDateTime::currentDateTimeUtc(),
+                                      &got->first, &got->second);
+        },
+        this,
+        [this, got](bool ok) {
+            if (!ok) {
+                stall(m_writer->lastError());
+                return;
+            }
+            for (const QString &id : std::as_const(got->second))
+                emit deliveryTakenElsewhere(id);
+            takeClaimed(got->first, AttemptTrigger::Manual);
+        },
+        StoreWriter::Commit::Lazy);
 }
 
 int Dispatcher::retryFailedSince(const Store &store, const QString &endpointId,

@@ -135,6 +135,7 @@ QString Engine::databasePath() const
 
 int Engine::resume()
 {
+    m_resumed = true;
     return m_dispatcher->resume(*m_store);
 }
 
@@ -178,6 +179,12 @@ QString Engine::endpointName(const QString &id) const
 QString Engine::heldBehind(const Delivery &delivery) const
 {
     return m_store->heldBehind(delivery);
+}
+
+EndpointActivity Engine::endpointActivity(const QString &endpointId, const QDateTime &from,
+                                          const QDateTime &to, int binMinutes) const
+{
+    return m_store->endpointActivity(endpointId, from, to, binMinutes);
 }
 
 EndpointStats Engine::endpointStats(const QString &endpointId) const
@@ -248,6 +255,7 @@ QString Engine::saveEventType(const EventType &type)
 
 void Engine::setSending(bool sending)
 {
+    m_sending = sending;
     m_dispatcher->setSending(sending);
 }
 
@@ -607,6 +615,45 @@ bool Engine::queueRedelivery(const QString &deliveryId, QString *error)
         if (error)
             *error = *refused;
         return false;
+    }
+    return true;
+}
+
+qint64 Engine::countRecoverable(const QString &endpointId, const QDateTime &since) const
+{
+    return m_store->countRecoverable(endpointId, since);
+}
+
+bool Engine::recover(const QString &endpointId, const QDateTime &since, QList<Delivery> *resent,
+                     QString *error)
+{
+    const auto fail = [error](const QString &why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    resent->clear();
+    const std::optional<Endpoint> e = m_store->endpoint(endpointId);
+    if (!e)
+        return fail(tr("There is no endpoint %1.").arg(endpointId));
+    if (!e->enabled)
+        return fail(tr("The endpoint “%1” is disabled: enable it first, then resend. (Send it a "
+                       "test to check that it answers again.)")
+                        .arg(e->name));
+    auto requeued = std::make_shared<QList<Delivery>>();
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    m_writer->submit([endpointId, since, now, requeued](Store &s) {
+        return s.requeueRecoverable(endpointId, since, now, requeued.get());
+    });
+    QString why;
+    if (!flush(&why))
+        return fail(tr("The database could not be written: %1. %2").arg(why, storeAdvice(why)));
+    *resent = *requeued;
+    if (!resent->isEmpty() && m_sending) {
+        if (m_resumed)
+            m_dispatcher->wake();
+        else
+            m_dispatcher->takeDeliveries(*resent);
     }
     return true;
 }

@@ -16,6 +16,7 @@
 #include "domain/DeliveryQuery.h"
 #include "domain/EgressPolicy.h"
 #include "domain/Endpoint.h"
+#include "domain/EndpointActivity.h"
 #include "domain/EndpointValidation.h"
 #include "domain/Event.h"
 #include "domain/Inbox.h"
@@ -84,6 +85,10 @@ public:
     bool setEndpointEnabled(const QString &id, bool enabled, QString *error = nullptr);
 
     EndpointStats endpointStats(const QString &endpointId) const;
+    // How an endpoint has been doing over [from, to), from the per-minute counts kept as
+    // attempts are recorded (see domain/EndpointActivity.h); 0 bin minutes: totals only.
+    EndpointActivity endpointActivity(const QString &endpointId, const QDateTime &from,
+                                      const QDateTime &to, int binMinutes) const;
     // The delivery an unfinished ordered delivery waits for (empty: none).
     QString heldBehind(const Delivery &delivery) const;
 
@@ -150,6 +155,15 @@ public:
     // Marks a delivery due now for whichever process delivers, and waits until that is
     // stored. False with *error when another live process holds it or the store failed.
     bool queueRedelivery(const QString &deliveryId, QString *error);
+    // Outage recovery: how many of an endpoint's deliveries failed or were cancelled at or
+    // after `since` (-1 when the store cannot say), and sending them all again. recover() makes
+    // them due now in one synced write (so a crash right after loses none), fills *resent
+    // (oldest first) and sends them from this process if it delivers (as the window and
+    // 'hookline run' do; with sending off they wait for one that does). Refused for a
+    // disabled endpoint: they would be cancelled again at once.
+    qint64 countRecoverable(const QString &endpointId, const QDateTime &since) const;
+    bool recover(const QString &endpointId, const QDateTime &since, QList<Delivery> *resent,
+                 QString *error);
     // Redelivers every failed delivery of an endpoint updated since `since`; returns how many.
     int retryFailedSince(const QString &endpointId, const QDateTime &since);
 
@@ -264,5 +278,7 @@ private:
     SampleData m_sample;
     QTimer m_poll;
     qint64 m_failuresSeen = 0;
+    bool m_sending = true;                 // setSending()
+    bool m_resumed = false;                // resume() called: the dispatcher takes due work itself
     QHash<QString, qint64> m_tokenTouched; // token id -> ms of the last recorded use
 };

@@ -115,3 +115,47 @@ QJsonObject endpointToJson(const Endpoint &e, bool includeSecrets)
         o.insert(QStringLiteral("secretsError"), e.secretsError);
     return o;
 }
+
+namespace {
+QJsonValue latencyValue(double ms)
+{
+    return ms < 0 ? QJsonValue() : QJsonValue(qRound64(ms * 10) / 10.0);
+}
+
+QJsonObject countsToJson(const ActivityCounts &c)
+{
+    return QJsonObject{
+        {QStringLiteral("attempts"), c.attempts},
+        {QStringLiteral("succeeded"), c.succeeded},
+        {QStringLiteral("retrying"), c.retrying},
+        {QStringLiteral("failed"), c.failed},
+        {QStringLiteral("successRate"),
+         c.attempts > 0 ? QJsonValue(qRound64(c.successRate() * 10000) / 10000.0) : QJsonValue()},
+        {QStringLiteral("latencyMs"),
+         QJsonObject{{QStringLiteral("mean"), latencyValue(c.meanMs())},
+                     {QStringLiteral("p50"), latencyValue(c.percentileMs(0.50))},
+                     {QStringLiteral("p95"), latencyValue(c.percentileMs(0.95))},
+                     {QStringLiteral("p99"), latencyValue(c.percentileMs(0.99))}}},
+    };
+}
+} // namespace
+
+QJsonObject activityToJson(const EndpointActivity &activity, const QString &endpointName)
+{
+    QJsonObject o = countsToJson(activity.total);
+    o.insert(QStringLiteral("endpointId"), activity.endpointId);
+    o.insert(QStringLiteral("name"), endpointName);
+    o.insert(QStringLiteral("from"), activity.from.toString(Qt::ISODate));
+    o.insert(QStringLiteral("to"), activity.to.toString(Qt::ISODate));
+    if (activity.binMinutes > 0) {
+        QJsonArray bins;
+        for (const ActivityBin &bin : activity.bins) {
+            QJsonObject s = countsToJson(bin.counts);
+            s.insert(QStringLiteral("start"), bin.start.toString(Qt::ISODate));
+            bins.append(s);
+        }
+        o.insert(QStringLiteral("binMinutes"), activity.binMinutes);
+        o.insert(QStringLiteral("bins"), bins);
+    }
+    return o;
+}

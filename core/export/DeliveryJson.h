@@ -7,9 +7,13 @@
 
 #include "domain/Delivery.h"
 #include "domain/Endpoint.h"
+#include "domain/EndpointActivity.h"
 
 #include <QJsonObject>
 
 QJsonObject attemptToJson(const Attempt &attempt);
 QJsonObject deliveryToJson(const Delivery &delivery);
 QJsonObject endpointToJson(const Endpoint &endpoint, bool includeSecrets = false);
+// An endpoint's activity counts (`hookline stats --json`): totals, success rate, latency
+// percentiles (null without attempts) and, when it has them, its bins.
+QJsonObject activityToJson(const EndpointActivity &activity, const QString &endpointName);

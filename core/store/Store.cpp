@@ -2,6 +2,7 @@
 #include "Store.h"
 
 #include "SecretBox.h"
+#include "StoreStatement.h"
 #include "domain/EndpointValidation.h"
 #include "encoding/JsonText.h"
 
@@ -21,6 +22,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <vector>
@@ -262,7 +264,11 @@ CREATE INDEX deliveries_in_order ON deliveries(endpoint_id, order_key, seq)
     WHERE due_at IS NOT NULL AND order_key != '';
 DROP INDEX deliveries_due;
 )",
+    // 8: per-endpoint, per-minute activity counts (Store::activitySchemaSql(), written out in
+    // C++: one column per latency bucket), filled from the attempts of the kept days.
+    nullptr,
 };
+static_assert(std::size(kMigrations) == Store::kSchemaVersion, "one migration per version");
 
 QString sealed(const QString &plain)
 {
@@ -352,83 +358,6 @@ Endpoint endpointFrom(const QSqlQuery &q)
 }
 
 } // namespace
-
-// One prepared statement on the raw connection: bind values in column order, then exec().
-// Text is bound as UTF-8 (what the database stores) and kept alive until the step is done.
-class Store::Statement
-{
-public:
-    Statement(sqlite3 *db, const char *sql)
-        : m_db(db)
-    {
-        if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &m_stmt, nullptr) !=
-            SQLITE_OK) {
-            m_prepareError = QString::fromUtf8(sqlite3_errmsg(db));
-            sqlite3_finalize(m_stmt);
-            m_stmt = nullptr;
-        }
-        m_keep.reserve(16);
-    }
-    ~Statement() { sqlite3_finalize(m_stmt); }
-    Statement(const Statement &) = delete;
-    Statement &operator=(const Statement &) = delete;
-
-    // The columns are NOT NULL: a null QString is stored as ''.
-    Statement &text(const QString &s)
-    {
-        m_keep.push_back(s.toUtf8());
-        const QByteArray &b = m_keep.back();
-        sqlite3_bind_text(m_stmt, ++m_index, b.isNull() ? "" : b.constData(), int(b.size()),
-                          SQLITE_STATIC);
-        return *this;
-    }
-    Statement &blob(const QByteArray &b)
-    {
-        m_keep.push_back(b);
-        if (b.isEmpty())
-            sqlite3_bind_zeroblob(m_stmt, ++m_index, 0); // '' rather than NULL
-        else
-            sqlite3_bind_blob(m_stmt, ++m_index, b.constData(), int(b.size()), SQLITE_STATIC);
-        return *this;
-    }
-    Statement &integer(qint64 v)
-    {
-        sqlite3_bind_int64(m_stmt, ++m_index, v);
-        return *this;
-    }
-    // Milliseconds since the epoch, or NULL for an invalid time.
-    Statement &time(const QDateTime &t)
-    {
-        if (t.isValid())
-            sqlite3_bind_int64(m_stmt, ++m_index, t.toMSecsSinceEpoch());
-        else
-            sqlite3_bind_null(m_stmt, ++m_index);
-        return *this;
-    }
-
-    bool exec(QString *error)
-    {
-        if (!m_stmt) {
-            *error = m_prepareError;
-            return false;
-        }
-        const int rc = sqlite3_step(m_stmt);
-        const bool ok = rc == SQLITE_DONE || rc == SQLITE_ROW;
-        if (!ok)
-            *error = QString::fromUtf8(sqlite3_errmsg(m_db));
-        sqlite3_reset(m_stmt);
-        m_keep.clear();
-        m_index = 0;
-        return ok;
-    }
-
-private:
-    sqlite3 *m_db;
-    sqlite3_stmt *m_stmt = nullptr;
-    QString m_prepareError;
-    std::vector<QByteArray> m_keep;
-    int m_index = 0;
-};
 
 Store::~Store()
 {
@@ -626,7 +555,8 @@ bool Store::migrate(QString *error)
     }
     for (int v = version; v < kSchemaVersion; ++v) {
         const QStringList statements =
-            QString::fromUtf8(kMigrations[v]).split(u';', Qt::SkipEmptyParts);
+            kMigrations[v] ? QString::fromUtf8(kMigrations[v]).split(u';', Qt::SkipEmptyParts)
+                           : QStringList{activitySchemaSql()};
         for (const QString &statement : statements) {
             if (statement.trimmed().isEmpty())
                 continue;
@@ -637,6 +567,8 @@ bool Store::migrate(QString *error)
     }
     if (version < 4 && !sealPlainSecrets())
         return fail(Tr::tr("Upgrading %1 to schema 4 failed: %2").arg(m_path, m_lastError));
+    if (version < 8 && !backfillActivity(QDateTime::currentDateTimeUtc()))
+        return fail(Tr::tr("Upgrading %1 to schema 8 failed: %2").arg(m_path, m_lastError));
     if (version < kSchemaVersion &&
         !exec(QStringLiteral("PRAGMA user_version = %1").arg(kSchemaVersion)))
         return fail(m_lastError);
@@ -803,6 +735,19 @@ std::optional<Endpoint> Store::findEndpoint(const QString &idOrPrefix, QString *
         if (!idOrPrefix.isEmpty() && e.id.startsWith(idOrPrefix))
             matches << e;
     }
+    if (matches.isEmpty()) {
+        // Or its name, as the list shows it (case aside), when no id starts so.
+        for (const Endpoint &e : endpoints()) {
+            if (!idOrPrefix.isEmpty() && e.name.compare(idOrPrefix, Qt::CaseInsensitive) == 0)
+                matches << e;
+        }
+        if (matches.size() > 1) {
+            if (error)
+                *error = Tr::tr("%1 names %2 endpoints; give the id instead.")
+                             .arg(idOrPrefix, QString::number(matches.size()));
+            return std::nullopt;
+        }
+    }
     if (matches.size() == 1)
         return matches.first();
     if (error)
@@ -903,6 +848,10 @@ bool Store::removeEndpoint(const QString &id)
              .exec(&m_lastError))
         return false;
     QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("DELETE FROM endpoint_activity WHERE endpoint_id = ?"));
+    q.addBindValue(id);
+    if (!q.exec())
+        return false;
     q.prepare(QStringLiteral("DELETE FROM endpoints WHERE id = ?"));
     q.addBindValue(id);
     return q.exec() && q.numRowsAffected() > 0;
@@ -1656,6 +1605,49 @@ QList<Delivery> Store::failedDeliveries(const QString &endpointId, const QDateTi
     return out;
 }
 
+qint64 Store::countRecoverable(const QString &endpointId, const QDateTime &since) const
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND state IN "
+                             "('failed', 'cancelled') AND updated >= ?"));
+    q.addBindValue(endpointId);
+    q.addBindValue(since.toMSecsSinceEpoch());
+    if (!q.exec() || !q.next()) {
+        m_lastError = q.lastError().text();
+        return -1;
+    }
+    return q.value(0).toLongLong();
+}
+
+bool Store::requeueRecoverable(const QString &endpointId, const QDateTime &since,
+                               const QDateTime &now, QList<Delivery> *requeued)
+{
+    requeued->clear();
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("UPDATE deliveries SET state = 'pending', next_attempt = ?, "
+                             "due_at = ?, claim_owner = '', updated = ? WHERE endpoint_id = ? AND "
+                             "state IN ('failed', 'cancelled') AND updated >= ? RETURNING %1")
+                  .arg(QLatin1String(kDeliveryColumns)));
+    q.addBindValue(now.toMSecsSinceEpoch());
+    q.addBindValue(now.toMSecsSinceEpoch());
+    q.addBindValue(now.toMSecsSinceEpoch());
+    q.addBindValue(endpointId);
+    q.addBindValue(since.toMSecsSinceEpoch());
+    if (!q.exec()) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    while (q.next())
+        requeued->append(deliveryFrom(q));
+    if (q.lastError().isValid()) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    std::sort(requeued->begin(), requeued->end(),
+              [](const Delivery &a, const Delivery &b) { return a.seq < b.seq; });
+    return true;
+}
+
 qint64 Store::deliveryCount() const
 {
     QSqlQuery q(m_db);
@@ -1696,6 +1688,7 @@ qint64 Store::applyRetention(const RetentionPolicy &policy, const QDateTime &now
                     {policy.maxDeliveries});
     }
     q.exec(QStringLiteral("DELETE FROM events WHERE id NOT IN (SELECT event_id FROM deliveries)"));
+    pruneActivity(now);
     exec(QStringLiteral("RELEASE retention"));
     return removed;
 }

@@ -20,6 +20,7 @@
 #include "domain/Delivery.h"
 #include "domain/DeliveryQuery.h"
 #include "domain/Endpoint.h"
+#include "domain/EndpointActivity.h"
 #include "domain/Event.h"
 
 #include <QHash>
@@ -51,7 +52,7 @@ struct sqlite3;
 class Store
 {
 public:
-    static constexpr int kSchemaVersion = 7;
+    static constexpr int kSchemaVersion = 8;
 
     ~Store();
     Store(const Store &) = delete;
@@ -93,7 +94,8 @@ public:
     // Endpoints. saveEndpoint validates, assigns id/created on insert and updated always.
     QList<Endpoint> endpoints() const;
     std::optional<Endpoint> endpoint(const QString &id) const;
-    // Accepts a unique id prefix too (as typed on the command line).
+    // Accepts a unique id prefix too (as typed on the command line), or the endpoint's name
+    // when no id starts with the text and exactly one endpoint has that name.
     std::optional<Endpoint> findEndpoint(const QString &idOrPrefix, QString *error) const;
     QString saveEndpoint(Endpoint *endpoint, const QStringList &knownEventTypes = {});
     bool removeEndpoint(const QString &id);
@@ -171,6 +173,22 @@ public:
                           const QDateTime &now);
     // The earliest due time of any delivery that is not final (invalid when there is none).
     QDateTime nextDue() const;
+    // Activity counts (store/StoreActivity.cpp). Adds one recorded attempt to its endpoint's
+    // count for the minute it finished in; run it in the transaction that records the attempt.
+    bool recordActivity(const QString &endpointId, const Attempt &attempt, ActivityOutcome outcome);
+    // An endpoint's counts over [from, to) in whole minutes: in bins of `binMinutes` (every
+    // bin, empty ones too) and in total; 0 bin minutes: the total only.
+    EndpointActivity endpointActivity(const QString &endpointId, const QDateTime &from,
+                                      const QDateTime &to, int binMinutes) const;
+    // Drops counts older than kActivityKeptDays.
+    bool pruneActivity(const QDateTime &now);
+
+    // Outage recovery: an endpoint's failed and cancelled deliveries that ended at or after
+    // `since`, oldest first - how many, and all of them made due now (pending, claimed by
+    // nobody) in one statement, returned as they are now.
+    qint64 countRecoverable(const QString &endpointId, const QDateTime &since) const;
+    bool requeueRecoverable(const QString &endpointId, const QDateTime &since, const QDateTime &now,
+                            QList<Delivery> *requeued);
     // Final failures of one endpoint since a time (for "retry all failed since T").
     QList<Delivery> failedDeliveries(const QString &endpointId, const QDateTime &since) const;
     qint64 deliveryCount() const;
@@ -197,6 +215,8 @@ private:
     Store() = default;
     bool migrate(QString *error);
     bool sealPlainSecrets();
+    static QString activitySchemaSql();
+    bool backfillActivity(const QDateTime &now);
     bool exec(const QString &sql) const;
     // Claims these due rows for `claim` (cancelling any whose event is gone).
     bool claimRows(const QList<Delivery> &due, const Claim &claim, QList<ClaimedDelivery> *claimed);
