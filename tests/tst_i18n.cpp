@@ -8,6 +8,7 @@
 #include "dialogs/EndpointDialog.h"
 #include "engine/Engine.h"
 #include "i18n/Language.h"
+#include "pages/EndpointsPage.h"
 #include "pages/ReceiverPage.h"
 #include "pages/SettingsPage.h"
 #include "settings/AppSettings.h"
@@ -124,8 +125,8 @@ private slots:
     void noEnglishLeftInTranslatedWindow_data();
     void noEnglishLeftInTranslatedWindow();
     void choosingALanguageOffersARestart();
-    void noDuplicateMnemonicsOnTheReceiverPage_data();
-    void noDuplicateMnemonicsOnTheReceiverPage();
+    void noDuplicateMnemonicsOnAPage_data();
+    void noDuplicateMnemonicsOnAPage();
 
 private:
     QList<UiText> windowText(const QString &code, Qt::LayoutDirection *direction = nullptr);
@@ -370,24 +371,31 @@ void TestI18n::choosingALanguageOffersARestart()
     QCOMPARE(restart.size(), 1);
 }
 
-void TestI18n::noDuplicateMnemonicsOnTheReceiverPage_data()
+void TestI18n::noDuplicateMnemonicsOnAPage_data()
 {
     QTest::addColumn<QString>("code");
-    QTest::newRow("en") << QStringLiteral("en");
-    QTest::newRow("fr") << QStringLiteral("fr");
-    QTest::newRow("ar") << QStringLiteral("ar");
+    QTest::addColumn<QString>("pageName");
+    for (const char *code : {"en", "fr", "ar"}) {
+        for (const char *page : {"receiver", "endpoints"})
+            QTest::addRow("%s %s", code, page)
+                << QString::fromLatin1(code) << QString::fromLatin1(page);
+    }
 }
 
-// One Alt+letter, one control, on the Receiver page and the menu bar beside it (Alt+R once
-// meant both "Slow drip" and "Drop", Alt+F both "Failures" and the File menu).
-void TestI18n::noDuplicateMnemonicsOnTheReceiverPage()
+// One Alt+letter, one control, on a page and the menu bar beside it (Alt+R once meant both
+// "Slow drip" and "Drop" on the Receiver page, Alt+F both "Failures" and the File menu; the
+// Endpoints page carries the endpoint view's buttons too).
+void TestI18n::noDuplicateMnemonicsOnAPage()
 {
     QFETCH(QString, code);
+    QFETCH(QString, pageName);
     QVERIFY(Language::install(code));
     Window fixture;
     MainWindow &w = *fixture.window;
-    w.showPage(QStringLiteral("receiver"));
-    QWidget *page = w.page<ReceiverPage>();
+    w.showPage(pageName);
+    QWidget *page = pageName == QLatin1String("receiver")
+                        ? static_cast<QWidget *>(w.page<ReceiverPage>())
+                        : static_cast<QWidget *>(w.page<EndpointsPage>());
     QVERIFY(page);
     QHash<QChar, QString> seen;
     auto check = [&](const QString &text) {

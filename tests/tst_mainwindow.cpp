@@ -23,7 +23,9 @@
 #include "settings/AppSettings.h"
 #include "store/Store.h"
 #include "store/StoreWriter.h"
+#include "widgets/ActivityChart.h"
 #include "widgets/DeliveryDetailsView.h"
+#include "widgets/EndpointView.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
@@ -41,6 +43,7 @@
 #include <QNetworkReply>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStackedWidget>
@@ -49,6 +52,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTreeWidget>
 #include <QWheelEvent>
 
 #include <algorithm>
@@ -73,6 +77,7 @@ private slots:
     void ctrlPPausesAndResumesLive();
     void exportTakesTheChosenFormat();
     void retryAllFailedFollowsTheFiltersAndAsks();
+    void endpointViewShowsHealthAndRecovers();
     void testEventShowsInLiveAndHistory();
     void modelsPassTheModelTester();
     void liveModelIsBoundedAndCoalesced();
@@ -384,6 +389,125 @@ void TestMainWindow::retryAllFailedFollowsTheFiltersAndAsks()
     QCOMPARE(history->retryAllFailed(), 3);
     QTRY_COMPARE_WITH_TIMEOUT(m_engine->receiver().requests(QStringLiteral("test")).size(), 6,
                               10000);
+}
+
+// Selecting an endpoint shows its health: attempts by outcome and latency (from the store's
+// per-minute counts) over the chosen span, what is retrying and when, recent deliveries with
+// their request and response. "Resend failed since" states the count, enables a disabled
+// endpoint, and sends failed and cancelled deliveries again; "Send test" reaches it while
+// it is still disabled.
+void TestMainWindow::endpointViewShowsHealthAndRecovers()
+{
+    auto w = window();
+    auto *endpoints = w->page<EndpointsPage>();
+    endpoints->addLocalTestEndpoint();
+    Endpoint e = m_engine->endpoints().first();
+    e.retry.maxAttempts = 2;
+    e.retry.scheduleSeconds = {0};
+    QVERIFY(m_engine->saveEndpoint(&e).isEmpty());
+    InboxConfig inbox = m_engine->inbox(QStringLiteral("test"));
+    inbox.script = {200, 200, 503, 503, 503, 503};
+    QVERIFY(m_engine->setInbox(inbox).isEmpty());
+    QSignalSpy finished(&m_engine->dispatcher(), &Dispatcher::deliveryFinished);
+    QString error;
+    for (int i = 0; i < 4; ++i) {
+        QCOMPARE(m_engine->sendTest(QStringLiteral("call.ringing"), e.id, &error).size(), 1);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), i + 1, 10000); // one at a time, in order
+    }
+    QVERIFY(m_engine->flush(&error));
+
+    auto *view = endpoints->endpointView();
+    QVERIFY(view);
+    endpoints->select(e.id);
+    QCOMPARE(view->endpointId(), e.id);
+    view->refresh();
+    // 2 successes, then two deliveries that each failed twice (a retry, then for good).
+    const ActivityCounts &shown = view->outcomesChart()->activity().total;
+    QCOMPARE(shown.attempts, 6);
+    QCOMPARE(shown.succeeded, 2);
+    QCOMPARE(shown.retrying, 2);
+    QCOMPARE(shown.failed, 2);
+    QCOMPARE(view->outcomesChart()->activity().bins.size(), 60);
+    QVERIFY2(view->figuresText().contains(QLatin1String("<b>6</b> attempts")),
+             qPrintable(view->figuresText()));
+    QVERIFY2(view->figuresText().contains(QLatin1String("33.3")), qPrintable(view->figuresText()));
+    QVERIFY(!view->outcomesChart()->accessibleDescription().isEmpty());
+    // The current minute's bar has a tooltip with its figures.
+    const QString lastBin = view->outcomesChart()->binText(59);
+    QVERIFY2(lastBin.contains(QLatin1String("6 attempts")) ||
+                 view->outcomesChart()->binText(58).contains(QLatin1String("attempts")),
+             qPrintable(lastBin));
+    view->setSpan(EndpointView::Span::Week);
+    QCOMPARE(view->outcomesChart()->activity().bins.size(), 168);
+    QCOMPARE(view->latencyChart()->activity().total.attempts, 6);
+    view->setSpan(EndpointView::Span::Day);
+    QCOMPARE(view->outcomesChart()->activity().bins.size(), 96);
+    // Recent deliveries, newest first, with the request and response of the selected one.
+    QTRY_COMPARE(view->recentView()->model()->rowCount(), 4);
+    view->recentView()->selectRow(0);
+    QVERIFY(view->details()->responseText().contains(QLatin1String("503")));
+
+    // A retrying delivery shows its next try.
+    e.retry.maxAttempts = 5;
+    e.retry.scheduleSeconds = {36000}; // 10 h, give or take the jitter
+    QVERIFY(m_engine->saveEndpoint(&e).isEmpty());
+    inbox.script = {};
+    inbox.status = 503;
+    QVERIFY(m_engine->setInbox(inbox).isEmpty());
+    QCOMPARE(m_engine->sendTest(QStringLiteral("call.ended"), e.id, &error).size(), 1);
+    QSignalSpy attempts(&m_engine->dispatcher(), &Dispatcher::attemptFinished);
+    QVERIFY(attempts.wait(10000));
+    QVERIFY(m_engine->flush(&error));
+    view->refresh();
+    QCOMPARE(view->retryingView()->topLevelItemCount(), 1);
+    QVERIFY2(view->retryingView()->topLevelItem(0)->text(0).contains(
+                 QRegularExpression(QStringLiteral(" \\(in (8|9|10|11|12) h\\)$"))),
+             qPrintable(view->retryingView()->topLevelItem(0)->text(0)));
+
+    // The outage: the endpoint is disabled, its retrying delivery cancelled.
+    QVERIFY(m_engine->setEndpointEnabled(e.id, false));
+    QVERIFY(m_engine->queueRedelivery(
+        view->retryingView()->topLevelItem(0)->data(0, Qt::UserRole).toString(), &error));
+    m_engine->resume(); // takes due work, as the window does: the disabled endpoint's is cancelled
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 5, 10000);
+    // Back up: a test reaches the disabled endpoint.
+    inbox.script = {};
+    inbox.status = 200;
+    QVERIFY(m_engine->setInbox(inbox).isEmpty());
+    const qsizetype before = m_engine->receiver().requests(QStringLiteral("test")).size();
+    endpoints->select(e.id);
+    endpoints->sendTest();
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->receiver().requests(QStringLiteral("test")).size(),
+                              before + 1, 10000);
+    QVERIFY(!m_engine->endpoint(e.id)->enabled);
+
+    QStringList asked;
+    bool answer = false;
+    view->setAskSince([](QDateTime *since) {
+        *since = QDateTime::currentDateTimeUtc().addSecs(-600);
+        return true;
+    });
+    view->setConfirm([&](const QString &q) {
+        asked << q;
+        return answer;
+    });
+    view->resendSince();
+    QCOMPARE(asked.size(), 1);
+    // Two failed, one failed by hand since (the redelivered one): three to resend.
+    const qint64 recoverable =
+        m_engine->countRecoverable(e.id, QDateTime::currentDateTimeUtc().addSecs(-600));
+    QCOMPARE(recoverable, 3);
+    QVERIFY2(asked.first().contains(QLatin1String("Deliveries to resend: 3,")) &&
+                 asked.first().contains(QLatin1String("disabled")),
+             qPrintable(asked.first()));
+    QCOMPARE(m_engine->receiver().requests(QStringLiteral("test")).size(), before + 1);
+    answer = true;
+    view->resendSince();
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->receiver().requests(QStringLiteral("test")).size(),
+                              before + 4, 10000);
+    QVERIFY(m_engine->endpoint(e.id)->enabled);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        m_engine->countRecoverable(e.id, QDateTime::currentDateTimeUtc().addSecs(-600)), 0, 10000);
 }
 
 void TestMainWindow::testEventShowsInLiveAndHistory()

@@ -25,6 +25,87 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     </message>
 </context>
 <context>
+    <name>ActivityChart</name>
+    <message>
+        <source>%1 s</source>
+        <translation>⁨%1⁩ ث</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>⁨%1⁩ ملي ثانية</translation>
+    </message>
+    <message>
+        <source>Attempts by outcome</source>
+        <translation>المحاولات حسب النتيجة</translation>
+    </message>
+    <message>
+        <source>Latency</source>
+        <translation>زمن الاستجابة</translation>
+    </message>
+    <message>
+        <source>%1 – %2</source>
+        <translation>⁨%1⁩ – ⁨%2⁩</translation>
+    </message>
+    <message>
+        <source>%1
+%2 attempts: %3 succeeded, %4 failed and retried, %5 failed</source>
+        <translation>⁨%1⁩
+⁨%2⁩ محاولة: ⁨%3⁩ ناجحة، ⁨%4⁩ فاشلة أُعيدت، ⁨%5⁩ فاشلة</translation>
+    </message>
+    <message>
+        <source>%1
+no attempts</source>
+        <translation>⁨%1⁩
+لا محاولات</translation>
+    </message>
+    <message>
+        <source>%1
+p50 %2 · p95 %3 · p99 %4</source>
+        <translation>⁨%1⁩
+⁦p50⁩ ⁨%2⁩ · ⁦p95⁩ ⁨%3⁩ · ⁦p99⁩ ⁨%4⁩</translation>
+    </message>
+    <message>
+        <source>%1 attempts: %2 succeeded, %3 failed and retried, %4 failed.</source>
+        <translation>⁨%1⁩ محاولة: ⁨%2⁩ ناجحة، ⁨%3⁩ فاشلة أُعيدت، ⁨%4⁩ فاشلة.</translation>
+    </message>
+    <message>
+        <source>No attempts.</source>
+        <translation>لا محاولات.</translation>
+    </message>
+    <message>
+        <source>Latency p50 %1, p95 %2, p99 %3.</source>
+        <translation>زمن الاستجابة ⁦p50⁩ ⁨%1⁩، ⁦p95⁩ ⁨%2⁩، ⁦p99⁩ ⁨%3⁩.</translation>
+    </message>
+    <message>
+        <source>Succeeded</source>
+        <translation>ناجحة</translation>
+    </message>
+    <message>
+        <source>Failed, retried</source>
+        <translation>فاشلة أُعيدت</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>فاشلة</translation>
+    </message>
+    <message>
+        <source>p50</source>
+        <translation>⁦p50⁩</translation>
+    </message>
+    <message>
+        <source>p95</source>
+        <translation>⁦p95⁩</translation>
+    </message>
+    <message>
+        <source>p99</source>
+        <translation>⁦p99⁩</translation>
+    </message>
+    <message>
+        <source>No attempts in this period</source>
+        <translation>لا محاولات في هذه الفترة</translation>
+    </message>
+</context>
+<context>
     <name>ApiToken</name>
     <message>
         <source>A token needs a name of 1 to 64 characters (who or what uses it), not “%1”.</source>
@@ -40,10 +121,6 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>… %1 more bytes</source>
         <translation>… ⁨%1⁩ بايت إضافية</translation>
-    </message>
-    <message>
-        <source>Copy as c&amp;URL</source>
-        <translation>نسخ كأمر cURL (&amp;U)</translation>
     </message>
     <message>
         <source>Copy a curl command that repeats this request</source>
@@ -96,6 +173,10 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>&lt;b&gt;%1&lt;/b&gt; · delivery &lt;code&gt;%2&lt;/code&gt; · held behind &lt;code&gt;%3&lt;/code&gt; (order key %4): sent once that delivery succeeds or gives up.</source>
         <translation>&lt;b&gt;⁨%1⁩&lt;/b&gt; · التسليم &lt;code&gt;⁨%2⁩&lt;/code&gt; · محجوز خلف &lt;code&gt;⁨%3⁩&lt;/code&gt; (مفتاح الترتيب ⁨%4⁩): يُرسل حين ينجح ذلك التسليم أو يتوقف.</translation>
+    </message>
+    <message>
+        <source>Cop&amp;y as cURL</source>
+        <translation>نسخ كأمر ⁦cURL⁩ (&amp;Y)</translation>
     </message>
 </context>
 <context>
@@ -685,6 +766,201 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     </message>
 </context>
 <context>
+    <name>EndpointView</name>
+    <message>
+        <source>%1 s</source>
+        <translation>⁨%1⁩ ث</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>⁨%1⁩ ملي ثانية</translation>
+    </message>
+    <message>
+        <source>due now</source>
+        <translation>مستحقة الآن</translation>
+    </message>
+    <message>
+        <source>in %1 s</source>
+        <translation>بعد ⁨%1⁩ ث</translation>
+    </message>
+    <message>
+        <source>in %1 min</source>
+        <translation>بعد ⁨%1⁩ د</translation>
+    </message>
+    <message>
+        <source>in %1 h</source>
+        <translation>بعد ⁨%1⁩ س</translation>
+    </message>
+    <message>
+        <source>Hookline</source>
+        <translation>Hookline</translation>
+    </message>
+    <message>
+        <source>Resend failed deliveries</source>
+        <translation>إعادة إرسال عمليات التسليم الفاشلة</translation>
+    </message>
+    <message>
+        <source>Every delivery to this endpoint that failed or was cancelled since this time is sent again, in the order it was published.</source>
+        <translation>تُرسل من جديد كل عملية تسليم إلى نقطة النهاية هذه فشلت أو أُلغيت منذ هذا الوقت، بترتيب نشرها.</translation>
+    </message>
+    <message>
+        <source>&amp;Since:</source>
+        <translation>منذ (&amp;S):</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>الفترة</translation>
+    </message>
+    <message>
+        <source>Last hour</source>
+        <translation>آخر ساعة</translation>
+    </message>
+    <message>
+        <source>Last 24 hours</source>
+        <translation>آخر 24 ساعة</translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation>آخر 7 أيام</translation>
+    </message>
+    <message>
+        <source>&amp;Resend failed since…</source>
+        <translation>إعادة إرسال الفاشلة منذ… (&amp;R)</translation>
+    </message>
+    <message>
+        <source>After an outage: send again everything this endpoint missed (failed and cancelled deliveries since a time you choose)</source>
+        <translation>بعد انقطاع: أعد إرسال كل ما فات نقطة النهاية هذه (عمليات التسليم الفاشلة والملغاة منذ وقت تختاره)</translation>
+    </message>
+    <message>
+        <source>Recent deliveries</source>
+        <translation>عمليات التسليم الأخيرة</translation>
+    </message>
+    <message>
+        <source>Send the selected delivery again now</source>
+        <translation>أعد إرسال عملية التسليم المحددة الآن</translation>
+    </message>
+    <message>
+        <source>Retrying deliveries</source>
+        <translation>عمليات التسليم قيد الإعادة</translation>
+    </message>
+    <message>
+        <source>Next try</source>
+        <translation>المحاولة التالية</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>الحدث</translation>
+    </message>
+    <message>
+        <source>Attempts</source>
+        <translation>المحاولات</translation>
+    </message>
+    <message>
+        <source>Last outcome</source>
+        <translation>آخر نتيجة</translation>
+    </message>
+    <message>
+        <source>Delivery</source>
+        <translation>عملية التسليم</translation>
+    </message>
+    <message>
+        <source>Retrying</source>
+        <translation>قيد الإعادة</translation>
+    </message>
+    <message>
+        <source>Request and response</source>
+        <translation>الطلب والاستجابة</translation>
+    </message>
+    <message>
+        <source>No endpoint selected</source>
+        <translation>لم تُحدَّد نقطة نهاية</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>معطّلة</translation>
+    </message>
+    <message>
+        <source>Disabled: %1</source>
+        <translation>معطّلة: ⁨%1⁩</translation>
+    </message>
+    <message>
+        <source>%1+</source>
+        <translation>⁨%1⁩+</translation>
+    </message>
+    <message>
+        <source>%1 attempts</source>
+        <translation>⁨%1⁩ محاولة</translation>
+    </message>
+    <message>
+        <source>%1 succeeded</source>
+        <translation>⁨%1⁩ ناجحة</translation>
+    </message>
+    <message>
+        <source>%1 %</source>
+        <translation>⁨%1⁩٪</translation>
+    </message>
+    <message>
+        <source>latency p50 %1 · p95 %2 · p99 %3</source>
+        <translation>زمن الاستجابة ⁦p50⁩ ⁨%1⁩ · ⁦p95⁩ ⁨%2⁩ · ⁦p99⁩ ⁨%3⁩</translation>
+    </message>
+    <message>
+        <source>%1 queued</source>
+        <translation>⁨%1⁩ في الانتظار</translation>
+    </message>
+    <message>
+        <source>%1 in flight</source>
+        <translation>⁨%1⁩ قيد الإرسال</translation>
+    </message>
+    <message>
+        <source>%1 retrying</source>
+        <translation>⁨%1⁩ قيد الإعادة</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>⁨%1⁩ (⁨%2⁩)</translation>
+    </message>
+    <message>
+        <source>Retrying (%1)</source>
+        <translation>قيد الإعادة (⁨%1⁩)</translation>
+    </message>
+    <message>
+        <source>Select a delivery to redeliver.</source>
+        <translation>حدّد عملية تسليم لإعادة إرسالها.</translation>
+    </message>
+    <message>
+        <source>Redelivering %1…</source>
+        <translation>جارٍ إعادة تسليم ⁨%1⁩…</translation>
+    </message>
+    <message>
+        <source>The history could not be read.</source>
+        <translation>تعذّرت قراءة السجل.</translation>
+    </message>
+    <message>
+        <source>Nothing to resend: no delivery to “%1” failed or was cancelled since %2.</source>
+        <translation>لا شيء لإعادة إرساله: لم تفشل ولم تُلغَ أي عملية تسليم إلى «⁨%1⁩» منذ ⁨%2⁩.</translation>
+    </message>
+    <message>
+        <source>Resend to “%1” what failed or was cancelled since %2?
+
+Deliveries to resend: %3, oldest first.</source>
+        <translation>أتريد أن تعيد إلى «⁨%1⁩» إرسال ما فشل أو أُلغي منذ ⁨%2⁩؟
+
+عمليات التسليم المراد إعادة إرسالها: ⁨%3⁩، الأقدم أولًا.</translation>
+    </message>
+    <message>
+        <source>The endpoint is disabled; it is enabled first.</source>
+        <translation>نقطة النهاية معطّلة؛ ستُفعَّل أولًا.</translation>
+    </message>
+    <message>
+        <source>Resending to “%1”: %2 in all.</source>
+        <translation>جارٍ إعادة الإرسال إلى «⁨%1⁩»: ⁨%2⁩ إجمالًا.</translation>
+    </message>
+    <message>
+        <source>Redel&amp;iver</source>
+        <translation>إعادة التسليم (&amp;I)</translation>
+    </message>
+</context>
+<context>
     <name>EndpointsModel</name>
     <message>
         <source>Disabled: %1</source>
@@ -829,10 +1105,6 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
         <translation>إرسال اختبار (&amp;T)</translation>
     </message>
     <message>
-        <source>Send the chosen event to the selected endpoint now (Ctrl+T)</source>
-        <translation>إرسال الحدث المختار إلى نقطة النهاية المحددة الآن (Ctrl+T)</translation>
-    </message>
-    <message>
         <source>Endpoints</source>
         <translation>نقاط النهاية</translation>
     </message>
@@ -895,6 +1167,10 @@ Qt ⁨%2⁩ (بُني باستخدام ⁨%3⁩)
     <message>
         <source>Sent %1 — watch it on the Live page (Ctrl+3).</source>
         <translation>أُرسل ⁨%1⁩ — تابعه في الصفحة المباشرة (Ctrl+3).</translation>
+    </message>
+    <message>
+        <source>Send the chosen event to the selected endpoint now, even when it is disabled (Ctrl+T)</source>
+        <translation>أرسل الحدث المختار إلى نقطة النهاية المحددة الآن، حتى وإن كانت معطّلة (⁦Ctrl+T⁩)</translation>
     </message>
 </context>
 <context>

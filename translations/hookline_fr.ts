@@ -25,6 +25,87 @@ Qt %2 (compilé avec %3)
     </message>
 </context>
 <context>
+    <name>ActivityChart</name>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 ms</translation>
+    </message>
+    <message>
+        <source>Attempts by outcome</source>
+        <translation>Tentatives par résultat</translation>
+    </message>
+    <message>
+        <source>Latency</source>
+        <translation>Latence</translation>
+    </message>
+    <message>
+        <source>%1 – %2</source>
+        <translation>%1 – %2</translation>
+    </message>
+    <message>
+        <source>%1
+%2 attempts: %3 succeeded, %4 failed and retried, %5 failed</source>
+        <translation>%1
+%2 tentatives : %3 réussies, %4 échouées puis relancées, %5 échouées</translation>
+    </message>
+    <message>
+        <source>%1
+no attempts</source>
+        <translation>%1
+aucune tentative</translation>
+    </message>
+    <message>
+        <source>%1
+p50 %2 · p95 %3 · p99 %4</source>
+        <translation>%1
+p50 %2 · p95 %3 · p99 %4</translation>
+    </message>
+    <message>
+        <source>%1 attempts: %2 succeeded, %3 failed and retried, %4 failed.</source>
+        <translation>%1 tentatives : %2 réussies, %3 échouées puis relancées, %4 échouées.</translation>
+    </message>
+    <message>
+        <source>No attempts.</source>
+        <translation>Aucune tentative.</translation>
+    </message>
+    <message>
+        <source>Latency p50 %1, p95 %2, p99 %3.</source>
+        <translation>Latence p50 %1, p95 %2, p99 %3.</translation>
+    </message>
+    <message>
+        <source>Succeeded</source>
+        <translation>Réussies</translation>
+    </message>
+    <message>
+        <source>Failed, retried</source>
+        <translation>Échouées, relancées</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Échouées</translation>
+    </message>
+    <message>
+        <source>p50</source>
+        <translation>p50</translation>
+    </message>
+    <message>
+        <source>p95</source>
+        <translation>p95</translation>
+    </message>
+    <message>
+        <source>p99</source>
+        <translation>p99</translation>
+    </message>
+    <message>
+        <source>No attempts in this period</source>
+        <translation>Aucune tentative sur cette période</translation>
+    </message>
+</context>
+<context>
     <name>ApiToken</name>
     <message>
         <source>A token needs a name of 1 to 64 characters (who or what uses it), not “%1”.</source>
@@ -40,10 +121,6 @@ Qt %2 (compilé avec %3)
     <message>
         <source>… %1 more bytes</source>
         <translation>… %1 octets de plus</translation>
-    </message>
-    <message>
-        <source>Copy as c&amp;URL</source>
-        <translation>Copier en c&amp;URL</translation>
     </message>
     <message>
         <source>Copy a curl command that repeats this request</source>
@@ -96,6 +173,10 @@ Qt %2 (compilé avec %3)
     <message>
         <source>&lt;b&gt;%1&lt;/b&gt; · delivery &lt;code&gt;%2&lt;/code&gt; · held behind &lt;code&gt;%3&lt;/code&gt; (order key %4): sent once that delivery succeeds or gives up.</source>
         <translation>&lt;b&gt;%1&lt;/b&gt; · livraison &lt;code&gt;%2&lt;/code&gt; · en attente derrière &lt;code&gt;%3&lt;/code&gt; (clé d’ordre %4) : envoyée dès que cette livraison réussit ou abandonne.</translation>
+    </message>
+    <message>
+        <source>Cop&amp;y as cURL</source>
+        <translation>Copier en &amp;cURL</translation>
     </message>
 </context>
 <context>
@@ -681,6 +762,201 @@ Qt %2 (compilé avec %3)
     </message>
 </context>
 <context>
+    <name>EndpointView</name>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 ms</translation>
+    </message>
+    <message>
+        <source>due now</source>
+        <translation>à faire maintenant</translation>
+    </message>
+    <message>
+        <source>in %1 s</source>
+        <translation>dans %1 s</translation>
+    </message>
+    <message>
+        <source>in %1 min</source>
+        <translation>dans %1 min</translation>
+    </message>
+    <message>
+        <source>in %1 h</source>
+        <translation>dans %1 h</translation>
+    </message>
+    <message>
+        <source>Hookline</source>
+        <translation>Hookline</translation>
+    </message>
+    <message>
+        <source>Resend failed deliveries</source>
+        <translation>Renvoyer les livraisons échouées</translation>
+    </message>
+    <message>
+        <source>Every delivery to this endpoint that failed or was cancelled since this time is sent again, in the order it was published.</source>
+        <translation>Chaque livraison vers ce point de terminaison qui a échoué ou a été annulée depuis ce moment est renvoyée, dans l’ordre de publication.</translation>
+    </message>
+    <message>
+        <source>&amp;Since:</source>
+        <translation>&amp;Depuis :</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>Période</translation>
+    </message>
+    <message>
+        <source>Last hour</source>
+        <translation>Dernière heure</translation>
+    </message>
+    <message>
+        <source>Last 24 hours</source>
+        <translation>Dernières 24 heures</translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation>7 derniers jours</translation>
+    </message>
+    <message>
+        <source>&amp;Resend failed since…</source>
+        <translation>&amp;Renvoyer les échecs depuis…</translation>
+    </message>
+    <message>
+        <source>After an outage: send again everything this endpoint missed (failed and cancelled deliveries since a time you choose)</source>
+        <translation>Après une panne : renvoyer tout ce que ce point de terminaison a manqué (livraisons échouées et annulées depuis le moment choisi)</translation>
+    </message>
+    <message>
+        <source>Recent deliveries</source>
+        <translation>Livraisons récentes</translation>
+    </message>
+    <message>
+        <source>Send the selected delivery again now</source>
+        <translation>Renvoyer maintenant la livraison sélectionnée</translation>
+    </message>
+    <message>
+        <source>Retrying deliveries</source>
+        <translation>Livraisons en relance</translation>
+    </message>
+    <message>
+        <source>Next try</source>
+        <translation>Prochain essai</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>Événement</translation>
+    </message>
+    <message>
+        <source>Attempts</source>
+        <translation>Tentatives</translation>
+    </message>
+    <message>
+        <source>Last outcome</source>
+        <translation>Dernier résultat</translation>
+    </message>
+    <message>
+        <source>Delivery</source>
+        <translation>Livraison</translation>
+    </message>
+    <message>
+        <source>Retrying</source>
+        <translation>En relance</translation>
+    </message>
+    <message>
+        <source>Request and response</source>
+        <translation>Requête et réponse</translation>
+    </message>
+    <message>
+        <source>No endpoint selected</source>
+        <translation>Aucun point de terminaison sélectionné</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>Désactivé</translation>
+    </message>
+    <message>
+        <source>Disabled: %1</source>
+        <translation>Désactivé : %1</translation>
+    </message>
+    <message>
+        <source>%1+</source>
+        <translation>%1+</translation>
+    </message>
+    <message>
+        <source>%1 attempts</source>
+        <translation>%1 tentatives</translation>
+    </message>
+    <message>
+        <source>%1 succeeded</source>
+        <translation>%1 réussies</translation>
+    </message>
+    <message>
+        <source>%1 %</source>
+        <translation>%1 %</translation>
+    </message>
+    <message>
+        <source>latency p50 %1 · p95 %2 · p99 %3</source>
+        <translation>latence p50 %1 · p95 %2 · p99 %3</translation>
+    </message>
+    <message>
+        <source>%1 queued</source>
+        <translation>%1 en file</translation>
+    </message>
+    <message>
+        <source>%1 in flight</source>
+        <translation>%1 en cours</translation>
+    </message>
+    <message>
+        <source>%1 retrying</source>
+        <translation>%1 en relance</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>Retrying (%1)</source>
+        <translation>En relance (%1)</translation>
+    </message>
+    <message>
+        <source>Select a delivery to redeliver.</source>
+        <translation>Sélectionnez une livraison à relivrer.</translation>
+    </message>
+    <message>
+        <source>Redelivering %1…</source>
+        <translation>Nouvelle livraison de %1…</translation>
+    </message>
+    <message>
+        <source>The history could not be read.</source>
+        <translation>L’historique n’a pas pu être lu.</translation>
+    </message>
+    <message>
+        <source>Nothing to resend: no delivery to “%1” failed or was cancelled since %2.</source>
+        <translation>Rien à renvoyer : aucune livraison vers « %1 » n’a échoué ni n’a été annulée depuis %2.</translation>
+    </message>
+    <message>
+        <source>Resend to “%1” what failed or was cancelled since %2?
+
+Deliveries to resend: %3, oldest first.</source>
+        <translation>Renvoyer à « %1 » ce qui a échoué ou a été annulé depuis %2 ?
+
+Livraisons à renvoyer : %3, les plus anciennes d’abord.</translation>
+    </message>
+    <message>
+        <source>The endpoint is disabled; it is enabled first.</source>
+        <translation>Le point de terminaison est désactivé ; il sera d’abord activé.</translation>
+    </message>
+    <message>
+        <source>Resending to “%1”: %2 in all.</source>
+        <translation>Renvoi vers « %1 » : %2 au total.</translation>
+    </message>
+    <message>
+        <source>Redel&amp;iver</source>
+        <translation>Relivr&amp;er</translation>
+    </message>
+</context>
+<context>
     <name>EndpointsModel</name>
     <message>
         <source>Disabled: %1</source>
@@ -782,7 +1058,7 @@ Qt %2 (compilé avec %3)
     </message>
     <message>
         <source>&amp;Add…</source>
-        <translation>&amp;Ajouter…</translation>
+        <translation>A&amp;jouter…</translation>
     </message>
     <message>
         <source>Register a new endpoint (Ctrl+N)</source>
@@ -819,10 +1095,6 @@ Qt %2 (compilé avec %3)
     <message>
         <source>Send &amp;test</source>
         <translation>Envoyer un &amp;test</translation>
-    </message>
-    <message>
-        <source>Send the chosen event to the selected endpoint now (Ctrl+T)</source>
-        <translation>Envoyer maintenant l’événement choisi au point de terminaison sélectionné (Ctrl+T)</translation>
     </message>
     <message>
         <source>Endpoints</source>
@@ -887,6 +1159,10 @@ Qt %2 (compilé avec %3)
     <message>
         <source>Sent %1 — watch it on the Live page (Ctrl+3).</source>
         <translation>%1 envoyé — suivez-le sur la page En direct (Ctrl+3).</translation>
+    </message>
+    <message>
+        <source>Send the chosen event to the selected endpoint now, even when it is disabled (Ctrl+T)</source>
+        <translation>Envoyer maintenant l’événement choisi au point de terminaison sélectionné, même désactivé (Ctrl+T)</translation>
     </message>
 </context>
 <context>

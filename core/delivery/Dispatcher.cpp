@@ -1276,7 +1276,18 @@ void Dispatcher::takeClaimed(const QList<ClaimedDelivery> &claimed, AttemptTrigg
     for (const ClaimedDelivery &c : claimed) {
         auto existing = m_jobs.find(c.delivery.id);
         if (existing != m_jobs.end()) {
-            // Ours already (a retry that came due while we still held it): not twice.
+            // Ours already (a retry that came due while we still held it): not twice. But a
+            // retry of ours waiting for a later time that the store hands out now (queued for
+            // redelivery, or recovered, meanwhile) goes now, as stored.
+            for (auto it = m_scheduled.begin(); it != m_scheduled.end(); ++it) {
+                if (it->second == c.delivery.id) {
+                    m_scheduled.erase(it);
+                    existing->delivery = c.delivery;
+                    existing->trigger = trigger;
+                    makeReady(c.delivery.id);
+                    break;
+                }
+            }
             continue;
         }
         removeWaiting(c.delivery.id);

@@ -4,6 +4,7 @@
 #include "dialogs/EndpointDialog.h"
 #include "engine/Engine.h"
 #include "models/EndpointsModel.h"
+#include "widgets/EndpointView.h"
 #include "widgets/StatusDelegate.h"
 
 #include <QComboBox>
@@ -13,6 +14,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QShortcut>
+#include <QSplitter>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -48,7 +50,8 @@ EndpointsPage::EndpointsPage(Engine *engine, QWidget *parent)
     m_testEvent->setAccessibleName(tr("Test event"));
     m_send = new QPushButton(tr("Send &test"), this);
     m_send->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
-    m_send->setToolTip(tr("Send the chosen event to the selected endpoint now (Ctrl+T)"));
+    m_send->setToolTip(tr("Send the chosen event to the selected endpoint now, even when it is "
+                          "disabled (Ctrl+T)"));
     bar->addWidget(m_testEvent);
     bar->addWidget(m_send);
 
@@ -75,10 +78,24 @@ EndpointsPage::EndpointsPage(Engine *engine, QWidget *parent)
     m_empty->setWordWrap(true);
     m_empty->setAlignment(Qt::AlignCenter);
 
+    m_endpointView = new EndpointView(engine, this);
+    connect(m_endpointView, &EndpointView::message, this, &EndpointsPage::message);
+    auto *top = new QWidget(this);
+    auto *topLayout = new QVBoxLayout(top);
+    topLayout->setContentsMargins(0, 0, 0, 0);
+    topLayout->addWidget(m_view, 1);
+    topLayout->addWidget(m_empty);
+    auto *split = new QSplitter(Qt::Vertical, this);
+    split->setObjectName(QStringLiteral("endpointSplit"));
+    split->addWidget(top);
+    split->addWidget(m_endpointView);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 3);
+    split->setChildrenCollapsible(false);
+
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(bar);
-    layout->addWidget(m_view, 1);
-    layout->addWidget(m_empty);
+    layout->addWidget(split, 1);
 
     connect(add, &QPushButton::clicked, this, &EndpointsPage::addEndpoint);
     connect(local, &QPushButton::clicked, this, &EndpointsPage::addLocalTestEndpoint);
@@ -154,6 +171,8 @@ void EndpointsPage::updateActions()
         m_toggle->setText(e.enabled ? tr("Disa&ble") : tr("Ena&ble"));
     }
     m_empty->setVisible(m_model->rowCount() == 0);
+    if (m_endpointView->endpointId() != id)
+        m_endpointView->setEndpoint(id);
 }
 
 bool EndpointsPage::editEndpoint(Endpoint endpoint)

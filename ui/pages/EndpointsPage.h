@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The endpoints an admin registered: a list with each one's last outcome and success rate,
 // and the actions on it - add, edit, duplicate, delete (confirmed), enable/disable, point
-// a new endpoint at the local test inbox, and send a test event with one click.
+// a new endpoint at the local test inbox, and send a test event with one click (to a disabled
+// endpoint too, to check that it is back). Below the list, the selected endpoint's health
+// (EndpointView).
 #pragma once
 
 #include "domain/Endpoint.h"
@@ -11,6 +13,7 @@
 #include <functional>
 
 class Engine;
+class EndpointView;
 class EndpointsModel;
 class QComboBox;
 class QLabel;
@@ -26,6 +29,7 @@ public:
 
     EndpointsModel *model() const { return m_model; }
     QTableView *view() const { return m_view; }
+    EndpointView *endpointView() const { return m_endpointView; }
     QString selectedId() const;
     void select(const QString &id);
 
@@ -60,6 +64,7 @@ private:
     Engine *m_engine;
     EndpointsModel *m_model;
     QTableView *m_view = nullptr;
+    EndpointView *m_endpointView = nullptr;
     QComboBox *m_testEvent = nullptr;
     QPushButton *m_edit = nullptr;
     QPushButton *m_duplicate = nullptr;

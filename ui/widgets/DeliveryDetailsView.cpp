@@ -62,7 +62,7 @@ DeliveryDetailsView::DeliveryDetailsView(QWidget *parent)
     m_summary->setWordWrap(true);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
     top->addWidget(m_summary, 1);
-    m_copyCurl = new QPushButton(tr("Copy as c&URL"), this);
+    m_copyCurl = new QPushButton(tr("Cop&y as cURL"), this);
     m_copyCurl->setToolTip(tr("Copy a curl command that repeats this request"));
     m_copyCurl->setEnabled(false);
     connect(m_copyCurl, &QPushButton::clicked, this,
