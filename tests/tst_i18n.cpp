@@ -376,7 +376,7 @@ void TestI18n::noDuplicateMnemonicsOnAPage_data()
     QTest::addColumn<QString>("code");
     QTest::addColumn<QString>("pageName");
     for (const char *code : {"en", "fr", "ar"}) {
-        for (const char *page : {"receiver", "endpoints"})
+        for (const char *page : {"receiver", "endpoints", "settings"})
             QTest::addRow("%s %s", code, page)
                 << QString::fromLatin1(code) << QString::fromLatin1(page);
     }

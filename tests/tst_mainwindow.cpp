@@ -26,6 +26,7 @@
 #include "widgets/ActivityChart.h"
 #include "widgets/DeliveryDetailsView.h"
 #include "widgets/EndpointView.h"
+#include "widgets/HealthNotifier.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
@@ -78,6 +79,7 @@ private slots:
     void exportTakesTheChosenFormat();
     void retryAllFailedFollowsTheFiltersAndAsks();
     void endpointViewShowsHealthAndRecovers();
+    void notificationsNameTheEndpoint();
     void testEventShowsInLiveAndHistory();
     void modelsPassTheModelTester();
     void liveModelIsBoundedAndCoalesced();
@@ -508,6 +510,69 @@ void TestMainWindow::endpointViewShowsHealthAndRecovers()
     QVERIFY(m_engine->endpoint(e.id)->enabled);
     QTRY_COMPARE_WITH_TIMEOUT(
         m_engine->countRecoverable(e.id, QDateTime::currentDateTimeUtc().addSecs(-600)), 0, 10000);
+}
+
+// An endpoint disabled automatically, and one whose attempts fail too often over 5 minutes,
+// each raise one notification naming it and why (also in the window); clicking it opens that
+// endpoint's view.
+void TestMainWindow::notificationsNameTheEndpoint()
+{
+    m_settings->setFailureAlertPercent(50);
+    auto w = window();
+    auto *notifier = w->notifier();
+    QVERIFY(notifier);
+    QStringList shown;
+    notifier->setShow([&](const QString &, const QString &text) { shown << text; });
+    auto *endpoints = w->page<EndpointsPage>();
+    endpoints->addLocalTestEndpoint();
+    InboxConfig inbox = m_engine->inbox(QStringLiteral("test"));
+    inbox.status = 503;
+    QVERIFY(m_engine->setInbox(inbox).isEmpty());
+    Endpoint flaky = m_engine->endpoints().first();
+    flaky.name = QStringLiteral("Flaky CRM");
+    flaky.retry.maxAttempts = 1;
+    flaky.retry.disableAfterFailures = 0; // never disabled: only the failure rate speaks
+    QVERIFY(m_engine->saveEndpoint(&flaky).isEmpty());
+    QSignalSpy finished(&m_engine->dispatcher(), &Dispatcher::deliveryFinished);
+    QString error;
+    for (int i = 0; i < HealthNotifier::kMinAttempts - 1; ++i)
+        QCOMPARE(m_engine->sendTest(QStringLiteral("call.ringing"), flaky.id, &error).size(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), HealthNotifier::kMinAttempts - 1, 10000);
+    QVERIFY(m_engine->flush(&error));
+    notifier->checkNow();
+    QVERIFY2(shown.isEmpty(), qPrintable(shown.join(u'|'))); // too few attempts to say
+    QCOMPARE(m_engine->sendTest(QStringLiteral("call.ringing"), flaky.id, &error).size(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), HealthNotifier::kMinAttempts, 10000);
+    QVERIFY(m_engine->flush(&error));
+    notifier->checkNow();
+    QCOMPARE(shown.size(), 1);
+    QVERIFY2(shown.first().contains(QLatin1String("Flaky CRM")) &&
+                 shown.first().contains(QLatin1String("10 of its last 10")),
+             qPrintable(shown.first()));
+    QVERIFY(w->statusBar()->currentMessage().contains(QLatin1String("Flaky CRM")));
+    notifier->checkNow();
+    QCOMPARE(shown.size(), 1); // once, until it recovers
+    m_settings->setFailureAlertPercent(0);
+    notifier->checkNow();
+    QCOMPARE(shown.size(), 1);
+
+    // Disabled automatically after three failures in a row: named, with the reason.
+    flaky.retry.disableAfterFailures = 3;
+    QVERIFY(m_engine->saveEndpoint(&flaky).isEmpty());
+    for (int i = 0; i < 3; ++i) {
+        QCOMPARE(m_engine->sendTest(QStringLiteral("call.ringing"), flaky.id, &error).size(), 1);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), HealthNotifier::kMinAttempts + i + 1, 10000);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(shown.size(), 2, 10000);
+    QVERIFY2(shown.last().contains(QStringLiteral("“Flaky CRM” was disabled")) &&
+                 shown.last().contains(QLatin1String("in a row")),
+             qPrintable(shown.last()));
+
+    // Clicking it opens the endpoint's view.
+    w->showPage(QStringLiteral("history"));
+    emit notifier->openEndpoint(flaky.id);
+    QCOMPARE(w->currentPage(), QStringLiteral("endpoints"));
+    QCOMPARE(endpoints->endpointView()->endpointId(), flaky.id);
 }
 
 void TestMainWindow::testEventShowsInLiveAndHistory()

@@ -1441,6 +1441,25 @@ Deliveries to resend: %3, oldest first.</source>
     </message>
 </context>
 <context>
+    <name>HealthNotifier</name>
+    <message>
+        <source>Hookline</source>
+        <translation>Hookline</translation>
+    </message>
+    <message>
+        <source>“%1” was disabled: %2.</source>
+        <translation>عُطّلت «⁨%1⁩»: ⁨%2⁩.</translation>
+    </message>
+    <message>
+        <source>“%1”: %2 of its last %3 attempts failed (%4 %) in %5 minutes.</source>
+        <translation>«⁨%1⁩»: فشلت ⁨%2⁩ من آخر ⁨%3⁩ محاولة (⁨%4⁩٪) خلال ⁨%5⁩ دقائق.</translation>
+    </message>
+    <message>
+        <source>Hookline: an endpoint needs attention</source>
+        <translation>Hookline: نقطة نهاية تحتاج إلى انتباهك</translation>
+    </message>
+</context>
+<context>
     <name>HistoryModel</name>
     <message>
         <source>%1 ms</source>
@@ -1832,10 +1851,6 @@ Deliveries to resend: %3, oldest first.</source>
     <message>
         <source>Settings</source>
         <translation>الإعدادات</translation>
-    </message>
-    <message>
-        <source>An endpoint was disabled: %1</source>
-        <translation>عُطّلت نقطة نهاية: ⁨%1⁩</translation>
     </message>
     <message>
         <source>&amp;File</source>
@@ -2726,6 +2741,18 @@ Send it as: Authorization: Bearer &lt;token&gt;</source>
     <message>
         <source>Deliveries under way at once over all endpoints, in each Hookline process that delivers. Each endpoint has its own limit too.</source>
         <translation>عمليات التسليم الجارية في آن واحد عبر كل نقاط النهاية، في كل عملية من Hookline تُسلِّم. ولكل نقطة نهاية حدها الخاص أيضًا.</translation>
+    </message>
+    <message>
+        <source> %</source>
+        <translation>٪</translation>
+    </message>
+    <message>
+        <source>A desktop notification when this share of an endpoint&apos;s attempts failed over the last 5 minutes (at least 10 attempts). Disabled endpoints are always reported.</source>
+        <translation>إشعار على سطح المكتب عندما تفشل هذه النسبة من محاولات نقطة نهاية خلال آخر 5 دقائق (10 محاولات على الأقل). ويُبلَّغ دائمًا عن نقاط النهاية المعطّلة.</translation>
+    </message>
+    <message>
+        <source>Notify &amp;when failures reach</source>
+        <translation>نبّهني عندما تبلغ الإخفاقات (&amp;W)</translation>
     </message>
 </context>
 <context>

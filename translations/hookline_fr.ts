@@ -1433,6 +1433,25 @@ Livraisons à renvoyer : %3, les plus anciennes d’abord.</translation>
     </message>
 </context>
 <context>
+    <name>HealthNotifier</name>
+    <message>
+        <source>Hookline</source>
+        <translation>Hookline</translation>
+    </message>
+    <message>
+        <source>“%1” was disabled: %2.</source>
+        <translation>« %1 » a été désactivé : %2.</translation>
+    </message>
+    <message>
+        <source>“%1”: %2 of its last %3 attempts failed (%4 %) in %5 minutes.</source>
+        <translation>« %1 » : %2 de ses %3 dernières tentatives ont échoué (%4 %) en %5 minutes.</translation>
+    </message>
+    <message>
+        <source>Hookline: an endpoint needs attention</source>
+        <translation>Hookline : un point de terminaison demande votre attention</translation>
+    </message>
+</context>
+<context>
     <name>HistoryModel</name>
     <message>
         <source>%1 ms</source>
@@ -1820,10 +1839,6 @@ Livraisons à renvoyer : %3, les plus anciennes d’abord.</translation>
     <message>
         <source>Settings</source>
         <translation>Paramètres</translation>
-    </message>
-    <message>
-        <source>An endpoint was disabled: %1</source>
-        <translation>Un point de terminaison a été désactivé : %1</translation>
     </message>
     <message>
         <source>&amp;File</source>
@@ -2710,6 +2725,18 @@ Envoyez-le ainsi : Authorization: Bearer &lt;jeton&gt;</translation>
     <message>
         <source>Deliveries under way at once over all endpoints, in each Hookline process that delivers. Each endpoint has its own limit too.</source>
         <translation>Livraisons en cours en même temps sur tous les points de terminaison, dans chaque processus Hookline qui livre. Chaque point de terminaison a aussi sa propre limite.</translation>
+    </message>
+    <message>
+        <source> %</source>
+        <translation> %</translation>
+    </message>
+    <message>
+        <source>A desktop notification when this share of an endpoint&apos;s attempts failed over the last 5 minutes (at least 10 attempts). Disabled endpoints are always reported.</source>
+        <translation>Une notification de bureau quand cette part des tentatives d’un point de terminaison a échoué au cours des 5 dernières minutes (au moins 10 tentatives). Les points de terminaison désactivés sont toujours signalés.</translation>
+    </message>
+    <message>
+        <source>Notify &amp;when failures reach</source>
+        <translation>Avertir &amp;quand les échecs atteignent</translation>
     </message>
 </context>
 <context>

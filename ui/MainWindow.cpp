@@ -12,6 +12,7 @@
 #include "pages/ReceiverPage.h"
 #include "pages/SettingsPage.h"
 #include "settings/AppSettings.h"
+#include "widgets/HealthNotifier.h"
 
 #include <QAction>
 #include <QApplication>
@@ -100,10 +101,19 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
     connect(receiver, &ReceiverPage::message, this, &MainWindow::showMessage);
     connect(settingsPage, &SettingsPage::message, this, &MainWindow::showMessage);
     connect(settingsPage, &SettingsPage::restartRequested, this, &MainWindow::restartRequested);
-    connect(engine, &Engine::endpointDisabled, this,
-            [this](const QString &, const QString &reason) {
-                showMessage(tr("An endpoint was disabled: %1").arg(reason));
-            });
+    // An endpoint disabled, or failing often: said in the window and, when the desktop has a
+    // system tray, by a notification that opens the endpoint's view.
+    m_notifier = new HealthNotifier(engine, this);
+    m_notifier->setThreshold([settings] { return settings->failureAlertPercent(); });
+    connect(m_notifier, &HealthNotifier::notified, this,
+            [this](const QString &, const QString &text) { showMessage(text); });
+    connect(m_notifier, &HealthNotifier::openEndpoint, this, [this, endpoints](const QString &id) {
+        showNormal();
+        raise();
+        activateWindow();
+        showPage(QStringLiteral("endpoints"));
+        endpoints->select(id);
+    });
 
     connect(engine, &Engine::storeProblem, this, &MainWindow::showStoreProblem);
     connect(engine, &Engine::storeRecovered, this, [this] {

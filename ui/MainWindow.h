@@ -15,6 +15,8 @@ class QListWidget;
 class QStackedWidget;
 class QTimer;
 
+class HealthNotifier;
+
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
@@ -31,6 +33,7 @@ public:
         return findChild<Page *>();
     }
     QString countersText() const;
+    HealthNotifier *notifier() const { return m_notifier; }
     static QIcon applicationIcon();
 
 signals:
@@ -58,5 +61,6 @@ private:
     QLabel *m_apiState = nullptr; // "API on http://127.0.0.1:8470" while it is on
     QLabel *m_storeNotice = nullptr;
     QTimer *m_counterTimer = nullptr;
+    HealthNotifier *m_notifier = nullptr;
     QStringList m_keys;
 };

@@ -927,11 +927,13 @@ void Dispatcher::finishAttempt(Active &active, Job &job)
 
     if (!disableReason.isEmpty()) {
         auto ep = m_endpoints.find(endpointId);
+        const bool wasEnabled = ep != m_endpoints.end() && ep->enabled;
         if (ep != m_endpoints.end()) {
             ep->enabled = false;
             ep->disabledReason = disableReason;
         }
-        emit endpointDisabled(endpointId, disableReason);
+        if (wasEnabled)
+            emit endpointDisabled(endpointId, disableReason);
     }
     persistOutcome(job, a, storedError, finalOutcome, succeeded, disableReason);
 
@@ -988,7 +990,9 @@ void Dispatcher::writeOutcomes(const QList<Outcome> &outcomes)
                 // Only a final failure can disable the endpoint.
                 if (!o.disableReason.isEmpty()) {
                     store.setEndpointEnabled(o.delivery.endpointId, false, o.disableReason);
-                } else if (!o.succeeded && failureRunDisables(run, o.threshold)) {
+                } else if (!o.succeeded && failureRunDisables(run, o.threshold) &&
+                           store.endpoint(o.delivery.endpointId).value_or(Endpoint()).enabled) {
+                    // (A test sent to an endpoint already disabled does not disable it again.)
                     const QString why = tr("%n deliveries in a row failed", nullptr, run);
                     store.setEndpointEnabled(o.delivery.endpointId, false, why);
                     disabled->append({o.delivery.endpointId, why});

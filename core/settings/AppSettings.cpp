@@ -140,6 +140,14 @@ void AppSettings::setReceiverAutoStart(bool on)
 {
     m_settings->setValue(QStringLiteral("receiver/autoStart"), on);
 }
+int AppSettings::failureAlertPercent() const
+{
+    return qBound(0, m_settings->value(QStringLiteral("alerts/failurePercent"), 50).toInt(), 100);
+}
+void AppSettings::setFailureAlertPercent(int percent)
+{
+    m_settings->setValue(QStringLiteral("alerts/failurePercent"), qBound(0, percent, 100));
+}
 bool AppSettings::apiEnabled() const
 {
     return m_settings->value(QStringLiteral("api/enabled"), false).toBool();

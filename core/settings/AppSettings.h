@@ -41,6 +41,10 @@ public:
     bool receiverAutoStart() const;
     void setReceiverAutoStart(bool on);
     // The window's API server (off by default) and its loopback address, "127.0.0.1:8470".
+    // Failed share of an endpoint's attempts over 5 minutes that raises a notification, in
+    // percent (default 50); 0: never.
+    int failureAlertPercent() const;
+    void setFailureAlertPercent(int percent);
     bool apiEnabled() const;
     void setApiEnabled(bool on);
     QString apiListen() const;

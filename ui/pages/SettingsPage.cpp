@@ -73,10 +73,20 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
     m_schedule = new QLineEdit(schedule.join(QLatin1String(", ")), delivery);
     m_schedule->setToolTip(tr("Seconds before each retry, for endpoints created from now on"));
     dl->addRow(tr("Default retry &delays (s)"), m_schedule);
+    m_alertPercent = new QSpinBox(delivery);
+    m_alertPercent->setObjectName(QStringLiteral("alertPercent"));
+    m_alertPercent->setRange(0, 100);
+    m_alertPercent->setSuffix(tr(" %"));
+    m_alertPercent->setSpecialValueText(tr("never"));
+    m_alertPercent->setValue(settings->failureAlertPercent());
+    m_alertPercent->setToolTip(tr("A desktop notification when this share of an endpoint's "
+                                  "attempts failed over the last 5 minutes (at least 10 "
+                                  "attempts). Disabled endpoints are always reported."));
     m_scheduleError = new QLabel(delivery);
     m_scheduleError->setStyleSheet(QStringLiteral("color: #b3261e;"));
     m_scheduleError->hide();
     dl->addRow(QString(), m_scheduleError);
+    dl->addRow(tr("Notify &when failures reach"), m_alertPercent);
     layout->addWidget(delivery, 0, 1);
 
     // Store-wide: every Hookline process on this database applies the same (EgressPolicy.h).
@@ -186,7 +196,7 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
     layout->setColumnStretch(0, 1);
     layout->setColumnStretch(1, 1);
 
-    for (QSpinBox *s : {m_days, m_rows, m_inFlight})
+    for (QSpinBox *s : {m_days, m_rows, m_inFlight, m_alertPercent})
         connect(s, &QSpinBox::valueChanged, this, &SettingsPage::save);
     connect(m_language, &QComboBox::activated, this, &SettingsPage::chooseLanguage);
     connect(m_schedule, &QLineEdit::textChanged, this, &SettingsPage::save);
@@ -253,6 +263,7 @@ void SettingsPage::save()
 {
     m_settings->setRetentionDays(m_days->value());
     m_settings->setRetentionMaxDeliveries(m_rows->value());
+    m_settings->setFailureAlertPercent(m_alertPercent->value());
     m_settings->setLanguage(m_language->currentData().toString());
     RetryPolicy policy;
     policy.scheduleSeconds.clear();

@@ -64,6 +64,7 @@ private:
     QSpinBox *m_days = nullptr;
     QSpinBox *m_rows = nullptr;
     QSpinBox *m_inFlight = nullptr;
+    QSpinBox *m_alertPercent = nullptr;
     QComboBox *m_language = nullptr;
     QLineEdit *m_schedule = nullptr;
     QLabel *m_scheduleError = nullptr;
