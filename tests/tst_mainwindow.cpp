@@ -80,6 +80,7 @@ private slots:
     void retryAllFailedFollowsTheFiltersAndAsks();
     void endpointViewShowsHealthAndRecovers();
     void notificationsNameTheEndpoint();
+    void historySearchFindsAnyId();
     void testEventShowsInLiveAndHistory();
     void modelsPassTheModelTester();
     void liveModelIsBoundedAndCoalesced();
@@ -573,6 +574,47 @@ void TestMainWindow::notificationsNameTheEndpoint()
     emit notifier->openEndpoint(flaky.id);
     QCOMPARE(w->currentPage(), QStringLiteral("endpoints"));
     QCOMPARE(endpoints->endpointView()->endpointId(), flaky.id);
+}
+
+// What an admin has at hand when a receiver complains: a webhook-id from its log, a delivery
+// id from the command line (or its start), an event id, an endpoint's name.
+void TestMainWindow::historySearchFindsAnyId()
+{
+    auto w = window();
+    auto *endpoints = w->page<EndpointsPage>();
+    endpoints->addLocalTestEndpoint();
+    Endpoint billing = m_engine->endpoints().first();
+    billing.id.clear();
+    billing.name = QStringLiteral("Billing");
+    QVERIFY(m_engine->saveEndpoint(&billing).isEmpty());
+    QSignalSpy finished(&m_engine->dispatcher(), &Dispatcher::deliveryFinished);
+    QString error;
+    for (const Endpoint &e : m_engine->endpoints())
+        QCOMPARE(m_engine->sendTest(QStringLiteral("call.ringing"), e.id, &error).size(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 10000);
+    QVERIFY(m_engine->flush(&error));
+    DeliveryQuery all;
+    all.endpointId = billing.id;
+    const Delivery target = m_engine->deliveries(all).first();
+
+    w->showPage(QStringLiteral("history"));
+    auto *history = w->page<HistoryPage>();
+    history->model()->refresh();
+    QTRY_COMPARE(history->model()->rowCount(), 2);
+    QSignalSpy searched(history, &HistoryPage::searchFinished);
+    // (Ids are time-ordered: their first characters are shared by deliveries made together.)
+    for (const QString &text : {target.webhookId, target.id, target.id.left(24), target.eventId,
+                                QStringLiteral("billing"), QStringLiteral(" Billing ")}) {
+        history->search(text);
+        QVERIFY(searched.wait(10000));
+        QVERIFY2(searched.first().at(0).toInt() == 1, qPrintable(text));
+        searched.clear();
+        QCOMPARE(history->model()->rowCount(), 1);
+        QCOMPARE(history->model()->deliveryAt(0).id, target.id);
+    }
+    history->search(target.id.left(7)); // too short for an id: payload text only
+    QVERIFY(searched.wait(10000));
+    QVERIFY(searched.takeFirst().at(0).toInt() <= 1);
 }
 
 void TestMainWindow::testEventShowsInLiveAndHistory()

@@ -1039,8 +1039,8 @@ void TestStore::schemaOneIsMigrated()
         QVERIFY(db.open());
         QSqlQuery q(db);
         for (const char *sql :
-             {"DROP TABLE endpoint_activity", "DROP INDEX deliveries_in_order",
-              "ALTER TABLE deliveries DROP COLUMN order_key",
+             {"DROP INDEX deliveries_by_webhook_id", "DROP TABLE endpoint_activity",
+              "DROP INDEX deliveries_in_order", "ALTER TABLE deliveries DROP COLUMN order_key",
               "ALTER TABLE endpoints DROP COLUMN order_key",
               "DROP INDEX deliveries_due_by_endpoint", "ALTER TABLE attempts DROP COLUMN protocol",
               "ALTER TABLE endpoints DROP COLUMN max_in_flight",

@@ -1565,14 +1565,6 @@ Deliveries to resend: %3, oldest first.</source>
         <translation>آخر 7 أيام</translation>
     </message>
     <message>
-        <source>Search payloads and responses…</source>
-        <translation>البحث في الحمولات والاستجابات…</translation>
-    </message>
-    <message>
-        <source>Search payloads and responses</source>
-        <translation>البحث في الحمولات والاستجابات</translation>
-    </message>
-    <message>
         <source>&amp;Redeliver</source>
         <translation>إعادة التسليم (&amp;R)</translation>
     </message>
@@ -1694,6 +1686,18 @@ Deliveries to resend: %3, oldest first.</source>
             <numerusform>إرسال ⁨%n⁩ عملية تسليم متعثرة تطابق المرشّحات مرة أخرى؟ تحتفظ كل منها بمعرّف ⁦webhook-id⁩ فيعرف المستقبِل أنها تكرار.</numerusform>
             <numerusform>إرسال ⁨%n⁩ عملية تسليم متعثرة تطابق المرشّحات مرة أخرى؟ تحتفظ كل منها بمعرّف ⁦webhook-id⁩ فيعرف المستقبِل أنها تكرار.</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Search payloads, responses, ids, endpoint names…</source>
+        <translation>ابحث في الحمولات والاستجابات والمعرّفات وأسماء نقاط النهاية…</translation>
+    </message>
+    <message>
+        <source>Search payloads, responses, ids and endpoint names</source>
+        <translation>البحث في الحمولات والاستجابات والمعرّفات وأسماء نقاط النهاية</translation>
+    </message>
+    <message>
+        <source>Finds deliveries by text in their payload or a response, by webhook-id, delivery id (or its start) or event id, and by endpoint name</source>
+        <translation>يعثر على عمليات التسليم بنص في حمولتها أو في استجابة، أو بمعرّف ⁦webhook-id⁩ أو معرّف التسليم (أو بدايته) أو معرّف الحدث، أو باسم نقطة النهاية</translation>
     </message>
 </context>
 <context>

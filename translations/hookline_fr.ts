@@ -1557,14 +1557,6 @@ Livraisons à renvoyer : %3, les plus anciennes d’abord.</translation>
         <translation>7 derniers jours</translation>
     </message>
     <message>
-        <source>Search payloads and responses…</source>
-        <translation>Rechercher dans les contenus et les réponses…</translation>
-    </message>
-    <message>
-        <source>Search payloads and responses</source>
-        <translation>Rechercher dans les contenus et les réponses</translation>
-    </message>
-    <message>
         <source>&amp;Redeliver</source>
         <translation>&amp;Relivrer</translation>
     </message>
@@ -1682,6 +1674,18 @@ Livraisons à renvoyer : %3, les plus anciennes d’abord.</translation>
             <numerusform>Renvoyer %n livraison en échec qui correspond aux filtres ? Elle garde son webhook-id : les récepteurs reconnaissent une répétition.</numerusform>
             <numerusform>Renvoyer %n livraisons en échec qui correspondent aux filtres ? Chacune garde son webhook-id : les récepteurs reconnaissent une répétition.</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Search payloads, responses, ids, endpoint names…</source>
+        <translation>Rechercher charges utiles, réponses, identifiants, noms de points de terminaison…</translation>
+    </message>
+    <message>
+        <source>Search payloads, responses, ids and endpoint names</source>
+        <translation>Rechercher dans les charges utiles, les réponses, les identifiants et les noms de points de terminaison</translation>
+    </message>
+    <message>
+        <source>Finds deliveries by text in their payload or a response, by webhook-id, delivery id (or its start) or event id, and by endpoint name</source>
+        <translation>Trouve les livraisons par un texte de leur charge utile ou d’une réponse, par webhook-id, identifiant de livraison (ou son début) ou identifiant d’événement, et par nom de point de terminaison</translation>
     </message>
 </context>
 <context>

@@ -107,6 +107,43 @@ QList<qint64> DeliverySearch::run(const QString &databasePath, const QString &te
                     seqs.insert(q.value(0).toLongLong());
                 }
             };
+            // A delivery by any of its ids, as pasted from a receiver's log or the command
+            // line (whole, or the start of one), and the deliveries of endpoints whose name
+            // has the text: all through indexes.
+            const QString word = text.trimmed();
+            if (!word.isEmpty() && !word.contains(u' ')) {
+                const auto lookup = [&](const QString &sql, int binds) {
+                    QSqlQuery q(db);
+                    q.setForwardOnly(true);
+                    q.prepare(sql);
+                    for (int i = 0; i < binds; ++i)
+                        q.addBindValue(i % 2 == 0 ? word : word + QChar(0xFFFF));
+                    if (q.exec()) {
+                        while (q.next())
+                            seqs.insert(q.value(0).toLongLong());
+                    }
+                };
+                lookup(QStringLiteral("SELECT seq FROM deliveries WHERE webhook_id = ?"), 1);
+                lookup(QStringLiteral("SELECT seq FROM deliveries WHERE event_id = ?"), 1);
+                // A prefix of a delivery id (at least 8 characters, as the CLI prints them).
+                if (word.size() >= 8)
+                    lookup(QStringLiteral("SELECT seq FROM deliveries WHERE id >= ? AND id < ? "
+                                          "LIMIT 1000"),
+                           2);
+            }
+            if (!word.isEmpty()) {
+                QSqlQuery q(db);
+                q.setForwardOnly(true);
+                q.prepare(QStringLiteral("SELECT seq FROM deliveries WHERE endpoint_id IN (SELECT "
+                                         "id FROM endpoints WHERE name LIKE ? ESCAPE '\\') "
+                                         "ORDER BY seq DESC LIMIT ?"));
+                q.addBindValue(likePattern(word));
+                q.addBindValue(limit + 1);
+                if (q.exec()) {
+                    while (q.next())
+                        seqs.insert(q.value(0).toLongLong());
+                }
+            }
             // Payloads are shared by an event's deliveries: find the events, then their rows.
             // IN (subquery), not a join: SQLite then scans the small side once and finds the
             // deliveries through their index, instead of testing LIKE once per delivery.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Full-text search for the History page: which deliveries have the text in their event's
-// payload or in any attempt's response body. It runs on a worker thread with its own
+// Search for the History page: which deliveries have the text in their event's payload or in
+// any attempt's response body, have it as their webhook-id, event id or delivery id (or the
+// start of one), or go to an endpoint whose name has it. It runs on a worker thread with its own
 // connection (a scan of a million rows must not freeze the window), newest matches first,
 // at most `limit` of them, and a newer search or cancel() abandons the running one at the
 // next row. Results come back on the owner's thread with the search's number, so a stale

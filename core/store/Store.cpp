@@ -267,6 +267,10 @@ DROP INDEX deliveries_due;
     // 8: per-endpoint, per-minute activity counts (Store::activitySchemaSql(), written out in
     // C++: one column per latency bucket), filled from the attempts of the kept days.
     nullptr,
+    // 9: a delivery found by its webhook-id (what a receiver logs) in the History search.
+    R"(
+CREATE INDEX deliveries_by_webhook_id ON deliveries(webhook_id);
+)",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion, "one migration per version");
 

@@ -73,8 +73,11 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     bar->addWidget(m_count);
 
     m_search = new QLineEdit(this);
-    m_search->setPlaceholderText(tr("Search payloads and responses…"));
-    m_search->setAccessibleName(tr("Search payloads and responses"));
+    m_search->setPlaceholderText(tr("Search payloads, responses, ids, endpoint names…"));
+    m_search->setAccessibleName(tr("Search payloads, responses, ids and endpoint names"));
+    m_search->setToolTip(tr("Finds deliveries by text in their payload or a response, by "
+                            "webhook-id, delivery id (or its start) or event id, "
+                            "and by endpoint name"));
     m_search->setClearButtonEnabled(true);
     m_search->setMinimumWidth(220);
 
