@@ -198,6 +198,10 @@ void TestCli::badArguments_data()
     QTest::newRow("unknown event type")
         << QStringList{QStringLiteral("fire"), QStringLiteral("call.exploded")} << "call.ringing";
     QTest::newRow("fire without type") << QStringList{QStringLiteral("fire")} << "event type";
+    QTest::newRow("receive with a bad content type")
+        << QStringList{QStringLiteral("receive"), QStringLiteral("--content-type"),
+                       QStringLiteral("json please")}
+        << "json please";
     QTest::newRow("bad count") << QStringList{QStringLiteral("fire"),
                                               QStringLiteral("call.ringing"),
                                               QStringLiteral("--count"), QStringLiteral("lots")}

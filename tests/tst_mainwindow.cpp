@@ -18,6 +18,7 @@
 #include "pages/EventsPage.h"
 #include "pages/HistoryPage.h"
 #include "pages/LivePage.h"
+#include "pages/ReceiverPage.h"
 #include "pages/SettingsPage.h"
 #include "receiver/ReceiverServer.h"
 #include "settings/AppSettings.h"
@@ -39,6 +40,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QMessageBox>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -81,6 +83,7 @@ private slots:
     void endpointViewShowsHealthAndRecovers();
     void notificationsNameTheEndpoint();
     void historySearchFindsAnyId();
+    void eachLocalEndpointHasItsOwnInbox();
     void testEventShowsInLiveAndHistory();
     void modelsPassTheModelTester();
     void liveModelIsBoundedAndCoalesced();
@@ -615,6 +618,81 @@ void TestMainWindow::historySearchFindsAnyId()
     history->search(target.id.left(7)); // too short for an id: payload text only
     QVERIFY(searched.wait(10000));
     QVERIFY(searched.takeFirst().at(0).toInt() <= 1);
+}
+
+// Two local test endpoints each get an inbox and a secret of their own, so both sign validly
+// (they once shared "test" and overwrote its secret); the Receiver page lists one inbox's
+// requests on demand, and an inbox answers the body and content type it is given.
+void TestMainWindow::eachLocalEndpointHasItsOwnInbox()
+{
+    auto w = window();
+    auto *endpoints = w->page<EndpointsPage>();
+    endpoints->addLocalTestEndpoint();
+    endpoints->addLocalTestEndpoint();
+    const QList<Endpoint> both = m_engine->endpoints();
+    QCOMPARE(both.size(), 2);
+    QStringList inboxes;
+    for (const Endpoint &e : both)
+        inboxes << m_engine->localInboxOf(e.url);
+    inboxes.sort();
+    QCOMPARE(inboxes, (QStringList{QStringLiteral("test"), QStringLiteral("test-2")}));
+    QVERIFY(both[0].secret != both[1].secret);
+
+    w->showPage(QStringLiteral("receiver"));
+    auto *receiver = w->page<ReceiverPage>();
+    auto *list = receiver->findChild<QListWidget *>();
+    QVERIFY(list);
+    const auto found = list->findItems(QStringLiteral("test-2"), Qt::MatchExactly);
+    QCOMPARE(found.size(), 1);
+    list->setCurrentItem(found.first());
+    auto *body = receiver->findChild<QPlainTextEdit *>(QStringLiteral("answerBody"));
+    auto *type = receiver->findChild<QLineEdit *>(QStringLiteral("answerType"));
+    QVERIFY(body && type);
+    body->setPlainText(QStringLiteral("maintenance"));
+    type->setText(QStringLiteral("text/plain; charset=utf-8"));
+    const auto apply = receiver->findChildren<QPushButton *>();
+    for (QPushButton *b : apply) {
+        if (b->text().remove(u'&') == QLatin1String("Apply"))
+            b->click();
+    }
+    QCOMPARE(m_engine->inbox(QStringLiteral("test-2")).body, QByteArray("maintenance"));
+
+    QSignalSpy finished(&m_engine->dispatcher(), &Dispatcher::deliveryFinished);
+    QString error;
+    for (const Endpoint &e : both)
+        QCOMPARE(m_engine->sendTest(QStringLiteral("call.ringing"), e.id, &error).size(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 10000);
+    for (const QString &inbox : {QStringLiteral("test"), QStringLiteral("test-2")}) {
+        const auto got = m_engine->receiver().requests(inbox);
+        QCOMPARE(got.size(), 1);
+        QCOMPARE(got.first().signature.verdict, SignatureVerdict::Valid);
+    }
+    const Endpoint &second =
+        m_engine->localInboxOf(both[0].url) == QLatin1String("test-2") ? both[0] : both[1];
+    DeliveryQuery q;
+    q.endpointId = second.id;
+    const Delivery d = *m_engine->delivery(m_engine->deliveries(q).first().id);
+    QCOMPARE(d.attempts.first().responseBody, QByteArray("maintenance"));
+
+    auto *table = receiver->requestsTable();
+    QTRY_COMPARE(table->rowCount(), 2);
+    receiver->setInboxFilter(QStringLiteral("test-2"));
+    int visible = 0;
+    for (int row = 0; row < table->rowCount(); ++row)
+        visible += table->isRowHidden(row) ? 0 : 1;
+    QCOMPARE(visible, 1);
+    receiver->setInboxFilter(QString());
+    QVERIFY(!table->isRowHidden(0) && !table->isRowHidden(1));
+
+    // A content type that is not one is refused, naming it.
+    type->setText(QStringLiteral("not a type"));
+    QVERIFY(m_engine
+                ->setInbox([&] {
+                    InboxConfig c = m_engine->inbox(QStringLiteral("test-2"));
+                    c.contentType = "not a type";
+                    return c;
+                }())
+                .contains(QLatin1String("not a type")));
 }
 
 void TestMainWindow::testEventShowsInLiveAndHistory()

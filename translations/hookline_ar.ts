@@ -1172,6 +1172,10 @@ Deliveries to resend: %3, oldest first.</source>
         <source>Send the chosen event to the selected endpoint now, even when it is disabled (Ctrl+T)</source>
         <translation>أرسل الحدث المختار إلى نقطة النهاية المحددة الآن، حتى وإن كانت معطّلة (⁦Ctrl+T⁩)</translation>
     </message>
+    <message>
+        <source>Local test inbox (%1)</source>
+        <translation>صندوق الاختبار المحلي (⁨%1⁩)</translation>
+    </message>
 </context>
 <context>
     <name>Engine</name>
@@ -2313,6 +2317,26 @@ Deliveries to resend: %3, oldest first.</source>
         <source>Slo&amp;w drip</source>
         <translation>تقطير بطيء (&amp;W)</translation>
     </message>
+    <message>
+        <source>What this inbox answers with, whatever the status: {&quot;ok&quot;: false}, an error your integration should handle, an empty body…</source>
+        <translation>ما يجيب به هذا الصندوق أيًّا كانت الحالة: ⁦{"ok": false}⁩، أو خطأ يجب أن يعالجه تكاملك، أو جسم فارغ…</translation>
+    </message>
+    <message>
+        <source>Answer &amp;body</source>
+        <translation>جسم الإجابة (&amp;B)</translation>
+    </message>
+    <message>
+        <source>Content t&amp;ype</source>
+        <translation>نوع المحتوى (&amp;Y)</translation>
+    </message>
+    <message>
+        <source>Show inbo&amp;x:</source>
+        <translation>عرض الصندوق (&amp;X):</translation>
+    </message>
+    <message>
+        <source>All inboxes</source>
+        <translation>كل الصناديق</translation>
+    </message>
 </context>
 <context>
     <name>ReceiverServer</name>
@@ -2393,6 +2417,14 @@ Deliveries to resend: %3, oldest first.</source>
     <message>
         <source>simulated failure (rate %1)</source>
         <translation>إخفاق مُحاكى (المعدل ⁨%1⁩)</translation>
+    </message>
+    <message>
+        <source>The content type “%1” is not a media type such as application/json or text/plain; charset=utf-8.</source>
+        <translation>نوع المحتوى «⁨%1⁩» ليس نوع وسائط مثل ⁦application/json⁩ أو ⁦text/plain; charset=utf-8⁩.</translation>
+    </message>
+    <message>
+        <source>The answer body is %1 bytes; an inbox answers at most %2.</source>
+        <translation>جسم الإجابة ⁨%1⁩ بايت؛ ويجيب الصندوق بما لا يزيد على ⁨%2⁩.</translation>
     </message>
 </context>
 <context>

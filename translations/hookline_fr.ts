@@ -1164,6 +1164,10 @@ Livraisons à renvoyer : %3, les plus anciennes d’abord.</translation>
         <source>Send the chosen event to the selected endpoint now, even when it is disabled (Ctrl+T)</source>
         <translation>Envoyer maintenant l’événement choisi au point de terminaison sélectionné, même désactivé (Ctrl+T)</translation>
     </message>
+    <message>
+        <source>Local test inbox (%1)</source>
+        <translation>Boîte de test locale (%1)</translation>
+    </message>
 </context>
 <context>
     <name>Engine</name>
@@ -2301,6 +2305,26 @@ Livraisons à renvoyer : %3, les plus anciennes d’abord.</translation>
         <source>Slo&amp;w drip</source>
         <translation>Goutte-à-goutte &amp;lent</translation>
     </message>
+    <message>
+        <source>What this inbox answers with, whatever the status: {&quot;ok&quot;: false}, an error your integration should handle, an empty body…</source>
+        <translation>Ce que cette boîte répond, quel que soit le statut : {"ok": false}, une erreur que votre intégration doit gérer, un corps vide…</translation>
+    </message>
+    <message>
+        <source>Answer &amp;body</source>
+        <translation>Corps de la répo&amp;nse</translation>
+    </message>
+    <message>
+        <source>Content t&amp;ype</source>
+        <translation>Type de conten&amp;u</translation>
+    </message>
+    <message>
+        <source>Show inbo&amp;x:</source>
+        <translation>Afficher la boîte (&amp;x) :</translation>
+    </message>
+    <message>
+        <source>All inboxes</source>
+        <translation>Toutes les boîtes</translation>
+    </message>
 </context>
 <context>
     <name>ReceiverServer</name>
@@ -2381,6 +2405,14 @@ Livraisons à renvoyer : %3, les plus anciennes d’abord.</translation>
     <message>
         <source>simulated failure (rate %1)</source>
         <translation>échec simulé (taux %1)</translation>
+    </message>
+    <message>
+        <source>The content type “%1” is not a media type such as application/json or text/plain; charset=utf-8.</source>
+        <translation>Le type de contenu « %1 » n’est pas un type de média comme application/json ou text/plain; charset=utf-8.</translation>
+    </message>
+    <message>
+        <source>The answer body is %1 bytes; an inbox answers at most %2.</source>
+        <translation>Le corps de la réponse fait %1 octets ; une boîte répond au plus %2.</translation>
     </message>
 </context>
 <context>

@@ -71,6 +71,7 @@ QString usageText()
         "  receive [--port P] [--inbox NAME] [--status CODE] [--delay-ms N]\n"
         "          [--fail-rate R] [--retry-after S] [--drip-ms N] [--drop]\n"
         "          [--script CODE,CODE,...] [--secret whsec_...] [--json]\n"
+        "          [--body TEXT] [--content-type TYPE]\n"
         "\n"
         "Global options:\n"
         "  --data-dir DIR       where the database lives (default: the user's data directory)\n"

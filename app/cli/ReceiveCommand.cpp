@@ -38,6 +38,10 @@ int receiveCommand(const QStringList &args)
                  QStringLiteral("CODES")});
     p.addOption({QStringLiteral("secret"), msg("Secret to verify signatures with."),
                  QStringLiteral("whsec_...")});
+    p.addOption({QStringLiteral("body"), msg("The answer's body (default {\"ok\":true})."),
+                 QStringLiteral("TEXT")});
+    p.addOption({QStringLiteral("content-type"), msg("The answer's content type."),
+                 QStringLiteral("TYPE")});
     p.addOption({QStringLiteral("json"), msg("One JSON object per request.")});
     QString error;
     if (!parse(p, QStringLiteral("receive"), args, &error))
@@ -71,6 +75,10 @@ int receiveCommand(const QStringList &args)
         c.script << code;
     }
     c.secret = p.value(QStringLiteral("secret"));
+    if (p.isSet(QStringLiteral("body")))
+        c.body = p.value(QStringLiteral("body")).toUtf8();
+    if (p.isSet(QStringLiteral("content-type")))
+        c.contentType = p.value(QStringLiteral("content-type")).toUtf8();
     Engine engine; // the receiver alone: no database
     const QString configError = engine.setInbox(c);
     if (!configError.isEmpty())

@@ -58,6 +58,16 @@ QString validateInboxConfig(const InboxConfig &c)
             return Tr::tr("The response header “%1” is not a valid header line.")
                 .arg(QString::fromUtf8(h.first + ": " + h.second).left(80));
     }
+    static const QRegularExpression typeRe(
+        QStringLiteral("^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;[ -~]*)?$"));
+    if (!typeRe.match(QString::fromUtf8(c.contentType)).hasMatch())
+        return Tr::tr("The content type “%1” is not a media type such as application/json or "
+                      "text/plain; charset=utf-8.")
+            .arg(QString::fromUtf8(c.contentType).left(80));
+    if (c.body.size() > kMaxInboxBodyBytes)
+        return Tr::tr("The answer body is %1 bytes; an inbox answers at most %2.")
+            .arg(c.body.size())
+            .arg(kMaxInboxBodyBytes);
     if (const QString why = validateSecret(c.secret); !why.isEmpty())
         return why; // the rule endpoints follow: whsec_ and 24 to 64 bytes
     return {};

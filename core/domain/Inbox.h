@@ -13,14 +13,17 @@
 #include <QPair>
 #include <QString>
 
+// The largest answer body an inbox may be given.
+constexpr qsizetype kMaxInboxBodyBytes = 1024 * 1024;
+
 struct InboxConfig
 {
     QString name = QStringLiteral("default");
     QString secret; // whsec_…; empty: signatures are reported as unchecked
 
     int status = 200;
-    QByteArray body = QByteArrayLiteral("{\"ok\":true}");
-    QByteArray contentType = QByteArrayLiteral("application/json");
+    QByteArray body = QByteArrayLiteral("{\"ok\":true}"); // the answer's body, whatever its status
+    QByteArray contentType = QByteArrayLiteral("application/json"); // a media type
     QList<QPair<QByteArray, QByteArray>> headers; // extra response headers (e.g. Location)
     int delayMs = 0;                              // wait before answering
     double failRate = 0.0; // 0..1: this share of requests gets failStatus instead

@@ -767,14 +767,39 @@ quint16 Engine::startReceiver(quint16 port, QString *error)
     return m_receiver->port();
 }
 
+QString Engine::localInboxOf(const QString &text) const
+{
+    const QUrl url(text);
+    if (!m_receiver->isListening() ||
+        (url.host() != QLatin1String("127.0.0.1") && url.host() != QLatin1String("localhost") &&
+         url.host() != QLatin1String("::1")) ||
+        url.port() != m_receiver->port() || !url.path().startsWith(QLatin1String("/inbox/")))
+        return {};
+    return url.path().mid(7).section(u'/', 0, 0);
+}
+
+QString Engine::attachOwnTestInbox(Endpoint *endpoint)
+{
+    QString name = localInboxOf(endpoint->url);
+    if (name.isEmpty()) {
+        QSet<QString> used;
+        for (const Endpoint &e : m_store->endpoints()) {
+            if (e.id != endpoint->id)
+                used.insert(localInboxOf(e.url));
+        }
+        name = QStringLiteral("test");
+        for (int n = 2; used.contains(name); ++n)
+            name = QStringLiteral("test-%1").arg(n);
+    }
+    m_receiver->attachEndpoint(endpoint, name);
+    return name;
+}
+
 void Engine::syncInbox(const Endpoint &e)
 {
-    const QUrl url(e.url);
-    if (!m_receiver->isListening() ||
-        (url.host() != QLatin1String("127.0.0.1") && url.host() != QLatin1String("localhost")) ||
-        url.port() != m_receiver->port() || !url.path().startsWith(QLatin1String("/inbox/")))
+    const QString name = localInboxOf(e.url);
+    if (name.isEmpty())
         return;
-    const QString name = url.path().mid(7).section(u'/', 0, 0);
     InboxConfig config =
         m_receiver->inboxNames().contains(name) ? m_receiver->inbox(name) : InboxConfig();
     config.name = name;

@@ -224,6 +224,12 @@ public:
     void clearInboxRequests(const QString &name);
     // Points the endpoint at inbox `inboxName` of the built-in receiver, sharing its secret.
     void attachTestInbox(Endpoint *endpoint, const QString &inboxName);
+    // Points the endpoint at an inbox of its own: the one its URL names already, else the
+    // first of "test", "test-2", ... that no saved endpoint uses - so each local test
+    // endpoint has its own secret and its own list of requests. Returns the inbox's name.
+    QString attachOwnTestInbox(Endpoint *endpoint);
+    // The inbox of the built-in receiver a URL points at, or empty.
+    QString localInboxOf(const QString &url) const;
 
     // The admin API (api/ApiServer.h) on this engine: listens, or false with *error naming
     // the address. Serving again moves it to the new address.

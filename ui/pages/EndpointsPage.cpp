@@ -185,7 +185,7 @@ bool EndpointsPage::editEndpoint(Endpoint endpoint)
                 emit message(error);
                 return;
             }
-            m_engine->attachTestInbox(e, QStringLiteral("test"));
+            m_engine->attachOwnTestInbox(e);
         });
         if (!m_runDialog(&dialog))
             return false;
@@ -216,9 +216,12 @@ void EndpointsPage::addLocalTestEndpoint()
         return;
     }
     Endpoint e = m_defaults();
-    e.name = tr("Local test inbox");
     e.description = tr("Delivers to Hookline's built-in receiver (Receiver page).");
-    m_engine->attachTestInbox(&e, QStringLiteral("test"));
+    // Each its own inbox and secret: the Receiver page shows its requests apart, and its
+    // signatures check against its own secret.
+    const QString inbox = m_engine->attachOwnTestInbox(&e);
+    e.name = inbox == QLatin1String("test") ? tr("Local test inbox")
+                                            : tr("Local test inbox (%1)").arg(inbox);
     const QList<ValidationError> errors = m_engine->saveEndpoint(&e);
     if (!errors.isEmpty()) {
         QMessageBox::warning(this, tr("Endpoint not saved"), errors.first().message);

@@ -6,6 +6,7 @@
 #include "widgets/StatusStyle.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFontDatabase>
 #include <QFormLayout>
@@ -86,6 +87,18 @@ ReceiverPage::ReceiverPage(Engine *engine, QWidget *parent)
     m_script = new QLineEdit(faults);
     m_script->setPlaceholderText(tr("e.g. 503, 503, 200 (0 drops)"));
     form->addRow(tr("S&cript"), m_script);
+    m_body = new QPlainTextEdit(faults);
+    m_body->setObjectName(QStringLiteral("answerBody"));
+    m_body->setTabChangesFocus(true);
+    m_body->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_body->setFixedHeight(m_body->fontMetrics().lineSpacing() * 3 + 12);
+    m_body->setToolTip(tr("What this inbox answers with, whatever the status: {\"ok\": false}, "
+                          "an error your integration should handle, an empty body…"));
+    form->addRow(tr("Answer &body"), m_body);
+    m_contentType = new QLineEdit(faults);
+    m_contentType->setObjectName(QStringLiteral("answerType"));
+    m_contentType->setPlaceholderText(QStringLiteral("application/json"));
+    form->addRow(tr("Content t&ype"), m_contentType);
     m_secret = new QLineEdit(faults);
     m_secret->setPlaceholderText(tr("whsec_… to check signatures"));
     form->addRow(tr("S&ecret"), m_secret);
@@ -112,8 +125,21 @@ ReceiverPage::ReceiverPage(Engine *engine, QWidget *parent)
     m_detail->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_detail->setAccessibleName(tr("Request details"));
     m_detail->setPlaceholderText(tr("Select a request to see its headers and body."));
+    m_filter = new QComboBox(this);
+    m_filter->setObjectName(QStringLiteral("inboxFilter"));
+    auto *filterLabel = new QLabel(tr("Show inbo&x:"), this);
+    filterLabel->setBuddy(m_filter);
+    auto *requestsBox = new QWidget(this);
+    auto *requestsLayout = new QVBoxLayout(requestsBox);
+    requestsLayout->setContentsMargins(0, 0, 0, 0);
+    auto *filterRow = new QHBoxLayout;
+    filterRow->addWidget(filterLabel);
+    filterRow->addWidget(m_filter);
+    filterRow->addStretch();
+    requestsLayout->addLayout(filterRow);
+    requestsLayout->addWidget(m_requests, 1);
     auto *right = new QSplitter(Qt::Vertical, this);
-    right->addWidget(m_requests);
+    right->addWidget(requestsBox);
     right->addWidget(m_detail);
 
     auto *split = new QSplitter(Qt::Horizontal, this);
@@ -151,6 +177,7 @@ ReceiverPage::ReceiverPage(Engine *engine, QWidget *parent)
         refreshInboxes();
     });
     connect(m_inboxes, &QListWidget::currentRowChanged, this, &ReceiverPage::loadInbox);
+    connect(m_filter, &QComboBox::currentIndexChanged, this, &ReceiverPage::applyFilter);
     connect(apply, &QPushButton::clicked, this, &ReceiverPage::applyInbox);
     connect(engine, &Engine::requestCaptured, this,
             [this](const CapturedRequest &r) { m_pending.append(r); });
@@ -197,9 +224,19 @@ void ReceiverPage::refreshInboxes()
     const QString current = m_inboxes->currentItem() ? m_inboxes->currentItem()->text() : QString();
     QSignalBlocker block(m_inboxes);
     m_inboxes->clear();
-    m_inboxes->addItems(m_engine->inboxNames());
+    const QStringList names = m_engine->inboxNames();
+    m_inboxes->addItems(names);
     const auto found = m_inboxes->findItems(current, Qt::MatchExactly);
     block.unblock();
+    const QString filtered = m_filter->currentData().toString();
+    {
+        QSignalBlocker blockFilter(m_filter);
+        m_filter->clear();
+        m_filter->addItem(tr("All inboxes"), QString());
+        for (const QString &name : names)
+            m_filter->addItem(name, name);
+        m_filter->setCurrentIndex(qMax(0, m_filter->findData(filtered)));
+    }
     m_inboxes->setCurrentRow(found.isEmpty() ? 0 : m_inboxes->row(found.first()));
 }
 
@@ -224,6 +261,21 @@ void ReceiverPage::loadInbox()
         script << QString::number(s);
     m_script->setText(script.join(QLatin1String(", ")));
     m_secret->setText(c.secret);
+    m_body->setPlainText(QString::fromUtf8(c.body));
+    m_contentType->setText(QString::fromLatin1(c.contentType));
+}
+
+void ReceiverPage::setInboxFilter(const QString &inbox)
+{
+    m_filter->setCurrentIndex(qMax(0, m_filter->findData(inbox)));
+    applyFilter();
+}
+
+void ReceiverPage::applyFilter()
+{
+    const QString inbox = m_filter->currentData().toString();
+    for (int row = 0; row < m_requests->rowCount() && row < m_shown.size(); ++row)
+        m_requests->setRowHidden(row, !inbox.isEmpty() && m_shown.at(row).inbox != inbox);
 }
 
 void ReceiverPage::applyInbox()
@@ -239,6 +291,9 @@ void ReceiverPage::applyInbox()
     c.dripIntervalMs = m_drip->value();
     c.closeWithoutAnswer = m_drop->isChecked();
     c.secret = m_secret->text().trimmed();
+    c.body = m_body->toPlainText().toUtf8();
+    const QString type = m_contentType->text().trimmed();
+    c.contentType = type.isEmpty() ? QByteArrayLiteral("application/json") : type.toUtf8();
     c.script.clear();
     for (const QString &part : m_script->text().split(u',', Qt::SkipEmptyParts)) {
         bool ok = false;
@@ -291,6 +346,7 @@ void ReceiverPage::appendPending()
         m_requests->removeRow(m_requests->rowCount() - 1);
         m_shown.removeLast();
     }
+    applyFilter();
     m_requests->setUpdatesEnabled(true);
 }
 

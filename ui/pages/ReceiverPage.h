@@ -28,6 +28,8 @@ public:
     explicit ReceiverPage(Engine *engine, QWidget *parent = nullptr);
 
     QTableWidget *requestsTable() const { return m_requests; }
+    // Shows only the requests of one inbox (empty: all).
+    void setInboxFilter(const QString &inbox);
     bool startReceiver(QString *error);
 
 signals:
@@ -41,6 +43,7 @@ private:
     void applyInbox();
     void appendPending();
     void showRequest(int row);
+    void applyFilter();
 
     Engine *m_engine;
     QSpinBox *m_port = nullptr;
@@ -55,6 +58,9 @@ private:
     QSpinBox *m_drip = nullptr;
     QCheckBox *m_drop = nullptr;
     QLineEdit *m_script = nullptr;
+    QPlainTextEdit *m_body = nullptr;
+    QLineEdit *m_contentType = nullptr;
+    QComboBox *m_filter = nullptr; // which inbox's requests the list shows
     QLabel *m_url = nullptr;
     QTableWidget *m_requests = nullptr;
     QPlainTextEdit *m_detail = nullptr;
