@@ -51,6 +51,7 @@ private slots:
     void rollbackTakesTheCountsWithTheAttempt();
     void upgradeFillsCountsFromHistory();
     void oldCountsArePrunedAndRemovedWithTheEndpoint();
+    void endpointViewReadsStayBounded();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -349,6 +350,39 @@ void TestActivity::oldCountsArePrunedAndRemovedWithTheEndpoint()
     QCOMPARE(count(), 1);
     QVERIFY(store->removeEndpoint(e.id));
     QCOMPARE(count(), 0);
+}
+
+// What the endpoint view reads besides the counts: the retrying deliveries, soonest next try
+// first, and a count of recent deliveries that stops at its cap.
+void TestActivity::endpointViewReadsStayBounded()
+{
+    auto store = open();
+    QVERIFY(store);
+    const QString ep = uuid();
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    for (int i = 0; i < 5; ++i)
+        addDelivery(*store, ep, DeliveryState::Succeeded, 1, now.addSecs(-i));
+    QStringList retryingIds;
+    for (int i = 0; i < 3; ++i) {
+        Delivery d = addDelivery(*store, ep, DeliveryState::Retrying, 1, now);
+        d.nextAttempt = now.addSecs(300 - i * 100); // the last one published is due first
+        d.updated = now;
+        QVERIFY(store->updateDelivery(d));
+        retryingIds.prepend(d.id);
+    }
+    addDelivery(*store, uuid(), DeliveryState::Retrying, 1, now); // another endpoint's
+    const QList<Delivery> retrying = store->retryingDeliveries(ep, 10);
+    QCOMPARE(retrying.size(), 3);
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(retrying[i].id, retryingIds[i]);
+    QCOMPARE(store->retryingDeliveries(ep, 2).size(), 2);
+    DeliveryQuery q;
+    q.endpointId = ep;
+    QCOMPARE(store->countDeliveries(q), 8);
+    q.countCap = 6;
+    QCOMPARE(store->countDeliveries(q), 6);
+    q.countCap = 100;
+    QCOMPARE(store->countDeliveries(q), 8);
 }
 
 QTEST_GUILESS_MAIN(TestActivity)

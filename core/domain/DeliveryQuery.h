@@ -25,6 +25,9 @@ struct DeliveryQuery
     qint64 offset = 0;
     qint64 beforeSeq = 0; // keyset paging: only rows older than this one (0: from the top)
     std::optional<QList<qint64>> onlySeqs; // a search's matches; empty list: nothing
+    // Counting stops here (0: an exact count): a list of the newest rows of a big history
+    // (an endpoint's recent deliveries) then costs no scan of all of them.
+    qint64 countCap = 0;
 };
 
 struct RetentionPolicy

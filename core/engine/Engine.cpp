@@ -683,6 +683,11 @@ qint64 Engine::countDeliveries(const DeliveryQuery &query) const
     return m_store->countDeliveries(query);
 }
 
+QList<Delivery> Engine::retryingDeliveries(const QString &endpointId, int limit) const
+{
+    return m_store->retryingDeliveries(endpointId, limit);
+}
+
 QList<Attempt> Engine::attempts(const QString &deliveryId) const
 {
     return m_store->attempts(deliveryId);

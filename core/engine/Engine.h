@@ -183,6 +183,8 @@ public:
     QList<Delivery> deliveries(const DeliveryQuery &query) const;
     qint64 countDeliveries(const DeliveryQuery &query) const;
     QList<Attempt> attempts(const QString &deliveryId) const;
+    // An endpoint's retrying deliveries, soonest next try first (at most `limit`).
+    QList<Delivery> retryingDeliveries(const QString &endpointId, int limit) const;
     // Smallest and largest seq (see Store::seqRange).
     std::pair<qint64, qint64> seqRange() const;
     // Full-text search over payloads and responses on a worker thread; searchFinished()

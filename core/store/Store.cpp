@@ -1286,10 +1286,16 @@ qint64 Store::countDeliveries(const DeliveryQuery &query) const
     QVariantList binds;
     QSqlQuery q(m_db);
     q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT COUNT(*) FROM deliveries") +
-              whereClause(query, &binds, false));
+    if (query.countCap > 0)
+        q.prepare(QStringLiteral("SELECT COUNT(*) FROM (SELECT 1 FROM deliveries") +
+                  whereClause(query, &binds, false) + QStringLiteral(" LIMIT ?)"));
+    else
+        q.prepare(QStringLiteral("SELECT COUNT(*) FROM deliveries") +
+                  whereClause(query, &binds, false));
     for (const QVariant &v : binds)
         q.addBindValue(v);
+    if (query.countCap > 0)
+        q.addBindValue(query.countCap);
     return q.exec() && q.next() ? q.value(0).toLongLong() : 0;
 }
 
@@ -1346,6 +1352,24 @@ EndpointStats Store::endpointStats(const QString &endpointId, int recent) const
     if (c.exec() && c.next())
         stats.queued = c.value(0).toLongLong();
     return stats;
+}
+
+QList<Delivery> Store::retryingDeliveries(const QString &endpointId, int limit) const
+{
+    // Through the due-work index: only unfinished rows, however long the endpoint's history.
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT %1 FROM deliveries WHERE endpoint_id = ? AND due_at IS NOT "
+                             "NULL AND state = 'retrying' ORDER BY due_at LIMIT ?")
+                  .arg(QLatin1String(kDeliveryColumns)));
+    q.addBindValue(endpointId);
+    q.addBindValue(limit);
+    QList<Delivery> out;
+    if (q.exec()) {
+        while (q.next())
+            out.append(deliveryFrom(q));
+    }
+    return out;
 }
 
 QList<Delivery> Store::unfinishedDeliveries() const

@@ -129,6 +129,8 @@ public:
     // map straight to seq values, which lets the unfiltered history jump without OFFSET.
     std::pair<qint64, qint64> seqRange() const;
     EndpointStats endpointStats(const QString &endpointId, int recent = 200) const;
+    // An endpoint's retrying deliveries, soonest next try first.
+    QList<Delivery> retryingDeliveries(const QString &endpointId, int limit) const;
     // Pending, in-flight and retrying deliveries, all of them (for checks and tools; the
     // engine finds due work through claimDue, never by reading this).
     QList<Delivery> unfinishedDeliveries() const;

@@ -4,17 +4,26 @@
 //   bench_history measure DIR      open the real main window on History and time: start to
 //                                  first painted page, a state filter, a jump to the middle,
 //                                  memory; then the Live panel under 2,000 deliveries/s and
-//                                  the longest GUI-thread stalls (p99 of timer lateness)
+//                                  the longest GUI-thread stalls (p99 of timer lateness); then
+//                                  the endpoint view of the endpoint with every delivery (its
+//                                  charts over an hour and a week), and the stalls while its
+//                                  counts are written at 2,000 attempts/s and it follows them
+// Every delivery goes to "Endpoint 1", and each adds an attempt to its per-minute counts,
+// spread over the last 7 days.
 // history_bench.sh runs both, and "measure" on an empty store for the memory baseline.
 #include "MainWindow.h"
 #include "delivery/Dispatcher.h"
 #include "engine/Engine.h"
 #include "models/HistoryModel.h"
 #include "models/LiveModel.h"
+#include "pages/EndpointsPage.h"
 #include "pages/HistoryPage.h"
 #include "pages/LivePage.h"
 #include "settings/AppSettings.h"
 #include "store/Store.h"
+#include "store/StoreWriter.h"
+#include "widgets/ActivityChart.h"
+#include "widgets/EndpointView.h"
 
 #include <QApplication>
 #include <QElapsedTimer>
@@ -74,6 +83,8 @@ int generate(const QString &dir, qint64 n)
     const QStringList types = EventCatalog().ids();
     QRandomGenerator rng(42);
     const QDateTime start = QDateTime::currentDateTimeUtc().addDays(-30);
+    const QDateTime weekAgo = QDateTime::currentDateTimeUtc().addDays(-7);
+    const double weekMs = 7.0 * 24 * 3600 * 1000;
     store->begin();
     QString eventId;
     for (qint64 i = have; i < n; ++i) {
@@ -97,7 +108,7 @@ int generate(const QString &dir, qint64 n)
                    .arg(rng.generate(), 8, 16, QChar(u'0'));
         d.eventId = eventId;
         d.eventType = types.at(int(i % types.size()));
-        d.endpointId = endpoints.at(int(rng.bounded(5)));
+        d.endpointId = endpoints.first();
         d.webhookId = QStringLiteral("msg_%1").arg(i);
         const quint32 roll = rng.bounded(100);
         d.state = roll < 88   ? DeliveryState::Succeeded
@@ -111,6 +122,13 @@ int generate(const QString &dir, qint64 n)
         d.lastDurationMs = rng.bounded(400);
         d.created = d.updated = start.addMSecs(i * 2);
         store->insertDelivery(d);
+        Attempt a;
+        a.started = weekAgo.addMSecs(qint64(double(i) * weekMs / double(n)));
+        a.durationMs = d.lastDurationMs;
+        store->recordActivity(d.endpointId, a,
+                              d.state == DeliveryState::Succeeded ? ActivityOutcome::Succeeded
+                              : roll % 3 == 0                     ? ActivityOutcome::Retrying
+                                                                  : ActivityOutcome::Failed);
         if ((i + 1) % 50000 == 0) {
             store->commit();
             store->begin();
@@ -252,6 +270,77 @@ int measure(int argc, char **argv, const QString &dir)
     std::sort(lateness.begin(), lateness.end());
     const double p99 = lateness.empty() ? 0 : lateness[size_t(0.99 * double(lateness.size()))];
     const double worst = lateness.empty() ? 0 : lateness.back();
+    // The endpoint view of the endpoint with every delivery: from selecting it to its charts
+    // painted, for the last hour (the default) and the last week.
+    window.showPage(QStringLiteral("endpoints"));
+    auto *endpointsPage = window.page<EndpointsPage>();
+    EndpointView *endpointView = endpointsPage->endpointView();
+    QString busiest;
+    for (const Endpoint &e : engine.endpoints()) {
+        if (e.name == QLatin1String("Endpoint 1"))
+            busiest = e.id;
+    }
+    endpointsPage->view()->setCurrentIndex(QModelIndex()); // nothing selected yet
+    endpointsPage->view()->clearSelection();
+    for (int i = 0; i < 20; ++i)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
+    const double viewMs =
+        timeUntilPainted(endpointView->outcomesChart(), [&] { endpointsPage->select(busiest); });
+    const double weekMs = timeUntilPainted(
+        endpointView->latencyChart(), [&] { endpointView->setSpan(EndpointView::Span::Week); });
+    const qint64 weekAttempts = endpointView->outcomesChart()->activity().total.attempts;
+    endpointView->setSpan(EndpointView::Span::Hour);
+
+    // Its counts written at 2,000 attempts/s (on the writer thread, as the dispatcher does)
+    // while the view follows them (it reads them again once a second), and the GUI thread's
+    // lateness meanwhile.
+    std::vector<double> viewLateness;
+    last = clock.nsecsElapsed();
+    QObject::disconnect(&probe, nullptr, nullptr, nullptr);
+    QObject::connect(&probe, &QTimer::timeout, &probe, [&] {
+        const qint64 now = clock.nsecsElapsed();
+        viewLateness.push_back((now - last) / 1e6 - 1.0);
+        last = now;
+    });
+    QObject::disconnect(&feeder, nullptr, nullptr, nullptr);
+    int counted = 0;
+    QObject::connect(&feeder, &QTimer::timeout, &feeder, [&] {
+        QList<Attempt> batch;
+        for (int i = 0; i < 20; ++i, ++counted) {
+            Attempt a;
+            a.started = QDateTime::currentDateTimeUtc();
+            a.durationMs = 3 + counted % 40;
+            batch << a;
+        }
+        engine.writer().submit(
+            [busiest, batch](Store &store) {
+                for (const Attempt &a : batch) {
+                    if (!store.recordActivity(busiest, a, ActivityOutcome::Succeeded))
+                        return false;
+                }
+                return true;
+            },
+            nullptr, {}, StoreWriter::Commit::Lazy);
+        Delivery d;
+        d.endpointId = busiest;
+        emit dispatcher.attemptFinished(d, batch.last());
+    });
+    probe.start(1);
+    feeder.start(10);
+    run.restart();
+    while (run.elapsed() < 5000)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
+    feeder.stop();
+    probe.stop();
+    engine.writer().flush();
+    std::sort(viewLateness.begin(), viewLateness.end());
+    const double viewP99 =
+        viewLateness.empty() ? 0 : viewLateness[size_t(0.99 * double(viewLateness.size()))];
+    const double viewWorst = viewLateness.empty() ? 0 : viewLateness.back();
+
+    std::printf("bench endpoint_view_ms=%.1f endpoint_week_ms=%.1f week_attempts=%lld "
+                "view_stall_p99_ms=%.2f view_stall_max_ms=%.2f counted=%d ",
+                viewMs, weekMs, static_cast<long long>(weekAttempts), viewP99, viewWorst, counted);
     std::printf("mode=measure rows=%d first_page_ms=%.1f filter_state_ms=%.1f failed_rows=%d "
                 "filter_code_ms=%.1f unfilter_ms=%.1f jump_middle_ms=%.1f scroll_ms=%.1f "
                 "jump_end_ms=%.1f search_ms=%.1f search_matches=%d rss_kib=%lld live_sent=%d "

@@ -14,7 +14,7 @@ bash .ci/quickstart deps
 cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/bench --target bench_history >/dev/null
 bench=build/bench/tests/bench_history
-full="build/bench/history-v2-$rows"
+full="build/bench/history-v3-$rows"
 empty="$(mktemp -d)"
 trap 'rm -rf "$empty"' EXIT
 mkdir -p "$full"
@@ -36,4 +36,7 @@ cat <<TABLE
 | text search in payloads and responses, off the GUI thread ($(echo "$m" | value search_matches) matches) | $(echo "$m" | value search_ms) ms | ≤ 500 ms |
 | memory above the same app with an empty store | $mem MiB | ≤ 100 MB |
 | Live panel at 2,000 deliveries/s: GUI-thread stall p99 (max) | $(echo "$m" | value stall_p99_ms) ms ($(echo "$m" | value stall_max_ms) ms) | ≤ 16 ms |
+| endpoint view of the endpoint with all $(echo "$m" | value rows) deliveries: select to charts painted | $(echo "$m" | value endpoint_view_ms) ms | ≤ 300 ms |
+| the same, switched to the last 7 days ($(echo "$m" | value week_attempts) attempts) | $(echo "$m" | value endpoint_week_ms) ms | ≤ 300 ms |
+| endpoint view following its counts written at 2,000 attempts/s: GUI-thread stall p99 (max) | $(echo "$m" | value view_stall_p99_ms) ms ($(echo "$m" | value view_stall_max_ms) ms) | ≤ 16 ms |
 TABLE

@@ -27,6 +27,9 @@
 #include <QVBoxLayout>
 
 namespace {
+// The newest deliveries listed, and the retrying ones (soonest first).
+constexpr int kListed = 500;
+
 QString msText(double ms)
 {
     if (ms < 0)
@@ -267,6 +270,7 @@ void EndpointView::setEndpoint(const QString &endpointId)
     if (changed) {
         DeliveryQuery q;
         q.endpointId = m_id.isEmpty() ? QStringLiteral("\n") : m_id; // none for no endpoint
+        q.countCap = kListed;
         m_recentModel->setQuery(q);
         m_details->clear();
         m_shownDelivery.clear();
@@ -333,13 +337,7 @@ void EndpointView::refresh()
 
 void EndpointView::refreshRetrying()
 {
-    DeliveryQuery q;
-    q.endpointId = m_id;
-    q.state = DeliveryState::Retrying;
-    q.limit = 500;
-    QList<Delivery> retrying = m_engine->deliveries(q);
-    std::sort(retrying.begin(), retrying.end(),
-              [](const Delivery &a, const Delivery &b) { return a.nextAttempt < b.nextAttempt; });
+    const QList<Delivery> retrying = m_engine->retryingDeliveries(m_id, kListed);
     const QDateTime now = QDateTime::currentDateTimeUtc();
     const QLocale locale;
     m_retrying->clear();
