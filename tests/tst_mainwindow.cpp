@@ -134,7 +134,7 @@ void TestMainWindow::opensOnEndpoints()
     auto w = window();
     QCOMPARE(w->currentPage(), QStringLiteral("endpoints"));
     QCOMPARE(w->windowTitle(), QStringLiteral("Hookline"));
-    QVERIFY(w->countersText().contains(QStringLiteral("In flight 0")));
+    QVERIFY(w->countersText().contains(QStringLiteral("This window's attempts: 0 in flight")));
 }
 
 void TestMainWindow::keyboardReachesEveryPage()

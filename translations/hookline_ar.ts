@@ -354,8 +354,8 @@ p50 %2 · p95 %3 · p99 %4</source>
         <translation>عنوان URL (&amp;U)</translation>
     </message>
     <message>
-        <source>&amp;Description</source>
-        <translation>الوصف (&amp;D)</translation>
+        <source>Descri&amp;ption</source>
+        <translation>الوصف (&amp;P)</translation>
     </message>
     <message>
         <source>Deliver events to this endpoint</source>
@@ -414,8 +414,8 @@ p50 %2 · p95 %3 · p99 %4</source>
         <translation>إزالة الترويسة</translation>
     </message>
     <message>
-        <source>Custom &amp;headers</source>
-        <translation>ترويسات مخصصة (&amp;H)</translation>
+        <source>&amp;Custom headers</source>
+        <translation>ترويسات مخصصة (&amp;C)</translation>
     </message>
     <message>
         <source>empty: deliveries are not signed</source>
@@ -458,8 +458,8 @@ p50 %2 · p95 %3 · p99 %4</source>
         <translation>المهلة (&amp;T)</translation>
     </message>
     <message>
-        <source>Max &amp;attempts</source>
-        <translation>أقصى عدد للمحاولات (&amp;A)</translation>
+        <source>Ma&amp;x attempts</source>
+        <translation>أقصى عدد للمحاولات (&amp;X)</translation>
     </message>
     <message>
         <source>Seconds to wait before each retry, e.g. 5, 300, 1800</source>
@@ -478,8 +478,8 @@ p50 %2 · p95 %3 · p99 %4</source>
         <translation> عمليات تسليم فاشلة متتالية</translation>
     </message>
     <message>
-        <source>Disable &amp;after</source>
-        <translation>تعطيل بعد (&amp;A)</translation>
+        <source>Disab&amp;le after</source>
+        <translation>تعطيل بعد (&amp;L)</translation>
     </message>
     <message>
         <source>Verify TLS certificates (turn off only for testing)</source>
@@ -1889,10 +1889,6 @@ Deliveries to resend: %3, oldest first.</source>
         <translation>Hookline ⁨%1⁩ جاهز. البيانات: ⁨%2⁩</translation>
     </message>
     <message>
-        <source>In flight %1 · Queued %2 · Succeeded %3 · Failed %4 · Retrying %5</source>
-        <translation>قيد الإرسال ⁨%1⁩ · في الطابور ⁨%2⁩ · نجحت ⁨%3⁩ · فشلت ⁨%4⁩ · إعادة محاولة ⁨%5⁩</translation>
-    </message>
-    <message>
         <source>Receiver on :%1</source>
         <translation>المستقبِل على ⁦:%1⁩</translation>
     </message>
@@ -1919,6 +1915,14 @@ Deliveries to resend: %3, oldest first.</source>
     <message>
         <source>API on %1</source>
         <translation>الواجهة البرمجية على ⁦%1⁩</translation>
+    </message>
+    <message>
+        <source>Attempts this window has made since it started; other Hookline processes on the same data are not counted here.</source>
+        <translation>المحاولات التي أجرتها هذه النافذة منذ بدئها؛ ولا تُحسب هنا محاولات عمليات Hookline الأخرى على البيانات نفسها.</translation>
+    </message>
+    <message>
+        <source>This window&apos;s attempts: %1 in flight · %2 queued · %3 succeeded · %4 failed · %5 retrying</source>
+        <translation>محاولات هذه النافذة: ⁨%1⁩ قيد الإرسال · ⁨%2⁩ في الطابور · ⁨%3⁩ نجحت · ⁨%4⁩ فشلت · ⁨%5⁩ قيد الإعادة</translation>
     </message>
 </context>
 <context>
@@ -2249,7 +2253,7 @@ Deliveries to resend: %3, oldest first.</source>
     </message>
     <message>
         <source> and [::1]</source>
-        <translation> و [::1]</translation>
+        <translation> و ⁦[::1]⁩</translation>
     </message>
     <message>
         <source>S&amp;top</source>
@@ -2319,7 +2323,7 @@ Deliveries to resend: %3, oldest first.</source>
     </message>
     <message>
         <source>What this inbox answers with, whatever the status: {&quot;ok&quot;: false}, an error your integration should handle, an empty body…</source>
-        <translation>ما يجيب به هذا الصندوق أيًّا كانت الحالة: ⁦{"ok": false}⁩، أو خطأ يجب أن يعالجه تكاملك، أو جسم فارغ…</translation>
+        <translation>ما يجيب به هذا الصندوق أيًّا كانت الحالة: ⁦{&quot;ok&quot;: false}⁩، أو خطأ يجب أن يعالجه تكاملك، أو جسم فارغ…</translation>
     </message>
     <message>
         <source>Answer &amp;body</source>

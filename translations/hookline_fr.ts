@@ -339,7 +339,7 @@ p50 %2 · p95 %3 · p99 %4</translation>
     </message>
     <message>
         <source>Use a local test &amp;inbox</source>
-        <translation>Utiliser une boîte de test &amp;locale</translation>
+        <translation>Utiliser une &amp;boîte de test locale</translation>
     </message>
     <message>
         <source>Point this endpoint at Hookline&apos;s built-in receiver</source>
@@ -350,8 +350,8 @@ p50 %2 · p95 %3 · p99 %4</translation>
         <translation>&amp;URL</translation>
     </message>
     <message>
-        <source>&amp;Description</source>
-        <translation>&amp;Description</translation>
+        <source>Descri&amp;ption</source>
+        <translation>De&amp;scription</translation>
     </message>
     <message>
         <source>Deliver events to this endpoint</source>
@@ -367,11 +367,11 @@ p50 %2 · p95 %3 · p99 %4</translation>
     </message>
     <message>
         <source>&amp;All events, including ones added later</source>
-        <translation>&amp;Tous les événements, y compris ceux ajoutés plus tard</translation>
+        <translation>Tous les événements, &amp;y compris ceux ajoutés plus tard</translation>
     </message>
     <message>
         <source>E&amp;vents</source>
-        <translation>Év&amp;énements</translation>
+        <translation>É&amp;vénements</translation>
     </message>
     <message>
         <source>JSON (application/json)</source>
@@ -403,15 +403,15 @@ p50 %2 · p95 %3 · p99 %4</translation>
     </message>
     <message>
         <source>Add &amp;header</source>
-        <translation>Ajouter un &amp;en-tête</translation>
+        <translation>A&amp;jouter un en-tête</translation>
     </message>
     <message>
         <source>Remove header</source>
         <translation>Retirer l’en-tête</translation>
     </message>
     <message>
-        <source>Custom &amp;headers</source>
-        <translation>En-têtes &amp;personnalisés</translation>
+        <source>&amp;Custom headers</source>
+        <translation>En-têtes pers&amp;onnalisés</translation>
     </message>
     <message>
         <source>empty: deliveries are not signed</source>
@@ -431,7 +431,7 @@ p50 %2 · p95 %3 · p99 %4</translation>
     </message>
     <message>
         <source>&amp;Rotate</source>
-        <translation>&amp;Renouveler</translation>
+        <translation>R&amp;enouveler</translation>
     </message>
     <message>
         <source>New secret; the current one stays valid for 24 hours</source>
@@ -443,7 +443,7 @@ p50 %2 · p95 %3 · p99 %4</translation>
     </message>
     <message>
         <source>Signing &amp;secret</source>
-        <translation>&amp;Secret de signature</translation>
+        <translation>Secre&amp;t de signature</translation>
     </message>
     <message>
         <source> ms</source>
@@ -454,8 +454,8 @@ p50 %2 · p95 %3 · p99 %4</translation>
         <translation>&amp;Délai</translation>
     </message>
     <message>
-        <source>Max &amp;attempts</source>
-        <translation>&amp;Tentatives max.</translation>
+        <source>Ma&amp;x attempts</source>
+        <translation>Tentatives ma&amp;x.</translation>
     </message>
     <message>
         <source>Seconds to wait before each retry, e.g. 5, 300, 1800</source>
@@ -463,7 +463,7 @@ p50 %2 · p95 %3 · p99 %4</translation>
     </message>
     <message>
         <source>Retry &amp;delays (s)</source>
-        <translation>Délais &amp;de relance (s)</translation>
+        <translation>Déla&amp;is de relance (s)</translation>
     </message>
     <message>
         <source>never</source>
@@ -474,7 +474,7 @@ p50 %2 · p95 %3 · p99 %4</translation>
         <translation> livraisons en échec d’affilée</translation>
     </message>
     <message>
-        <source>Disable &amp;after</source>
+        <source>Disab&amp;le after</source>
         <translation>Désactiver a&amp;près</translation>
     </message>
     <message>
@@ -503,7 +503,7 @@ p50 %2 · p95 %3 · p99 %4</translation>
     </message>
     <message>
         <source>&amp;Only HTTP/1.1, even if the server offers HTTP/2</source>
-        <translation>&amp;Uniquement HTTP/1.1, même si le serveur propose HTTP/2</translation>
+        <translation>Uni&amp;quement HTTP/1.1, même si le serveur propose HTTP/2</translation>
     </message>
     <message>
         <source>HTTP/1.1</source>
@@ -519,7 +519,7 @@ p50 %2 · p95 %3 · p99 %4</translation>
     </message>
     <message>
         <source>Concurrenc&amp;y</source>
-        <translation>Simultanéit&amp;é</translation>
+        <translation>Si&amp;multanéité</translation>
     </message>
     <message>
         <source>no limit</source>
@@ -1877,10 +1877,6 @@ Livraisons à renvoyer : %3, les plus anciennes d’abord.</translation>
         <translation>Hookline %1 prêt. Données : %2</translation>
     </message>
     <message>
-        <source>In flight %1 · Queued %2 · Succeeded %3 · Failed %4 · Retrying %5</source>
-        <translation>En cours %1 · En file %2 · Réussies %3 · Échouées %4 · En relance %5</translation>
-    </message>
-    <message>
         <source>Receiver on :%1</source>
         <translation>Récepteur sur :%1</translation>
     </message>
@@ -1907,6 +1903,14 @@ Livraisons à renvoyer : %3, les plus anciennes d’abord.</translation>
     <message>
         <source>API on %1</source>
         <translation>API sur %1</translation>
+    </message>
+    <message>
+        <source>Attempts this window has made since it started; other Hookline processes on the same data are not counted here.</source>
+        <translation>Tentatives faites par cette fenêtre depuis son lancement ; celles des autres processus Hookline sur les mêmes données ne sont pas comptées ici.</translation>
+    </message>
+    <message>
+        <source>This window&apos;s attempts: %1 in flight · %2 queued · %3 succeeded · %4 failed · %5 retrying</source>
+        <translation>Tentatives de cette fenêtre : %1 en cours · %2 en file · %3 réussies · %4 échouées · %5 en relance</translation>
     </message>
 </context>
 <context>
@@ -2307,7 +2311,7 @@ Livraisons à renvoyer : %3, les plus anciennes d’abord.</translation>
     </message>
     <message>
         <source>What this inbox answers with, whatever the status: {&quot;ok&quot;: false}, an error your integration should handle, an empty body…</source>
-        <translation>Ce que cette boîte répond, quel que soit le statut : {"ok": false}, une erreur que votre intégration doit gérer, un corps vide…</translation>
+        <translation>Ce que cette boîte répond, quel que soit le statut : {&quot;ok&quot;: false}, une erreur que votre intégration doit gérer, un corps vide…</translation>
     </message>
     <message>
         <source>Answer &amp;body</source>

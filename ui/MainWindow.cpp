@@ -140,6 +140,8 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
     helpMenu->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
 
     m_counters = new QLabel(this);
+    m_counters->setToolTip(tr("Attempts this window has made since it started; other Hookline "
+                              "processes on the same data are not counted here."));
     m_receiverState = new QLabel(this);
     m_apiState = new QLabel(this);
     m_apiState->setObjectName(QStringLiteral("apiState"));
@@ -204,7 +206,8 @@ QString MainWindow::countersText() const
 void MainWindow::updateCounters()
 {
     const DispatcherCounters c = m_engine->counters();
-    m_counters->setText(tr("In flight %1 · Queued %2 · Succeeded %3 · Failed %4 · Retrying %5")
+    m_counters->setText(tr("This window's attempts: %1 in flight · %2 queued · %3 succeeded · "
+                           "%4 failed · %5 retrying")
                             .arg(c.inFlight)
                             .arg(c.queued)
                             .arg(c.succeeded)

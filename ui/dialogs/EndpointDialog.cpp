@@ -77,7 +77,7 @@ EndpointDialog::EndpointDialog(const EventCatalog &catalog, const Endpoint &e, Q
     withError(tr("&URL"), urlRow, QStringLiteral("url"));
 
     m_description = new QLineEdit(e.description, content);
-    form->addRow(tr("&Description"), m_description);
+    form->addRow(tr("Descri&ption"), m_description);
     m_enabled = new QCheckBox(tr("Deliver events to this endpoint"), content);
     m_enabled->setChecked(e.enabled);
     form->addRow(tr("&Enabled"), m_enabled);
@@ -153,7 +153,7 @@ EndpointDialog::EndpointDialog(const EventCatalog &catalog, const Endpoint &e, Q
         validate();
     });
     connect(m_headers, &QTableWidget::itemChanged, this, &EndpointDialog::validate);
-    withError(tr("Custom &headers"), headerBox, QStringLiteral("headers"));
+    withError(tr("&Custom headers"), headerBox, QStringLiteral("headers"));
 
     auto *secretRow = new QWidget(content);
     auto *sr = new QHBoxLayout(secretRow);
@@ -200,7 +200,7 @@ EndpointDialog::EndpointDialog(const EventCatalog &catalog, const Endpoint &e, Q
     m_attempts = new QSpinBox(content);
     m_attempts->setRange(1, kMaxAttemptsLimit);
     m_attempts->setValue(e.retry.maxAttempts);
-    form->addRow(tr("Max &attempts"), m_attempts);
+    form->addRow(tr("Ma&x attempts"), m_attempts);
     QStringList schedule;
     for (int s : e.retry.scheduleSeconds)
         schedule << QString::number(s);
@@ -212,7 +212,7 @@ EndpointDialog::EndpointDialog(const EventCatalog &catalog, const Endpoint &e, Q
     m_disableAfter->setSpecialValueText(tr("never"));
     m_disableAfter->setSuffix(tr(" failed deliveries in a row"));
     m_disableAfter->setValue(e.retry.disableAfterFailures);
-    form->addRow(tr("Disable &after"), m_disableAfter);
+    form->addRow(tr("Disab&le after"), m_disableAfter);
     m_verifyTls = new QCheckBox(tr("Verify TLS certificates (turn off only for testing)"), content);
     m_verifyTls->setChecked(e.verifyTls);
     form->addRow(tr("TLS"), m_verifyTls);
