@@ -47,6 +47,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QScreen>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStackedWidget>
@@ -69,6 +70,7 @@ private slots:
     void init();
     void cleanup();
     void opensOnEndpoints();
+    void fitsASmallScreen();
     void keyboardReachesEveryPage();
     void eventsPageShowsSampleAndChecksTemplates();
     void unsavedTemplateIsNotDroppedSilently();
@@ -135,6 +137,31 @@ void TestMainWindow::opensOnEndpoints()
     QCOMPARE(w->currentPage(), QStringLiteral("endpoints"));
     QCOMPARE(w->windowTitle(), QStringLiteral("Hookline"));
     QVERIFY(w->countersText().contains(QStringLiteral("This window's attempts: 0 in flight")));
+}
+
+// Every page fits a 1024 × 768 screen: no part of the window is pushed off it, and a first
+// start opens no larger than the screen.
+void TestMainWindow::fitsASmallScreen()
+{
+    auto w = window();
+    const QSize screen = QGuiApplication::primaryScreen()->availableGeometry().size();
+    // (The offscreen platform's screen is 800 × 800: the window may not shrink below its
+    // minimum for it, but never opens beyond 1024 × 768 on a screen that small.)
+    QVERIFY2(w->width() <= qMax(screen.width(), 1024) && w->height() <= qMax(screen.height(), 768),
+             qPrintable(QStringLiteral("%1 × %2 on %3 × %4")
+                            .arg(w->width())
+                            .arg(w->height())
+                            .arg(screen.width())
+                            .arg(screen.height())));
+    for (const QString &key : MainWindow::pageKeys()) {
+        w->showPage(key);
+        QCoreApplication::processEvents();
+        const QSize least = w->minimumSizeHint().expandedTo(w->minimumSize());
+        QVERIFY2(
+            least.width() <= 1024 && least.height() <= 740,
+            qPrintable(
+                QStringLiteral("%1: %2 × %3").arg(key).arg(least.width()).arg(least.height())));
+    }
 }
 
 void TestMainWindow::keyboardReachesEveryPage()

@@ -21,6 +21,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
+#include <QScreen>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -156,8 +157,13 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
     showMessage(tr("Hookline %1 ready. Data: %2")
                     .arg(QLatin1String(HOOKLINE_VERSION), Language::ltr(engine->databasePath())));
 
-    if (!restoreGeometry(m_settings->windowGeometry()))
-        resize(1180, 760);
+    if (!restoreGeometry(m_settings->windowGeometry())) {
+        // 1180 × 760, or less on a smaller screen: never wider or taller than it.
+        QSize size(1180, 760);
+        if (const QScreen *screen = QGuiApplication::primaryScreen())
+            size = size.boundedTo(screen->availableGeometry().size() - QSize(40, 60));
+        resize(size.expandedTo(minimumSizeHint()));
+    }
     restoreState(m_settings->windowState());
     const QString last = m_settings->lastPage();
     showPage(m_keys.contains(last) ? last : QStringLiteral("endpoints"));

@@ -43,6 +43,12 @@ printf '[receiver]\nport=%s\n[window]\ngeometry=\n' "$gui_port" > "$HOME/.config
 "$bin" "${data[@]}" scenario call --wait >/dev/null || true
 "$bin" "${data[@]}" scenario agent --wait >/dev/null || true
 "$bin" "${data[@]}" fire call.ended --wait >/dev/null || true
+# Some history for the endpoint view's charts: bursts a few minutes apart would take too
+# long, so one burst of ringing calls, a tenth of them answered 503 and retried.
+"$bin" receive --port "$((port + 2))" --inbox crm --secret "$secret" --delay-ms 25 --fail-rate 0.1 >/dev/null 2>&1 &
+sleep 0.5
+"$bin" "${data[@]}" endpoints update "CRM call log" --url "http://127.0.0.1:$((port + 2))/inbox/crm" >/dev/null
+"$bin" "${data[@]}" fire call.ringing --count 60 --wait >/dev/null 2>&1 || true
 
 shot() { # page, file, seconds, extra command run while the window is up, language
     xvfb-run -a -s "-screen 0 1240x780x24" bash -c "
@@ -53,6 +59,7 @@ shot() { # page, file, seconds, extra command run while the window is up, langua
     echo "wrote packaging/screenshots/$2"
 }
 shot endpoints endpoints.png 0.5
+shot endpoints endpoints-ar.png 0.5 true ar
 shot events events.png 0.5
 # Live: queue work without --wait; the window's engine picks it up and sends it.
 shot live live.png 3 "'$bin' --data-dir '$work/data' scenario call >/dev/null 2>&1; '$bin' --data-dir '$work/data' fire agent.login --count 3 >/dev/null 2>&1"

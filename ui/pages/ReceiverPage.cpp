@@ -114,12 +114,13 @@ ReceiverPage::ReceiverPage(Engine *engine, QWidget *parent)
     m_requests->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_requests->setSelectionMode(QAbstractItemView::SingleSelection);
     m_requests->verticalHeader()->hide();
-    m_requests->horizontalHeader()->setStretchLastSection(true);
+    // The request line takes what is left (and elides); the short columns, the signature
+    // verdict among them, keep their text whole at any window width.
+    m_requests->horizontalHeader()->setStretchLastSection(false);
+    m_requests->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_requests->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
     m_requests->setWordWrap(false);
     m_requests->verticalHeader()->setDefaultSectionSize(m_requests->fontMetrics().height() + 8);
-    m_requests->setColumnWidth(0, 100);
-    m_requests->setColumnWidth(1, 80);
-    m_requests->setColumnWidth(2, 200);
     m_detail = new QPlainTextEdit(this);
     m_detail->setReadOnly(true);
     m_detail->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
