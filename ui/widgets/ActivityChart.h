@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // A small chart of an endpoint's activity over time, drawn with QPainter: attempts per bin
 // stacked by outcome (succeeded, failed and retried, failed for good), or latency per bin as
-// p50, p95 and p99 lines. Drawn by hand rather than with Qt Charts: Qt Charts is GPL-3-only
-// (commercial otherwise) and one more package, and these two charts need little - bars, three
-// lines, a time axis that follows the interface's direction, the palette's colours (light
-// and dark), a tooltip per bin, and an accessible description that states the figures.
+// p50, p95 and p99 lines. Drawn by hand rather than with Qt Charts: two small charts need
+// little - bars, three lines, a time axis that follows the interface's direction, the
+// palette's colours (light and dark), a tooltip per bin, and an accessible description that
+// states the figures - while Qt Charts is one more library to install and ship, and, being
+// GPL-3.0-only, would narrow the combined program's "or later".
 #pragma once
 
 #include "domain/EndpointActivity.h"
