@@ -768,14 +768,6 @@ p50 %2 · p95 %3 · p99 %4</source>
 <context>
     <name>EndpointView</name>
     <message>
-        <source>%1 s</source>
-        <translation>⁨%1⁩ ث</translation>
-    </message>
-    <message>
-        <source>%1 ms</source>
-        <translation>⁨%1⁩ ملي ثانية</translation>
-    </message>
-    <message>
         <source>due now</source>
         <translation>مستحقة الآن</translation>
     </message>

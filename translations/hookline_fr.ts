@@ -764,14 +764,6 @@ p50 %2 · p95 %3 · p99 %4</translation>
 <context>
     <name>EndpointView</name>
     <message>
-        <source>%1 s</source>
-        <translation>%1 s</translation>
-    </message>
-    <message>
-        <source>%1 ms</source>
-        <translation>%1 ms</translation>
-    </message>
-    <message>
         <source>due now</source>
         <translation>à faire maintenant</translation>
     </message>

@@ -1443,8 +1443,14 @@ bool Dispatcher::redeliver(const Store &store, const QString &deliveryId, QStrin
     return true;
 }
 
-void Dispatcher::takeDeliveries(const QList<Delivery> &deliveries)
+void Dispatcher::sendDue(const QList<Delivery> &deliveries)
 {
+    if (!m_sending || deliveries.isEmpty())
+        return;
+    if (m_reader) {
+        requestClaim();
+        return;
+    }
     QStringList unordered;
     for (const Delivery &d : deliveries) {
         if (m_jobs.contains(d.id) || m_waitingGroup.contains(d.id))

@@ -104,13 +104,12 @@ public:
     bool isStalled() const { return m_stalled; }
     // A new attempt now, trigger = manual, for any delivery in the store.
     bool redeliver(const Store &store, const QString &deliveryId, QString *error = nullptr);
-    // New due work was stored (an outage recovery): a dispatcher that takes due work claims
-    // now rather than at its next poll.
-    void wake() { requestClaim(); }
-    // Sends these due deliveries from this process (one that does not take due work: 'hookline
-    // recover --wait'): each is claimed first, an ordered one only when its turn comes, so one
-    // that another process holds is left to it (deliveryTakenElsewhere).
-    void takeDeliveries(const QList<Delivery> &deliveries);
+    // Deliveries just made due again in the store (an outage recovery). A dispatcher that
+    // takes due work (the window, 'hookline run') claims now rather than at its next poll; one
+    // that does not ('hookline recover --wait') claims these, an ordered one only when its turn
+    // comes, and leaves one that another process holds to it (deliveryTakenElsewhere). With
+    // sending off, they wait in the store for whoever delivers.
+    void sendDue(const QList<Delivery> &deliveries);
     // Redelivers every failed delivery of an endpoint updated since `since`.
     int retryFailedSince(const Store &store, const QString &endpointId, const QDateTime &since);
 

@@ -135,7 +135,6 @@ QString Engine::databasePath() const
 
 int Engine::resume()
 {
-    m_resumed = true;
     return m_dispatcher->resume(*m_store);
 }
 
@@ -255,7 +254,6 @@ QString Engine::saveEventType(const EventType &type)
 
 void Engine::setSending(bool sending)
 {
-    m_sending = sending;
     m_dispatcher->setSending(sending);
 }
 
@@ -649,12 +647,7 @@ bool Engine::recover(const QString &endpointId, const QDateTime &since, QList<De
     if (!flush(&why))
         return fail(tr("The database could not be written: %1. %2").arg(why, storeAdvice(why)));
     *resent = *requeued;
-    if (!resent->isEmpty() && m_sending) {
-        if (m_resumed)
-            m_dispatcher->wake();
-        else
-            m_dispatcher->takeDeliveries(*resent);
-    }
+    m_dispatcher->sendDue(*resent);
     return true;
 }
 

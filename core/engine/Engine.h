@@ -286,7 +286,5 @@ private:
     SampleData m_sample;
     QTimer m_poll;
     qint64 m_failuresSeen = 0;
-    bool m_sending = true;                 // setSending()
-    bool m_resumed = false;                // resume() called: the dispatcher takes due work itself
     QHash<QString, qint64> m_tokenTouched; // token id -> ms of the last recorded use
 };

@@ -42,17 +42,17 @@ double niceCeiling(double v)
     return 10 * power;
 }
 
-QString msText(double ms)
+} // namespace
+
+QString ActivityChart::latencyText(double ms)
 {
     if (ms < 0)
         return QStringLiteral("–");
     const QLocale locale;
     if (ms >= 1000)
-        return ActivityChart::tr("%1 s").arg(
-            locale.toString(ms / 1000.0, 'f', ms >= 10000 ? 0 : 1));
-    return ActivityChart::tr("%1 ms").arg(locale.toString(ms, 'f', ms < 10 ? 1 : 0));
+        return tr("%1 s").arg(locale.toString(ms / 1000.0, 'f', ms >= 10000 ? 0 : 1));
+    return tr("%1 ms").arg(locale.toString(ms, 'f', ms < 10 ? 1 : 0));
 }
-} // namespace
 
 ActivityChart::ActivityChart(Kind kind, QWidget *parent)
     : QWidget(parent)
@@ -128,7 +128,7 @@ QString ActivityChart::axisLabel(int step) const
     const double v = maxValue() * step / 2.0;
     if (m_kind == Kind::Outcomes)
         return QLocale().toString(qint64(std::lround(v)));
-    return step == 0 ? QLocale().toString(0) : msText(v);
+    return step == 0 ? QLocale().toString(0) : ActivityChart::latencyText(v);
 }
 
 double ActivityChart::maxValue() const
@@ -161,8 +161,9 @@ QString ActivityChart::binText(int bin) const
     if (c.attempts == 0)
         return tr("%1\nno attempts").arg(when);
     return tr("%1\np50 %2 · p95 %3 · p99 %4")
-        .arg(when, msText(c.percentileMs(0.5)), msText(c.percentileMs(0.95)),
-             msText(c.percentileMs(0.99)));
+        .arg(when, ActivityChart::latencyText(c.percentileMs(0.5)),
+             ActivityChart::latencyText(c.percentileMs(0.95)),
+             ActivityChart::latencyText(c.percentileMs(0.99)));
 }
 
 void ActivityChart::updateDescription()
@@ -174,11 +175,12 @@ void ActivityChart::updateDescription()
                                      .arg(locale.toString(c.attempts), locale.toString(c.succeeded),
                                           locale.toString(c.retrying), locale.toString(c.failed)));
     else
-        setAccessibleDescription(c.attempts == 0 ? tr("No attempts.")
-                                                 : tr("Latency p50 %1, p95 %2, p99 %3.")
-                                                       .arg(msText(c.percentileMs(0.5)),
-                                                            msText(c.percentileMs(0.95)),
-                                                            msText(c.percentileMs(0.99))));
+        setAccessibleDescription(c.attempts == 0
+                                     ? tr("No attempts.")
+                                     : tr("Latency p50 %1, p95 %2, p99 %3.")
+                                           .arg(ActivityChart::latencyText(c.percentileMs(0.5)),
+                                                ActivityChart::latencyText(c.percentileMs(0.95)),
+                                                ActivityChart::latencyText(c.percentileMs(0.99))));
 }
 
 bool ActivityChart::event(QEvent *e)

@@ -27,6 +27,9 @@ public:
     int binAt(const QPoint &pos) const;
     QString binText(int bin) const;
 
+    // "12 ms", "1.5 s" ("–" for a negative value: no attempts), in the interface's language.
+    static QString latencyText(double ms);
+
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;
 

@@ -30,16 +30,6 @@ namespace {
 // The newest deliveries listed, and the retrying ones (soonest first).
 constexpr int kListed = 500;
 
-QString msText(double ms)
-{
-    if (ms < 0)
-        return QStringLiteral("–");
-    const QLocale locale;
-    if (ms >= 1000)
-        return EndpointView::tr("%1 s").arg(locale.toString(ms / 1000.0, 'f', ms >= 10000 ? 0 : 1));
-    return EndpointView::tr("%1 ms").arg(locale.toString(ms, 'f', ms < 10 ? 1 : 0));
-}
-
 // "in 3 min", "in 40 s", "now" - how long until a time.
 QString untilText(const QDateTime &when, const QDateTime &now)
 {
@@ -325,8 +315,9 @@ void EndpointView::refresh()
         parts << tr("%1 succeeded")
                      .arg(b.arg(tr("%1 %").arg(locale.toString(c.successRate() * 100, 'f', 1))));
         parts << tr("latency p50 %1 · p95 %2 · p99 %3")
-                     .arg(b.arg(msText(c.percentileMs(0.5))), b.arg(msText(c.percentileMs(0.95))),
-                          b.arg(msText(c.percentileMs(0.99))));
+                     .arg(b.arg(ActivityChart::latencyText(c.percentileMs(0.5))),
+                          b.arg(ActivityChart::latencyText(c.percentileMs(0.95))),
+                          b.arg(ActivityChart::latencyText(c.percentileMs(0.99))));
     }
     parts << tr("%1 queued").arg(b.arg(queued));
     parts << tr("%1 in flight").arg(b.arg(locale.toString(stats.inFlight)));
