@@ -794,6 +794,15 @@ void TestMainWindow::testEventShowsInLiveAndHistory()
     QCOMPARE(got.at(0).header("webhook-id"), got.at(1).header("webhook-id"));
     m_engine->writer().flush();
     QCOMPARE(m_engine->store().deliveries({}).first().attemptCount, 2);
+    // The detail pane moves to the new attempt by itself (it once kept showing the old one),
+    // and the picker shows each attempt's label whole.
+    auto *picker = history->findChild<QComboBox *>(QStringLiteral("attemptPicker"));
+    QVERIFY(picker);
+    QTRY_COMPARE_WITH_TIMEOUT(picker->count(), 2, 5000);
+    QCOMPARE(picker->currentIndex(), 1);
+    QVERIFY2(picker->currentText().startsWith(QLatin1String("#2 manual")),
+             qPrintable(picker->currentText()));
+    QVERIFY(picker->width() >= picker->fontMetrics().horizontalAdvance(picker->currentText()));
 
     // Export the filtered rows.
     for (const QString &name : {QStringLiteral("out.csv"), QStringLiteral("out.jsonl")}) {

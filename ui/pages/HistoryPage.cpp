@@ -127,7 +127,11 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     auto *attemptRow = new QHBoxLayout;
     attemptRow->addWidget(new QLabel(tr("Attempt:"), detailBox));
     m_attempt = new QComboBox(detailBox);
+    m_attempt->setObjectName(QStringLiteral("attemptPicker"));
     m_attempt->setAccessibleName(tr("Attempt"));
+    // "#3 manual · timeout" whole, not "#3 sc".
+    m_attempt->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_attempt->setMinimumContentsLength(20);
     attemptRow->addWidget(m_attempt);
     attemptRow->addStretch();
     detailLayout->addLayout(attemptRow);
@@ -272,7 +276,9 @@ void HistoryPage::showSelected()
     const auto d = m_engine->delivery(id);
     if (!d)
         return;
-    const bool same = m_selected.id == d->id;
+    // The same delivery keeps the attempt the admin picked - unless a new attempt came
+    // (a redelivery, a retry): then the new one, which is what they are waiting to see.
+    const bool same = m_selected.id == d->id && m_selected.attempts.size() == d->attempts.size();
     const int keep = m_attempt->currentIndex();
     m_selected = *d;
     QSignalBlocker block(m_attempt);
