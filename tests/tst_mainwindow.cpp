@@ -760,6 +760,15 @@ void TestMainWindow::testEventShowsInLiveAndHistory()
              QStringLiteral("200"));
     QCOMPARE(history->model()->index(0, HistoryModel::State).data().toString(),
              QStringLiteral("succeeded"));
+    // Ids on one line, elided in the middle; left to right inside a right-to-left window.
+    QVERIFY(!history->view()->wordWrap());
+    QCOMPARE(history->view()->textElideMode(), Qt::ElideMiddle);
+    const QString shownId = history->model()->deliveryAt(0).id;
+    QCOMPARE(history->model()->index(0, HistoryModel::Id).data().toString(), shownId);
+    QGuiApplication::setLayoutDirection(Qt::RightToLeft);
+    QCOMPARE(history->model()->index(0, HistoryModel::Id).data().toString(),
+             QChar(0x2066) + shownId + QChar(0x2069));
+    QGuiApplication::setLayoutDirection(Qt::LeftToRight);
 
     // Search payloads and responses, off the GUI thread.
     const QByteArray callId =

@@ -5,6 +5,8 @@
 
 #include "widgets/StatusStyle.h"
 
+#include <QGuiApplication>
+
 HistoryModel::HistoryModel(const Engine *engine, QObject *parent)
     : QAbstractTableModel(parent)
     , m_engine(engine)
@@ -175,7 +177,9 @@ QVariant HistoryModel::data(const QModelIndex &index, int role) const
     case Duration:
         return d.attemptCount ? QVariant(tr("%1 ms").arg(d.lastDurationMs)) : QVariant();
     case Id:
-        return d.id;
+        // Left to right as a whole, also inside a right-to-left window (an id that starts
+        // with digits once showed with its first hyphen moved to the front in Arabic).
+        return QGuiApplication::isRightToLeft() ? QChar(0x2066) + d.id + QChar(0x2069) : d.id;
     default:
         return {};
     }

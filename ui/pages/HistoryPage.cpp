@@ -105,6 +105,10 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 8);
     m_view->horizontalHeader()->setStretchLastSection(true);
+    // One line per row: a delivery id is elided in its middle (its start and end stay
+    // readable), never wrapped at its hyphens into a second line the row cannot show.
+    m_view->setWordWrap(false);
+    m_view->setTextElideMode(Qt::ElideMiddle);
     m_view->setItemDelegateForColumn(
         HistoryModel::Code,
         new StatusDelegate(HistoryModel::StatusCodeRole, HistoryModel::ErrorClassRole, 0, m_view));
