@@ -33,6 +33,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -84,6 +85,7 @@ private slots:
     void retryAllFailedFollowsTheFiltersAndAsks();
     void endpointViewShowsHealthAndRecovers();
     void notificationsNameTheEndpoint();
+    void resendIsSyncedAndRefusedOnAFullDisk();
     void historySearchFindsAnyId();
     void eachLocalEndpointHasItsOwnInbox();
     void testEventShowsInLiveAndHistory();
@@ -720,6 +722,50 @@ void TestMainWindow::eachLocalEndpointHasItsOwnInbox()
                     return c;
                 }())
                 .contains(QLatin1String("not a type")));
+}
+
+// Resending after an outage is one synced write: on a full disk it is refused with what to do
+// and changes nothing; once it returns, a power cut cannot undo it (the image of what the disk
+// holds has every resent delivery due again).
+void TestMainWindow::resendIsSyncedAndRefusedOnAFullDisk()
+{
+    auto w = window();
+    w->page<EndpointsPage>()->addLocalTestEndpoint();
+    Endpoint e = m_engine->endpoints().first();
+    e.retry.maxAttempts = 1;
+    QVERIFY(m_engine->saveEndpoint(&e).isEmpty());
+    InboxConfig inbox = m_engine->inbox(m_engine->localInboxOf(e.url));
+    inbox.status = 503;
+    QVERIFY(m_engine->setInbox(inbox).isEmpty());
+    QSignalSpy finished(&m_engine->dispatcher(), &Dispatcher::deliveryFinished);
+    QString error;
+    for (int i = 0; i < 2; ++i)
+        QCOMPARE(m_engine->sendTest(QStringLiteral("call.ringing"), e.id, &error).size(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 10000);
+    QVERIFY(m_engine->flush(&error));
+    const QDateTime since = QDateTime::currentDateTimeUtc().addSecs(-600);
+    QCOMPARE(m_engine->countRecoverable(e.id, since), 2);
+
+    QList<Delivery> resent;
+    FaultVfs::setDiskFull(m_dir->path(), true);
+    QVERIFY(!m_engine->recover(e.id, since, &resent, &error));
+    FaultVfs::setDiskFull(m_dir->path(), false);
+    QVERIFY2(error.contains(QLatin1String("disk is full")), qPrintable(error));
+    QVERIFY(resent.isEmpty());
+    QCOMPARE(m_engine->countRecoverable(e.id, since), 2);
+
+    QVERIFY2(m_engine->recover(e.id, since, &resent, &error), qPrintable(error));
+    QCOMPARE(resent.size(), 2);
+    // The power goes out the moment recover() returns.
+    const QString image = m_dir->filePath(QStringLiteral("cut"));
+    QVERIFY(FaultVfs::writePowerCutImage(m_dir->path(), image) > 0);
+    auto survivor = Store::open(QDir(image).filePath(QStringLiteral("hookline.sqlite")), &error);
+    QVERIFY2(survivor, qPrintable(error));
+    for (const Delivery &d : std::as_const(resent)) {
+        const auto kept = survivor->delivery(d.id, false);
+        QVERIFY(kept);
+        QCOMPARE(kept->state, DeliveryState::Pending);
+    }
 }
 
 void TestMainWindow::testEventShowsInLiveAndHistory()
