@@ -312,6 +312,7 @@ void TestActivity::upgradeFillsCountsFromHistory()
         db.setDatabaseName(path());
         QVERIFY(db.open());
         QSqlQuery q(db);
+        QVERIFY(q.exec(QStringLiteral("ALTER TABLE attempts DROP COLUMN error_detail")));
         QVERIFY(q.exec(QStringLiteral("DROP INDEX deliveries_by_webhook_id")));
         QVERIFY(q.exec(QStringLiteral("DROP TABLE endpoint_activity")));
         QVERIFY(q.exec(QStringLiteral("PRAGMA user_version = 7")));

@@ -319,7 +319,7 @@ void TestDispatcher::failureThenSuccessOnRetry()
     QCOMPARE(d.attempts.size(), 2);
     QCOMPARE(d.attempts.at(0).responseStatus, 500);
     QCOMPARE(d.attempts.at(0).errorClass, ErrorClass::Http5xx);
-    QVERIFY(d.attempts.at(0).errorText.contains(QStringLiteral("500")));
+    QVERIFY(d.attempts.at(0).error.text().contains(QStringLiteral("500")));
     QCOMPARE(d.attempts.at(1).responseStatus, 200);
     QCOMPARE(d.attempts.at(1).trigger, AttemptTrigger::Scheduled);
     const auto got = f->receiver.requests(QStringLiteral("flaky"));
@@ -340,7 +340,7 @@ void TestDispatcher::idleServerHitsTheDeadline()
     const Attempt &a = d.attempts.first();
     QCOMPARE(a.errorClass, ErrorClass::Timeout);
     QVERIFY2(a.durationMs >= 250 && a.durationMs < 2000, qPrintable(QString::number(a.durationMs)));
-    QVERIFY(!a.errorText.isEmpty());
+    QVERIFY(!a.error.text().isEmpty());
 }
 
 void TestDispatcher::slowDripHitsTheDeadline()
@@ -358,7 +358,7 @@ void TestDispatcher::slowDripHitsTheDeadline()
     QCOMPARE(a.errorClass, ErrorClass::Timeout);
     QCOMPARE(a.responseStatus, 200); // the head came, the body did not finish
     QVERIFY2(a.durationMs < 2000, qPrintable(QString::number(a.durationMs)));
-    QVERIFY(a.errorText.contains(QStringLiteral("500 ms")));
+    QVERIFY(a.error.text().contains(QStringLiteral("500 ms")));
 }
 
 void TestDispatcher::connectionRefused()
@@ -374,7 +374,7 @@ void TestDispatcher::connectionRefused()
     const Delivery d = f->deliverAndWait(f->event(), e.id);
     QCOMPARE(d.state, DeliveryState::Failed);
     QCOMPARE(d.lastError, ErrorClass::Refused);
-    QVERIFY(d.attempts.first().errorText.contains(QString::number(port)));
+    QVERIFY(d.attempts.first().error.text().contains(QString::number(port)));
     QCOMPARE(d.attempts.first().responseStatus, 0);
 }
 
@@ -389,7 +389,7 @@ void TestDispatcher::redirectIsNotFollowed()
     QCOMPARE(d.state, DeliveryState::Failed);
     QCOMPARE(d.lastError, ErrorClass::Http3xx);
     QCOMPARE(d.lastStatus, 302);
-    QVERIFY(d.attempts.first().errorText.contains(QStringLiteral("http://127.0.0.1:1/elsewhere")));
+    QVERIFY(d.attempts.first().error.text().contains(QStringLiteral("http://127.0.0.1:1/elsewhere")));
     QCOMPARE(f->receiver.requests(QStringLiteral("moved")).size(), 1);
 }
 
@@ -509,7 +509,7 @@ void TestDispatcher::hugeResponseIsNotHeldInMemory()
     QCOMPARE(a.responseStatus, 200);
     QCOMPARE(a.responseBody.size(), kStoredResponseBodyCap);
     QCOMPARE(a.responseBodySize, fifty); // the declared size, though we read only the cap
-    QVERIFY(a.errorText.contains(QStringLiteral("discarded")));
+    QVERIFY(a.error.text().contains(QStringLiteral("discarded")));
     QVERIFY2(server.sent() < fifty / 2, qPrintable(QString::number(server.sent())));
     QVERIFY2(growthKiB < 40 * 1024, qPrintable(QString::number(growthKiB)));
 }
@@ -525,7 +525,7 @@ void TestDispatcher::garbageResponse()
     const Delivery d = f->deliverAndWait(f->event(), e.id);
     QCOMPARE(d.state, DeliveryState::Failed);
     QVERIFY(d.lastError != ErrorClass::None);
-    QVERIFY(!d.attempts.first().errorText.isEmpty());
+    QVERIFY(!d.attempts.first().error.text().isEmpty());
 }
 
 void TestDispatcher::tlsFailureIsClassified()
@@ -541,8 +541,8 @@ void TestDispatcher::tlsFailureIsClassified()
     const Delivery d = f->deliverAndWait(f->event(), e.id);
     QCOMPARE(d.state, DeliveryState::Failed);
     QCOMPARE(d.lastError, ErrorClass::Tls);
-    QVERIFY2(d.attempts.first().errorText.contains(QStringLiteral("TLS")),
-             qPrintable(d.attempts.first().errorText));
+    QVERIFY2(d.attempts.first().error.text().contains(QStringLiteral("TLS")),
+             qPrintable(d.attempts.first().error.text()));
 }
 
 void TestDispatcher::rotationSignsWithBothSecrets()
@@ -1091,7 +1091,7 @@ void TestDispatcher::droppedConnectionIsRetried()
         QCOMPARE(QString::fromUtf8(request.header("webhook-id")), d.webhookId);
     QCOMPARE(d.attempts.first().responseStatus, 0);
     QCOMPARE(d.attempts.first().errorClass, ErrorClass::Network);
-    QVERIFY(d.attempts.first().errorText.contains(QStringLiteral("closed the connection")));
+    QVERIFY(d.attempts.first().error.text().contains(QStringLiteral("closed the connection")));
     QCOMPARE(d.attempts.last().responseStatus, 200);
 }
 
@@ -1488,8 +1488,8 @@ void TestDispatcher::unreadableSecretsAreNeverSentWithout()
     f->dispatcher->upsertEndpoint(*read);
     const Delivery d = f->deliverAndWait(f->event(), e.id);
     QCOMPARE(d.state, DeliveryState::Failed);
-    QVERIFY2(d.attempts.first().errorText.contains(QLatin1String("cannot be read")),
-             qPrintable(d.attempts.first().errorText));
+    QVERIFY2(d.attempts.first().error.text().contains(QLatin1String("cannot be read")),
+             qPrintable(d.attempts.first().error.text()));
     QVERIFY(f->receiver.requests(QStringLiteral("foreign")).isEmpty());
 
     // The box itself: another key is told apart from damage.
@@ -1535,8 +1535,8 @@ void TestDispatcher::egressPolicyBlocksLiteralAddresses()
     const Delivery d = f->deliverAndWait(f->event(), e.id);
     QCOMPARE(d.state, DeliveryState::Failed);
     QCOMPARE(d.attempts.first().errorClass, ErrorClass::Blocked);
-    QVERIFY2(d.attempts.first().errorText.contains(QLatin1String("127.0.0.1")),
-             qPrintable(d.attempts.first().errorText));
+    QVERIFY2(d.attempts.first().error.text().contains(QLatin1String("127.0.0.1")),
+             qPrintable(d.attempts.first().error.text()));
     QVERIFY(f->receiver.requests(QStringLiteral("local")).isEmpty());
     // ...unless it is the built-in receiver itself.
     policy.receiverPort = f->receiver.port();
@@ -1579,8 +1579,8 @@ void TestDispatcher::egressPolicyChecksTheResolvedAddressAtEachAttempt()
     const Delivery second = f->deliverAndWait(f->event(), e.id);
     QCOMPARE(second.state, DeliveryState::Failed);
     QCOMPARE(second.attempts.first().errorClass, ErrorClass::Blocked);
-    QVERIFY2(second.attempts.first().errorText.contains(QLatin1String("169.254.169.254")),
-             qPrintable(second.attempts.first().errorText));
+    QVERIFY2(second.attempts.first().error.text().contains(QLatin1String("169.254.169.254")),
+             qPrintable(second.attempts.first().error.text()));
     QCOMPARE(f->receiver.requests(QStringLiteral("rebind")).size(), 1);
     QVERIFY(lookups >= 2);
 }

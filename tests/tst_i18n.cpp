@@ -12,6 +12,7 @@
 #include "pages/ReceiverPage.h"
 #include "pages/SettingsPage.h"
 #include "settings/AppSettings.h"
+#include "widgets/DeliveryDetailsView.h"
 
 #include <QAbstractButton>
 #include <QAction>
@@ -127,6 +128,7 @@ private slots:
     void choosingALanguageOffersARestart();
     void noDuplicateMnemonicsOnAPage_data();
     void noDuplicateMnemonicsOnAPage();
+    void errorsAreWordedInTheLanguageShowingThem();
 
 private:
     QList<UiText> windowText(const QString &code, Qt::LayoutDirection *direction = nullptr);
@@ -433,3 +435,79 @@ void TestI18n::noDuplicateMnemonicsOnAPage()
 
 QTEST_MAIN(TestI18n)
 #include "tst_i18n.moc"
+
+// An attempt's error is stored as what happened, not as a sentence: an attempt made by an
+// English process reads in Arabic in an Arabic window, with its particulars (status, reason,
+// host and port) intact; a record from before keeps the words it was stored with.
+void TestI18n::errorsAreWordedInTheLanguageShowingThem()
+{
+    QVERIFY(Language::install(QStringLiteral("en")));
+    QTemporaryDir dir;
+    QString deliveryId;
+    {
+        Engine engine;
+        QString error;
+        QVERIFY2(engine.open(dir.path(), &error), qPrintable(error));
+        QVERIFY(engine.startReceiver(0, &error));
+        InboxConfig inbox;
+        inbox.name = QStringLiteral("down");
+        inbox.status = 503;
+        engine.setInbox(inbox);
+        Endpoint e;
+        e.name = QStringLiteral("CRM");
+        e.url = engine.inboxUrl(inbox.name).toString();
+        e.retry.maxAttempts = 1;
+        QVERIFY(engine.saveEndpoint(&e).isEmpty());
+        QSignalSpy finished(&engine, &Engine::deliveryFinished);
+        const QStringList ids = engine.sendTest(QStringLiteral("call.ringing"), e.id, &error);
+        QCOMPARE(ids.size(), 1);
+        deliveryId = ids.first();
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 10000);
+        QVERIFY(engine.flush(&error));
+        const QList<Attempt> attempts = engine.attempts(deliveryId);
+        QCOMPARE(attempts.size(), 1);
+        QCOMPARE(attempts.first().error.text(),
+                 QStringLiteral("The endpoint answered 503 Service Unavailable."));
+    }
+    const auto errorIn = [&](const QString &code) {
+        if (!Language::install(code))
+            return QStringLiteral("(no %1 translation)").arg(code);
+        Engine engine;
+        QString error;
+        if (!engine.open(dir.path(), &error))
+            return error;
+        const QList<Attempt> attempts = engine.attempts(deliveryId);
+        return attempts.isEmpty() ? QStringLiteral("(no attempt)") : attempts.first().error.text();
+    };
+    const QString arabic = errorIn(QStringLiteral("ar"));
+    QVERIFY2(arabic.contains(QStringLiteral("503")) &&
+                 arabic.contains(QStringLiteral("Service Unavailable")) &&
+                 !arabic.contains(QStringLiteral("The endpoint answered")) &&
+                 arabic.contains(QRegularExpression(QStringLiteral("[\\x{0600}-\\x{06FF}]"))),
+             qPrintable(arabic));
+    const QString french = errorIn(QStringLiteral("fr"));
+    QVERIFY2(french.contains(QStringLiteral("503")) &&
+                 !french.contains(QStringLiteral("The endpoint answered")),
+             qPrintable(french));
+
+    // The same in the window: History's detail of the delivery.
+    QVERIFY(Language::install(QStringLiteral("ar")));
+    {
+        Engine engine;
+        QString error;
+        QVERIFY(engine.open(dir.path(), &error));
+        AppSettings settings(dir.filePath(QStringLiteral("hookline.ini")));
+        MainWindow w(&settings, &engine);
+        auto *details = w.findChild<DeliveryDetailsView *>();
+        QVERIFY(details);
+        const Delivery d = *engine.delivery(deliveryId);
+        details->showAttempt(d, d.attempts.first());
+        QVERIFY2(details->summaryText().contains(arabic), qPrintable(details->summaryText()));
+    }
+
+    // An attempt recorded before errors were stored this way shows its words as they were.
+    Attempt old;
+    old.error = AttemptError::decode(QStringLiteral("Connection refused by 127.0.0.1:9."));
+    QCOMPARE(old.error.text(), QStringLiteral("Connection refused by 127.0.0.1:9."));
+    QVERIFY(Language::install(QStringLiteral("en")));
+}

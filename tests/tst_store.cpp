@@ -205,7 +205,8 @@ void TestStore::deliveriesAndAttemptsSurviveReopen()
     a.responseBody = QByteArray("\x00\xff binary", 9);
     a.responseBodySize = 9;
     a.errorClass = ErrorClass::Http5xx;
-    a.errorText = QStringLiteral("The endpoint answered 503.");
+    a.error = AttemptError(AttemptError::Kind::HttpStatus,
+                           {QStringLiteral("503"), QStringLiteral("Service Unavailable")});
     {
         auto store = open();
         QVERIFY(store->insertEvent(event));
@@ -230,6 +231,8 @@ void TestStore::deliveriesAndAttemptsSurviveReopen()
     QCOMPARE(b.responseBody, a.responseBody);
     QCOMPARE(b.responseHeaders, a.responseHeaders);
     QCOMPARE(b.errorClass, ErrorClass::Http5xx);
+    QVERIFY(b.error == a.error);
+    QCOMPARE(b.error.text(), QStringLiteral("The endpoint answered 503 Service Unavailable."));
     QCOMPARE(b.trigger, AttemptTrigger::Test);
     QCOMPARE(store->event(event.id)->payload, event.payload);
     QCOMPARE(store->event(event.id)->origin, EventOrigin::Scenario);
@@ -1039,7 +1042,8 @@ void TestStore::schemaOneIsMigrated()
         QVERIFY(db.open());
         QSqlQuery q(db);
         for (const char *sql :
-             {"DROP INDEX deliveries_by_webhook_id", "DROP TABLE endpoint_activity",
+             {"ALTER TABLE attempts DROP COLUMN error_detail",
+              "DROP INDEX deliveries_by_webhook_id", "DROP TABLE endpoint_activity",
               "DROP INDEX deliveries_in_order", "ALTER TABLE deliveries DROP COLUMN order_key",
               "ALTER TABLE endpoints DROP COLUMN order_key",
               "DROP INDEX deliveries_due_by_endpoint", "ALTER TABLE attempts DROP COLUMN protocol",
@@ -1052,6 +1056,17 @@ void TestStore::schemaOneIsMigrated()
               "ALTER TABLE deliveries DROP COLUMN due_at",
               "ALTER TABLE deliveries DROP COLUMN claim_owner", "PRAGMA user_version = 1"})
             QVERIFY2(q.exec(QString::fromLatin1(sql)), qPrintable(q.lastError().text()));
+        // An attempt as schema 1 recorded it: its error in words.
+        QVERIFY2(
+            q.exec(QStringLiteral(
+                       "INSERT INTO attempts (delivery_id, number, trigger, started, duration_ms, "
+                       "request_url, request_headers, request_body, response_status, "
+                       "response_headers, response_body, response_body_size, error_class, "
+                       "error_text) VALUES ('%1', 1, 'scheduled', 0, 5, 'http://127.0.0.1:9/', "
+                       "'[]', x'', 0, '[]', x'', 0, 'refused', 'Connection refused by "
+                       "127.0.0.1:9.')")
+                       .arg(done.id)),
+            qPrintable(q.lastError().text()));
     }
     QSqlDatabase::removeDatabase(name);
     auto store = open();
@@ -1061,6 +1076,9 @@ void TestStore::schemaOneIsMigrated()
     QVERIFY(store->claimDue({QStringLiteral("me"), now.addSecs(60)}, now.addSecs(1), 10, &got));
     QCOMPARE(got.size(), 1);
     QCOMPARE(got.first().delivery.id, pending.id);
+    const QList<Attempt> old = store->attempts(done.id);
+    QCOMPARE(old.size(), 1);
+    QCOMPARE(old.first().error.text(), QStringLiteral("Connection refused by 127.0.0.1:9."));
 }
 
 // Only a token's hash is stored; it is found by that hash, by id or a unique id prefix, and

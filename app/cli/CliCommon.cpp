@@ -131,7 +131,7 @@ QString attemptLine(const QString &endpoint, const Delivery &d, const Attempt &a
                        .arg(endpoint, outcome, QString::number(a.durationMs), d.eventType, d.id,
                             QString::number(a.number));
     if (a.errorClass != ErrorClass::None)
-        line += QLatin1String("  ") + a.errorText;
+        line += QLatin1String("  ") + a.error.text();
     return line;
 }
 

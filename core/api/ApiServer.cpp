@@ -79,7 +79,7 @@ QJsonObject liveAttempt(const Delivery &d, const Attempt &a, const QString &endp
         {QStringLiteral("durationMs"), a.durationMs},
         {QStringLiteral("status"), a.responseStatus},
         {QStringLiteral("errorClass"), errorClassName(a.errorClass)},
-        {QStringLiteral("errorText"), a.errorText},
+        {QStringLiteral("errorText"), a.error.text()},
         {QStringLiteral("nextAttempt"), timeText(d.nextAttempt)},
     };
 }

@@ -612,7 +612,7 @@ void Dispatcher::start(Job &job)
     // The egress policy, on the address the connection will use.
     QHostAddress pinned;
     ErrorClass refusedClass = ErrorClass::Aborted;
-    QString refused = out.error;
+    AttemptError refused = AttemptError::words(out.error);
     if (out.ok() && !m_egress.checksNothing()) {
         const QString host = out.url.host();
         const quint16 port =
@@ -623,7 +623,7 @@ void Dispatcher::start(Job &job)
         } else {
             const Resolution r = m_resolved.value(host);
             for (const QHostAddress &a : r.addresses) {
-                const QString why = m_egress.refusal(a, host, port);
+                const AttemptError why = m_egress.refusal(a, host, port);
                 if (why.isEmpty()) {
                     pinned = a;
                     break;
@@ -633,9 +633,9 @@ void Dispatcher::start(Job &job)
             }
             if (pinned.isNull() && refused.isEmpty()) {
                 refusedClass = ErrorClass::Dns;
-                refused = tr("Host %1 not found: %2").arg(host, r.error);
+                refused = AttemptError(AttemptError::Kind::HostNotFound, {host, r.error});
             } else if (!pinned.isNull()) {
-                refused.clear();
+                refused = {};
             }
         }
         if (!refused.isEmpty() && refusedClass == ErrorClass::Aborted)
@@ -646,7 +646,7 @@ void Dispatcher::start(Job &job)
     job.delivery.updated = now;
     if (!refused.isEmpty()) {
         attempt.errorClass = refusedClass;
-        attempt.errorText = refused;
+        attempt.error = refused;
         Active none;
         none.deadline = m_deadlines.end();
         none.deliveryId = job.delivery.id;
@@ -806,68 +806,50 @@ void Dispatcher::onFinished(QNetworkReply *reply)
     const int status = a.responseStatus;
     a.errorClass =
         classifyAttempt({status, reply->error(), active.timedOut, !active.tlsErrors.isEmpty()});
+    using Kind = AttemptError::Kind;
     if (active.timedOut) {
-        a.errorText = status > 0
-                          ? tr("The endpoint answered %1 but did not finish the response within "
-                               "the %2 ms timeout; the attempt was cut off.")
-                                .arg(status)
-                                .arg(active.timeoutMs)
-                          : tr("No answer from %1 within the endpoint's timeout; the attempt "
-                               "was cut off.")
-                                .arg(hostPort(url));
+        a.error = status > 0
+                      ? AttemptError(Kind::TimeoutAnswered,
+                                     {QString::number(status), QString::number(active.timeoutMs)})
+                      : AttemptError(Kind::Timeout, {hostPort(url)});
     } else if (status > 0) {
-        if (a.errorClass == ErrorClass::Http3xx) {
-            const QString location = QString::fromUtf8(reply->rawHeader("Location"));
-            a.errorText = tr("Redirects are not followed: the endpoint answered %1 %2 pointing "
-                             "to %3. Register the final URL instead.")
-                              .arg(status)
-                              .arg(a.responseReason, location.isEmpty() ? tr("nowhere") : location);
-        } else if (a.errorClass != ErrorClass::None) {
-            a.errorText = tr("The endpoint answered %1 %2.").arg(status).arg(a.responseReason);
-        }
+        if (a.errorClass == ErrorClass::Http3xx)
+            a.error =
+                AttemptError(Kind::Redirect, {QString::number(status), a.responseReason,
+                                              QString::fromUtf8(reply->rawHeader("Location"))});
+        else if (a.errorClass != ErrorClass::None)
+            a.error = AttemptError(Kind::HttpStatus, {QString::number(status), a.responseReason});
         if (active.capped)
-            a.errorText = (a.errorText.isEmpty() ? QString() : a.errorText + u' ') +
-                          tr("The response body was longer than %1 KiB; Hookline read that much "
-                             "and discarded the rest.")
-                              .arg(m_options.responseReadCap / 1024);
+            a.error.then(Kind::BodyCapped, {QString::number(m_options.responseReadCap / 1024)});
     } else {
         switch (reply->error()) {
         case QNetworkReply::HostNotFoundError:
-            a.errorText = tr("The host name %1 could not be resolved (DNS). Check the URL's "
-                             "spelling, or the machine's DNS settings.")
-                              .arg(url.host());
+            a.error = AttemptError(Kind::Dns, {url.host()});
             break;
         case QNetworkReply::ConnectionRefusedError:
-            a.errorText = tr("Connection refused by %1: nothing is listening there. Is the "
-                             "receiver running, and is the port right?")
-                              .arg(hostPort(url));
+            a.error = AttemptError(Kind::Refused, {hostPort(url)});
             break;
         case QNetworkReply::TimeoutError:
-            a.errorText = tr("%1 did not answer in time.").arg(hostPort(url));
+            a.error = AttemptError(Kind::NoAnswerInTime, {hostPort(url)});
             break;
         case QNetworkReply::SslHandshakeFailedError:
         case QNetworkReply::InsecureRedirectError:
-            a.errorText = tr("The TLS handshake with %1 failed: %2. Fix the server's "
-                             "certificate, or turn off TLS verification for this endpoint "
-                             "(for testing only).")
-                              .arg(hostPort(url), active.tlsErrors.isEmpty()
-                                                      ? reply->errorString()
-                                                      : active.tlsErrors.join(QLatin1String("; ")));
+            a.error = AttemptError(
+                Kind::Tls, {hostPort(url), active.tlsErrors.isEmpty()
+                                               ? reply->errorString()
+                                               : active.tlsErrors.join(QLatin1String("; "))});
             break;
         case QNetworkReply::OperationCanceledError:
-            a.errorText = active.tlsErrors.isEmpty()
-                              ? tr("The attempt was aborted before an answer arrived.")
-                              : tr("The TLS handshake with %1 failed: %2. Fix the server's "
-                                   "certificate, or turn off TLS verification for this "
-                                   "endpoint (for testing only).")
-                                    .arg(hostPort(url), active.tlsErrors.join(QLatin1String("; ")));
+            a.error = active.tlsErrors.isEmpty()
+                          ? AttemptError(Kind::Aborted)
+                          : AttemptError(Kind::Tls, {hostPort(url),
+                                                     active.tlsErrors.join(QLatin1String("; "))});
             break;
         case QNetworkReply::RemoteHostClosedError:
-            a.errorText = tr("%1 closed the connection without answering.").arg(hostPort(url));
+            a.error = AttemptError(Kind::Closed, {hostPort(url)});
             break;
         default:
-            a.errorText =
-                tr("The request to %1 failed: %2.").arg(hostPort(url), reply->errorString());
+            a.error = AttemptError(Kind::Failed, {hostPort(url), reply->errorString()});
             break;
         }
     }
@@ -947,7 +929,7 @@ void Dispatcher::finishAttempt(Active &active, Job &job)
         schedule(delivery.id, delivery.nextAttempt);
     emit attemptFinished(delivery, attempt);
     if (finalOutcome)
-        emit deliveryFinished(delivery, attempt.errorText);
+        emit deliveryFinished(delivery, attempt.error.text());
     pump();
     checkIdle();
 }

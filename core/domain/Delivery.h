@@ -4,6 +4,7 @@
 // before the first byte is sent so that nothing accepted is ever lost.
 #pragma once
 
+#include "AttemptError.h"
 #include "Endpoint.h"
 
 #include <QByteArray>
@@ -56,7 +57,7 @@ struct Attempt
     QByteArray responseBody;     // at most kStoredResponseBodyCap bytes
     qint64 responseBodySize = 0; // what the server sent, before the cap
     ErrorClass errorClass = ErrorClass::None;
-    QString errorText;
+    AttemptError error; // worded with error.text() where it is shown
     // "http/1.1", "h2" or "h2c" once an answer came; empty when none did.
     QString protocol;
 

@@ -1,15 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "EgressPolicy.h"
 
-#include <QCoreApplication>
-
 namespace {
-
-// lupdate needs a class to name the context of these strings.
-struct Tr
-{
-    Q_DECLARE_TR_FUNCTIONS(EgressPolicy)
-};
 
 bool inRange(const QHostAddress &a, const char *cidr)
 {
@@ -109,7 +101,8 @@ QStringList EgressPolicy::allowEntries() const
     return out;
 }
 
-QString EgressPolicy::refusal(const QHostAddress &address, const QString &host, quint16 port) const
+AttemptError EgressPolicy::refusal(const QHostAddress &address, const QString &host,
+                                   quint16 port) const
 {
     if (level == Level::Any)
         return {};
@@ -125,17 +118,9 @@ QString EgressPolicy::refusal(const QHostAddress &address, const QString &host, 
     const bool blocked = linkLocalOrMetadata(a) || (level == Level::PublicOnly && notPublic(a));
     if (!blocked)
         return {};
-    const QString shown = host.compare(a.toString(), Qt::CaseInsensitive) == 0 ||
-                                  host == QLatin1Char('[') + a.toString() + QLatin1Char(']')
-                              ? a.toString()
-                              : Tr::tr("%1 (%2)").arg(a.toString(), host);
-    return level == Level::PublicOnly
-               ? Tr::tr("The address %1 is not public, and the egress policy is "
-                        "“public-only”. Add the host or its range to the policy's allow-list if "
-                        "it should be reached.")
-                     .arg(shown)
-               : Tr::tr("The address %1 is link-local, cloud metadata or otherwise not "
-                        "routable, which the egress policy “no-link-local” blocks. Add the host "
-                        "or its range to the policy's allow-list if it should be reached.")
-                     .arg(shown);
+    const bool named = !(host.compare(a.toString(), Qt::CaseInsensitive) == 0 ||
+                         host == QLatin1Char('[') + a.toString() + QLatin1Char(']'));
+    return AttemptError(level == Level::PublicOnly ? AttemptError::Kind::NotPublic
+                                                   : AttemptError::Kind::LinkLocal,
+                        {a.toString(), named ? host : QString()});
 }

@@ -11,6 +11,8 @@
 // that resolves differently at delivery time than when it was saved cannot get past it.
 #pragma once
 
+#include "AttemptError.h"
+
 #include <QHostAddress>
 #include <QList>
 #include <QPair>
@@ -35,6 +37,6 @@ struct EgressPolicy
     // Nothing to check at all (level any, nothing else to say).
     bool checksNothing() const { return level == Level::Any; }
     // Empty when `address` (for `host`, as named in the URL, and `port`) may be contacted;
-    // otherwise the sentence why not, naming the address and the policy.
-    QString refusal(const QHostAddress &address, const QString &host, quint16 port) const;
+    // otherwise why not, naming the address and the policy.
+    AttemptError refusal(const QHostAddress &address, const QString &host, quint16 port) const;
 };

@@ -202,9 +202,11 @@ QList<ValidationError> Engine::saveEndpoint(Endpoint *endpoint)
     const QUrl url(endpoint->url);
     const QHostAddress literal(url.host());
     if (!literal.isNull()) {
-        const QString refused = m_dispatcher->egressPolicy().refusal(
-            literal, url.host(),
-            quint16(url.port(url.scheme() == QLatin1String("https") ? 443 : 80)));
+        const QString refused =
+            m_dispatcher->egressPolicy()
+                .refusal(literal, url.host(),
+                         quint16(url.port(url.scheme() == QLatin1String("https") ? 443 : 80)))
+                .text();
         if (!refused.isEmpty())
             return {{QStringLiteral("url"), refused}};
     }

@@ -46,7 +46,7 @@ QJsonObject attemptToJson(const Attempt &a)
         {QStringLiteral("responseHeaders"), headers(a.responseHeaders)},
         {QStringLiteral("responseBodySize"), a.responseBodySize},
         {QStringLiteral("errorClass"), errorClassName(a.errorClass)},
-        {QStringLiteral("errorText"), a.errorText},
+        {QStringLiteral("errorText"), a.error.text()},
         {QStringLiteral("protocol"), a.protocol},
     };
     putBody(o, QStringLiteral("requestBody"), a.requestBody);

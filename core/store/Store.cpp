@@ -271,6 +271,11 @@ DROP INDEX deliveries_due;
     R"(
 CREATE INDEX deliveries_by_webhook_id ON deliveries(webhook_id);
 )",
+    // 10: an attempt's error as what happened and its particulars (AttemptError, JSON),
+    // worded where it is shown; error_text keeps the words of attempts recorded before.
+    R"(
+ALTER TABLE attempts ADD COLUMN error_detail TEXT NOT NULL DEFAULT '';
+)",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion, "one migration per version");
 
@@ -1105,7 +1110,7 @@ bool Store::insertAttempt(Attempt *a)
         statement("INSERT INTO attempts (delivery_id, number, trigger, started, duration_ms, "
                   "request_url, request_headers, request_body, response_status, "
                   "response_reason, response_headers, response_body, response_body_size, "
-                  "error_class, error_text, request_body_same, protocol) "
+                  "error_class, error_detail, request_body_same, protocol) "
                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
             .text(a->deliveryId)
             .integer(a->number)
@@ -1121,7 +1126,7 @@ bool Store::insertAttempt(Attempt *a)
             .blob(a->responseBody)
             .integer(a->responseBodySize)
             .text(errorClassName(a->errorClass))
-            .text(a->errorText)
+            .text(a->error.encode())
             .integer(same ? 1 : 0)
             .text(a->protocol)
             .exec(&m_lastError);
@@ -1138,7 +1143,7 @@ QList<Attempt> Store::attempts(const QString &deliveryId) const
         "SELECT id, delivery_id, number, trigger, started, duration_ms, request_url, "
         "request_headers, request_body, response_status, response_reason, response_headers, "
         "response_body, response_body_size, error_class, error_text, request_body_same, "
-        "protocol FROM attempts WHERE delivery_id = ? ORDER BY id"));
+        "protocol, error_detail FROM attempts WHERE delivery_id = ? ORDER BY id"));
     q.addBindValue(deliveryId);
     q.exec();
     QByteArray lastOwnBody;
@@ -1163,7 +1168,9 @@ QList<Attempt> Store::attempts(const QString &deliveryId) const
         a.responseBody = q.value(12).toByteArray();
         a.responseBodySize = q.value(13).toLongLong();
         errorClassFromName(q.value(14).toString(), &a.errorClass);
-        a.errorText = q.value(15).toString();
+        const QString detail = q.value(18).toString();
+        a.error = detail.isEmpty() ? AttemptError::words(q.value(15).toString())
+                                   : AttemptError::decode(detail);
         a.protocol = q.value(17).toString();
         out.append(a);
     }

@@ -52,7 +52,7 @@ struct sqlite3;
 class Store
 {
 public:
-    static constexpr int kSchemaVersion = 9;
+    static constexpr int kSchemaVersion = 10;
 
     ~Store();
     Store(const Store &) = delete;

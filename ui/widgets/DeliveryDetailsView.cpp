@@ -133,7 +133,7 @@ void DeliveryDetailsView::showAttempt(const Delivery &d, const Attempt &a)
         summary +=
             QStringLiteral("<br><span style='color:%1'>%2: %3</span>")
                 .arg(StatusStyle::outcomeColor(a.responseStatus, a.errorClass, palette()).name(),
-                     StatusStyle::errorText(a.errorClass), a.errorText.toHtmlEscaped());
+                     StatusStyle::errorText(a.errorClass), a.error.text().toHtmlEscaped());
     m_summary->setText(summary);
 
     QString request = QStringLiteral("POST %1\n").arg(a.requestUrl);
@@ -153,7 +153,7 @@ void DeliveryDetailsView::showAttempt(const Delivery &d, const Attempt &a)
                 u'\n' +
                 tr("(%1 of %2 bytes kept)").arg(a.responseBody.size()).arg(a.responseBodySize);
     } else if (a.errorClass != ErrorClass::None) {
-        response = tr("No response: %1").arg(a.errorText);
+        response = tr("No response: %1").arg(a.error.text());
     } else {
         response = tr("Waiting for the response…");
     }
@@ -187,6 +187,11 @@ void DeliveryDetailsView::clear()
     m_response->clear();
     m_curl.clear();
     m_copyCurl->setEnabled(false);
+}
+
+QString DeliveryDetailsView::summaryText() const
+{
+    return m_summary->text();
 }
 
 QString DeliveryDetailsView::requestText() const

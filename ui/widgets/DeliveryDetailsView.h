@@ -25,6 +25,7 @@ public:
     void showWithoutAttempts(const Delivery &delivery, const QString &heldBehind = {});
     void clear();
 
+    QString summaryText() const; // rich text: what, where, when, and the error worded
     QString requestText() const;
     QString responseText() const;
     QString curlCommand() const { return m_curl; }
