@@ -28,6 +28,7 @@
 #include "widgets/DeliveryDetailsView.h"
 #include "widgets/EndpointView.h"
 #include "widgets/HealthNotifier.h"
+#include "widgets/HistoryScroller.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
@@ -49,6 +50,7 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QScreen>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStackedWidget>
@@ -87,6 +89,7 @@ private slots:
     void notificationsNameTheEndpoint();
     void resendIsSyncedAndRefusedOnAFullDisk();
     void historySearchFindsAnyId();
+    void historyScrollsAWindowOverTheWholeHistory();
     void eachLocalEndpointHasItsOwnInbox();
     void testEventShowsInLiveAndHistory();
     void modelsPassTheModelTester();
@@ -608,6 +611,107 @@ void TestMainWindow::notificationsNameTheEndpoint()
     QCOMPARE(endpoints->endpointView()->endpointId(), flaky.id);
 }
 
+// The table shows a window of the history (ten million rows in a view cost a second and 80 MB):
+// walking it row by row with the keyboard, jumping with the scroll bar and reading whole
+// windows after a jump (offset reads) and while scrolling (keyset reads) must show every
+// delivery exactly once, in order; Ctrl+End and Ctrl+Home reach the history's ends; new
+// deliveries keep the rows in view where they are.
+void TestMainWindow::historyScrollsAWindowOverTheWholeHistory()
+{
+    Endpoint e;
+    e.name = QStringLiteral("A");
+    e.url = QStringLiteral("http://127.0.0.1:9/a");
+    e.enabled = false;
+    QVERIFY(m_engine->saveEndpoint(&e).isEmpty());
+    Store &store = m_engine->store();
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const Event ev{QStringLiteral("ev-w"), QStringLiteral("call.ringing"),
+                   QByteArray("{}"),       now,
+                   EventOrigin::Test,      {}};
+    QVERIFY(store.insertEvent(ev));
+    auto insert = [&](int i) {
+        Delivery d;
+        d.id = QStringLiteral("d-%1").arg(i, 5, 10, QChar(u'0'));
+        d.eventId = ev.id;
+        d.eventType = ev.type;
+        d.endpointId = e.id;
+        d.webhookId = QStringLiteral("msg_%1").arg(i);
+        d.state = DeliveryState::Succeeded;
+        d.lastStatus = 200;
+        d.created = d.updated = now;
+        return store.insertDelivery(d);
+    };
+    const int total = 1000;
+    for (int i = 0; i < total; ++i)
+        QVERIFY(insert(i));
+    const auto expected = [](qint64 position, int newest) {
+        return QStringLiteral("d-%1").arg(newest - position, 5, 10, QChar(u'0'));
+    };
+
+    auto w = window();
+    w->showPage(QStringLiteral("history"));
+    auto *history = w->page<HistoryPage>();
+    HistoryModel *model = history->model();
+    QTableView *view = history->view();
+    auto *bar = history->findChild<QScrollBar *>(QStringLiteral("historyScrollBar"));
+    QVERIFY(bar);
+    model->setWindowRows(300);
+    QCOMPARE(model->totalCount(), total);
+    QCOMPARE(model->rowCount(), 300);
+    const auto currentPosition = [&] {
+        return model->windowStart() + view->currentIndex().row();
+    };
+    const auto currentId = [&] {
+        return model->deliveryAt(view->currentIndex().row()).id;
+    };
+
+    // Row by row through the whole history: each delivery once, in order, across windows.
+    view->setFocus();
+    history->scroller()->setCurrentPosition(0);
+    QStringList walked{currentId()};
+    for (int i = 1; i < total; ++i) {
+        QTest::keyClick(view, Qt::Key_Down);
+        walked << currentId();
+    }
+    for (int i = 0; i < total; ++i)
+        QVERIFY2(walked.at(i) == expected(i, total - 1),
+                 qPrintable(QStringLiteral("row %1 showed %2").arg(i).arg(walked.at(i))));
+    QVERIFY(model->windowStart() > 0); // it did move
+    QCOMPARE(bar->value(), int(history->scroller()->topPosition()));
+
+    // The scroll bar spans the whole history; a jump reads the window around it by offset,
+    // and every row of that window is the delivery at its position.
+    bar->setValue(510);
+    QCOMPARE(history->scroller()->topPosition(), 510);
+    QCOMPARE(model->deliveryAt(int(510 - model->windowStart())).id, expected(510, total - 1));
+    for (int r = 0; r < model->rowCount(); ++r)
+        QVERIFY2(model->deliveryAt(r).id == expected(model->windowStart() + r, total - 1),
+                 qPrintable(QString::number(r)));
+    bar->setValue(5);
+    QCOMPARE(history->scroller()->topPosition(), 5);
+    QCOMPARE(model->deliveryAt(int(5 - model->windowStart())).id, expected(5, total - 1));
+
+    // The ends of the whole history, not of the window.
+    QTest::keyClick(view, Qt::Key_End, Qt::ControlModifier);
+    QCOMPARE(currentId(), expected(total - 1, total - 1));
+    QCOMPARE(bar->value(), bar->maximum());
+    QTest::keyClick(view, Qt::Key_Home, Qt::ControlModifier);
+    QCOMPARE(currentId(), expected(0, total - 1));
+
+    // Scrolled down, new deliveries arrive: the same rows stay in view and selected.
+    bar->setValue(600);
+    history->scroller()->setCurrentPosition(610);
+    const QString selected = currentId();
+    const qint64 top = history->scroller()->topPosition();
+    QVERIFY(insert(total) && insert(total + 1));
+    model->refresh();
+    QCOMPARE(model->totalCount(), total + 2);
+    QCOMPARE(currentId(), selected);
+    QCOMPARE(history->scroller()->topPosition(), top + 2);
+    QCOMPARE(currentPosition(), 612);
+    QCOMPARE(bar->maximum(), total + 2 - bar->pageStep());
+}
+
 // What an admin has at hand when a receiver complains: a webhook-id from its log, a delivery
 // id from the command line (or its start), an event id, an endpoint's name.
 void TestMainWindow::historySearchFindsAnyId()
@@ -938,6 +1042,26 @@ void TestMainWindow::modelsPassTheModelTester()
     QCOMPARE(history.rowCount(), 702);
     QCOMPARE(history.index(0, HistoryModel::Id).data().toString(), QStringLiteral("d-00701"));
     QVERIFY(history.cachedPages() <= HistoryModel::kMaxPages);
+    // A window over part of it: moved, and new rows at the top of a full window at the top
+    // (rows leave at the bottom) and of a window further down (it follows its rows).
+    history.setWindowRows(300);
+    QCOMPARE(history.rowCount(), 300);
+    QCOMPARE(history.totalCount(), 702);
+    history.moveWindowTo(600);
+    QCOMPARE(history.windowStart(), 402);
+    QCOMPARE(history.index(0, HistoryModel::Id).data().toString(), QStringLiteral("d-00299"));
+    insert(702);
+    history.refresh();
+    QCOMPARE(history.windowStart(), 403);
+    QCOMPARE(history.index(0, HistoryModel::Id).data().toString(), QStringLiteral("d-00299"));
+    history.moveWindowTo(0);
+    insert(703);
+    insert(704);
+    history.refresh();
+    QCOMPARE(history.windowStart(), 0);
+    QCOMPARE(history.rowCount(), 300);
+    QCOMPARE(history.index(0, HistoryModel::Id).data().toString(), QStringLiteral("d-00704"));
+    QCOMPARE(history.index(299, HistoryModel::Id).data().toString(), QStringLiteral("d-00405"));
 
     // Live.
     LiveModel live;

@@ -1695,6 +1695,10 @@ Deliveries to resend: %3, oldest first.</source>
         <source>Finds deliveries by text in their payload or a response, by webhook-id, delivery id (or its start) or event id, and by endpoint name</source>
         <translation>يعثر على عمليات التسليم بنص في حمولتها أو في استجابة، أو بمعرّف ⁦webhook-id⁩ أو معرّف التسليم (أو بدايته) أو معرّف الحدث، أو باسم نقطة النهاية</translation>
     </message>
+    <message>
+        <source>Position in the history</source>
+        <translation>الموضع في السجل</translation>
+    </message>
 </context>
 <context>
     <name>LiveModel</name>

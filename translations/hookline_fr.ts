@@ -1683,6 +1683,10 @@ Livraisons à renvoyer : %3, les plus anciennes d’abord.</translation>
         <source>Finds deliveries by text in their payload or a response, by webhook-id, delivery id (or its start) or event id, and by endpoint name</source>
         <translation>Trouve les livraisons par un texte de leur charge utile ou d’une réponse, par webhook-id, identifiant de livraison (ou son début) ou identifiant d’événement, et par nom de point de terminaison</translation>
     </message>
+    <message>
+        <source>Position in the history</source>
+        <translation>Position dans l’historique</translation>
+    </message>
 </context>
 <context>
     <name>LiveModel</name>

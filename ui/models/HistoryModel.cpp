@@ -12,6 +12,7 @@ HistoryModel::HistoryModel(const Engine *engine, QObject *parent)
     , m_engine(engine)
 {
     recount();
+    clampWindow();
 }
 
 bool HistoryModel::unfiltered() const
@@ -19,6 +20,28 @@ bool HistoryModel::unfiltered() const
     return m_query.endpointId.isEmpty() && m_query.eventType.isEmpty() && !m_query.state &&
            m_query.codeClass.isEmpty() && !m_query.from.isValid() && !m_query.to.isValid() &&
            !m_query.onlySeqs;
+}
+
+void HistoryModel::clampWindow()
+{
+    m_base = qBound<qint64>(0, m_base, qMax<qint64>(0, m_count - m_windowRows));
+    m_rows = int(qMin<qint64>(m_windowRows, m_count - m_base));
+}
+
+void HistoryModel::setWindowRows(int rows)
+{
+    beginResetModel();
+    m_windowRows = qMax(kPageSize, rows);
+    clampWindow();
+    endResetModel();
+}
+
+void HistoryModel::moveWindowTo(qint64 position)
+{
+    beginResetModel();
+    m_base = position - m_windowRows / 2;
+    clampWindow();
+    endResetModel();
 }
 
 void HistoryModel::recount()
@@ -41,14 +64,16 @@ void HistoryModel::setQuery(const DeliveryQuery &query)
     m_query.beforeSeq = 0;
     m_pages.clear();
     m_lru.clear();
+    m_base = 0;
     recount();
+    clampWindow();
     endResetModel();
 }
 
 void HistoryModel::setEndpointNames(const QHash<QString, QString> &names)
 {
     m_names = names;
-    if (m_count > 0)
+    if (m_rows > 0)
         emit dataChanged(index(0, Endpoint), index(rowCount() - 1, Endpoint));
 }
 
@@ -58,27 +83,41 @@ void HistoryModel::refresh()
     recount();
     const qint64 count = m_count;
     m_count = before;
-    if (count == m_count) {
-        // Same rows; states may have changed (retrying -> succeeded): drop the cache.
-        m_pages.clear();
-        m_lru.clear();
-        if (m_count > 0)
-            emit dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
+    m_pages.clear();
+    m_lru.clear();
+    if (count == before) {
+        // Same rows; states may have changed (retrying -> succeeded).
+        if (m_rows > 0)
+            emit dataChanged(index(0, 0), index(m_rows - 1, ColumnCount - 1));
         return;
     }
-    if (count < m_count) {
+    if (count < before) {
         beginResetModel();
-        m_pages.clear();
-        m_lru.clear();
         m_count = count;
+        clampWindow();
         endResetModel();
         return;
     }
-    const int added = int(qMin<qint64>(count - m_count, std::numeric_limits<int>::max() / 2));
-    m_pages.clear();
-    m_lru.clear();
-    beginInsertRows({}, 0, added - 1);
+    const qint64 added = count - before;
+    if (m_base > 0) {
+        // The window keeps showing the same deliveries, now further from the top.
+        m_base += added;
+        m_count = count;
+        if (m_rows > 0)
+            emit dataChanged(index(0, 0), index(m_rows - 1, ColumnCount - 1));
+        return;
+    }
+    // New rows at the top of a window at the top; the window keeps its size.
+    const int inserted = int(qMin<qint64>(added, m_windowRows));
+    const int excess = m_rows + inserted - m_windowRows;
+    if (excess > 0) {
+        beginRemoveRows({}, m_rows - excess, m_rows - 1);
+        m_rows -= excess;
+        endRemoveRows();
+    }
+    beginInsertRows({}, 0, inserted - 1);
     m_count = count;
+    m_rows += inserted;
     endInsertRows();
 }
 
@@ -116,16 +155,17 @@ const QList<Delivery> &HistoryModel::page(int pageNo) const
 
 Delivery HistoryModel::deliveryAt(int row) const
 {
-    if (row < 0 || row >= m_count)
+    if (row < 0 || row >= m_rows)
         return {};
-    const QList<Delivery> &p = page(row / kPageSize);
-    const int i = row % kPageSize;
+    const qint64 position = m_base + row;
+    const QList<Delivery> &p = page(int(position / kPageSize));
+    const int i = int(position % kPageSize);
     return i < p.size() ? p.at(i) : Delivery();
 }
 
 int HistoryModel::rowCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : int(qMin<qint64>(m_count, std::numeric_limits<int>::max()));
+    return parent.isValid() ? 0 : m_rows;
 }
 
 int HistoryModel::columnCount(const QModelIndex &parent) const
@@ -140,8 +180,9 @@ QVariant HistoryModel::data(const QModelIndex &index, int role) const
     if (role != Qt::DisplayRole && role < Qt::UserRole && role != Qt::ToolTipRole &&
         role != Qt::DecorationRole)
         return {};
-    const QList<Delivery> &p = page(index.row() / kPageSize);
-    const int i = index.row() % kPageSize;
+    const qint64 position = m_base + index.row();
+    const QList<Delivery> &p = page(int(position / kPageSize));
+    const int i = int(position % kPageSize);
     if (i >= p.size())
         return {};
     const Delivery &d = p.at(i);

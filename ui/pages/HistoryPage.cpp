@@ -6,6 +6,7 @@
 #include "models/HistoryModel.h"
 #include "widgets/DeliveryDetailsView.h"
 #include "widgets/FilterBoxes.h"
+#include "widgets/HistoryScroller.h"
 #include "widgets/StatusDelegate.h"
 #include "widgets/StatusStyle.h"
 
@@ -20,6 +21,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSaveFile>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QStyle>
@@ -97,13 +99,13 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     actions->addWidget(exportButton);
 
     m_view = new QTableView(this);
+    m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 8);
     m_view->setModel(m_model);
     m_view->setAccessibleName(tr("Delivery history"));
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->verticalHeader()->hide();
-    m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
-    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 8);
     m_view->horizontalHeader()->setStretchLastSection(true);
     // One line per row: a delivery id is elided in its middle (its start and end stay
     // readable), never wrapped at its hyphens into a second line the row cannot show.
@@ -142,9 +144,21 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     m_details = new DeliveryDetailsView(detailBox);
     detailLayout->addWidget(m_details, 1);
 
+    // The table and a scroll bar over the whole history (the model shows a window of it).
+    auto *tableBox = new QWidget(this);
+    auto *tableLayout = new QHBoxLayout(tableBox);
+    tableLayout->setContentsMargins(0, 0, 0, 0);
+    tableLayout->setSpacing(0);
+    auto *scrollBar = new QScrollBar(Qt::Vertical, tableBox);
+    scrollBar->setObjectName(QStringLiteral("historyScrollBar"));
+    scrollBar->setAccessibleName(tr("Position in the history"));
+    tableLayout->addWidget(m_view, 1);
+    tableLayout->addWidget(scrollBar);
+    m_scroller = new HistoryScroller(m_view, m_model, scrollBar);
+
     auto *split = new QSplitter(Qt::Vertical, this);
     split->setObjectName(QStringLiteral("historySplitter"));
-    split->addWidget(m_view);
+    split->addWidget(tableBox);
     split->addWidget(detailBox);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
@@ -200,7 +214,7 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
             return;
         --m_dirty;
         m_model->refresh();
-        m_count->setText(tr("Deliveries: %1").arg(m_model->rowCount()));
+        m_count->setText(tr("Deliveries: %1").arg(m_model->totalCount()));
         if (!m_selected.id.isEmpty())
             showSelected();
     });
@@ -208,7 +222,7 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     connect(engine, &Engine::endpointsChanged, this, &HistoryPage::refreshFilters);
     connect(engine, &Engine::catalogChanged, this, &HistoryPage::refreshFilters);
     refreshFilters();
-    m_count->setText(tr("Deliveries: %1").arg(m_model->rowCount()));
+    m_count->setText(tr("Deliveries: %1").arg(m_model->totalCount()));
     if (m_model->rowCount() > 0)
         m_view->setCurrentIndex(m_model->index(0, 0)); // details are never empty for nothing
 }
@@ -265,7 +279,7 @@ DeliveryQuery HistoryPage::currentQuery() const
 void HistoryPage::applyFilters()
 {
     m_model->setQuery(currentQuery());
-    m_count->setText(tr("Deliveries: %1").arg(m_model->rowCount()));
+    m_count->setText(tr("Deliveries: %1").arg(m_model->totalCount()));
     m_selected = Delivery();
     m_details->clear();
     m_attempt->clear();

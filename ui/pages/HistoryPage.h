@@ -18,6 +18,7 @@ class DeliveryDetailsView;
 class QLineEdit;
 class Engine;
 class HistoryModel;
+class HistoryScroller;
 class QComboBox;
 class QLabel;
 class QPushButton;
@@ -34,6 +35,7 @@ public:
 
     HistoryModel *model() const { return m_model; }
     QTableView *view() const { return m_view; }
+    HistoryScroller *scroller() const { return m_scroller; }
     DeliveryDetailsView *details() const { return m_details; }
     DeliveryQuery currentQuery() const;
 
@@ -70,6 +72,7 @@ private:
     Engine *m_engine;
     HistoryModel *m_model;
     QTableView *m_view = nullptr;
+    HistoryScroller *m_scroller = nullptr;
     DeliveryDetailsView *m_details = nullptr;
     QComboBox *m_endpoint = nullptr;
     QComboBox *m_event = nullptr;
