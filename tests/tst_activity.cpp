@@ -312,7 +312,11 @@ void TestActivity::upgradeFillsCountsFromHistory()
         db.setDatabaseName(path());
         QVERIFY(db.open());
         QSqlQuery q(db);
-        QVERIFY(q.exec(QStringLiteral("ALTER TABLE attempts DROP COLUMN error_detail")));
+        for (const char *sql :
+             {"DROP TRIGGER delivery_counts_insert", "DROP TRIGGER delivery_counts_update",
+              "DROP TRIGGER delivery_counts_delete", "DROP TABLE delivery_counts",
+              "ALTER TABLE attempts DROP COLUMN error_detail"})
+            QVERIFY2(q.exec(QString::fromLatin1(sql)), sql);
         QVERIFY(q.exec(QStringLiteral("DROP INDEX deliveries_by_webhook_id")));
         QVERIFY(q.exec(QStringLiteral("DROP TABLE endpoint_activity")));
         QVERIFY(q.exec(QStringLiteral("PRAGMA user_version = 7")));

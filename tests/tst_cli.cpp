@@ -635,6 +635,30 @@ void TestCli::orderSurvivesKillNine()
     ::kill(pid_t(run.processId()), SIGKILL);
     QVERIFY(QTest::qWaitFor([&] { return run.state() == QProcess::NotRunning; }, 10000));
     QVERIFY2(arrivals().size() < total, "the kill came too late to be mid-stream");
+    // The counts History shows per state are kept by the statements that change deliveries:
+    // after the kill, with deliveries in every stage, they are what a scan counts.
+    const auto countsAgree = [&]() -> QString {
+        QString error;
+        auto store = Store::open(Store::defaultPath(m_dir->path()), &error);
+        if (!store)
+            return error;
+        for (DeliveryState s :
+             {DeliveryState::Pending, DeliveryState::InFlight, DeliveryState::Succeeded,
+              DeliveryState::Retrying, DeliveryState::Failed, DeliveryState::Cancelled}) {
+            DeliveryQuery kept;
+            kept.state = s;
+            DeliveryQuery scanned = kept;
+            scanned.from = QDateTime::fromMSecsSinceEpoch(0); // not kept: a COUNT(*)
+            if (store->countDeliveries(kept) != store->countDeliveries(scanned))
+                return QStringLiteral("%1: %2 counted, %3 there")
+                    .arg(deliveryStateName(s))
+                    .arg(store->countDeliveries(kept))
+                    .arg(store->countDeliveries(scanned));
+        }
+        return {};
+    };
+    const QString disagreement = countsAgree();
+    QVERIFY2(disagreement.isEmpty(), qPrintable(disagreement));
 
     QProcess again;
     again.start(QStringLiteral(HOOKLINE_BINARY),
@@ -692,6 +716,8 @@ void TestCli::orderSurvivesKillNine()
     const ActivityCounts counted = store->endpointActivity(id, now.addSecs(-3600), now, 0).total;
     QCOMPARE(counted.attempts, recorded);
     QCOMPARE(counted.succeeded, succeeded);
+    const QString after = countsAgree();
+    QVERIFY2(after.isEmpty(), qPrintable(after));
 }
 
 // After an outage: what failed and what was cancelled while the endpoint was disabled is sent

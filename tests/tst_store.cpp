@@ -9,6 +9,7 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QRandomGenerator>
 #include <QSemaphore>
 #include <QSet>
 #include <QSignalSpy>
@@ -76,6 +77,7 @@ class TestStore : public QObject
     Q_OBJECT
 
 private slots:
+    void countsFollowEveryChange();
     void initTestCase();
     void init();
     void idsAreTimeOrderedUuids();
@@ -1041,20 +1043,29 @@ void TestStore::schemaOneIsMigrated()
         db.setDatabaseName(path());
         QVERIFY(db.open());
         QSqlQuery q(db);
-        for (const char *sql :
-             {"ALTER TABLE attempts DROP COLUMN error_detail",
-              "DROP INDEX deliveries_by_webhook_id", "DROP TABLE endpoint_activity",
-              "DROP INDEX deliveries_in_order", "ALTER TABLE deliveries DROP COLUMN order_key",
-              "ALTER TABLE endpoints DROP COLUMN order_key",
-              "DROP INDEX deliveries_due_by_endpoint", "ALTER TABLE attempts DROP COLUMN protocol",
-              "ALTER TABLE endpoints DROP COLUMN max_in_flight",
-              "ALTER TABLE endpoints DROP COLUMN rate_per_second",
-              "ALTER TABLE endpoints DROP COLUMN rate_burst",
-              "ALTER TABLE endpoints DROP COLUMN http1_only",
-              "ALTER TABLE attempts DROP COLUMN request_body_same", "DROP TABLE settings",
-              "DROP TABLE api_tokens", "DROP TABLE api_idempotency",
-              "ALTER TABLE deliveries DROP COLUMN due_at",
-              "ALTER TABLE deliveries DROP COLUMN claim_owner", "PRAGMA user_version = 1"})
+        for (const char *sql : {"DROP TRIGGER delivery_counts_insert",
+                                "DROP TRIGGER delivery_counts_update",
+                                "DROP TRIGGER delivery_counts_delete",
+                                "DROP TABLE delivery_counts",
+                                "ALTER TABLE attempts DROP COLUMN error_detail",
+                                "DROP INDEX deliveries_by_webhook_id",
+                                "DROP TABLE endpoint_activity",
+                                "DROP INDEX deliveries_in_order",
+                                "ALTER TABLE deliveries DROP COLUMN order_key",
+                                "ALTER TABLE endpoints DROP COLUMN order_key",
+                                "DROP INDEX deliveries_due_by_endpoint",
+                                "ALTER TABLE attempts DROP COLUMN protocol",
+                                "ALTER TABLE endpoints DROP COLUMN max_in_flight",
+                                "ALTER TABLE endpoints DROP COLUMN rate_per_second",
+                                "ALTER TABLE endpoints DROP COLUMN rate_burst",
+                                "ALTER TABLE endpoints DROP COLUMN http1_only",
+                                "ALTER TABLE attempts DROP COLUMN request_body_same",
+                                "DROP TABLE settings",
+                                "DROP TABLE api_tokens",
+                                "DROP TABLE api_idempotency",
+                                "ALTER TABLE deliveries DROP COLUMN due_at",
+                                "ALTER TABLE deliveries DROP COLUMN claim_owner",
+                                "PRAGMA user_version = 1"})
             QVERIFY2(q.exec(QString::fromLatin1(sql)), qPrintable(q.lastError().text()));
         // An attempt as schema 1 recorded it: its error in words.
         QVERIFY2(
@@ -1076,6 +1087,11 @@ void TestStore::schemaOneIsMigrated()
     QVERIFY(store->claimDue({QStringLiteral("me"), now.addSecs(60)}, now.addSecs(1), 10, &got));
     QCOMPARE(got.size(), 1);
     QCOMPARE(got.first().delivery.id, pending.id);
+    // The counts of schema 11 start from the deliveries already there.
+    QCOMPARE(store->countDeliveries({}), 2);
+    DeliveryQuery succeeded;
+    succeeded.state = DeliveryState::Succeeded;
+    QCOMPARE(store->countDeliveries(succeeded), 1);
     const QList<Attempt> old = store->attempts(done.id);
     QCOMPARE(old.size(), 1);
     QCOMPARE(old.first().error.text(), QStringLiteral("Connection refused by 127.0.0.1:9."));
@@ -1130,4 +1146,142 @@ void TestStore::idempotencyRecordsExpire()
 }
 
 QTEST_GUILESS_MAIN(TestStore)
+// History's counts by endpoint, state and outcome come from totals kept by triggers: after
+// inserts, outcomes, claims, recovery, retention, removing an endpoint and a write from
+// another connection, every combination of those filters counts what COUNT(*) over the
+// deliveries counts.
+void TestStore::countsFollowEveryChange()
+{
+    auto store = open();
+    QVERIFY(store);
+    QStringList endpoints;
+    for (const QString &name : {QStringLiteral("A"), QStringLiteral("B")}) {
+        Endpoint e;
+        e.name = name;
+        e.url = QStringLiteral("http://127.0.0.1:9/") + name;
+        QVERIFY(store->saveEndpoint(&e).isEmpty());
+        endpoints << e.id;
+    }
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const Event event = bigEvent(1);
+    QVERIFY(store->insertEvent(event));
+    const QList<QPair<int, ErrorClass>> outcomes = {
+        {0, ErrorClass::None},      {200, ErrorClass::None},    {204, ErrorClass::None},
+        {301, ErrorClass::Http3xx}, {404, ErrorClass::Http4xx}, {503, ErrorClass::Http5xx},
+        {0, ErrorClass::Refused},   {0, ErrorClass::Blocked},   {0, ErrorClass::Timeout},
+        {101, ErrorClass::None}};
+    const QList<DeliveryState> states = {DeliveryState::Pending,   DeliveryState::InFlight,
+                                         DeliveryState::Succeeded, DeliveryState::Retrying,
+                                         DeliveryState::Failed,    DeliveryState::Cancelled};
+    QRandomGenerator rng(7);
+    QList<Delivery> all;
+    const auto randomize = [&](Delivery *d) {
+        d->state = states.at(int(rng.bounded(states.size())));
+        const auto o = outcomes.at(int(rng.bounded(outcomes.size())));
+        d->lastStatus = o.first;
+        d->lastError = o.second;
+        d->nextAttempt = isFinal(d->state) ? QDateTime() : now;
+    };
+    for (int i = 0; i < 80; ++i) {
+        Delivery d = sampleDelivery(event.id, endpoints.at(i % 2), DeliveryState::Pending,
+                                    now.addSecs(-1000 + i));
+        randomize(&d);
+        QVERIFY(store->insertDelivery(d));
+        all << d;
+    }
+    const QStringList codes = {QString(),
+                               QStringLiteral("2xx"),
+                               QStringLiteral("3xx"),
+                               QStringLiteral("4xx"),
+                               QStringLiteral("5xx"),
+                               QStringLiteral("error")};
+    const auto codeSql = [](const QString &code) {
+        if (code == QLatin1String("2xx"))
+            return QStringLiteral("last_error = 'none' AND last_status BETWEEN 200 AND 299");
+        if (code == QLatin1String("error"))
+            return QStringLiteral("last_error IN ('dns', 'refused', 'timeout', 'tls', 'aborted', "
+                                  "'network', 'blocked')");
+        return QStringLiteral("last_error = 'http-%1'").arg(code);
+    };
+    const auto check = [&](const char *step) {
+        QStringList wrong;
+        for (const QString &endpoint : QStringList{QString()} + endpoints) {
+            for (int s = -1; s < int(states.size()); ++s) {
+                for (const QString &code : codes) {
+                    DeliveryQuery q;
+                    q.endpointId = endpoint;
+                    QStringList where{QStringLiteral("1")};
+                    if (!endpoint.isEmpty())
+                        where << QStringLiteral("endpoint_id = '%1'").arg(endpoint);
+                    if (s >= 0) {
+                        q.state = states.at(s);
+                        where << QStringLiteral("state = '%1'").arg(deliveryStateName(*q.state));
+                    }
+                    q.codeClass = code;
+                    if (!code.isEmpty())
+                        where << codeSql(code);
+                    const qint64 exact =
+                        scalar(path(), QStringLiteral("SELECT COUNT(*) FROM deliveries WHERE ") +
+                                           where.join(QLatin1String(" AND ")))
+                            .toLongLong();
+                    const qint64 kept = store->countDeliveries(q);
+                    if (kept != exact)
+                        wrong << QStringLiteral("%1: %2 counted, %3 there")
+                                     .arg(where.join(QLatin1String(" AND ")))
+                                     .arg(kept)
+                                     .arg(exact);
+                }
+            }
+        }
+        return wrong.isEmpty() ? QString()
+                               : QLatin1String(step) + QLatin1String(":\n") + wrong.join(u'\n');
+    };
+    QString wrong = check("inserted");
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+
+    // Outcomes, including ones that change the class and not the state, and the reverse.
+    for (int i = 0; i < all.size(); i += 2) {
+        Delivery &d = all[i];
+        const ErrorClass stored = d.lastError;
+        randomize(&d);
+        d.attemptCount += 1;
+        QVERIFY(store->updateDelivery(d, i % 4 ? std::optional<ErrorClass>(stored) : std::nullopt));
+    }
+    wrong = check("outcomes");
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+
+    QList<ClaimedDelivery> claimed;
+    QVERIFY(store->claimDue({QStringLiteral("me"), now.addSecs(60)}, now.addSecs(1), 10, &claimed));
+    QVERIFY(!claimed.isEmpty());
+    wrong = check("claimed");
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+
+    QList<Delivery> requeued;
+    QVERIFY(store->requeueRecoverable(endpoints.first(), now.addSecs(-2000), now, &requeued));
+    QVERIFY(!requeued.isEmpty());
+    wrong = check("recovered");
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+
+    {
+        auto other = open(); // another process's connection
+        QVERIFY(other);
+        Delivery d = sampleDelivery(event.id, endpoints.last(), DeliveryState::Failed, now);
+        d.lastStatus = 503;
+        d.lastError = ErrorClass::Http5xx;
+        QVERIFY(other->insertDelivery(d));
+    }
+    wrong = check("another connection");
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+
+    RetentionPolicy keep;
+    keep.maxDeliveries = 50;
+    QVERIFY(store->applyRetention(keep, now) > 0);
+    wrong = check("retention");
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+
+    QVERIFY(store->removeEndpoint(endpoints.last()));
+    wrong = check("endpoint removed");
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+}
+
 #include "tst_store.moc"

@@ -52,7 +52,7 @@ struct sqlite3;
 class Store
 {
 public:
-    static constexpr int kSchemaVersion = 10;
+    static constexpr int kSchemaVersion = 11;
 
     ~Store();
     Store(const Store &) = delete;
@@ -69,6 +69,9 @@ public:
 
     QString path() const { return m_path; }
     QString lastError() const { return m_lastError; }
+    // The error classes of attempts that got no HTTP answer, as an SQL list ("error" in
+    // History's Code filter).
+    static QString noAnswerErrorsSql();
 
     // SQLite checkpoints the WAL into the database file after a commit once it holds this
     // many pages (1000 by default); 0 turns that off.
@@ -218,6 +221,10 @@ private:
     bool migrate(QString *error);
     bool sealPlainSecrets();
     static QString activitySchemaSql();
+    static QStringList countSchemaStatements(); // StoreCounts.cpp
+    // The count of a query by endpoint, state and outcome from the kept totals; nullopt for
+    // other filters.
+    std::optional<qint64> countFromTotals(const DeliveryQuery &query) const;
     bool backfillActivity(const QDateTime &now);
     bool exec(const QString &sql) const;
     // Claims these due rows for `claim` (cancelling any whose event is gone).

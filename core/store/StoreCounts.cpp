@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// How many deliveries each endpoint has in each state and outcome class (schema 11), kept by
+// triggers: the statement that inserts, changes or deletes a delivery changes its count, in
+// the same transaction, whichever process or path (delivery, redelivery, recovery,
+// retention, removing an endpoint) made the change. History's count of a filter by
+// endpoint, state and outcome (and the endpoint list's queued count) then sums a few rows
+// instead of counting millions. Part of Store (see Store.h).
+#include "Store.h"
+
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+namespace {
+
+// The outcome class of a delivery row (History's "Code" filter): "2xx", "3xx", "4xx", "5xx",
+// "error" (no HTTP answer) or "" (none yet, or an answer outside these). `row` is NEW, OLD or
+// a table name.
+QString outcomeSql(const QString &row)
+{
+    return QStringLiteral("CASE WHEN %1.last_error = 'none' THEN (CASE WHEN %1.last_status "
+                          "BETWEEN 200 AND 299 THEN '2xx' ELSE '' END) "
+                          "WHEN %1.last_error = 'http-3xx' THEN '3xx' "
+                          "WHEN %1.last_error = 'http-4xx' THEN '4xx' "
+                          "WHEN %1.last_error = 'http-5xx' THEN '5xx' "
+                          "WHEN %1.last_error IN %2 THEN 'error' ELSE '' END")
+        .arg(row, Store::noAnswerErrorsSql());
+}
+
+QString addSql(const QString &row)
+{
+    return QStringLiteral("INSERT INTO delivery_counts VALUES (%1.endpoint_id, %1.state, %2, 1) "
+                          "ON CONFLICT (endpoint_id, state, outcome) DO UPDATE SET n = n + 1;")
+        .arg(row, outcomeSql(row));
+}
+
+QString removeSql(const QString &row)
+{
+    return QStringLiteral("UPDATE delivery_counts SET n = n - 1 WHERE endpoint_id = "
+                          "%1.endpoint_id AND state = %1.state AND outcome = %2;")
+        .arg(row, outcomeSql(row));
+}
+
+} // namespace
+
+QString Store::noAnswerErrorsSql()
+{
+    return QStringLiteral("('dns', 'refused', 'timeout', 'tls', 'aborted', 'network', 'blocked')");
+}
+
+QStringList Store::countSchemaStatements()
+{
+    return {
+        QStringLiteral("CREATE TABLE delivery_counts (endpoint_id TEXT NOT NULL, state TEXT NOT "
+                       "NULL, outcome TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY "
+                       "(endpoint_id, state, outcome)) WITHOUT ROWID"),
+        QStringLiteral("INSERT INTO delivery_counts SELECT endpoint_id, state, %1, COUNT(*) FROM "
+                       "deliveries GROUP BY 1, 2, 3")
+            .arg(outcomeSql(QStringLiteral("deliveries"))),
+        QStringLiteral("CREATE TRIGGER delivery_counts_insert AFTER INSERT ON deliveries BEGIN "
+                       "%1 END")
+            .arg(addSql(QStringLiteral("NEW"))),
+        QStringLiteral("CREATE TRIGGER delivery_counts_delete AFTER DELETE ON deliveries BEGIN "
+                       "%1 END")
+            .arg(removeSql(QStringLiteral("OLD"))),
+        // Only when what is counted changed: a claim's lease or a retry time is no change.
+        QStringLiteral("CREATE TRIGGER delivery_counts_update AFTER UPDATE OF endpoint_id, state, "
+                       "last_status, last_error ON deliveries WHEN OLD.endpoint_id IS NOT "
+                       "NEW.endpoint_id OR OLD.state IS NOT NEW.state OR %1 IS NOT %2 BEGIN %3 "
+                       "%4 END")
+            .arg(outcomeSql(QStringLiteral("OLD")), outcomeSql(QStringLiteral("NEW")),
+                 removeSql(QStringLiteral("OLD")), addSql(QStringLiteral("NEW"))),
+    };
+}
+
+std::optional<qint64> Store::countFromTotals(const DeliveryQuery &query) const
+{
+    if (!query.eventType.isEmpty() || query.from.isValid() || query.to.isValid() || query.onlySeqs)
+        return std::nullopt; // not kept: counted from the deliveries
+    QString sql = QStringLiteral("SELECT COALESCE(SUM(n), 0) FROM delivery_counts WHERE 1");
+    QVariantList binds;
+    if (!query.endpointId.isEmpty()) {
+        sql += QStringLiteral(" AND endpoint_id = ?");
+        binds << query.endpointId;
+    }
+    if (query.state) {
+        sql += QStringLiteral(" AND state = ?");
+        binds << deliveryStateName(*query.state);
+    }
+    if (!query.codeClass.isEmpty()) {
+        sql += QStringLiteral(" AND outcome = ?");
+        binds << query.codeClass;
+    }
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    q.prepare(sql);
+    for (const QVariant &v : binds)
+        q.addBindValue(v);
+    if (!q.exec() || !q.next()) {
+        m_lastError = q.lastError().text();
+        return std::nullopt;
+    }
+    const qint64 n = q.value(0).toLongLong();
+    return query.countCap > 0 ? qMin(n, query.countCap) : n;
+}
