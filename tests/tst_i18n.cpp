@@ -5,6 +5,7 @@
 // English is left in a translated window.
 #include "MainWindow.h"
 #include "UiText.h"
+#include "catalog/EventCatalog.h"
 #include "dialogs/EndpointDialog.h"
 #include "engine/Engine.h"
 #include "i18n/Language.h"
@@ -22,12 +23,16 @@
 #include <QLabel>
 #include <QLocale>
 #include <QMenuBar>
+#include <QPlainTextEdit>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QStackedWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBlock>
+#include <QTextCursor>
+#include <QTextLayout>
 #include <QXmlStreamReader>
 
 namespace {
@@ -83,7 +88,8 @@ QList<Message> readTs(const QString &path, QString *error)
 
 QStringList placeholders(const QString &s)
 {
-    static const QRegularExpression re(QStringLiteral("%(?:[1-9]|n|L1)"));
+    // Two digits: a literal "%20" (a percent-encoded space) is not %2 followed by 0.
+    static const QRegularExpression re(QStringLiteral("%(?:[1-9][0-9]?|n|L1)"));
     QStringList out;
     for (auto it = re.globalMatch(s); it.hasNext();)
         out << it.next().captured();
@@ -129,6 +135,8 @@ private slots:
     void noDuplicateMnemonicsOnAPage_data();
     void noDuplicateMnemonicsOnAPage();
     void errorsAreWordedInTheLanguageShowingThem();
+    void codeViewsOpenAtTheirStartInArabic();
+    void urlsInErrorsStayOnOneLine();
 
 private:
     QList<UiText> windowText(const QString &code, Qt::LayoutDirection *direction = nullptr);
@@ -510,4 +518,72 @@ void TestI18n::errorsAreWordedInTheLanguageShowingThem()
     old.error = AttemptError::decode(QStringLiteral("Connection refused by 127.0.0.1:9."));
     QCOMPARE(old.error.text(), QStringLiteral("Connection refused by 127.0.0.1:9."));
     QVERIFY(Language::install(QStringLiteral("en")));
+}
+
+// JSON and HTTP read left to right in every language: in the Arabic window the Events page's
+// template and sample payload (and every other code view) open showing the start of their
+// lines - they once opened scrolled to the right edge, the keys cut off.
+void TestI18n::codeViewsOpenAtTheirStartInArabic()
+{
+    QVERIFY(Language::install(QStringLiteral("ar")));
+    Window fixture;
+    fixture.window->resize(1100, 700);
+    fixture.window->showPage(QStringLiteral("events"));
+    fixture.window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(fixture.window.get()));
+    QStringList cut;
+    int checked = 0;
+    for (QPlainTextEdit *edit : fixture.window->findChildren<QPlainTextEdit *>()) {
+        if (!edit->isVisible() || edit->document()->blockCount() < 2)
+            continue;
+        ++checked;
+        QTextCursor c(edit->document()->findBlockByNumber(1)); // "  \"coreUUID\": …"
+        c.movePosition(QTextCursor::NextCharacter, QTextCursor::MoveAnchor, 3);
+        const QRect at = edit->cursorRect(c);
+        if (edit->layoutDirection() != Qt::LeftToRight ||
+            !edit->viewport()->rect().contains(at.center()))
+            cut << edit->accessibleName() + QStringLiteral(" at x=%1").arg(at.center().x());
+    }
+    QVERIFY2(checked >= 2, qPrintable(QString::number(checked)));
+    QVERIFY2(cut.isEmpty(), qPrintable(cut.join(QLatin1String(", "))));
+    QVERIFY(Language::install(QStringLiteral("en")));
+}
+
+// A URL in a wrapped error message stays on one line: split over two, each half was
+// reordered on its own line in Arabic ("crm.example.ae/hooks/calls" above "https://").
+void TestI18n::urlsInErrorsStayOnOneLine()
+{
+    QVERIFY(Language::install(QStringLiteral("ar")));
+    EventCatalog catalog;
+    EndpointDialog dialog(catalog, Endpoint());
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    QStringList broken;
+    for (const QString &url :
+         {QString(), QStringLiteral("http://[::1:80/x"), QStringLiteral("crm.example.com/hooks")}) {
+        dialog.urlEdit()->setText(url);
+        auto *label = dialog.findChild<QLabel *>(QStringLiteral("urlError"));
+        QVERIFY(label && label->isVisible());
+        const QString shown = label->text();
+        QCOMPARE(dialog.fieldError(QStringLiteral("url")), Language::plain(shown));
+        QTextLayout layout(shown, label->font());
+        QTextOption option;
+        option.setWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
+        option.setTextDirection(Qt::RightToLeft);
+        layout.setTextOption(option);
+        layout.beginLayout();
+        for (QTextLine line = layout.createLine(); line.isValid(); line = layout.createLine())
+            line.setLineWidth(label->contentsRect().width());
+        layout.endLayout();
+        // Every "://" of the message: the URL around it starts and ends on one line.
+        static const QRegularExpression token(QStringLiteral("\\S*:(?:\\x{2060})?/\\S*"));
+        for (auto it = token.globalMatch(shown); it.hasNext();) {
+            const QRegularExpressionMatch m = it.next();
+            if (layout.lineForTextPosition(int(m.capturedStart())).lineNumber() !=
+                layout.lineForTextPosition(int(m.capturedEnd() - 1)).lineNumber())
+                broken << Language::plain(m.captured());
+        }
+    }
+    QVERIFY(Language::install(QStringLiteral("en")));
+    QVERIFY2(broken.isEmpty(), qPrintable(broken.join(QLatin1String(", "))));
 }

@@ -28,6 +28,7 @@
 #include "widgets/DeliveryDetailsView.h"
 #include "widgets/EndpointView.h"
 #include "widgets/HealthNotifier.h"
+#include "widgets/HintText.h"
 #include "widgets/HistoryScroller.h"
 
 #include <QAbstractItemModelTester>
@@ -55,6 +56,7 @@
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QStyle>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -90,6 +92,7 @@ private slots:
     void resendIsSyncedAndRefusedOnAFullDisk();
     void historySearchFindsAnyId();
     void historyScrollsAWindowOverTheWholeHistory();
+    void hintsReadInLightAndDarkPalettes();
     void eachLocalEndpointHasItsOwnInbox();
     void testEventShowsInLiveAndHistory();
     void modelsPassTheModelTester();
@@ -710,6 +713,68 @@ void TestMainWindow::historyScrollsAWindowOverTheWholeHistory()
     QCOMPARE(history->scroller()->topPosition(), top + 2);
     QCOMPARE(currentPosition(), 612);
     QCOMPARE(bar->maximum(), total + 2 - bar->pageStep());
+}
+
+// Hints (the endpoint form's event descriptions, Live's "deliveries appear here") and
+// placeholder text read at WCAG AA, 4.5:1, against their background in a light and a dark
+// palette - also when the palette changes under an open window. They were disabled labels,
+// at 1.6:1.
+void TestMainWindow::hintsReadInLightAndDarkPalettes()
+{
+    const QPalette original = QApplication::palette();
+    const QPalette light = QApplication::style()->standardPalette();
+    QPalette dark = light;
+    for (QPalette::ColorGroup g : {QPalette::Active, QPalette::Inactive}) {
+        dark.setColor(g, QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
+        dark.setColor(g, QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+        dark.setColor(g, QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
+        dark.setColor(g, QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+        dark.setColor(g, QPalette::PlaceholderText, QColor(0xe6, 0xe6, 0xe6, 60));
+    }
+    QApplication::setPalette(light);
+    auto w = window();
+    EndpointDialog dialog(m_engine->catalog(), Endpoint(), w.get());
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    auto *live = w->page<LivePage>();
+    const auto check = [&](const char *palette) {
+        QStringList faint;
+        QList<QWidget *> hints;
+        for (QLabel *l : dialog.findChildren<QLabel *>() + live->findChildren<QLabel *>()) {
+            if (!l->property("hint").toBool())
+                continue;
+            hints << l;
+            const double c =
+                HintText::contrast(l->palette().color(QPalette::WindowText),
+                                   l->parentWidget()->palette().color(QPalette::Window));
+            if (c < HintText::kMinimumContrast || !l->isEnabled())
+                faint << QStringLiteral("%1 (%2:1)").arg(l->text().left(40)).arg(c, 0, 'f', 1);
+        }
+        const QPalette field = dialog.nameEdit()->palette();
+        QColor placeholder = field.color(QPalette::PlaceholderText);
+        const QColor base = field.color(QPalette::Base);
+        const double a = placeholder.alphaF();
+        placeholder =
+            QColor::fromRgbF(float(base.redF() + (placeholder.redF() - base.redF()) * a),
+                             float(base.greenF() + (placeholder.greenF() - base.greenF()) * a),
+                             float(base.blueF() + (placeholder.blueF() - base.blueF()) * a));
+        const double c = HintText::contrast(placeholder, base);
+        if (c < HintText::kMinimumContrast)
+            faint << QStringLiteral("placeholder (%1:1)").arg(c, 0, 'f', 1);
+        return hints.size() < 7 ? QStringLiteral("%1: %2 hints found")
+                                      .arg(QLatin1String(palette))
+                                      .arg(hints.size())
+               : faint.isEmpty()
+                   ? QString()
+                   : QLatin1String(palette) + QLatin1String(": ") + faint.join(QLatin1String(", "));
+    };
+    QString problems = check("light");
+    QVERIFY2(problems.isEmpty(), qPrintable(problems));
+    QApplication::setPalette(dark); // the desktop turns dark under the open window
+    QCoreApplication::processEvents();
+    problems = check("dark");
+    QApplication::setPalette(original);
+    QVERIFY2(problems.isEmpty(), qPrintable(problems));
 }
 
 // What an admin has at hand when a receiver complains: a webhook-id from its log, a delivery

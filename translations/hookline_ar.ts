@@ -602,7 +602,7 @@ p50 %2 · p95 %3 · p99 %4</source>
     </message>
     <message>
         <source>The URL %1 contains %2 at position %3. Remove it, or percent-encode it (a space is %20).</source>
-        <translation>يحتوي عنوان URL ⁨%1⁩ على ⁨%2⁩ في الموضع ⁨%3⁩. احذفه أو رمّزه بالنسبة المئوية (المسافة تُكتب ⁨%2⁩0).</translation>
+        <translation>يحتوي عنوان URL ⁨%1⁩ على ⁨%2⁩ في الموضع ⁨%3⁩. احذفه أو رمّزه بالنسبة المئوية (المسافة تُكتب ⁦%20⁩).</translation>
     </message>
     <message>
         <source>%1 has no scheme. Start it with https:// (or http:// for a local test server).</source>

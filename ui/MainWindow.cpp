@@ -13,6 +13,7 @@
 #include "pages/SettingsPage.h"
 #include "settings/AppSettings.h"
 #include "widgets/HealthNotifier.h"
+#include "widgets/HintText.h"
 
 #include <QAction>
 #include <QApplication>
@@ -37,6 +38,7 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
     setWindowTitle(tr("Hookline"));
     if (QGuiApplication::windowIcon().isNull())
         QGuiApplication::setWindowIcon(applicationIcon());
+    HintText::keepPlaceholdersReadable();
 
     auto *central = new QWidget(this);
     auto *layout = new QHBoxLayout(central);

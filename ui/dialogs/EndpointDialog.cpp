@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "EndpointDialog.h"
 
+#include "i18n/Language.h"
 #include "signing/WebhookSigner.h"
+#include "widgets/HintText.h"
 
 #include <QAbstractScrollArea>
 #include <QAbstractSpinBox>
@@ -105,7 +107,8 @@ EndpointDialog::EndpointDialog(const EventCatalog &catalog, const Endpoint &e, Q
         auto *desc = new QLabel(t.description, events);
         desc->setWordWrap(true);
         desc->setIndent(24);
-        desc->setEnabled(false);
+        desc->setProperty("hint", true);
+        HintText::makeHint(desc);
         ev->addWidget(desc);
         m_eventBoxes.insert(t.id, box);
         connect(box, &QCheckBox::toggled, this, &EndpointDialog::validate);
@@ -418,7 +421,7 @@ void EndpointDialog::validate()
             if (v.field == it.key())
                 messages << v.message;
         }
-        it.value()->setText(messages.join(u'\n'));
+        it.value()->setText(Language::unbrokenUrls(messages.join(u'\n')));
         it.value()->setVisible(!messages.isEmpty());
     }
     m_buttons->button(QDialogButtonBox::Save)->setEnabled(m_errors.isEmpty());
@@ -432,5 +435,5 @@ bool EndpointDialog::canSave() const
 QString EndpointDialog::fieldError(const QString &field) const
 {
     const QLabel *l = m_errorLabels.value(field);
-    return l && l->isVisibleTo(this) ? l->text() : QString();
+    return l && l->isVisibleTo(this) ? Language::plain(l->text()) : QString();
 }

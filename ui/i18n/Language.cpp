@@ -5,6 +5,7 @@
 #include <QGuiApplication>
 #include <QLibraryInfo>
 #include <QLocale>
+#include <QRegularExpression>
 #include <QTranslator>
 
 #include <memory>
@@ -123,6 +124,38 @@ QString current()
 QString ltr(const QString &s)
 {
     return QChar(0x2066) + s + QChar(0x2069); // LEFT-TO-RIGHT ISOLATE ... POP DIRECTIONAL ISOLATE
+}
+
+namespace {
+constexpr char16_t kWordJoiner = 0x2060;
+}
+
+QString unbrokenUrls(const QString &text)
+{
+    // A run without spaces that holds "://", or an IPv6 address in brackets.
+    static const QRegularExpression url(QStringLiteral("\\S*(?:://|\\[[0-9A-Fa-f:]*:)\\S*"));
+    QString out;
+    qsizetype at = 0;
+    for (auto it = url.globalMatch(text); it.hasNext();) {
+        const QRegularExpressionMatch m = it.next();
+        out += QStringView(text).mid(at, m.capturedStart() - at);
+        const QString token = m.captured();
+        for (qsizetype i = 0; i < token.size(); ++i) {
+            if (i > 0)
+                out += QChar(kWordJoiner);
+            out += token.at(i);
+        }
+        at = m.capturedEnd();
+    }
+    out += QStringView(text).mid(at);
+    return out;
+}
+
+QString plain(const QString &shown)
+{
+    QString out = shown;
+    out.remove(QChar(kWordJoiner));
+    return out;
 }
 
 } // namespace Language

@@ -31,4 +31,10 @@ QString current();
 // a right-to-left sentence ("/tmp/data" does not become "tmp/data/"). Harmless left to right.
 QString ltr(const QString &s);
 
+// Text for a word-wrapped label, with the URLs in it kept on one line (word joiners between
+// their characters): a URL broken over two lines is hard to read, and in a right-to-left
+// sentence its two halves are each reordered on their own line. plain() undoes it.
+QString unbrokenUrls(const QString &text);
+QString plain(const QString &shown);
+
 } // namespace Language

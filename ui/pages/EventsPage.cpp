@@ -85,6 +85,9 @@ EventsPage::EventsPage(Engine *engine, QWidget *parent)
     m_template->setFont(mono);
     m_template->setAccessibleName(tr("Payload template"));
     m_template->setTabChangesFocus(true);
+    // JSON reads left to right in every language; in a right-to-left window a code view
+    // otherwise opens scrolled to its right edge, cutting the keys off.
+    m_template->setLayoutDirection(Qt::LeftToRight);
     m_template->setLineWrapMode(QPlainTextEdit::NoWrap);
     new JsonHighlighter(m_template->document());
     tplLayout->addWidget(m_template, 1);
@@ -109,6 +112,7 @@ EventsPage::EventsPage(Engine *engine, QWidget *parent)
     m_sample->setReadOnly(true);
     m_sample->setFont(mono);
     m_sample->setAccessibleName(tr("Sample payload"));
+    m_sample->setLayoutDirection(Qt::LeftToRight);
     m_sample->setLineWrapMode(QPlainTextEdit::NoWrap);
     new JsonHighlighter(m_sample->document());
     sampleLayout->addWidget(m_sample, 1);

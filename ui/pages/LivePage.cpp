@@ -5,6 +5,7 @@
 #include "models/LiveModel.h"
 #include "widgets/DeliveryDetailsView.h"
 #include "widgets/FilterBoxes.h"
+#include "widgets/HintText.h"
 #include "widgets/StatusDelegate.h"
 
 #include <QComboBox>
@@ -111,7 +112,8 @@ LivePage::LivePage(Engine *engine, QWidget *parent)
                                 "the Events page."),
                              this);
     m_emptyHint->setWordWrap(true);
-    m_emptyHint->setEnabled(false);
+    m_emptyHint->setProperty("hint", true);
+    HintText::makeHint(m_emptyHint);
     m_details = new DeliveryDetailsView(this);
     auto *split = new QSplitter(Qt::Vertical, this);
     split->setObjectName(QStringLiteral("liveSplitter"));

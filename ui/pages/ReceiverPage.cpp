@@ -90,6 +90,7 @@ ReceiverPage::ReceiverPage(Engine *engine, QWidget *parent)
     m_body = new QPlainTextEdit(faults);
     m_body->setObjectName(QStringLiteral("answerBody"));
     m_body->setTabChangesFocus(true);
+    m_body->setLayoutDirection(Qt::LeftToRight); // a response body: code, left to right
     m_body->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_body->setFixedHeight(m_body->fontMetrics().lineSpacing() * 3 + 12);
     m_body->setToolTip(tr("What this inbox answers with, whatever the status: {\"ok\": false}, "
@@ -125,6 +126,7 @@ ReceiverPage::ReceiverPage(Engine *engine, QWidget *parent)
     m_detail->setReadOnly(true);
     m_detail->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_detail->setAccessibleName(tr("Request details"));
+    m_detail->setLayoutDirection(Qt::LeftToRight);
     m_detail->setPlaceholderText(tr("Select a request to see its headers and body."));
     m_filter = new QComboBox(this);
     m_filter->setObjectName(QStringLiteral("inboxFilter"));

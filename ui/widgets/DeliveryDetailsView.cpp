@@ -76,11 +76,15 @@ DeliveryDetailsView::DeliveryDetailsView(QWidget *parent)
     m_request->setReadOnly(true);
     m_request->setFont(mono);
     m_request->setAccessibleName(tr("Request"));
+    // HTTP and JSON read left to right in every language (in a right-to-left window a code
+    // view otherwise opens scrolled to its right edge).
+    m_request->setLayoutDirection(Qt::LeftToRight);
     m_request->setPlaceholderText(tr("Select a delivery to see its request."));
     m_response = new QPlainTextEdit(split);
     m_response->setReadOnly(true);
     m_response->setFont(mono);
     m_response->setAccessibleName(tr("Response"));
+    m_response->setLayoutDirection(Qt::LeftToRight);
     m_response->setPlaceholderText(tr("…and what came back."));
     layout->addWidget(split, 1);
 }
