@@ -983,7 +983,15 @@ void TestMainWindow::testEventShowsInLiveAndHistory()
     QGuiApplication::setLayoutDirection(Qt::RightToLeft);
     QCOMPARE(history->model()->index(0, HistoryModel::Id).data().toString(),
              QChar(0x2066) + shownId + QChar(0x2069));
+    // The time too: "2026-11-30 10:41:07", not "10:41:07 2026-11-30".
+    const QString time = history->model()->index(0, HistoryModel::Time).data().toString();
+    QVERIFY2(time.startsWith(QChar(0x2066)) && time.endsWith(QChar(0x2069)), qPrintable(time));
     QGuiApplication::setLayoutDirection(Qt::LeftToRight);
+    QVERIFY(!history->model()
+                 ->index(0, HistoryModel::Time)
+                 .data()
+                 .toString()
+                 .startsWith(QChar(0x2066)));
 
     // Search payloads and responses, off the GUI thread.
     const QByteArray callId =

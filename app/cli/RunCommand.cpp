@@ -40,9 +40,9 @@ int runCommand(const QString &dataDir, const QStringList &args)
         err().flush();
     });
     const int resumed = engine.resume();
-    err() << msg("hookline run: delivering from %1 (%n delivery(s) resumed). Stop with Ctrl+C.",
-                 nullptr, resumed)
+    err() << msg("hookline run: delivering from %1 (resumed: %2). Stop with Ctrl+C.")
                  .arg(engine.databasePath())
+                 .arg(resumed)
           << "\n";
     err().flush();
     // Endpoint changes made by other processes (due work is picked up by the engine itself).

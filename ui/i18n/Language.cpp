@@ -96,12 +96,13 @@ bool install(const QString &requested)
 
     const QLocale locale = localeFor(s.code);
     QLocale::setDefault(locale);
+    // English too: its plural forms ("%n attempt(s)" reads "1 attempt", "3 attempts").
+    auto own = std::make_unique<QTranslator>();
+    if (own->load(QStringLiteral(":/i18n/hookline_%1.qm").arg(s.code))) {
+        QCoreApplication::installTranslator(own.get());
+        s.own = std::move(own);
+    }
     if (s.code != QLatin1String("en")) {
-        auto own = std::make_unique<QTranslator>();
-        if (own->load(QStringLiteral(":/i18n/hookline_%1.qm").arg(s.code))) {
-            QCoreApplication::installTranslator(own.get());
-            s.own = std::move(own);
-        }
         // Qt's own strings (standard buttons, file dialogs): from Debian's
         // qt6-translations-l10n when it is installed; Hookline's strings do not depend on it.
         auto qt = std::make_unique<QTranslator>();

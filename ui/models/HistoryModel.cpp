@@ -203,8 +203,13 @@ QVariant HistoryModel::data(const QModelIndex &index, int role) const
         break;
     }
     switch (index.column()) {
-    case Time:
-        return d.created.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+    case Time: {
+        // Date then time, also in a right-to-left window (there the two runs of digits
+        // were shown time first).
+        const QString time =
+            d.created.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+        return QGuiApplication::isRightToLeft() ? QChar(0x2066) + time + QChar(0x2069) : time;
+    }
     case Event:
         return d.eventType;
     case Endpoint:
