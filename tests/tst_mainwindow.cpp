@@ -713,6 +713,36 @@ void TestMainWindow::historyScrollsAWindowOverTheWholeHistory()
     QCOMPARE(history->scroller()->topPosition(), top + 2);
     QCOMPARE(currentPosition(), 612);
     QCOMPARE(bar->maximum(), total + 2 - bar->pageStep());
+
+    // A filter: a jump deep into it starts in the counted bucket that holds the row (no page
+    // above is read), and every row of the window is the filter's row at its position.
+    const auto insertFailed = [&](int i) {
+        Delivery d;
+        d.id = QStringLiteral("f-%1").arg(i, 5, 10, QChar(u'0'));
+        d.eventId = ev.id;
+        d.eventType = ev.type;
+        d.endpointId = e.id;
+        d.webhookId = QStringLiteral("msg_f%1").arg(i);
+        d.state = DeliveryState::Failed;
+        d.lastStatus = 503;
+        d.lastError = ErrorClass::Http5xx;
+        d.created = d.updated = now;
+        return store.insertDelivery(d);
+    };
+    for (int i = 0; i < 1200; ++i)
+        QVERIFY(insertFailed(i));
+    DeliveryQuery failed;
+    failed.state = DeliveryState::Failed;
+    model->setQuery(failed);
+    QCOMPARE(model->totalCount(), 1200);
+    bar->setValue(1000);
+    QVERIFY(model->windowStart() > 2 * HistoryModel::kPageSize);
+    DeliveryQuery everyFailed = failed;
+    everyFailed.limit = 1200;
+    const QList<Delivery> failedRows = m_engine->deliveries(everyFailed);
+    for (int r = 0; r < model->rowCount(); ++r)
+        QVERIFY2(model->deliveryAt(r).id == failedRows.at(int(model->windowStart() + r)).id,
+                 qPrintable(QString::number(r)));
 }
 
 // Hints (the endpoint form's event descriptions, Live's "deliveries appear here") and

@@ -78,6 +78,7 @@ class TestStore : public QObject
 
 private slots:
     void countsFollowEveryChange();
+    void jumpsStartInTheirBucket();
     void initTestCase();
     void init();
     void idsAreTimeOrderedUuids();
@@ -1282,6 +1283,77 @@ void TestStore::countsFollowEveryChange()
     QVERIFY(store->removeEndpoint(endpoints.last()));
     wrong = check("endpoint removed");
     QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+}
+
+// A jump to row N of a filter starts from the counted bucket of seq values that holds it:
+// the rows found that way are the rows an OFFSET from the top finds, for every filter the
+// totals keep, across buckets, gaps and both ends.
+void TestStore::jumpsStartInTheirBucket()
+{
+    auto store = open();
+    QVERIFY(store);
+    const QString name = QStringLiteral("spread");
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(path());
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        QVERIFY(q.exec(QStringLiteral("BEGIN")));
+        QVERIFY(q.prepare(QStringLiteral(
+            "INSERT INTO deliveries (seq, id, event_id, event_type, endpoint_id, webhook_id, "
+            "state, created, updated, last_status, last_error) VALUES (?, ?, 'ev', "
+            "'call.ringing', ?, ?, ?, 0, 0, ?, ?)")));
+        QRandomGenerator rng(11);
+        qint64 seq = 1;
+        for (int i = 0; i < 3000; ++i) {
+            seq += 1 + rng.bounded(200); // about 5 buckets of 65,536, with gaps
+            const bool ok = rng.bounded(10) < 8;
+            q.addBindValue(seq);
+            q.addBindValue(QStringLiteral("d-%1").arg(i));
+            q.addBindValue(i % 3 ? QStringLiteral("A") : QStringLiteral("B"));
+            q.addBindValue(QStringLiteral("msg_%1").arg(i));
+            q.addBindValue(ok ? QStringLiteral("succeeded") : QStringLiteral("failed"));
+            q.addBindValue(ok ? 200 : 503);
+            q.addBindValue(ok ? QStringLiteral("none") : QStringLiteral("http-5xx"));
+            QVERIFY2(q.exec(), qPrintable(q.lastError().text()));
+        }
+        QVERIFY(q.exec(QStringLiteral("COMMIT")));
+        QVERIFY(scalar(path(), QStringLiteral("SELECT COUNT(DISTINCT bucket) FROM delivery_counts"))
+                    .toInt() >= 4);
+    }
+    QSqlDatabase::removeDatabase(name);
+
+    DeliveryQuery all, failed, fiveXx, aSucceeded;
+    failed.state = DeliveryState::Failed;
+    fiveXx.codeClass = QStringLiteral("5xx");
+    aSucceeded.endpointId = QStringLiteral("A");
+    aSucceeded.state = DeliveryState::Succeeded;
+    for (const DeliveryQuery &filter : {all, failed, fiveXx, aSucceeded}) {
+        const qint64 count = store->countDeliveries(filter);
+        QVERIFY(count > 300);
+        for (qint64 position :
+             {qint64(1), qint64(255), qint64(256), count / 3, count / 2, count - 5, count - 1}) {
+            const auto seek = store->seekPosition(filter, position);
+            QVERIFY2(seek, qPrintable(QString::number(position)));
+            QVERIFY(seek->offset < (qint64(1) << Store::kSeqBucketBits));
+            DeliveryQuery bySeek = filter, byOffset = filter;
+            bySeek.limit = byOffset.limit = 5;
+            bySeek.beforeSeq = seek->beforeSeq;
+            bySeek.offset = seek->offset;
+            byOffset.offset = position;
+            QStringList a, b;
+            for (const Delivery &d : store->deliveries(bySeek))
+                a << d.id;
+            for (const Delivery &d : store->deliveries(byOffset))
+                b << d.id;
+            QVERIFY(!a.isEmpty());
+            QCOMPARE(a, b);
+        }
+        QVERIFY(!store->seekPosition(filter, count));
+    }
+    DeliveryQuery byType; // not kept in the totals: the caller uses an OFFSET
+    byType.eventType = QStringLiteral("call.ringing");
+    QVERIFY(!store->seekPosition(byType, 10));
 }
 
 #include "tst_store.moc"

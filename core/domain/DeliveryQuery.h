@@ -30,6 +30,13 @@ struct DeliveryQuery
     qint64 countCap = 0;
 };
 
+// Where a row of a query's result starts: the rows older than beforeSeq, offset of them skipped.
+struct DeliverySeek
+{
+    qint64 beforeSeq = 0;
+    qint64 offset = 0;
+};
+
 struct RetentionPolicy
 {
     int maxAgeDays = 0;       // 0: keep forever

@@ -693,6 +693,11 @@ std::pair<qint64, qint64> Engine::seqRange() const
     return m_store->seqRange();
 }
 
+std::optional<DeliverySeek> Engine::seekPosition(const DeliveryQuery &query, qint64 position) const
+{
+    return m_store->seekPosition(query, position);
+}
+
 int Engine::searchDeliveries(const QString &text, int limit)
 {
     return m_search->start(text, limit);

@@ -187,6 +187,8 @@ public:
     QList<Delivery> retryingDeliveries(const QString &endpointId, int limit) const;
     // Smallest and largest seq (see Store::seqRange).
     std::pair<qint64, qint64> seqRange() const;
+    // Where the query's row at `position` starts (see Store::seekPosition).
+    std::optional<DeliverySeek> seekPosition(const DeliveryQuery &query, qint64 position) const;
     // Full-text search over payloads and responses on a worker thread; searchFinished()
     // answers with the number returned here. A new search cancels the running one.
     int searchDeliveries(const QString &text, int limit = 5000);

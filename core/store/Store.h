@@ -72,6 +72,16 @@ public:
     // The error classes of attempts that got no HTTP answer, as an SQL list ("error" in
     // History's Code filter).
     static QString noAnswerErrorsSql();
+    // Deliveries are counted per bucket of 2^kSeqBucketBits consecutive seq values.
+    static constexpr int kSeqBucketBits = 16;
+    // The count of a query by endpoint, state and outcome from the kept totals; nullopt for
+    // other filters (StoreCounts.cpp).
+    std::optional<qint64> countFromTotals(const DeliveryQuery &query) const;
+    // Where the query's row at `position` (0: newest) is: the rows older than
+    // DeliverySeek::beforeSeq, skipping DeliverySeek::offset of them - at most a bucket's
+    // worth, where an OFFSET from the top steps over every row above. nullopt for filters
+    // the totals do not keep, position 0, and positions past the end.
+    std::optional<DeliverySeek> seekPosition(const DeliveryQuery &query, qint64 position) const;
 
     // SQLite checkpoints the WAL into the database file after a commit once it holds this
     // many pages (1000 by default); 0 turns that off.
@@ -222,9 +232,6 @@ private:
     bool sealPlainSecrets();
     static QString activitySchemaSql();
     static QStringList countSchemaStatements(); // StoreCounts.cpp
-    // The count of a query by endpoint, state and outcome from the kept totals; nullopt for
-    // other filters.
-    std::optional<qint64> countFromTotals(const DeliveryQuery &query) const;
     bool backfillActivity(const QDateTime &now);
     bool exec(const QString &sql) const;
     // Claims these due rows for `claim` (cancelling any whose event is gone).

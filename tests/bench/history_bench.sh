@@ -32,6 +32,7 @@ cat <<TABLE
 | apply a state filter (failed: $(echo "$m" | value failed_rows) rows) | $(echo "$m" | value filter_state_ms) ms | ≤ 50 ms |
 | apply a code-class filter (5xx) | $(echo "$m" | value filter_code_ms) ms | ≤ 50 ms |
 | jump to the middle of the table | $(echo "$m" | value jump_middle_ms) ms | ≤ 50 ms |
+| jump to the middle of the state filter's rows | $(echo "$m" | value jump_filtered_ms) ms | ≤ 50 ms |
 | jump to the end | $(echo "$m" | value jump_end_ms) ms | |
 | text search in payloads and responses, off the GUI thread ($(echo "$m" | value search_matches) matches) | $(echo "$m" | value search_ms) ms | ≤ 500 ms |
 | memory above the same app with an empty store | $mem MiB | ≤ 100 MB |

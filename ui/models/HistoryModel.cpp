@@ -140,6 +140,11 @@ const QList<Delivery> &HistoryModel::page(int pageNo) const
         // Positions are seq values counted down from the newest: seek, don't skip.
         q.beforeSeq = m_maxSeq - qint64(pageNo) * kPageSize + 1;
         q.offset = 0;
+    } else if (const auto seek = m_engine->seekPosition(m_query, qint64(pageNo) * kPageSize)) {
+        // A jump into a filter: from the counted bucket that holds the row, not an OFFSET
+        // over every row above it.
+        q.beforeSeq = seek->beforeSeq;
+        q.offset = seek->offset;
     } else {
         q.beforeSeq = 0;
         q.offset = qint64(pageNo) * kPageSize;
