@@ -14,18 +14,25 @@
 
 namespace {
 
+const char *const kNoAnswerErrors[] = {"dns",     "refused", "timeout", "tls",
+                                       "aborted", "network", "blocked"};
+
 // The outcome class of a delivery row (History's "Code" filter): "2xx", "3xx", "4xx", "5xx",
 // "error" (no HTTP answer) or "" (none yet, or an answer outside these). `row` is NEW, OLD or
-// a table name.
+// a table name. No IN lists: inside a trigger SQLite builds a temporary table for each one
+// every time the trigger runs (80 µs per delivery where these comparisons take one or two).
 QString outcomeSql(const QString &row)
 {
+    QStringList noAnswer;
+    for (const char *error : kNoAnswerErrors)
+        noAnswer << QStringLiteral("%1.last_error = '%2'").arg(row, QLatin1String(error));
     return QStringLiteral("CASE WHEN %1.last_error = 'none' THEN (CASE WHEN %1.last_status "
                           "BETWEEN 200 AND 299 THEN '2xx' ELSE '' END) "
                           "WHEN %1.last_error = 'http-3xx' THEN '3xx' "
                           "WHEN %1.last_error = 'http-4xx' THEN '4xx' "
                           "WHEN %1.last_error = 'http-5xx' THEN '5xx' "
-                          "WHEN %1.last_error IN %2 THEN 'error' ELSE '' END")
-        .arg(row, Store::noAnswerErrorsSql());
+                          "WHEN %2 THEN 'error' ELSE '' END")
+        .arg(row, noAnswer.join(QLatin1String(" OR ")));
 }
 
 QString addSql(const QString &row)
@@ -72,7 +79,10 @@ bool totalsWhere(const DeliveryQuery &query, QString *where, QVariantList *binds
 
 QString Store::noAnswerErrorsSql()
 {
-    return QStringLiteral("('dns', 'refused', 'timeout', 'tls', 'aborted', 'network', 'blocked')");
+    QStringList quoted;
+    for (const char *error : kNoAnswerErrors)
+        quoted << QLatin1Char('\'') + QLatin1String(error) + QLatin1Char('\'');
+    return QLatin1Char('(') + quoted.join(QLatin1String(", ")) + QLatin1Char(')');
 }
 
 QStringList Store::countSchemaStatements()
