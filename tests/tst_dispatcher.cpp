@@ -389,7 +389,8 @@ void TestDispatcher::redirectIsNotFollowed()
     QCOMPARE(d.state, DeliveryState::Failed);
     QCOMPARE(d.lastError, ErrorClass::Http3xx);
     QCOMPARE(d.lastStatus, 302);
-    QVERIFY(d.attempts.first().error.text().contains(QStringLiteral("http://127.0.0.1:1/elsewhere")));
+    QVERIFY(
+        d.attempts.first().error.text().contains(QStringLiteral("http://127.0.0.1:1/elsewhere")));
     QCOMPARE(f->receiver.requests(QStringLiteral("moved")).size(), 1);
 }
 

@@ -66,6 +66,28 @@
 
 #include <algorithm>
 
+namespace {
+
+// A final delivery of `event` to `endpointId`, written straight to the store: id
+// "<prefix>-00042", answered `status` (2xx: succeeded, otherwise failed).
+bool storeDelivery(Store &store, const Event &event, const QString &endpointId,
+                   const QString &prefix, int i, int status = 200)
+{
+    Delivery d;
+    d.id = QStringLiteral("%1-%2").arg(prefix).arg(i, 5, 10, QChar(u'0'));
+    d.eventId = event.id;
+    d.eventType = event.type;
+    d.endpointId = endpointId;
+    d.webhookId = QStringLiteral("msg_%1%2").arg(prefix).arg(i);
+    d.state = status / 100 == 2 ? DeliveryState::Succeeded : DeliveryState::Failed;
+    d.lastStatus = status;
+    d.lastError = errorClassForStatus(status);
+    d.created = d.updated = event.created;
+    return store.insertDelivery(d);
+}
+
+} // namespace
+
 class TestMainWindow : public QObject
 {
     Q_OBJECT
@@ -632,17 +654,8 @@ void TestMainWindow::historyScrollsAWindowOverTheWholeHistory()
                    QByteArray("{}"),       now,
                    EventOrigin::Test,      {}};
     QVERIFY(store.insertEvent(ev));
-    auto insert = [&](int i) {
-        Delivery d;
-        d.id = QStringLiteral("d-%1").arg(i, 5, 10, QChar(u'0'));
-        d.eventId = ev.id;
-        d.eventType = ev.type;
-        d.endpointId = e.id;
-        d.webhookId = QStringLiteral("msg_%1").arg(i);
-        d.state = DeliveryState::Succeeded;
-        d.lastStatus = 200;
-        d.created = d.updated = now;
-        return store.insertDelivery(d);
+    const auto insert = [&](int i) {
+        return storeDelivery(store, ev, e.id, QStringLiteral("d"), i);
     };
     const int total = 1000;
     for (int i = 0; i < total; ++i)
@@ -717,17 +730,7 @@ void TestMainWindow::historyScrollsAWindowOverTheWholeHistory()
     // A filter: a jump deep into it starts in the counted bucket that holds the row (no page
     // above is read), and every row of the window is the filter's row at its position.
     const auto insertFailed = [&](int i) {
-        Delivery d;
-        d.id = QStringLiteral("f-%1").arg(i, 5, 10, QChar(u'0'));
-        d.eventId = ev.id;
-        d.eventType = ev.type;
-        d.endpointId = e.id;
-        d.webhookId = QStringLiteral("msg_f%1").arg(i);
-        d.state = DeliveryState::Failed;
-        d.lastStatus = 503;
-        d.lastError = ErrorClass::Http5xx;
-        d.created = d.updated = now;
-        return store.insertDelivery(d);
+        return storeDelivery(store, ev, e.id, QStringLiteral("f"), i, 503);
     };
     for (int i = 0; i < 1200; ++i)
         QVERIFY(insertFailed(i));
@@ -1107,18 +1110,8 @@ void TestMainWindow::modelsPassTheModelTester()
              QByteArray("{}"),       now,
              EventOrigin::Test,      {}};
     QVERIFY(store.insertEvent(ev));
-    auto insert = [&](int i) {
-        Delivery d;
-        d.id = QStringLiteral("d-%1").arg(i, 5, 10, QChar(u'0'));
-        d.eventId = ev.id;
-        d.eventType = ev.type;
-        d.endpointId = e.id;
-        d.webhookId = QStringLiteral("msg_%1").arg(i);
-        d.state = i % 3 ? DeliveryState::Succeeded : DeliveryState::Failed;
-        d.lastStatus = i % 3 ? 200 : 500;
-        d.lastError = i % 3 ? ErrorClass::None : ErrorClass::Http5xx;
-        d.created = d.updated = now;
-        QVERIFY(store.insertDelivery(d));
+    const auto insert = [&](int i) {
+        QVERIFY(storeDelivery(store, ev, e.id, QStringLiteral("d"), i, i % 3 ? 200 : 500));
     };
     for (int i = 0; i < 700; ++i)
         insert(i);
