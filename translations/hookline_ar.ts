@@ -117,6 +117,49 @@ p50 %2 · p95 %3 · p99 %4</source>
     </message>
 </context>
 <context>
+    <name>DatabaseUrl</name>
+    <message>
+        <source>“%1” names no file. Write sqlite:PATH, for example sqlite:/var/lib/hookline/hookline.sqlite.</source>
+        <translation>«⁨%1⁩» لا يسمّي أي ملف. اكتب ⁦sqlite:PATH⁩، مثل ⁦sqlite:/var/lib/hookline/hookline.sqlite⁩.</translation>
+    </message>
+    <message>
+        <source>“%1” is not a database URL Hookline knows. Write sqlite:PATH for a file, or postgresql://USER@HOST:PORT/DBNAME for a PostgreSQL database.</source>
+        <translation>«⁨%1⁩» ليس عنوان قاعدة بيانات يعرفه Hookline. اكتب ⁦sqlite:PATH⁩ لملف، أو ⁦postgresql://USER@HOST:PORT/DBNAME⁩ لقاعدة بيانات PostgreSQL.</translation>
+    </message>
+    <message>
+        <source>“%1” is not a valid PostgreSQL URL. Write it as postgresql://USER@HOST:PORT/DBNAME (a password may follow the user after a colon, percent-encoded).</source>
+        <translation>«⁨%1⁩» ليس عنوان PostgreSQL صالحًا. اكتبه هكذا: ⁦postgresql://USER@HOST:PORT/DBNAME⁩ (يمكن أن تلي كلمةُ المرور اسمَ المستخدم بعد نقطتين، مرمّزةً بالنسبة المئوية).</translation>
+    </message>
+    <message>
+        <source>The PostgreSQL URL names no server. Write the host after “postgresql://”, for example postgresql://hookline@db.example.com/hookline.</source>
+        <translation>عنوان PostgreSQL لا يسمّي أي خادم. اكتب المضيف بعد «⁦postgresql://⁩»، مثل ⁦postgresql://hookline@db.example.com/hookline⁩.</translation>
+    </message>
+    <message>
+        <source>The port in the PostgreSQL URL must be 1–65535.</source>
+        <translation>يجب أن يكون المنفذ في عنوان PostgreSQL بين 1 و65535.</translation>
+    </message>
+    <message>
+        <source>The port “%1” in the PostgreSQL URL must be a number from 1 to 65535 (PostgreSQL&apos;s own is 5432).</source>
+        <translation>يجب أن يكون المنفذ «⁨%1⁩» في عنوان PostgreSQL رقمًا من 1 إلى 65535 (منفذ PostgreSQL المعتاد 5432).</translation>
+    </message>
+    <message>
+        <source>The PostgreSQL URL %1 names no database, or more than one. End it with /DBNAME, for example …:5432/hookline.</source>
+        <translation>عنوان PostgreSQL ‏⁨%1⁩ لا يسمّي قاعدة بيانات، أو يسمّي أكثر من واحدة. اختمه بـ ⁦/DBNAME⁩، مثل ⁦…:5432/hookline⁩.</translation>
+    </message>
+    <message>
+        <source>sslmode “%1” is not one PostgreSQL knows: use %2.</source>
+        <translation>القيمة «⁨%1⁩» لـ ⁦sslmode⁩ لا يعرفها PostgreSQL: استخدم ⁨%2⁩.</translation>
+    </message>
+    <message>
+        <source>connect_timeout “%1” must be a number of seconds from 1 to 600.</source>
+        <translation>يجب أن تكون ⁦connect_timeout⁩ «⁨%1⁩» عددًا من الثواني من 1 إلى 600.</translation>
+    </message>
+    <message>
+        <source>The PostgreSQL URL has an option Hookline does not use: “%1”. It takes sslmode and connect_timeout.</source>
+        <translation>يحتوي عنوان PostgreSQL على خيار لا يستخدمه Hookline: «⁨%1⁩». يقبل ⁦sslmode⁩ و⁦connect_timeout⁩.</translation>
+    </message>
+</context>
+<context>
     <name>DeliveryDetailsView</name>
     <message>
         <source>… %1 more bytes</source>

@@ -117,6 +117,49 @@ p50 %2 · p95 %3 · p99 %4</translation>
     </message>
 </context>
 <context>
+    <name>DatabaseUrl</name>
+    <message>
+        <source>“%1” names no file. Write sqlite:PATH, for example sqlite:/var/lib/hookline/hookline.sqlite.</source>
+        <translation>« %1 » ne désigne aucun fichier. Écrivez sqlite:CHEMIN, par exemple sqlite:/var/lib/hookline/hookline.sqlite.</translation>
+    </message>
+    <message>
+        <source>“%1” is not a database URL Hookline knows. Write sqlite:PATH for a file, or postgresql://USER@HOST:PORT/DBNAME for a PostgreSQL database.</source>
+        <translation>« %1 » n’est pas une URL de base de données que Hookline connaît. Écrivez sqlite:CHEMIN pour un fichier, ou postgresql://UTILISATEUR@HÔTE:PORT/BASE pour une base PostgreSQL.</translation>
+    </message>
+    <message>
+        <source>“%1” is not a valid PostgreSQL URL. Write it as postgresql://USER@HOST:PORT/DBNAME (a password may follow the user after a colon, percent-encoded).</source>
+        <translation>« %1 » n’est pas une URL PostgreSQL valide. Écrivez-la postgresql://UTILISATEUR@HÔTE:PORT/BASE (un mot de passe peut suivre l’utilisateur après deux-points, encodé en pourcentage).</translation>
+    </message>
+    <message>
+        <source>The PostgreSQL URL names no server. Write the host after “postgresql://”, for example postgresql://hookline@db.example.com/hookline.</source>
+        <translation>L’URL PostgreSQL ne désigne aucun serveur. Écrivez l’hôte après « postgresql:// », par exemple postgresql://hookline@db.example.com/hookline.</translation>
+    </message>
+    <message>
+        <source>The port in the PostgreSQL URL must be 1–65535.</source>
+        <translation>Le port de l’URL PostgreSQL doit être compris entre 1 et 65535.</translation>
+    </message>
+    <message>
+        <source>The port “%1” in the PostgreSQL URL must be a number from 1 to 65535 (PostgreSQL&apos;s own is 5432).</source>
+        <translation>Le port « %1 » de l’URL PostgreSQL doit être un nombre de 1 à 65535 (celui de PostgreSQL est 5432).</translation>
+    </message>
+    <message>
+        <source>The PostgreSQL URL %1 names no database, or more than one. End it with /DBNAME, for example …:5432/hookline.</source>
+        <translation>L’URL PostgreSQL %1 ne désigne aucune base, ou plusieurs. Terminez-la par /BASE, par exemple …:5432/hookline.</translation>
+    </message>
+    <message>
+        <source>sslmode “%1” is not one PostgreSQL knows: use %2.</source>
+        <translation>sslmode « %1 » n’est pas une valeur que PostgreSQL connaît : utilisez %2.</translation>
+    </message>
+    <message>
+        <source>connect_timeout “%1” must be a number of seconds from 1 to 600.</source>
+        <translation>connect_timeout « %1 » doit être un nombre de secondes de 1 à 600.</translation>
+    </message>
+    <message>
+        <source>The PostgreSQL URL has an option Hookline does not use: “%1”. It takes sslmode and connect_timeout.</source>
+        <translation>L’URL PostgreSQL contient une option que Hookline n’utilise pas : « %1 ». Il accepte sslmode et connect_timeout.</translation>
+    </message>
+</context>
+<context>
     <name>DeliveryDetailsView</name>
     <message>
         <source>… %1 more bytes</source>
