@@ -5,11 +5,13 @@
 // UPDATE SKIP LOCKED never get the same row and never wait for one another, and rows a
 // connection held come back when it ends without committing.
 #include "PgCluster.h"
+#include "store/PgConnection.h"
 
 #include <QElapsedTimer>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
 
@@ -22,6 +24,7 @@ private slots:
     void cleanupTestCase();
     void acceptsOnlyThePassword();
     void skipLockedSplitsRowsBetweenConnections();
+    void failuresNameTheServerNeverThePassword();
     void stopsAndLeavesNothing();
 
 private:
@@ -114,6 +117,60 @@ void TestPgCluster::skipLockedSplitsRowsBetweenConnections()
     }
     QSqlDatabase::removeDatabase(QStringLiteral("a"));
     QSqlDatabase::removeDatabase(QStringLiteral("b"));
+}
+
+// Hookline's own connection (PgConnection, from a DatabaseUrl): it opens with the URL's
+// password; each failure names the server and what to do, never the password; a server that
+// accepts and then says nothing is an error after the URL's timeout, not a hang.
+void TestPgCluster::failuresNameTheServerNeverThePassword()
+{
+    QString error;
+    const auto url = [&](const QString &text) {
+        auto parsed = DatabaseUrl::parse(text, &error);
+        return parsed ? *parsed : DatabaseUrl();
+    };
+    const QString server = QStringLiteral("127.0.0.1:%1").arg(m_pg.port());
+    QVERIFY2(PgConnection::open(url(m_pg.url()), QStringLiteral("own"), &error), qPrintable(error));
+    QVERIFY(QSqlDatabase::database(QStringLiteral("own")).isOpen());
+    QSqlDatabase::removeDatabase(QStringLiteral("own"));
+
+    const auto fails = [&](const QString &text, const QString &says) {
+        QString why;
+        if (PgConnection::open(url(text), QStringLiteral("bad"), &why))
+            return QStringLiteral("%1 opened").arg(text);
+        if (!why.contains(says) || why.contains(QLatin1String("sekrit")))
+            return QStringLiteral("%1: %2").arg(text, why);
+        return QString();
+    };
+    QString wrong = fails(QStringLiteral("postgresql://hookline:sekrit@%1/hookline").arg(server),
+                          QStringLiteral("refused the password of user “hookline”"));
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+    wrong =
+        fails(QStringLiteral("postgresql://hookline:%1@%2/elsewhere").arg(m_pg.password(), server),
+              QStringLiteral("There is no database “elsewhere” at ") + server);
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+
+    quint16 closed = 0;
+    {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        closed = probe.serverPort();
+    }
+    wrong = fails(QStringLiteral("postgresql://hookline:sekrit@127.0.0.1:%1/hookline").arg(closed),
+                  QStringLiteral("Nothing answers at 127.0.0.1:%1").arg(closed));
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+
+    // A server that accepts the connection and then says nothing.
+    QTcpServer silent;
+    QVERIFY(silent.listen(QHostAddress::LocalHost, 0));
+    QElapsedTimer clock;
+    clock.start();
+    wrong =
+        fails(QStringLiteral("postgresql://hookline:sekrit@127.0.0.1:%1/hookline?connect_timeout=2")
+                  .arg(silent.serverPort()),
+              QStringLiteral("did not answer within 2 s"));
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+    QVERIFY2(clock.elapsed() < 8000, qPrintable(QString::number(clock.elapsed())));
 }
 
 void TestPgCluster::stopsAndLeavesNothing()

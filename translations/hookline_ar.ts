@@ -1976,6 +1976,37 @@ Deliveries to resend: %3, oldest first.</source>
     </message>
 </context>
 <context>
+    <name>PgConnection</name>
+    <message>
+        <source>Nothing answers at %1 (connection refused): is PostgreSQL running there, and is the port right?</source>
+        <translation>لا شيء يجيب على ⁨%1⁩ (رُفض الاتصال): هل يعمل PostgreSQL هناك، وهل المنفذ صحيح؟</translation>
+    </message>
+    <message>
+        <source>The PostgreSQL server at %1 did not answer within %2 s. Check the host and the network, or give it longer with ?connect_timeout=SECONDS.</source>
+        <translation>لم يُجب خادم PostgreSQL على ⁨%1⁩ خلال ⁨%2⁩ ث. تحقق من المضيف والشبكة، أو امنحه وقتًا أطول بـ ⁦?connect_timeout=SECONDS⁩.</translation>
+    </message>
+    <message>
+        <source>PostgreSQL at %1 refused the password of user “%2”. Check the password in the URL, in PGPASSWORD or in ~/.pgpass.</source>
+        <translation>رفض PostgreSQL على ⁨%1⁩ كلمة مرور المستخدم «⁨%2⁩». تحقق من كلمة المرور في العنوان أو في ⁦PGPASSWORD⁩ أو في ⁦~/.pgpass⁩.</translation>
+    </message>
+    <message>
+        <source>There is no database “%1” at %2. Create it (createdb -O %3 %1) or fix the URL.</source>
+        <translation>لا توجد قاعدة بيانات «⁨%1⁩» على ⁨%2⁩. أنشئها (⁦createdb -O ⁨%3⁩ ⁨%1⁩⁩) أو صحّح العنوان.</translation>
+    </message>
+    <message>
+        <source>The host name %1 could not be resolved. Check its spelling, or use an address.</source>
+        <translation>تعذّر حلّ اسم المضيف ⁨%1⁩. تحقق من كتابته، أو استخدم عنوانًا.</translation>
+    </message>
+    <message>
+        <source>Cannot connect to PostgreSQL at %1: %2</source>
+        <translation>تعذّر الاتصال بـ PostgreSQL على ⁨%1⁩: ⁨%2⁩</translation>
+    </message>
+    <message>
+        <source>Qt&apos;s PostgreSQL driver is not installed: install libqt6sql6-psql.</source>
+        <translation>مشغّل PostgreSQL الخاص بـ Qt غير مثبّت: ثبّت ⁦libqt6sql6-psql⁩.</translation>
+    </message>
+</context>
+<context>
     <name>Placeholders</name>
     <message>
         <source>A fresh random UUID on every use</source>

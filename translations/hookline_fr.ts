@@ -1964,6 +1964,37 @@ Livraisons à renvoyer : %3, les plus anciennes d’abord.</translation>
     </message>
 </context>
 <context>
+    <name>PgConnection</name>
+    <message>
+        <source>Nothing answers at %1 (connection refused): is PostgreSQL running there, and is the port right?</source>
+        <translation>Rien ne répond à %1 (connexion refusée) : PostgreSQL y tourne-t-il, et le port est-il le bon ?</translation>
+    </message>
+    <message>
+        <source>The PostgreSQL server at %1 did not answer within %2 s. Check the host and the network, or give it longer with ?connect_timeout=SECONDS.</source>
+        <translation>Le serveur PostgreSQL à %1 n’a pas répondu en %2 s. Vérifiez l’hôte et le réseau, ou laissez-lui plus de temps avec ?connect_timeout=SECONDES.</translation>
+    </message>
+    <message>
+        <source>PostgreSQL at %1 refused the password of user “%2”. Check the password in the URL, in PGPASSWORD or in ~/.pgpass.</source>
+        <translation>PostgreSQL à %1 a refusé le mot de passe de l’utilisateur « %2 ». Vérifiez le mot de passe dans l’URL, dans PGPASSWORD ou dans ~/.pgpass.</translation>
+    </message>
+    <message>
+        <source>There is no database “%1” at %2. Create it (createdb -O %3 %1) or fix the URL.</source>
+        <translation>Il n’y a pas de base « %1 » à %2. Créez-la (createdb -O %3 %1) ou corrigez l’URL.</translation>
+    </message>
+    <message>
+        <source>The host name %1 could not be resolved. Check its spelling, or use an address.</source>
+        <translation>Le nom d’hôte %1 n’a pas pu être résolu. Vérifiez son orthographe, ou utilisez une adresse.</translation>
+    </message>
+    <message>
+        <source>Cannot connect to PostgreSQL at %1: %2</source>
+        <translation>Connexion à PostgreSQL à %1 impossible : %2</translation>
+    </message>
+    <message>
+        <source>Qt&apos;s PostgreSQL driver is not installed: install libqt6sql6-psql.</source>
+        <translation>Le pilote PostgreSQL de Qt n’est pas installé : installez libqt6sql6-psql.</translation>
+    </message>
+</context>
+<context>
     <name>Placeholders</name>
     <message>
         <source>A fresh random UUID on every use</source>
