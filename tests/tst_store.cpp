@@ -209,7 +209,8 @@ void TestStore::deliveriesAndAttemptsSurviveReopen()
     a.responseBodySize = 9;
     a.errorClass = ErrorClass::Http5xx;
     a.error = AttemptError(AttemptError::Kind::HttpStatus,
-                           {QStringLiteral("503"), QStringLiteral("Service Unavailable")});
+                           {QStringLiteral("503"), QStringLiteral("Service Unavailable")})
+                  .then(AttemptError::Kind::BodyCapped, {QStringLiteral("64")});
     {
         auto store = open();
         QVERIFY(store->insertEvent(event));
@@ -235,7 +236,16 @@ void TestStore::deliveriesAndAttemptsSurviveReopen()
     QCOMPARE(b.responseHeaders, a.responseHeaders);
     QCOMPARE(b.errorClass, ErrorClass::Http5xx);
     QVERIFY(b.error == a.error);
-    QCOMPARE(b.error.text(), QStringLiteral("The endpoint answered 503 Service Unavailable."));
+    QCOMPARE(b.error.text(),
+             QStringLiteral("The endpoint answered 503 Service Unavailable. The response body "
+                            "was longer than 64 KiB; Hookline read that much and discarded the "
+                            "rest."));
+    // A particular with a "%2" in it stays as it was; a damaged record shows what it holds.
+    QCOMPARE(AttemptError(AttemptError::Kind::Refused, {QStringLiteral("h%2x:80")}).text(),
+             QStringLiteral("Connection refused by h%2x:80: nothing is listening there. Is the "
+                            "receiver running, and is the port right?"));
+    QCOMPARE(AttemptError::decode(QStringLiteral("[[\"gone\",\"a\",\"b\"]]")).text(),
+             QStringLiteral("gone: a, b"));
     QCOMPARE(b.trigger, AttemptTrigger::Test);
     QCOMPARE(store->event(event.id)->payload, event.payload);
     QCOMPARE(store->event(event.id)->origin, EventOrigin::Scenario);

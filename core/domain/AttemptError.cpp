@@ -5,6 +5,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+#include <algorithm>
 #include <iterator>
 
 namespace {
@@ -13,52 +14,54 @@ struct Wording
 {
     AttemptError::Kind kind;
     const char *code; // stored: never change one
+    const char *context;
     const char *source;
 };
 
-// The sentences, in the context the dispatcher's translations have always used.
+// The sentences, in the contexts their translations have always had (the dispatcher's and
+// the egress policy's).
 const Wording kWordings[] = {
-    {AttemptError::Kind::Words, "words", nullptr},
-    {AttemptError::Kind::Timeout, "timeout",
+    {AttemptError::Kind::Words, "words", nullptr, nullptr},
+    {AttemptError::Kind::Timeout, "timeout", "Dispatcher",
      QT_TRANSLATE_NOOP("Dispatcher", "No answer from %1 within the endpoint's timeout; the "
                                      "attempt was cut off.")},
-    {AttemptError::Kind::TimeoutAnswered, "timeout-answered",
+    {AttemptError::Kind::TimeoutAnswered, "timeout-answered", "Dispatcher",
      QT_TRANSLATE_NOOP("Dispatcher", "The endpoint answered %1 but did not finish the response "
                                      "within the %2 ms timeout; the attempt was cut off.")},
-    {AttemptError::Kind::Redirect, "redirect",
+    {AttemptError::Kind::Redirect, "redirect", "Dispatcher",
      QT_TRANSLATE_NOOP("Dispatcher", "Redirects are not followed: the endpoint answered %1 %2 "
                                      "pointing to %3. Register the final URL instead.")},
-    {AttemptError::Kind::HttpStatus, "http-status",
+    {AttemptError::Kind::HttpStatus, "http-status", "Dispatcher",
      QT_TRANSLATE_NOOP("Dispatcher", "The endpoint answered %1 %2.")},
-    {AttemptError::Kind::BodyCapped, "body-capped",
+    {AttemptError::Kind::BodyCapped, "body-capped", "Dispatcher",
      QT_TRANSLATE_NOOP("Dispatcher", "The response body was longer than %1 KiB; Hookline read "
                                      "that much and discarded the rest.")},
-    {AttemptError::Kind::Dns, "dns",
+    {AttemptError::Kind::Dns, "dns", "Dispatcher",
      QT_TRANSLATE_NOOP("Dispatcher", "The host name %1 could not be resolved (DNS). Check the "
                                      "URL's spelling, or the machine's DNS settings.")},
-    {AttemptError::Kind::Refused, "refused",
+    {AttemptError::Kind::Refused, "refused", "Dispatcher",
      QT_TRANSLATE_NOOP("Dispatcher", "Connection refused by %1: nothing is listening there. Is "
                                      "the receiver running, and is the port right?")},
-    {AttemptError::Kind::NoAnswerInTime, "no-answer",
+    {AttemptError::Kind::NoAnswerInTime, "no-answer", "Dispatcher",
      QT_TRANSLATE_NOOP("Dispatcher", "%1 did not answer in time.")},
-    {AttemptError::Kind::Tls, "tls",
+    {AttemptError::Kind::Tls, "tls", "Dispatcher",
      QT_TRANSLATE_NOOP("Dispatcher", "The TLS handshake with %1 failed: %2. Fix the server's "
                                      "certificate, or turn off TLS verification for this "
                                      "endpoint (for testing only).")},
-    {AttemptError::Kind::Aborted, "aborted",
+    {AttemptError::Kind::Aborted, "aborted", "Dispatcher",
      QT_TRANSLATE_NOOP("Dispatcher", "The attempt was aborted before an answer arrived.")},
-    {AttemptError::Kind::Closed, "closed",
+    {AttemptError::Kind::Closed, "closed", "Dispatcher",
      QT_TRANSLATE_NOOP("Dispatcher", "%1 closed the connection without answering.")},
-    {AttemptError::Kind::Failed, "failed",
+    {AttemptError::Kind::Failed, "failed", "Dispatcher",
      QT_TRANSLATE_NOOP("Dispatcher", "The request to %1 failed: %2.")},
-    {AttemptError::Kind::HostNotFound, "host-not-found",
+    {AttemptError::Kind::HostNotFound, "host-not-found", "Dispatcher",
      QT_TRANSLATE_NOOP("Dispatcher", "Host %1 not found: %2")},
-    {AttemptError::Kind::NotPublic, "not-public",
+    {AttemptError::Kind::NotPublic, "not-public", "EgressPolicy",
      QT_TRANSLATE_NOOP("EgressPolicy",
                        "The address %1 is not public, and the egress policy is “public-only”. "
                        "Add the host or its range to the policy's allow-list if it should be "
                        "reached.")},
-    {AttemptError::Kind::LinkLocal, "link-local",
+    {AttemptError::Kind::LinkLocal, "link-local", "EgressPolicy",
      QT_TRANSLATE_NOOP("EgressPolicy",
                        "The address %1 is link-local, cloud metadata or otherwise not routable, "
                        "which the egress policy “no-link-local” blocks. Add the host or its "
@@ -72,13 +75,6 @@ const Wording &wording(AttemptError::Kind kind)
             return w;
     }
     return kWordings[0];
-}
-
-const char *contextOf(AttemptError::Kind kind)
-{
-    return kind == AttemptError::Kind::NotPublic || kind == AttemptError::Kind::LinkLocal
-               ? "EgressPolicy"
-               : "Dispatcher";
 }
 
 QString translated(const char *context, const char *source)
@@ -115,7 +111,7 @@ QString AttemptError::text() const
             return i < p.args.size() ? p.args.at(i) : QString();
         };
         const Wording &w = wording(p.kind);
-        const char *context = contextOf(p.kind);
+        const char *context = w.context;
         switch (p.kind) {
         case Kind::Words:
             sentences << arg(0);
@@ -193,7 +189,7 @@ AttemptError AttemptError::decode(const QString &stored)
         for (qsizetype i = 1; i < part.size(); ++i)
             args << part.at(i).toString();
         if (it == std::end(kWordings))
-            // A kind a later Hookline wrote: show its particulars rather than nothing.
+            // An unknown kind (a damaged record): its particulars rather than nothing.
             out.then(Kind::Words, {code + QLatin1String(": ") + args.join(QLatin1String(", "))});
         else
             out.then(it->kind, args);
