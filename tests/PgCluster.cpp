@@ -167,10 +167,40 @@ bool PgCluster::start(QString *error)
 
 QString PgCluster::url() const
 {
+    return urlOf(database());
+}
+
+QString PgCluster::urlOf(const QString &database) const
+{
     return QStringLiteral("postgresql://%1:%2@%3:%4/%5")
         .arg(user(), password(), host())
         .arg(m_port)
-        .arg(database());
+        .arg(database);
+}
+
+QString PgCluster::createDatabase(const QString &name, QString *error)
+{
+    const QString connection = QStringLiteral("pgcluster-admin-%1").arg(name);
+    bool ok = false;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), connection);
+        db.setHostName(host());
+        db.setPort(m_port);
+        db.setUserName(user());
+        db.setPassword(password());
+        db.setDatabaseName(QStringLiteral("postgres"));
+        if (db.open()) {
+            QSqlQuery q(db);
+            ok = q.exec(QStringLiteral("CREATE DATABASE %1").arg(name));
+            if (!ok)
+                *error = q.lastError().text();
+        } else {
+            *error = db.lastError().text();
+        }
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(connection);
+    return ok ? urlOf(name) : QString();
 }
 
 qint64 PgCluster::serverPid() const

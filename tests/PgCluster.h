@@ -32,6 +32,9 @@ public:
     QString database() const { return QStringLiteral("hookline"); }
     // postgresql://hookline:…@127.0.0.1:PORT/hookline
     QString url() const;
+    // A new, empty database (a test's own store); returns its URL, or empty and *error.
+    QString createDatabase(const QString &name, QString *error);
+    QString urlOf(const QString &database) const;
     // The server's process id (postmaster.pid), 0 when not running.
     qint64 serverPid() const;
     QString log() const;

@@ -313,9 +313,10 @@ void TestActivity::upgradeFillsCountsFromHistory()
         QVERIFY(db.open());
         QSqlQuery q(db);
         for (const char *sql :
-             {"DROP TRIGGER delivery_counts_insert", "DROP TRIGGER delivery_counts_update",
-              "DROP TRIGGER delivery_counts_delete", "DROP TABLE delivery_counts",
-              "ALTER TABLE attempts DROP COLUMN error_detail"})
+             {"ALTER TABLE endpoints DROP COLUMN version",
+              "ALTER TABLE event_types DROP COLUMN position", "DROP TRIGGER delivery_counts_insert",
+              "DROP TRIGGER delivery_counts_update", "DROP TRIGGER delivery_counts_delete",
+              "DROP TABLE delivery_counts", "ALTER TABLE attempts DROP COLUMN error_detail"})
             QVERIFY2(q.exec(QString::fromLatin1(sql)), sql);
         QVERIFY(q.exec(QStringLiteral("DROP INDEX deliveries_by_webhook_id")));
         QVERIFY(q.exec(QStringLiteral("DROP TABLE endpoint_activity")));

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "Store.h"
 
+#include "DatabaseUrl.h"
+#include "PgConnection.h"
 #include "SecretBox.h"
 #include "StoreStatement.h"
 #include "domain/EndpointValidation.h"
@@ -13,6 +15,7 @@
 #include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -279,6 +282,13 @@ ALTER TABLE attempts ADD COLUMN error_detail TEXT NOT NULL DEFAULT '';
     // 11: deliveries counted by endpoint, state and outcome, kept by triggers
     // (Store::countSchemaStatements(), in C++: the triggers hold semicolons).
     nullptr,
+    // 12: team mode: each save of an endpoint bumps its version, and a save made from an
+    // older version is refused (two admins editing one endpoint); event types keep the order
+    // they were first saved in on every backend (SQLite's rowid order, filled in by migrate()).
+    R"(
+ALTER TABLE endpoints ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE event_types ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+)",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion, "one migration per version");
 
@@ -387,17 +397,45 @@ QString Store::defaultPath(const QString &dataDir)
     return QDir(dir).filePath(QStringLiteral("hookline.sqlite"));
 }
 
-std::unique_ptr<Store> Store::open(const QString &path, QString *error)
+bool Store::isDatabaseUrl(const QString &location)
+{
+    const QString t = location.trimmed();
+    return t.startsWith(QLatin1String("sqlite:")) ||
+           t.startsWith(QLatin1String("postgresql:"), Qt::CaseInsensitive) ||
+           t.startsWith(QLatin1String("postgres:"), Qt::CaseInsensitive);
+}
+
+bool Store::isServerLocation(const QString &location)
+{
+    const QString t = location.trimmed();
+    return t.startsWith(QLatin1String("postgresql:"), Qt::CaseInsensitive) ||
+           t.startsWith(QLatin1String("postgres:"), Qt::CaseInsensitive);
+}
+
+std::unique_ptr<Store> Store::open(const QString &location, QString *error)
 {
     static std::atomic<int> counter{0};
     std::unique_ptr<Store> store(new Store);
-    store->m_path = path;
+    store->m_path = location;
+    store->m_display = location;
     store->m_connection = QStringLiteral("hookline-store-%1").arg(counter.fetch_add(1));
 
     if (!SecretBox::forProcess().ok()) {
         if (error)
             *error = SecretBox::forProcess().error();
         return nullptr;
+    }
+    QString path = location;
+    if (isDatabaseUrl(location)) {
+        const std::optional<DatabaseUrl> url = DatabaseUrl::parse(location, error);
+        if (!url)
+            return nullptr;
+        if (url->kind == DatabaseUrl::Kind::Postgresql) {
+            store->m_display = url->display();
+            return openPostgres(std::move(store), error);
+        }
+        path = url->path;
+        store->m_display = path;
     }
     const QFileInfo info(path);
     const bool newDir = !info.absoluteDir().exists();
@@ -494,11 +532,52 @@ QString Store::advice(const QString &error)
     return Tr::tr("Check free disk space and the data directory's permissions.");
 }
 
+std::unique_ptr<Store> Store::openPostgres(std::unique_ptr<Store> store, QString *error)
+{
+    const std::optional<DatabaseUrl> url = DatabaseUrl::parse(store->m_path, error);
+    if (!url)
+        return nullptr;
+    QString failure;
+    if (!PgConnection::open(*url, store->m_connection, &failure)) {
+        if (error)
+            *error = failure;
+        return nullptr;
+    }
+    store->m_pg = true;
+    store->m_db = QSqlDatabase::database(store->m_connection, false);
+    // Every commit waits for the server's WAL flush (the server's default, said anyway: a
+    // role or database may have turned it off); "C" comparisons, as SQLite compares text.
+    if (!store->execDirect("SET synchronous_commit = on") ||
+        !store->execDirect("SET client_min_messages = warning")) {
+        if (error)
+            *error = PgConnection::describeFailure(*url, store->m_lastError);
+        return nullptr;
+    }
+    if (!store->migrate(error))
+        return nullptr;
+    return store;
+}
+
+bool Store::execDirect(const char *sql)
+{
+    if (!m_pg)
+        return statement(sql).exec(&m_lastError);
+    QSqlQuery q(m_db);
+    if (!q.exec(QString::fromLatin1(sql))) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    return true;
+}
+
 Store::Statement &Store::statement(const char *sql)
 {
     auto it = m_sqliteStatements.find(sql);
-    if (it == m_sqliteStatements.end())
-        it = m_sqliteStatements.emplace(sql, std::make_unique<Statement>(m_sqlite, sql)).first;
+    if (it == m_sqliteStatements.end()) {
+        auto made = m_pg ? std::make_unique<Statement>(m_db, sql)
+                         : std::make_unique<Statement>(m_sqlite, sql);
+        it = m_sqliteStatements.emplace(sql, std::move(made)).first;
+    }
     return *it->second;
 }
 
@@ -523,33 +602,110 @@ bool Store::exec(const QString &sql) const
     return true;
 }
 
+namespace {
+
+// A migration's SQLite text as PostgreSQL takes it: 64-bit integers (times are milliseconds),
+// an identity column for SQLite's rowid alias, bytea for blobs, byte-wise ("C") text
+// comparison as SQLite's BINARY does (id prefixes, ORDER BY), no WITHOUT ROWID.
+QString postgresSql(QString sql)
+{
+    static const QList<std::pair<QRegularExpression, QString>> rules = {
+        {QRegularExpression(QStringLiteral("\\bINTEGER PRIMARY KEY\\b")),
+         QStringLiteral("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")},
+        {QRegularExpression(QStringLiteral("\\bINTEGER\\b")), QStringLiteral("BIGINT")},
+        {QRegularExpression(QStringLiteral("\\bBLOB\\b")), QStringLiteral("BYTEA")},
+        {QRegularExpression(QStringLiteral("\\bREAL\\b")), QStringLiteral("DOUBLE PRECISION")},
+        {QRegularExpression(QStringLiteral("\\bTEXT\\b")), QStringLiteral("TEXT COLLATE \"C\"")},
+        {QRegularExpression(QStringLiteral("\\)\\s*WITHOUT ROWID")), QStringLiteral(")")},
+    };
+    for (const auto &[from, to] : rules)
+        sql.replace(from, to);
+    return sql;
+}
+
+// Serialises two processes creating or upgrading the same PostgreSQL schema (any number).
+constexpr qint64 kMigrationLock = 0x486f6f6b6c696e65; // "Hookline"
+
+} // namespace
+
+QStringList Store::migrationStatements(int version) const
+{
+    QStringList statements;
+    if (kMigrations[version])
+        statements = QString::fromUtf8(kMigrations[version]).split(u';', Qt::SkipEmptyParts);
+    else if (version + 1 == 8)
+        statements = {activitySchemaSql()};
+    else if (!m_pg)
+        statements = countSchemaStatements(); // 11: SQLite's counting triggers
+    // (PostgreSQL counts with COUNT(*) and an index; its schema 11 adds nothing.)
+    if (m_pg) {
+        for (QString &statement : statements)
+            statement = postgresSql(statement);
+    }
+    return statements;
+}
+
+bool Store::readSchemaVersion(int *version, QString *error)
+{
+    QSqlQuery q(m_db);
+    bool ok = false;
+    if (!m_pg) {
+        ok = q.exec(QStringLiteral("PRAGMA user_version")) && q.next();
+    } else {
+        // A database without the table is a new one (schema 0).
+        ok =
+            q.exec(QStringLiteral("SELECT to_regclass('hookline_schema') IS NOT NULL")) && q.next();
+        if (ok && q.value(0).toBool()) {
+            ok = q.exec(QStringLiteral("SELECT COALESCE(MAX(version), 0) FROM hookline_schema")) &&
+                 q.next();
+        } else if (ok) {
+            *version = 0;
+            return true;
+        }
+    }
+    if (!ok) {
+        if (error)
+            *error = Tr::tr("Cannot read the database %1: %2. %3")
+                         .arg(m_display, q.lastError().text(), advice(q.lastError().text()));
+        return false;
+    }
+    *version = q.value(0).toInt();
+    return true;
+}
+
+bool Store::writeSchemaVersion(int version)
+{
+    if (!m_pg)
+        return exec(QStringLiteral("PRAGMA user_version = %1").arg(version));
+    return exec(QStringLiteral("CREATE TABLE IF NOT EXISTS hookline_schema (version BIGINT NOT "
+                               "NULL)")) &&
+           exec(QStringLiteral("DELETE FROM hookline_schema")) &&
+           exec(QStringLiteral("INSERT INTO hookline_schema (version) VALUES (%1)").arg(version));
+}
+
 bool Store::migrate(QString *error)
 {
-    const auto readVersion = [this, error](int *version) {
-        QSqlQuery q(m_db);
-        if (!q.exec(QStringLiteral("PRAGMA user_version")) || !q.next()) {
-            if (error)
-                *error = Tr::tr("Cannot read the database %1: %2. %3")
-                             .arg(m_path, q.lastError().text(), advice(q.lastError().text()));
-            return false;
-        }
-        *version = q.value(0).toInt();
-        return true;
-    };
     int version = 0;
-    if (!readVersion(&version))
+    if (!readSchemaVersion(&version, error))
         return false;
     if (version == kSchemaVersion)
         return true; // the common case takes no lock
-    // Under the write lock, so that two processes opening a new file at once do not both
-    // create it: the second waits, then finds the schema current.
-    if (!exec(QStringLiteral("BEGIN IMMEDIATE"))) {
+    // Under the write lock, so that two processes opening a new store at once do not both
+    // create it: the second waits, then finds the schema current. (PostgreSQL: DDL is
+    // transactional, and an advisory lock stands for SQLite's write lock.)
+    const bool locked =
+        m_pg ? exec(QStringLiteral("BEGIN")) &&
+                   exec(QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(kMigrationLock))
+             : exec(QStringLiteral("BEGIN IMMEDIATE"));
+    if (!locked) {
         if (error)
             *error = Tr::tr("Cannot use the database %1: %2. %3")
-                         .arg(m_path, m_lastError, advice(m_lastError));
+                         .arg(m_display, m_lastError, advice(m_lastError));
+        if (m_pg)
+            exec(QStringLiteral("ROLLBACK"));
         return false;
     }
-    if (!readVersion(&version)) {
+    if (!readSchemaVersion(&version, error)) {
         exec(QStringLiteral("ROLLBACK"));
         return false;
     }
@@ -563,31 +719,31 @@ bool Store::migrate(QString *error)
         return fail(Tr::tr("%1 was written by a newer Hookline (schema %2; this version knows "
                            "up to %3). It was left untouched: upgrade Hookline, or use another "
                            "--data-dir.")
-                        .arg(m_path, QString::number(version), QString::number(kSchemaVersion)));
+                        .arg(m_display, QString::number(version), QString::number(kSchemaVersion)));
     }
+    const int from = version;
     for (int v = version; v < kSchemaVersion; ++v) {
-        const QStringList statements =
-            kMigrations[v] ? QString::fromUtf8(kMigrations[v]).split(u';', Qt::SkipEmptyParts)
-            : v + 1 == 8   ? QStringList{activitySchemaSql()}
-                           : countSchemaStatements();
-        for (const QString &statement : statements) {
+        for (const QString &statement : migrationStatements(v)) {
             if (statement.trimmed().isEmpty())
                 continue;
             if (!exec(statement))
                 return fail(Tr::tr("Upgrading %1 to schema %2 failed: %3")
-                                .arg(m_path, QString::number(v + 1), m_lastError));
+                                .arg(m_display, QString::number(v + 1), m_lastError));
         }
     }
-    if (version < 4 && !sealPlainSecrets())
-        return fail(Tr::tr("Upgrading %1 to schema 4 failed: %2").arg(m_path, m_lastError));
-    if (version < 8 && !backfillActivity(QDateTime::currentDateTimeUtc()))
-        return fail(Tr::tr("Upgrading %1 to schema 8 failed: %2").arg(m_path, m_lastError));
-    if (version < kSchemaVersion &&
-        !exec(QStringLiteral("PRAGMA user_version = %1").arg(kSchemaVersion)))
+    // What older schemas stored, brought up to date (a new store has nothing to convert).
+    if (from > 0 && from < 4 && !sealPlainSecrets())
+        return fail(Tr::tr("Upgrading %1 to schema 4 failed: %2").arg(m_display, m_lastError));
+    if (from > 0 && from < 8 && !backfillActivity(QDateTime::currentDateTimeUtc()))
+        return fail(Tr::tr("Upgrading %1 to schema 8 failed: %2").arg(m_display, m_lastError));
+    if (!m_pg && from > 0 && from < 12 &&
+        !exec(QStringLiteral("UPDATE event_types SET position = rowid")))
+        return fail(Tr::tr("Upgrading %1 to schema 12 failed: %2").arg(m_display, m_lastError));
+    if (from < kSchemaVersion && !writeSchemaVersion(kSchemaVersion))
         return fail(m_lastError);
     if (!exec(QStringLiteral("COMMIT")))
         return fail(
-            Tr::tr("Cannot write to %1: %2. %3").arg(m_path, m_lastError, advice(m_lastError)));
+            Tr::tr("Cannot write to %1: %2. %3").arg(m_display, m_lastError, advice(m_lastError)));
     return true;
 }
 
@@ -677,42 +833,54 @@ bool Store::setSetting(const QString &key, const QString &value)
 
 bool Store::setAutoCheckpointPages(int pages)
 {
+    if (m_pg)
+        return true; // the server checkpoints
     return exec(QStringLiteral("PRAGMA wal_autocheckpoint=%1").arg(pages));
 }
 
 // On the raw connection, like the hot writes: QtSql prepared BEGIN and COMMIT afresh each
 // time, and its commit() left lastError() empty when a commit failed (a full disk said nothing).
+// PostgreSQL: a lazy commit returns before the server's WAL flush; a crash of the server (not
+// of Hookline) may lose it, as a power cut may lose SQLite's.
 bool Store::setDurableCommits(bool durable)
 {
+    if (m_pg)
+        return durable ? execDirect("SET synchronous_commit = on")
+                       : execDirect("SET synchronous_commit = off");
     return durable ? statement("PRAGMA synchronous=FULL").exec(&m_lastError)
                    : statement("PRAGMA synchronous=NORMAL").exec(&m_lastError);
 }
 
 bool Store::begin()
 {
-    return statement("BEGIN IMMEDIATE").exec(&m_lastError);
+    m_inTransaction = execDirect(m_pg ? "BEGIN" : "BEGIN IMMEDIATE");
+    return m_inTransaction;
 }
 bool Store::commit()
 {
-    return statement("COMMIT").exec(&m_lastError);
+    const bool ok = execDirect("COMMIT");
+    m_inTransaction = m_inTransaction && !ok;
+    return ok;
 }
 void Store::rollback()
 {
-    QString ignored; // "no transaction is active" after a commit SQLite already rolled back
-    statement("ROLLBACK").exec(&ignored);
+    const QString keep = m_lastError; // "no transaction is active" after a failed commit
+    execDirect("ROLLBACK");
+    m_lastError = keep;
+    m_inTransaction = false;
 }
 bool Store::savepoint()
 {
-    return exec(QStringLiteral("SAVEPOINT op"));
+    return execDirect("SAVEPOINT op");
 }
 bool Store::releaseSavepoint()
 {
-    return exec(QStringLiteral("RELEASE op"));
+    return execDirect("RELEASE op");
 }
 bool Store::rollbackToSavepoint()
 {
     const QString keep = m_lastError;
-    const bool ok = exec(QStringLiteral("ROLLBACK TO op")) && exec(QStringLiteral("RELEASE op"));
+    const bool ok = execDirect("ROLLBACK TO op") && execDirect("RELEASE op");
     m_lastError = keep;
     return ok;
 }
@@ -822,9 +990,9 @@ QString Store::saveEndpoint(Endpoint *e, const QStringList &knownEventTypes)
                               text(e->name),
                               text(e->url),
                               text(e->description),
-                              QVariant(e->enabled),
+                              QVariant(int(e->enabled)),
                               text(e->disabledReason),
-                              QVariant(e->allEvents),
+                              QVariant(int(e->allEvents)),
                               QVariant(stringsToJson(e->eventTypes)),
                               QVariant(payloadFormatName(e->format)),
                               text(sealedHeaders),
@@ -835,14 +1003,14 @@ QString Store::saveEndpoint(Endpoint *e, const QStringList &knownEventTypes)
                               QVariant(intsToJson(e->retry.scheduleSeconds)),
                               QVariant(e->retry.maxAttempts),
                               QVariant(e->retry.disableAfterFailures),
-                              QVariant(e->verifyTls),
-                              QVariant(e->http2Cleartext),
+                              QVariant(int(e->verifyTls)),
+                              QVariant(int(e->http2Cleartext)),
                               ms(e->created),
                               ms(e->updated),
                               QVariant(e->maxInFlight),
                               QVariant(e->ratePerSecond),
                               QVariant(e->rateBurst),
-                              QVariant(e->http1Only),
+                              QVariant(int(e->http1Only)),
                               text(e->orderKey)})
         q.addBindValue(v);
     if (!q.exec())
@@ -873,14 +1041,14 @@ bool Store::removeEndpoint(const QString &id)
 bool Store::setEndpointEnabled(const QString &id, bool enabled, const QString &reason)
 {
     QSqlQuery q(m_db);
-    q.prepare(
-        QStringLiteral("UPDATE endpoints SET enabled = ?, disabled_reason = ?, updated = ?, "
-                       "consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures END "
-                       "WHERE id = ?"));
-    q.addBindValue(enabled);
+    q.prepare(QStringLiteral(
+        "UPDATE endpoints SET enabled = ?, disabled_reason = ?, updated = ?, "
+        "consecutive_failures = CASE WHEN ? = 1 THEN 0 ELSE consecutive_failures END "
+        "WHERE id = ?"));
+    q.addBindValue(int(enabled));
     q.addBindValue(text(enabled ? QString() : reason));
     q.addBindValue(QDateTime::currentMSecsSinceEpoch());
-    q.addBindValue(enabled);
+    q.addBindValue(int(enabled));
     q.addBindValue(id);
     return q.exec() && q.numRowsAffected() > 0;
 }
@@ -911,7 +1079,7 @@ EventCatalog Store::catalog() const
     EventCatalog catalog;
     QSqlQuery q(m_db);
     q.exec(QStringLiteral(
-        "SELECT id, display_name, description, template FROM event_types ORDER BY rowid"));
+        "SELECT id, display_name, description, template FROM event_types ORDER BY position, id"));
     while (q.next()) {
         EventType t{q.value(0).toString(), q.value(1).toString(), q.value(2).toString(),
                     q.value(3).toString(), false};
@@ -928,8 +1096,9 @@ QString Store::saveEventType(const EventType &type)
         return error;
     QSqlQuery q(m_db);
     q.prepare(
-        QStringLiteral("INSERT INTO event_types (id, display_name, description, template) "
-                       "VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+        QStringLiteral("INSERT INTO event_types (id, display_name, description, template, "
+                       "position) VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 "
+                       "FROM event_types)) ON CONFLICT(id) DO UPDATE SET "
                        "display_name=excluded.display_name, description=excluded.description, "
                        "template=excluded.template"));
     q.addBindValue(type.id);
@@ -1040,7 +1209,10 @@ bool Store::claimIfFirst(const QStringList &deliveryIds, const Claim &claim, con
             gone->append(id);
             continue;
         }
-        QSqlQuery &owner = prepared("SELECT claim_owner, due_at FROM deliveries WHERE id = ?");
+        // Locked on a server until the claim commits: nobody else claims it in between.
+        QSqlQuery &owner =
+            prepared(m_pg ? "SELECT claim_owner, due_at FROM deliveries WHERE id = ? FOR UPDATE"
+                          : "SELECT claim_owner, due_at FROM deliveries WHERE id = ?");
         owner.bindValue(0, id);
         QString holder;
         qint64 due = 0;
@@ -1064,10 +1236,11 @@ bool Store::updateDelivery(const Delivery &d, std::optional<ErrorClass> storedEr
     if (storedError == d.lastError) {
         // Guarded, so that a caller that is wrong about the row (an earlier write of its
         // outcome failed) changes nothing here and falls through to the full update.
-        if (!statement("UPDATE deliveries SET state = ?, attempt_count = ?, updated = ?, "
-                       "next_attempt = ?, last_status = ?, last_duration_ms = ?, due_at = ?, "
-                       "claim_owner = '' WHERE id = ? AND last_error = ?")
-                 .text(deliveryStateName(d.state))
+        Statement &guarded =
+            statement("UPDATE deliveries SET state = ?, attempt_count = ?, updated = ?, "
+                      "next_attempt = ?, last_status = ?, last_duration_ms = ?, due_at = ?, "
+                      "claim_owner = '' WHERE id = ? AND last_error = ?");
+        if (!guarded.text(deliveryStateName(d.state))
                  .integer(d.attemptCount)
                  .time(d.updated)
                  .time(d.nextAttempt)
@@ -1078,7 +1251,7 @@ bool Store::updateDelivery(const Delivery &d, std::optional<ErrorClass> storedEr
                  .text(errorClassName(d.lastError))
                  .exec(&m_lastError))
             return false;
-        if (sqlite3_changes(m_sqlite) > 0)
+        if (guarded.changes() > 0)
             return true;
     }
     return statement("UPDATE deliveries SET state = ?, attempt_count = ?, updated = ?, "
@@ -1110,32 +1283,34 @@ bool Store::insertAttempt(Attempt *a)
             previous.exec() && previous.next() && previous.value(0).toByteArray() == a->requestBody;
         previous.finish();
     }
-    const bool ok =
-        statement("INSERT INTO attempts (delivery_id, number, trigger, started, duration_ms, "
-                  "request_url, request_headers, request_body, response_status, "
-                  "response_reason, response_headers, response_body, response_body_size, "
-                  "error_class, error_detail, request_body_same, protocol) "
-                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-            .text(a->deliveryId)
-            .integer(a->number)
-            .text(attemptTriggerName(a->trigger))
-            .time(a->started)
-            .integer(a->durationMs)
-            .text(a->requestUrl)
-            .text(headersToJson(a->requestHeaders))
-            .blob(same ? QByteArray() : a->requestBody)
-            .integer(a->responseStatus)
-            .text(a->responseReason)
-            .text(headersToJson(a->responseHeaders))
-            .blob(a->responseBody)
-            .integer(a->responseBodySize)
-            .text(errorClassName(a->errorClass))
-            .text(a->error.encode())
-            .integer(same ? 1 : 0)
-            .text(a->protocol)
-            .exec(&m_lastError);
+#define HOOKLINE_INSERT_ATTEMPT                                                                    \
+    "INSERT INTO attempts (delivery_id, number, trigger, started, duration_ms, request_url, "      \
+    "request_headers, request_body, response_status, response_reason, response_headers, "          \
+    "response_body, response_body_size, error_class, error_detail, request_body_same, "            \
+    "protocol) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    Statement &insert =
+        statement(m_pg ? HOOKLINE_INSERT_ATTEMPT " RETURNING id" : HOOKLINE_INSERT_ATTEMPT);
+#undef HOOKLINE_INSERT_ATTEMPT
+    const bool ok = insert.text(a->deliveryId)
+                        .integer(a->number)
+                        .text(attemptTriggerName(a->trigger))
+                        .time(a->started)
+                        .integer(a->durationMs)
+                        .text(a->requestUrl)
+                        .text(headersToJson(a->requestHeaders))
+                        .blob(same ? QByteArray() : a->requestBody)
+                        .integer(a->responseStatus)
+                        .text(a->responseReason)
+                        .text(headersToJson(a->responseHeaders))
+                        .blob(a->responseBody)
+                        .integer(a->responseBodySize)
+                        .text(errorClassName(a->errorClass))
+                        .text(a->error.encode())
+                        .integer(same ? 1 : 0)
+                        .text(a->protocol)
+                        .exec(&m_lastError);
     if (ok)
-        a->id = sqlite3_last_insert_rowid(m_sqlite);
+        a->id = insert.insertedId();
     return ok;
 }
 
@@ -1300,7 +1475,7 @@ qint64 Store::countDeliveries(const DeliveryQuery &query) const
     q.setForwardOnly(true);
     if (query.countCap > 0)
         q.prepare(QStringLiteral("SELECT COUNT(*) FROM (SELECT 1 FROM deliveries") +
-                  whereClause(query, &binds, false) + QStringLiteral(" LIMIT ?)"));
+                  whereClause(query, &binds, false) + QStringLiteral(" LIMIT ?) AS capped"));
     else
         q.prepare(QStringLiteral("SELECT COUNT(*) FROM deliveries") +
                   whereClause(query, &binds, false));
@@ -1358,7 +1533,7 @@ EndpointStats Store::endpointStats(const QString &endpointId, int recent) const
     QSqlQuery c(m_db);
     c.setForwardOnly(true);
     c.prepare(QStringLiteral("SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE endpoint_id = ? "
-                             "AND due_at IS NOT NULL LIMIT %1)")
+                             "AND due_at IS NOT NULL LIMIT %1) AS capped")
                   .arg(EndpointStats::kCountCap));
     c.addBindValue(endpointId);
     if (c.exec() && c.next())
@@ -1407,8 +1582,9 @@ bool Store::claimDue(const Claim &claim, const QDateTime &now, int limit,
                              "due_at <= ? AND (order_key = '' OR NOT EXISTS (SELECT 1 FROM "
                              "deliveries AS p WHERE p.endpoint_id = d.endpoint_id AND "
                              "p.order_key = d.order_key AND p.seq < d.seq AND p.due_at IS NOT "
-                             "NULL AND p.order_key != '')) ORDER BY due_at, seq LIMIT ?")
-                  .arg(QLatin1String(kDeliveryColumns)));
+                             "NULL AND p.order_key != '')) ORDER BY due_at, seq LIMIT ?%2")
+                  .arg(QLatin1String(kDeliveryColumns),
+                       m_pg ? QLatin1String(" FOR UPDATE SKIP LOCKED") : QLatin1String()));
     q.addBindValue(now.toMSecsSinceEpoch());
     q.addBindValue(qMax(1, limit));
     if (!q.exec()) {
@@ -1444,18 +1620,22 @@ bool Store::claimDueByEndpoint(const Claim &claim, const QDateTime &now,
         const int room = rooms.value(id, otherRoom);
         if (room <= 0)
             continue;
-        // The (endpoint_id, due_at) index: one endpoint's million queued rows are not read to
-        // find another's.
-        // An ordered delivery is claimed only when no earlier one with its key is unfinished
-        // (the deliveries_in_order index answers that per row).
-        QSqlQuery &q = prepared(
-            "SELECT id, event_id, event_type, endpoint_id, webhook_id, state, attempt_count, "
-            "created, updated, next_attempt, last_status, last_error, last_duration_ms, seq, "
-            "order_key FROM deliveries AS d WHERE endpoint_id = ? AND due_at IS NOT NULL AND "
-            "due_at <= ? AND (order_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries AS p "
-            "WHERE p.endpoint_id = d.endpoint_id AND p.order_key = d.order_key AND "
-            "p.seq < d.seq AND p.due_at IS NOT NULL AND p.order_key != '')) "
-            "ORDER BY due_at, seq LIMIT ?");
+            // The (endpoint_id, due_at) index: one endpoint's million queued rows are not read to
+            // find another's.
+            // An ordered delivery is claimed only when no earlier one with its key is unfinished
+            // (the deliveries_in_order index answers that per row).
+            // On a server, rows another process is claiming this moment are skipped, not waited
+            // for (and not taken twice): FOR UPDATE SKIP LOCKED.
+#define HOOKLINE_DUE_OF_ENDPOINT                                                                   \
+    "SELECT id, event_id, event_type, endpoint_id, webhook_id, state, attempt_count, created, "    \
+    "updated, next_attempt, last_status, last_error, last_duration_ms, seq, order_key FROM "       \
+    "deliveries AS d WHERE endpoint_id = ? AND due_at IS NOT NULL AND due_at <= ? AND "            \
+    "(order_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries AS p WHERE p.endpoint_id = "          \
+    "d.endpoint_id AND p.order_key = d.order_key AND p.seq < d.seq AND p.due_at IS NOT NULL AND "  \
+    "p.order_key != '')) ORDER BY due_at, seq LIMIT ?"
+        QSqlQuery &q = prepared(m_pg ? HOOKLINE_DUE_OF_ENDPOINT " FOR UPDATE SKIP LOCKED"
+                                     : HOOKLINE_DUE_OF_ENDPOINT);
+#undef HOOKLINE_DUE_OF_ENDPOINT
         q.bindValue(0, id);
         q.bindValue(1, now.toMSecsSinceEpoch());
         q.bindValue(2, room);
@@ -1537,7 +1717,9 @@ bool Store::claimOne(const QString &deliveryId, const Claim &claim, const QDateT
         return true;
     }
     QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("SELECT claim_owner, due_at FROM deliveries WHERE id = ?"));
+    q.prepare(m_pg ? QStringLiteral("SELECT claim_owner, due_at FROM deliveries WHERE id = ? "
+                                    "FOR UPDATE")
+                   : QStringLiteral("SELECT claim_owner, due_at FROM deliveries WHERE id = ?"));
     q.addBindValue(deliveryId);
     if (!q.exec() || !q.next()) {
         m_lastError = q.lastError().text();
@@ -1607,12 +1789,10 @@ int Store::releaseDeadOwners(const std::function<bool(const QString &)> &isDead,
     for (const QString &owner : std::as_const(owners)) {
         if (!isDead(owner))
             continue;
-        if (statement("UPDATE deliveries SET due_at = ?, claim_owner = '' WHERE due_at IS NOT "
-                      "NULL AND claim_owner = ?")
-                .time(now)
-                .text(owner)
-                .exec(&m_lastError))
-            released += sqlite3_changes(m_sqlite);
+        Statement &release = statement("UPDATE deliveries SET due_at = ?, claim_owner = '' "
+                                       "WHERE due_at IS NOT NULL AND claim_owner = ?");
+        if (release.time(now).text(owner).exec(&m_lastError))
+            released += int(release.changes());
     }
     return released;
 }
@@ -1701,8 +1881,15 @@ qint64 Store::applyRetention(const RetentionPolicy &policy, const QDateTime &now
     static const QString finalStates = QStringLiteral("('succeeded', 'failed', 'cancelled')");
     qint64 removed = 0;
     // A savepoint, not BEGIN: this also runs inside the writer thread's batch transaction.
-    if (!exec(QStringLiteral("SAVEPOINT retention")))
+    // (Outside one, SQLite's SAVEPOINT begins a transaction; PostgreSQL's needs one.)
+    const bool own = m_pg && !m_inTransaction;
+    if (own && !begin())
         return 0;
+    if (!exec(QStringLiteral("SAVEPOINT retention"))) {
+        if (own)
+            rollback();
+        return 0;
+    }
     QSqlQuery q(m_db);
     auto removeWhere = [&](const QString &condition, const QVariantList &binds) {
         q.prepare(QStringLiteral("DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM "
@@ -1730,5 +1917,9 @@ qint64 Store::applyRetention(const RetentionPolicy &policy, const QDateTime &now
     q.exec(QStringLiteral("DELETE FROM events WHERE id NOT IN (SELECT event_id FROM deliveries)"));
     pruneActivity(now);
     exec(QStringLiteral("RELEASE retention"));
+    if (own && !commit()) {
+        rollback();
+        return 0;
+    }
     return removed;
 }

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Durable storage of everything Hookline knows: endpoints, custom event types, events,
-// deliveries and their attempts, in one SQLite file (WAL mode) through QtSql.
+// deliveries and their attempts, in one SQLite file (WAL mode) through QtSql - or, for team
+// mode, in a PostgreSQL database shared by every Hookline process on every machine.
+// The SQL is the same on both wherever it can be; where the two differ (schema types, the
+// schema version, transactions, claims) the SQLite text is the default and the PostgreSQL
+// one sits beside it, chosen by isPostgres(). SQLite-only tricks (the raw statement API,
+// pragmas, the counting triggers of StoreCounts.cpp) stay on SQLite.
 // A Store is one connection and must be used from one thread only; the delivery engine
 // writes through StoreWriter (its own thread, batched transactions) while readers open
 // their own Store on the same file. The schema is versioned (PRAGMA user_version) and
@@ -11,8 +16,8 @@
 // process takes due deliveries by moving their due time to the end of its lease and naming
 // itself the owner, in one write transaction, so no other process or thread sends them
 // until the lease runs out. Due work is found through a partial index on that time. On a
-// server database the same claim is one statement: UPDATE … WHERE id IN (SELECT id … ORDER
-// BY due_at LIMIT n FOR UPDATE SKIP LOCKED) RETURNING ….
+// server the rows are read FOR UPDATE SKIP LOCKED, so two processes claiming at once take
+// different deliveries without waiting for each other.
 #pragma once
 
 #include "catalog/EventCatalog.h"
@@ -52,22 +57,31 @@ struct sqlite3;
 class Store
 {
 public:
-    static constexpr int kSchemaVersion = 11;
+    static constexpr int kSchemaVersion = 12;
 
     ~Store();
     Store(const Store &) = delete;
     Store &operator=(const Store &) = delete;
 
-    // Opens (creating if needed) the database file and migrates it. On failure returns null
-    // and a message naming the file and what to do.
-    static std::unique_ptr<Store> open(const QString &path, QString *error);
+    // Opens (creating if needed) the database and migrates it. `location` is a file path, or
+    // a database URL (sqlite:PATH, postgresql://…, see DatabaseUrl). On failure returns null
+    // and a message naming the file or server (never a password) and what to do.
+    static std::unique_ptr<Store> open(const QString &location, QString *error);
+    // Whether the text is a database URL rather than a file path.
+    static bool isDatabaseUrl(const QString &location);
+    // Whether it names a database server (PostgreSQL) rather than a file.
+    static bool isServerLocation(const QString &location);
     // The default file: <user data dir>/hookline.sqlite, or <dataDir>/hookline.sqlite.
     static QString defaultPath(const QString &dataDir = {});
 
     // What a person can do about a failed read or write, from SQLite's message for it.
     static QString advice(const QString &error);
 
+    // What open() was given: another connection to the same store opens it again.
     QString path() const { return m_path; }
+    // The file, or the server's URL with the password masked: for people.
+    QString displayName() const { return m_display; }
+    bool isPostgres() const { return m_pg; }
     QString lastError() const { return m_lastError; }
     // The error classes of attempts that got no HTTP answer, as an SQL list ("error" in
     // History's Code filter).
@@ -244,7 +258,17 @@ private:
     class Statement;
     Statement &statement(const char *sql);
 
+    // Runs SQL that is not a prepared DML statement (transactions, settings) on either backend.
+    bool execDirect(const char *sql);
+    static std::unique_ptr<Store> openPostgres(std::unique_ptr<Store> store, QString *error);
+    bool readSchemaVersion(int *version, QString *error);
+    bool writeSchemaVersion(int version);
+    QStringList migrationStatements(int version) const;
+
     QString m_path;
+    QString m_display;
+    bool m_pg = false;
+    bool m_inTransaction = false; // between begin() and commit() or rollback()
     QString m_connection;
     QSqlDatabase m_db;
     mutable QString m_lastError;

@@ -157,8 +157,11 @@ std::optional<IdempotencyRecord> Store::idempotencyRecord(const QString &tokenId
 bool Store::putIdempotencyRecord(const IdempotencyRecord &r)
 {
     // REPLACE: an expired record of the same key gives way to the new one.
-    QSqlQuery &q = prepared("INSERT OR REPLACE INTO api_idempotency (token_id, key, "
-                            "request_hash, status, response, created) VALUES (?, ?, ?, ?, ?, ?)");
+    QSqlQuery &q = prepared(
+        "INSERT INTO api_idempotency (token_id, key, request_hash, status, response, created) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (token_id, key) DO UPDATE SET "
+        "request_hash = excluded.request_hash, status = excluded.status, "
+        "response = excluded.response, created = excluded.created");
     q.bindValue(0, r.tokenId);
     q.bindValue(1, r.key);
     q.bindValue(2, r.requestHash);

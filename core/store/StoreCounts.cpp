@@ -113,6 +113,8 @@ QStringList Store::countSchemaStatements()
 
 std::optional<qint64> Store::countFromTotals(const DeliveryQuery &query) const
 {
+    if (m_pg)
+        return std::nullopt; // SQLite's triggers keep the totals; PostgreSQL counts
     QString where;
     QVariantList binds;
     if (!totalsWhere(query, &where, &binds))
@@ -132,6 +134,8 @@ std::optional<qint64> Store::countFromTotals(const DeliveryQuery &query) const
 
 std::optional<DeliverySeek> Store::seekPosition(const DeliveryQuery &query, qint64 position) const
 {
+    if (m_pg)
+        return std::nullopt;
     QString where;
     QVariantList binds;
     if (position <= 0 || !totalsWhere(query, &where, &binds))

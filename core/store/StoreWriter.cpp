@@ -82,7 +82,8 @@ bool StoreWriter::start(QString *error)
         m_progress.wait(&m_mutex);
     if (!m_opened && error)
         *error = m_openError;
-    if (m_opened) {
+    // A server checkpoints its own log: the thread is for SQLite's WAL only.
+    if (m_opened && !Store::isServerLocation(m_path)) {
         lock.unlock();
         m_checkpointThread.reset(QThread::create([this] { runCheckpoints(); }));
         m_checkpointThread->setObjectName(QStringLiteral("hookline-ckpt"));
