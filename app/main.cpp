@@ -48,19 +48,26 @@ bool displayMissing()
 // Starts Hookline again when it goes out of scope, if asked to: declared before the Engine,
 // it runs after the engine has shut down (its writer flushed, its deliveries stopped), so the
 // new process never works beside the old one. Without --lang, so the new setting applies.
+// After Settings → Storage changed the store, without --database and --data-dir as well.
 struct RelaunchOnExit
 {
     bool wanted = false;
+    bool storeChanged = false;
     ~RelaunchOnExit()
     {
         if (!wanted)
             return;
         QStringList args = QCoreApplication::arguments();
         args.removeFirst();
+        QStringList dropped{QStringLiteral("--lang")};
+        if (storeChanged)
+            dropped << QStringLiteral("--database") << QStringLiteral("--data-dir");
         for (qsizetype i = 0; i < args.size();) {
-            if (args.at(i) == QLatin1String("--lang") && i + 1 < args.size())
+            const QString a = args.at(i);
+            const QString name = a.section(u'=', 0, 0);
+            if (dropped.contains(a) && i + 1 < args.size())
                 args.remove(i, 2);
-            else if (args.at(i).startsWith(QLatin1String("--lang=")))
+            else if (a.contains(u'=') && dropped.contains(name))
                 args.remove(i);
             else
                 ++i;
@@ -104,6 +111,9 @@ int main(int argc, char *argv[])
     QCommandLineParser parser;
     parser.addOption({QStringLiteral("data-dir"), QStringLiteral("Where the database lives."),
                       QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("database"),
+                      QStringLiteral("The store: sqlite:PATH or postgresql://USER@HOST:PORT/DB."),
+                      QStringLiteral("URL")});
     parser.addOption({QStringLiteral("lang"), QStringLiteral("Interface language (en, fr, ar)."),
                       QStringLiteral("CODE")});
     parser.addOption(
@@ -125,10 +135,38 @@ int main(int argc, char *argv[])
     Language::install(Language::resolve(lang.isEmpty() ? settings.language() : lang,
                                         QLocale::system().uiLanguages()));
 
+    // The store: --database, --data-dir, HOOKLINE_DATABASE, Settings → Storage, else the
+    // SQLite file in the user's data directory.
+    QString store = parser.value(QStringLiteral("data-dir"));
+    QString storeSource = QStringLiteral("--database");
+    if (parser.isSet(QStringLiteral("database"))) {
+        if (!store.isEmpty()) {
+            std::fprintf(stderr, "hookline: give --database or --data-dir, not both\n");
+            return 2;
+        }
+        store = parser.value(QStringLiteral("database"));
+    } else if (store.isEmpty() && qEnvironmentVariableIsSet("HOOKLINE_DATABASE")) {
+        store = qEnvironmentVariable("HOOKLINE_DATABASE");
+        storeSource = QStringLiteral("HOOKLINE_DATABASE");
+    } else if (store.isEmpty() && !settings.databaseUrl().isEmpty()) {
+        store = settings.databaseUrl();
+        storeSource = QStringLiteral("Settings → Storage");
+    } else {
+        storeSource.clear();
+    }
+    if (!storeSource.isEmpty()) {
+        if (const QString problem = Engine::databaseUrlProblem(store); !problem.isEmpty()) {
+            std::fprintf(stderr, "hookline: %s: %s\n", qPrintable(storeSource),
+                         qPrintable(problem));
+            return 2;
+        }
+    }
+    const QString databaseAtStart = settings.databaseUrl();
+
     RelaunchOnExit relaunch;
     Engine engine;
     QString error;
-    if (!engine.open(parser.value(QStringLiteral("data-dir")), &error)) {
+    if (!engine.open(store, &error)) {
         std::fprintf(stderr, "hookline: %s\n", qPrintable(error));
         QMessageBox::critical(nullptr, QObject::tr("Hookline cannot start"), error);
         return 1;
@@ -157,6 +195,7 @@ int main(int argc, char *argv[])
     window.show();
     QObject::connect(&window, &MainWindow::restartRequested, &app, [&] {
         relaunch.wanted = true;
+        relaunch.storeChanged = settings.databaseUrl() != databaseAtStart;
         window.close();
     });
     return app.exec();

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Test helper: a complete engine (store, writer, dispatcher) in a temporary directory, and
+// Test helper: a complete engine (store, writer, dispatcher) on a new store, and
 // the built-in receiver on 127.0.0.1 to deliver to. Endpoints made here point at inboxes.
 #pragma once
 
+#include "TestBackend.h"
 #include "catalog/EventCatalog.h"
 #include "delivery/Dispatcher.h"
 #include "receiver/ReceiverServer.h"
@@ -22,7 +23,7 @@ class DeliveryFixture
 public:
     DeliveryFixture()
     {
-        path = dir.filePath(QStringLiteral("hookline.sqlite"));
+        path = TestBackend::newStore(dir.path()); // SQLite, or PostgreSQL (TestBackend.h)
         QString error;
         store = Store::open(path, &error);
         writer = std::make_unique<StoreWriter>(path);

@@ -146,6 +146,7 @@ class TestDispatcher : public QObject
 
 private slots:
     void initTestCase();
+    void cleanupTestCase();
     void init();
     void cleanup();
 
@@ -210,6 +211,11 @@ private:
 void TestDispatcher::initTestCase()
 {
     FaultVfs::install();
+}
+
+void TestDispatcher::cleanupTestCase()
+{
+    TestBackend::shutdown();
 }
 
 void TestDispatcher::init()
@@ -1350,6 +1356,7 @@ void TestDispatcher::liveClaimsOfAnotherProcessAreLeftAlone()
 // and sent, each delivery once.
 void TestDispatcher::fullDiskPausesAttemptsAndLosesNothing()
 {
+    SQLITE_ONLY();
     InboxConfig config;
     config.delayMs = 400;
     const Endpoint e = f->addEndpoint(QStringLiteral("slow"), config);
@@ -1444,6 +1451,26 @@ void TestDispatcher::secretsAreNotStoredInPlainText()
     QVERIFY(named);
     QCOMPARE(f->store->endpoint(e.id)->secret, e.secret); // read back unsealed
     const QByteArray secretBase64 = e.secret.mid(6).toLatin1();
+    if (TestBackend::onPostgres()) {
+        // Every row of every table, as text, from a connection of the test's own.
+        QByteArray bytes;
+        {
+            QSqlDatabase db = TestBackend::rawConnection(f->path, QStringLiteral("raw"));
+            QVERIFY(db.open());
+            QSqlQuery q(db);
+            for (const char *table : {"endpoints", "attempts", "deliveries", "events"}) {
+                QVERIFY(q.exec(
+                    QStringLiteral("SELECT t::text FROM %1 AS t").arg(QLatin1String(table))));
+                while (q.next())
+                    bytes += q.value(0).toString().toUtf8();
+            }
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("raw"));
+        QVERIFY(bytes.contains(e.id.toLatin1()));
+        QVERIFY(!bytes.contains(apiKey.toLatin1()));
+        QVERIFY(!bytes.contains(secretBase64));
+        return;
+    }
     for (const QString &file : QStringList{f->path, f->path + QStringLiteral("-wal")}) {
         QFile in(file);
         QVERIFY(in.open(QIODevice::ReadOnly));
@@ -1468,9 +1495,7 @@ void TestDispatcher::unreadableSecretsAreNeverSentWithout()
     const SecretBox other(QByteArray(32, 'k'));
     QVERIFY(other.ok());
     {
-        QSqlDatabase db =
-            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("raw"));
-        db.setDatabaseName(f->path);
+        QSqlDatabase db = TestBackend::rawConnection(f->path, QStringLiteral("raw"));
         QVERIFY(db.open());
         QSqlQuery q(db);
         q.prepare(QStringLiteral("UPDATE endpoints SET secret = ? WHERE id = ?"));

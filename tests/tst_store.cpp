@@ -5,7 +5,7 @@
 // touching it; retention never deletes unfinished work; StoreWriter batches writes and calls back
 // only after the commit.
 #include "FaultVfs.h"
-#include "PgCluster.h"
+#include "TestBackend.h"
 #include "domain/Ids.h"
 #include "store/Store.h"
 #include "store/StoreWriter.h"
@@ -23,7 +23,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
-#include <QUrl>
 #include <QUuid>
 
 #include <atomic>
@@ -35,20 +34,8 @@
 
 namespace {
 
-// The backend under test: SQLite files, or databases on one PostgreSQL server per run.
-bool onPostgres()
-{
-    return qEnvironmentVariable("HOOKLINE_TEST_BACKEND") == QLatin1String("postgresql");
-}
-std::unique_ptr<PgCluster> g_server;
+using TestBackend::onPostgres;
 QVariant scalar(const QString &path, const QString &sql);
-
-// A test of SQLite's own file, WAL, VFS or triggers: nothing to check on a server.
-#define SQLITE_ONLY()                                                                              \
-    do {                                                                                           \
-        if (onPostgres())                                                                          \
-            QSKIP("SQLite's file, WAL, VFS or triggers");                                          \
-    } while (false)
 
 QString uuid()
 {
@@ -131,11 +118,8 @@ private slots:
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
-    QString m_url; // PostgreSQL: this test's database
-    QString path() const
-    {
-        return onPostgres() ? m_url : m_dir->filePath(QStringLiteral("hookline.sqlite"));
-    }
+    QString m_path; // a file, or a database URL (TestBackend.h)
+    QString path() const { return m_path; }
     std::unique_ptr<Store> open()
     {
         QString error;
@@ -149,28 +133,19 @@ private:
 void TestStore::initTestCase()
 {
     FaultVfs::install();
-    if (onPostgres()) {
-        g_server = std::make_unique<PgCluster>();
-        QString error;
-        QVERIFY2(g_server->start(&error), qPrintable(error));
-    }
 }
 
 void TestStore::cleanupTestCase()
 {
-    g_server.reset();
+    TestBackend::shutdown();
 }
 
 void TestStore::init()
 {
     m_dir = std::make_unique<QTemporaryDir>();
     QVERIFY(m_dir->isValid());
-    if (onPostgres()) {
-        static int n = 0;
-        QString error;
-        m_url = g_server->createDatabase(QStringLiteral("test_%1").arg(++n), &error);
-        QVERIFY2(!m_url.isEmpty(), qPrintable(error));
-    }
+    m_path = TestBackend::newStore(m_dir->path());
+    QVERIFY(!m_path.isEmpty());
 }
 
 void TestStore::endpointsRoundTrip()
@@ -316,7 +291,7 @@ void TestStore::newerSchemaIsRefusedUntouched()
         QVERIFY(!Store::open(path(), &error));
         QVERIFY2(error.contains(QStringLiteral("newer Hookline")), qPrintable(error));
         QVERIFY(error.contains(QStringLiteral("99")));
-        QVERIFY2(!error.contains(g_server->password()), qPrintable(error));
+        QVERIFY2(!error.contains(TestBackend::server()->password()), qPrintable(error));
         QCOMPARE(scalar(path(), schema).toString(), before);
         QCOMPARE(scalar(path(), QStringLiteral("SELECT version FROM hookline_schema")).toInt(), 99);
         return;
@@ -624,19 +599,7 @@ QVariantList firstRow(const QString &path, const QString &sql)
     const QString name = QStringLiteral("hookline-scalar");
     QVariantList row;
     {
-        QSqlDatabase db;
-        if (Store::isServerLocation(path)) {
-            const QUrl url(path);
-            db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
-            db.setHostName(url.host());
-            db.setPort(url.port());
-            db.setUserName(url.userName());
-            db.setPassword(url.password());
-            db.setDatabaseName(url.path().mid(1));
-        } else {
-            db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-            db.setDatabaseName(path);
-        }
+        QSqlDatabase db = TestBackend::rawConnection(path, name);
         QSqlQuery q(db);
         if (db.open() && q.exec(sql) && q.next()) {
             for (int i = 0; i < q.record().count(); ++i)
@@ -1087,14 +1050,7 @@ void TestStore::dueWorkIsFoundByIndex()
         // The planner's choice with sequential scans priced out (the test table is tiny).
         QString plan;
         {
-            QSqlDatabase db =
-                QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), QStringLiteral("plan"));
-            const QUrl url(path());
-            db.setHostName(url.host());
-            db.setPort(url.port());
-            db.setUserName(url.userName());
-            db.setPassword(url.password());
-            db.setDatabaseName(url.path().mid(1));
+            QSqlDatabase db = TestBackend::rawConnection(path(), QStringLiteral("plan"));
             QVERIFY(db.open());
             QSqlQuery q(db);
             QVERIFY(q.exec(QStringLiteral("SET enable_seqscan = off")));

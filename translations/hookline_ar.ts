@@ -2864,6 +2864,26 @@ Send it as: Authorization: Bearer &lt;token&gt;</source>
         <source>Notify &amp;when failures reach</source>
         <translation>نبّهني عندما تبلغ الإخفاقات (&amp;W)</translation>
     </message>
+    <message>
+        <source>&amp;Change…</source>
+        <translation>تغيير…(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Use another store: a SQLite file, or a PostgreSQL database shared with other Hookline windows and workers</source>
+        <translation>استخدام مخزن آخر: ملف SQLite، أو قاعدة بيانات PostgreSQL مشتركة مع نوافذ Hookline وعمّال التسليم الآخرين</translation>
+    </message>
+    <message>
+        <source>Change the database</source>
+        <translation>تغيير قاعدة البيانات</translation>
+    </message>
+    <message>
+        <source>A SQLite file (sqlite:/path/to/hookline.sqlite) or a PostgreSQL database (postgresql://user:password@host:5432/dbname). Empty: the file in your data directory.</source>
+        <translation>ملف SQLite ‏(⁦sqlite:/path/to/hookline.sqlite⁩) أو قاعدة بيانات PostgreSQL ‏(⁦postgresql://user:password@host:5432/dbname⁩). فارغ: الملف الموجود في مجلد بياناتك.</translation>
+    </message>
+    <message>
+        <source>Hookline opens the new database when it starts. Restart it now? Deliveries in progress are finished first or resumed.</source>
+        <translation>يفتح Hookline قاعدة البيانات الجديدة عند بدء تشغيله. هل تريد إعادة تشغيله الآن؟ تُستكمل عمليات التسليم الجارية أولًا أو تُستأنف لاحقًا.</translation>
+    </message>
 </context>
 <context>
     <name>StatusStyle</name>
@@ -3124,6 +3144,10 @@ Send it as: Authorization: Bearer &lt;token&gt;</source>
     <message>
         <source>%1 names %2 endpoints; give the id instead.</source>
         <translation>الاسم ⁨%1⁩ يطابق ⁨%2⁩ من نقاط النهاية؛ استخدم المعرّف بدلًا منه.</translation>
+    </message>
+    <message>
+        <source>Upgrading %1 to schema 12 failed: %2</source>
+        <translation>فشلت ترقية ⁨%1⁩ إلى المخطط 12: ⁨%2⁩</translation>
     </message>
 </context>
 <context>

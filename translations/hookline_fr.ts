@@ -2848,6 +2848,26 @@ Envoyez-le ainsi : Authorization: Bearer &lt;jeton&gt;</translation>
         <source>Notify &amp;when failures reach</source>
         <translation>Avertir &amp;quand les échecs atteignent</translation>
     </message>
+    <message>
+        <source>&amp;Change…</source>
+        <translation>&amp;Changer…</translation>
+    </message>
+    <message>
+        <source>Use another store: a SQLite file, or a PostgreSQL database shared with other Hookline windows and workers</source>
+        <translation>Utiliser un autre stockage : un fichier SQLite, ou une base PostgreSQL partagée avec d’autres fenêtres et processus Hookline</translation>
+    </message>
+    <message>
+        <source>Change the database</source>
+        <translation>Changer de base de données</translation>
+    </message>
+    <message>
+        <source>A SQLite file (sqlite:/path/to/hookline.sqlite) or a PostgreSQL database (postgresql://user:password@host:5432/dbname). Empty: the file in your data directory.</source>
+        <translation>Un fichier SQLite (sqlite:/chemin/vers/hookline.sqlite) ou une base PostgreSQL (postgresql://utilisateur:motdepasse@hôte:5432/base). Vide : le fichier de votre dossier de données.</translation>
+    </message>
+    <message>
+        <source>Hookline opens the new database when it starts. Restart it now? Deliveries in progress are finished first or resumed.</source>
+        <translation>Hookline ouvre la nouvelle base de données au démarrage. Le redémarrer maintenant ? Les livraisons en cours sont d’abord terminées ou reprises.</translation>
+    </message>
 </context>
 <context>
     <name>StatusStyle</name>
@@ -3108,6 +3128,10 @@ Envoyez-le ainsi : Authorization: Bearer &lt;jeton&gt;</translation>
     <message>
         <source>%1 names %2 endpoints; give the id instead.</source>
         <translation>%1 désigne %2 points de terminaison ; donnez plutôt l’identifiant.</translation>
+    </message>
+    <message>
+        <source>Upgrading %1 to schema 12 failed: %2</source>
+        <translation>La mise à niveau de %1 vers le schéma 12 a échoué : %2</translation>
     </message>
 </context>
 <context>

@@ -157,7 +157,7 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
     m_counterTimer->start();
     updateCounters();
     showMessage(tr("Hookline %1 ready. Data: %2")
-                    .arg(QLatin1String(HOOKLINE_VERSION), Language::ltr(engine->databasePath())));
+                    .arg(QLatin1String(HOOKLINE_VERSION), Language::ltr(engine->databaseName())));
 
     if (!restoreGeometry(m_settings->windowGeometry())) {
         // 1180 × 760, or less on a smaller screen: never wider or taller than it.
@@ -239,7 +239,7 @@ void MainWindow::showStoreProblem(const QString &error)
         tr("Hookline cannot write its database %1 (%2). Deliveries are paused and nothing new is "
            "accepted until it can; nothing already accepted is lost, and delivery resumes by "
            "itself. %3")
-            .arg(Language::ltr(m_engine->databasePath()), error, m_engine->storeAdvice(error));
+            .arg(Language::ltr(m_engine->databaseName()), error, m_engine->storeAdvice(error));
     m_storeNotice->setText(text);
     m_storeNotice->setAccessibleName(tr("Database problem"));
     m_storeNotice->show();

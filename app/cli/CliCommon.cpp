@@ -32,7 +32,7 @@ QTextStream &err()
 QString usageText()
 {
     return msg(
-        "Usage: hookline [--data-dir DIR] COMMAND [options]\n"
+        "Usage: hookline [--database URL | --data-dir DIR] COMMAND [options]\n"
         "\n"
         "Without a command, Hookline opens its window. Commands run headless:\n"
         "  endpoints add --url URL [--name N] [--event TYPE]... [--format json|xml|form]\n"
@@ -74,7 +74,9 @@ QString usageText()
         "          [--body TEXT] [--content-type TYPE]\n"
         "\n"
         "Global options:\n"
-        "  --data-dir DIR       where the database lives (default: the user's data directory)\n"
+        "  --database URL       the store: sqlite:PATH, or postgresql://USER@HOST:PORT/DB\n"
+        "                       shared by every Hookline process (also HOOKLINE_DATABASE)\n"
+        "  --data-dir DIR       where the SQLite file lives (default: the user's data directory)\n"
         "  --version, --help\n"
         "\n"
         "Exit codes: 0 success, 1 a delivery or operation failed, 2 bad arguments.\n");

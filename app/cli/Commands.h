@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // One function per command of the command line, each in its own file (app/cli/<Name>Command.cpp).
-// `dataDir` is --data-dir (empty: the user's data directory); `args` follow the command's name.
+// `dataDir` is where the store is: a database URL (--database, HOOKLINE_DATABASE) or the
+// --data-dir (empty: the user's data directory); `args` follow the command's name.
 #pragma once
 
 #include <QString>

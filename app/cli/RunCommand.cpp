@@ -41,7 +41,7 @@ int runCommand(const QString &dataDir, const QStringList &args)
     });
     const int resumed = engine.resume();
     err() << msg("hookline run: delivering from %1 (resumed: %2). Stop with Ctrl+C.")
-                 .arg(engine.databasePath())
+                 .arg(engine.databaseName())
                  .arg(resumed)
           << "\n";
     err().flush();

@@ -7,6 +7,7 @@
 #include "domain/EndpointValidation.h"
 #include "domain/Ids.h"
 #include "receiver/ReceiverServer.h"
+#include "store/DatabaseUrl.h"
 #include "store/DeliverySearch.h"
 #include "store/SecretBox.h"
 #include "store/Store.h"
@@ -50,9 +51,29 @@ Engine::~Engine()
     close();
 }
 
-bool Engine::open(const QString &dataDir, QString *error)
+QString Engine::databaseUrlProblem(const QString &text)
 {
-    const QString path = Store::defaultPath(dataDir);
+    QString problem;
+    return DatabaseUrl::parse(text, &problem) ? QString() : problem;
+}
+
+bool Engine::checkStore(const QString &url, QString *error)
+{
+    const QString problem = databaseUrlProblem(url);
+    if (!problem.isEmpty()) {
+        *error = problem;
+        return false;
+    }
+    return Store::open(url, error) != nullptr;
+}
+
+bool Engine::open(const QString &location, QString *error)
+{
+    QString path = location;
+    if (path.isEmpty())
+        path = qEnvironmentVariable("HOOKLINE_DATABASE");
+    if (!Store::isDatabaseUrl(path))
+        path = Store::defaultPath(location);
     m_store = Store::open(path, error);
     if (!m_store)
         return false;
@@ -131,6 +152,16 @@ void Engine::expireIdempotencyRecords()
 QString Engine::databasePath() const
 {
     return m_store ? m_store->path() : QString();
+}
+
+QString Engine::databaseName() const
+{
+    return m_store ? m_store->displayName() : QString();
+}
+
+bool Engine::isTeamStore() const
+{
+    return m_store && m_store->isPostgres();
 }
 
 int Engine::resume()

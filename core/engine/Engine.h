@@ -45,10 +45,22 @@ public:
     explicit Engine(QObject *parent = nullptr);
     ~Engine() override;
 
-    // Opens <dataDir>/hookline.sqlite (the user's data directory when empty).
-    bool open(const QString &dataDir, QString *error);
+    // Opens the store at `location`: a database URL (sqlite:PATH, postgresql://…), or a data
+    // directory holding hookline.sqlite. Empty: HOOKLINE_DATABASE when it is set, else the
+    // user's data directory.
+    bool open(const QString &location, QString *error);
     bool isOpen() const { return m_store != nullptr; }
+    // What open() opened, to open it again (a URL may hold a password: not for display).
     QString databasePath() const;
+    // The file, or the server's URL with the password masked.
+    QString databaseName() const;
+    bool isTeamStore() const; // on a database server, shared with other machines
+    // What is wrong with a database URL as typed (naming the bad part and what to write
+    // instead), or empty when it is good.
+    static QString databaseUrlProblem(const QString &text);
+    // Opens the store at a database URL once (creating its schema if it is new) and closes it
+    // again: false with what went wrong (server, password, schema) in *error.
+    static bool checkStore(const QString &url, QString *error);
 
     Store &store() const { return *m_store; }
     StoreWriter &writer() const { return *m_writer; }

@@ -12,6 +12,7 @@ const QString kGeometry = QStringLiteral("window/geometry");
 const QString kState = QStringLiteral("window/state");
 const QString kLastPage = QStringLiteral("window/lastPage");
 const QString kLanguage = QStringLiteral("ui/language");
+const QString kDatabaseUrl = QStringLiteral("storage/database");
 const QString kRetentionDays = QStringLiteral("store/retentionDays");
 const QString kRetentionRows = QStringLiteral("store/retentionMaxDeliveries");
 } // namespace
@@ -87,6 +88,14 @@ QString AppSettings::language() const
 void AppSettings::setLanguage(const QString &code)
 {
     m_settings->setValue(kLanguage, code);
+}
+QString AppSettings::databaseUrl() const
+{
+    return m_settings->value(kDatabaseUrl).toString();
+}
+void AppSettings::setDatabaseUrl(const QString &url)
+{
+    m_settings->setValue(kDatabaseUrl, url);
 }
 int AppSettings::retentionDays() const
 {

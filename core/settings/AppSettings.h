@@ -29,6 +29,10 @@ public:
     void setLastPage(const QString &page);
     QString language() const; // empty: follow the system
     void setLanguage(const QString &code);
+    // Settings → Storage: the store the window opens (a database URL); empty: the SQLite
+    // file in the user's data directory. --database, --data-dir and HOOKLINE_DATABASE win.
+    QString databaseUrl() const;
+    void setDatabaseUrl(const QString &url);
 
     int retentionDays() const; // 0: keep forever
     void setRetentionDays(int days);

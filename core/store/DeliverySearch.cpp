@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "DeliverySearch.h"
 
+#include "DatabaseUrl.h"
+#include "PgConnection.h"
+#include "Store.h"
+
 #include <QCoreApplication>
 #include <QSet>
 #include <QSqlDatabase>
@@ -81,20 +85,43 @@ QList<qint64> DeliverySearch::run(const QString &databasePath, const QString &te
     const QString name =
         QStringLiteral("hookline-search-%1").arg(quintptr(QThread::currentThreadId()));
     QSet<qint64> seqs;
+    const bool server = Store::isServerLocation(databasePath);
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-        db.setDatabaseName(databasePath);
-        db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=5000"));
-        if (!db.open()) {
+        QSqlDatabase db;
+        QString failure;
+        bool open = false;
+        if (server) {
+            const std::optional<DatabaseUrl> url = DatabaseUrl::parse(databasePath, &failure);
+            open = url && PgConnection::open(*url, name, &failure);
+            if (open)
+                db = QSqlDatabase::database(name, false);
+        } else {
+            db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+            db.setDatabaseName(databasePath);
+            db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=5000"));
+            open = db.open();
+            if (!open)
+                failure = db.lastError().text();
+        }
+        if (!open) {
             if (error)
-                *error = db.lastError().text();
+                *error = failure;
         } else {
             const QString pattern = likePattern(text);
+            // A body is bytes. SQLite's LIKE reads them as text (ASCII letters in either
+            // case); PostgreSQL's the same on their escaped form, or the exact UTF-8 bytes
+            // of the text (so words in any script are found too).
+            const QString bodyMatches =
+                server ? QStringLiteral("(encode(%1, 'escape') ILIKE ? ESCAPE '\\' OR "
+                                        "position(convert_to(?, 'UTF8') IN %1) > 0)")
+                       : QStringLiteral("CAST(%1 AS TEXT) LIKE ? ESCAPE '\\'");
             auto scan = [&](const QString &sql) {
                 QSqlQuery q(db);
                 q.setForwardOnly(true);
                 q.prepare(sql);
                 q.addBindValue(pattern);
+                if (server)
+                    q.addBindValue(text);
                 if (!q.exec()) {
                     if (error)
                         *error = q.lastError().text();
@@ -134,9 +161,11 @@ QList<qint64> DeliverySearch::run(const QString &databasePath, const QString &te
             if (!word.isEmpty()) {
                 QSqlQuery q(db);
                 q.setForwardOnly(true);
+                // (SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE does.)
                 q.prepare(QStringLiteral("SELECT seq FROM deliveries WHERE endpoint_id IN (SELECT "
-                                         "id FROM endpoints WHERE name LIKE ? ESCAPE '\\') "
-                                         "ORDER BY seq DESC LIMIT ?"));
+                                         "id FROM endpoints WHERE name %1 ? ESCAPE '\\') "
+                                         "ORDER BY seq DESC LIMIT ?")
+                              .arg(server ? QLatin1String("ILIKE") : QLatin1String("LIKE")));
                 q.addBindValue(likePattern(word));
                 q.addBindValue(limit + 1);
                 if (q.exec()) {
@@ -147,13 +176,13 @@ QList<qint64> DeliverySearch::run(const QString &databasePath, const QString &te
             // Payloads are shared by an event's deliveries: find the events, then their rows.
             // IN (subquery), not a join: SQLite then scans the small side once and finds the
             // deliveries through their index, instead of testing LIKE once per delivery.
-            scan(QStringLiteral(
-                "SELECT seq FROM deliveries WHERE event_id IN (SELECT id FROM events "
-                "WHERE CAST(payload AS TEXT) LIKE ? ESCAPE '\\')"));
+            scan(QStringLiteral("SELECT seq FROM deliveries WHERE event_id IN (SELECT id FROM "
+                                "events WHERE %1)")
+                     .arg(bodyMatches.arg(QLatin1String("payload"))));
             if (!cancelled.load())
-                scan(QStringLiteral(
-                    "SELECT seq FROM deliveries WHERE id IN (SELECT delivery_id FROM "
-                    "attempts WHERE CAST(response_body AS TEXT) LIKE ? ESCAPE '\\')"));
+                scan(QStringLiteral("SELECT seq FROM deliveries WHERE id IN (SELECT delivery_id "
+                                    "FROM attempts WHERE %1)")
+                         .arg(bodyMatches.arg(QLatin1String("response_body"))));
         }
     }
     QSqlDatabase::removeDatabase(name);

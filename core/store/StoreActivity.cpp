@@ -67,16 +67,17 @@ const char *upsertFor(int bucket)
         std::array<QByteArray, LatencyBuckets::kCount> out;
         for (int i = 0; i < LatencyBuckets::kCount; ++i) {
             const QString column = bucketColumn(i);
-            out[i] = QStringLiteral(
-                         "INSERT INTO endpoint_activity (endpoint_id, minute, attempts, succeeded, "
-                         "retrying, failed, latency_ms, %1) VALUES (?, ?, 1, ?, ?, ?, ?, 1) "
-                         "ON CONFLICT (endpoint_id, minute) DO UPDATE SET "
-                         "attempts = attempts + 1, succeeded = succeeded + excluded.succeeded, "
-                         "retrying = retrying + excluded.retrying, "
-                         "failed = failed + excluded.failed, "
-                         "latency_ms = latency_ms + excluded.latency_ms, %1 = %1 + 1")
-                         .arg(column)
-                         .toUtf8();
+            out[i] =
+                QStringLiteral(
+                    "INSERT INTO endpoint_activity AS a (endpoint_id, minute, attempts, succeeded, "
+                    "retrying, failed, latency_ms, %1) VALUES (?, ?, 1, ?, ?, ?, ?, 1) "
+                    "ON CONFLICT (endpoint_id, minute) DO UPDATE SET "
+                    "attempts = a.attempts + 1, succeeded = a.succeeded + excluded.succeeded, "
+                    "retrying = a.retrying + excluded.retrying, "
+                    "failed = a.failed + excluded.failed, "
+                    "latency_ms = a.latency_ms + excluded.latency_ms, %1 = a.%1 + 1")
+                    .arg(column)
+                    .toUtf8();
         }
         return out;
     }();

@@ -36,9 +36,39 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
 
     auto *data = new QGroupBox(tr("Data"), this);
     auto *df = new QFormLayout(data);
-    auto *path = new QLabel(engine->databasePath(), data);
+    auto *path = new QLabel(engine->databaseName(), data);
     path->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    df->addRow(tr("Database"), path);
+    path->setObjectName(QStringLiteral("databaseName"));
+    path->setWordWrap(true);
+    auto *change = new QPushButton(tr("&Change…"), data);
+    change->setObjectName(QStringLiteral("changeDatabase"));
+    change->setToolTip(tr("Use another store: a SQLite file, or a PostgreSQL database shared "
+                          "with other Hookline windows and workers"));
+    auto *pathRow = new QHBoxLayout;
+    pathRow->addWidget(path, 1);
+    pathRow->addWidget(change);
+    df->addRow(tr("Database"), pathRow);
+    m_storageError = new QLabel(data);
+    m_storageError->setObjectName(QStringLiteral("storageError"));
+    m_storageError->setStyleSheet(QStringLiteral("color: #b3261e;"));
+    m_storageError->setWordWrap(true);
+    m_storageError->hide();
+    df->addRow(QString(), m_storageError);
+    connect(change, &QPushButton::clicked, this, [this] {
+        QString url = m_settings->databaseUrl();
+        const bool given = m_askDatabase ? m_askDatabase(this, &url) : [this, &url] {
+            bool ok = false;
+            url = QInputDialog::getText(
+                this, tr("Change the database"),
+                tr("A SQLite file (sqlite:/path/to/hookline.sqlite) or a PostgreSQL database "
+                   "(postgresql://user:password@host:5432/dbname). Empty: the file in your "
+                   "data directory."),
+                QLineEdit::Normal, url, &ok);
+            return ok;
+        }();
+        if (given)
+            chooseDatabase(url.trimmed());
+    });
     m_days = new QSpinBox(data);
     m_days->setRange(0, 3650);
     m_days->setSpecialValueText(tr("forever"));
@@ -235,6 +265,41 @@ void SettingsPage::saveSecurity()
     m_securityError->setVisible(!error.isEmpty());
 }
 
+bool SettingsPage::askRestart(const QString &title, const QString &text)
+{
+    if (m_askRestart)
+        return m_askRestart(this);
+    QMessageBox box(QMessageBox::Question, title, text, QMessageBox::NoButton, this);
+    QPushButton *restart = box.addButton(tr("&Restart now"), QMessageBox::AcceptRole);
+    box.addButton(tr("&Later"), QMessageBox::RejectRole);
+    box.setDefaultButton(restart);
+    box.exec();
+    return box.clickedButton() == restart;
+}
+
+bool SettingsPage::chooseDatabase(const QString &url)
+{
+    QString error;
+    if (!url.isEmpty() && !Engine::checkStore(url, &error)) {
+        m_storageError->setText(Language::unbrokenUrls(error));
+        m_storageError->show();
+        return false;
+    }
+    m_storageError->hide();
+    m_settings->setDatabaseUrl(url);
+    m_settings->sync(); // on disk before a restarted Hookline reads it
+    if (askRestart(tr("Change the database"),
+                   tr("Hookline opens the new database when it starts. Restart it now? "
+                      "Deliveries in progress are finished first or resumed.")))
+        emit restartRequested();
+    return true;
+}
+
+QString SettingsPage::storageError() const
+{
+    return m_storageError->isVisible() ? m_storageError->text() : QString();
+}
+
 void SettingsPage::chooseLanguage(int index)
 {
     m_language->setCurrentIndex(index);
@@ -244,18 +309,9 @@ void SettingsPage::chooseLanguage(int index)
         Language::resolve(m_language->currentData().toString(), QLocale::system().uiLanguages());
     if (chosen == Language::current())
         return;
-    const bool now = m_askRestart ? m_askRestart(this) : [this] {
-        QMessageBox box(QMessageBox::Question, tr("Change the language"),
-                        tr("Hookline changes its language when it starts. Restart it now? "
-                           "Deliveries in progress are finished first or resumed."),
-                        QMessageBox::NoButton, this);
-        QPushButton *restart = box.addButton(tr("&Restart now"), QMessageBox::AcceptRole);
-        box.addButton(tr("&Later"), QMessageBox::RejectRole);
-        box.setDefaultButton(restart);
-        box.exec();
-        return box.clickedButton() == restart;
-    }();
-    if (now)
+    if (askRestart(tr("Change the language"),
+                   tr("Hookline changes its language when it starts. Restart it now? "
+                      "Deliveries in progress are finished first or resumed.")))
         emit restartRequested();
 }
 

@@ -45,10 +45,18 @@ public:
     // What choosing a language in the combo box does (also for tests): saves it and, if it
     // differs from the running one, offers to restart.
     void chooseLanguage(int index);
+    // Settings → Storage: asks for a database URL (a dialog by default; tests replace it).
+    using DatabaseQuestion = std::function<bool(QWidget *parent, QString *url)>;
+    void setDatabaseQuestion(DatabaseQuestion ask) { m_askDatabase = std::move(ask); }
+    // What "Change…" does with the URL given: checks it (a mistake or an unreachable server
+    // is shown and nothing changes), keeps it for the next start and offers to restart.
+    // Returns whether it was kept.
+    bool chooseDatabase(const QString &url);
+    QString storageError() const;
 
 signals:
     void message(const QString &text);
-    // The user chose another language and wants it now: app/ restarts Hookline.
+    // The user chose another language or store and wants it now: app/ restarts Hookline.
     void restartRequested();
 
 private:
@@ -73,6 +81,9 @@ private:
     QSpinBox *m_payloadLimit = nullptr;
     QLabel *m_securityError = nullptr;
     RestartQuestion m_askRestart;
+    DatabaseQuestion m_askDatabase;
+    QLabel *m_storageError = nullptr;
+    bool askRestart(const QString &title, const QString &text);
     QCheckBox *m_apiOn = nullptr;
     QLineEdit *m_apiAddress = nullptr;
     QLabel *m_apiStatus = nullptr;
