@@ -64,6 +64,7 @@ private slots:
     void newerDatabaseIsRefused();
     void killNineLosesNothing();
     void workersShareABurstAndSurviveKillNine();
+    void teamStoreRefusesAnotherSecretKey();
     void tokensCreateListRevoke();
     void serveStartsAndStops();
     void serveKillNineLosesNothingAccepted();
@@ -1024,6 +1025,29 @@ void TestCli::workersShareABurstAndSurviveKillNine()
     const int duplicates = requests - int(received.size());
     QVERIFY2(duplicates >= 0 && duplicates <= 4 * Endpoint().maxInFlight,
              qPrintable(QString::number(duplicates)));
+}
+
+// On a shared store every process must hold the key the endpoint secrets are sealed with:
+// one with another key is refused with what to do, before it writes anything.
+void TestCli::teamStoreRefusesAnotherSecretKey()
+{
+    if (!TestBackend::onPostgres())
+        QSKIP("a shared (PostgreSQL) store only: a SQLite file has its user's key");
+    QVERIFY(!addEndpoint(QStringLiteral("sealed")).isEmpty()); // names this user's key
+    QProcess other;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("HOOKLINE_SECRET_KEY"),
+               QString::fromLatin1(QByteArray(32, 'k').toBase64()));
+    other.setProcessEnvironment(env);
+    other.start(QStringLiteral(HOOKLINE_BINARY),
+                withDataDir({QStringLiteral("endpoints"), QStringLiteral("list")}));
+    QVERIFY(other.waitForFinished(60000));
+    const QByteArray err = other.readAllStandardError();
+    QCOMPARE(other.exitCode(), 1);
+    QVERIFY2(err.contains("sealed with the key") && err.contains("HOOKLINE_SECRET_KEY"),
+             err.constData());
+    QVERIFY(!err.contains(TestBackend::server()->password().toUtf8()));
+    QCOMPARE(hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("list")})).code, 0);
 }
 
 void TestCli::tokensCreateListRevoke()

@@ -91,6 +91,7 @@ private slots:
     void idsAreTimeOrderedUuids();
     void endpointsRoundTrip();
     void invalidEndpointIsRefused();
+    void concurrentEditsAreRefused();
     void prefixLookup();
     void deliveriesAndAttemptsSurviveReopen();
     void newerSchemaIsRefusedUntouched();
@@ -189,6 +190,41 @@ void TestStore::invalidEndpointIsRefused()
     e = sampleEndpoint();
     e.eventTypes = {QStringLiteral("call.exploded")};
     QVERIFY(!store->saveEndpoint(&e, store->catalog().ids()).isEmpty());
+}
+
+// Two admins edit one endpoint: the second save, made from the version both started from,
+// is refused with who-when words and changes nothing; after a reload it goes through.
+void TestStore::concurrentEditsAreRefused()
+{
+    auto first = open();
+    auto second = open(); // another console's connection
+    QVERIFY(first && second);
+    Endpoint e = sampleEndpoint();
+    QVERIFY(first->saveEndpoint(&e).isEmpty());
+    QCOMPARE(e.version, 1);
+    Endpoint mine = *first->endpoint(e.id);
+    Endpoint theirs = *second->endpoint(e.id);
+    QCOMPARE(theirs.version, 1);
+    theirs.name = QStringLiteral("CRM (theirs)");
+    QVERIFY(second->saveEndpoint(&theirs).isEmpty());
+    QCOMPARE(theirs.version, 2);
+    mine.url = QStringLiteral("https://crm.example.com/mine");
+    mine.orderKey = QStringLiteral("/callID");
+    const QString refused = first->saveEndpoint(&mine);
+    QVERIFY2(refused.contains(QLatin1String("changed by someone else")), qPrintable(refused));
+    QVERIFY2(refused.contains(QLatin1String("reload")), qPrintable(refused));
+    Endpoint now = *first->endpoint(e.id);
+    QCOMPARE(now.name, QStringLiteral("CRM (theirs)")); // their change stands
+    QCOMPARE(now.url, e.url);                           // mine did not land
+    QCOMPARE(now.version, 2);
+    now.url = QStringLiteral("https://crm.example.com/mine");
+    now.orderKey = QStringLiteral("/callID");
+    QVERIFY(first->saveEndpoint(&now).isEmpty());
+    const Endpoint saved = *second->endpoint(e.id);
+    QCOMPARE(saved.url, QStringLiteral("https://crm.example.com/mine"));
+    QCOMPARE(saved.orderKey, QStringLiteral("/callID")); // an update keeps the order key too
+    QCOMPARE(saved.name, QStringLiteral("CRM (theirs)"));
+    QCOMPARE(saved.version, 3);
 }
 
 void TestStore::prefixLookup()

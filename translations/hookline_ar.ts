@@ -1963,6 +1963,14 @@ Deliveries to resend: %3, oldest first.</source>
         <source>This window&apos;s attempts: %1 in flight · %2 queued · %3 succeeded · %4 failed · %5 retrying</source>
         <translation>محاولات هذه النافذة: ⁨%1⁩ قيد الإرسال · ⁨%2⁩ في الطابور · ⁨%3⁩ نجحت · ⁨%4⁩ فشلت · ⁨%5⁩ قيد الإعادة</translation>
     </message>
+    <message>
+        <source>Reconnecting to the database %1… (%2) What is on screen is kept; deliveries wait and resume by themselves once it answers.</source>
+        <translation>جارٍ إعادة الاتصال بقاعدة البيانات ⁨%1⁩… (⁨%2⁩) يبقى ما على الشاشة كما هو؛ تنتظر عمليات التسليم وتُستأنف من تلقاء نفسها حين تستجيب.</translation>
+    </message>
+    <message>
+        <source>Reconnecting to the database…</source>
+        <translation>جارٍ إعادة الاتصال بقاعدة البيانات…</translation>
+    </message>
 </context>
 <context>
     <name>PayloadEncoder</name>
@@ -3148,6 +3156,18 @@ Send it as: Authorization: Bearer &lt;token&gt;</source>
     <message>
         <source>Upgrading %1 to schema 12 failed: %2</source>
         <translation>فشلت ترقية ⁨%1⁩ إلى المخطط 12: ⁨%2⁩</translation>
+    </message>
+    <message>
+        <source>%1 was changed by someone else at %2 - reload it to see their change, then make yours again.</source>
+        <translation>غيّر شخص آخر ⁨%1⁩ في ⁨%2⁩ - أعد تحميله لترى تغييره، ثم أجرِ تغييرك من جديد.</translation>
+    </message>
+    <message>
+        <source>Check that the PostgreSQL server is running and can be reached from here; Hookline connects again by itself.</source>
+        <translation>تحقّق من أن خادم PostgreSQL يعمل ويمكن الوصول إليه من هنا؛ يعيد Hookline الاتصال من تلقاء نفسه.</translation>
+    </message>
+    <message>
+        <source>The endpoint secrets in %1 are sealed with the key %2, and this process has the key %3. Give every Hookline process on this database the same key: set HOOKLINE_SECRET_KEY (or copy the key file) from a machine that uses it.</source>
+        <translation>أسرار نقاط النهاية في ⁨%1⁩ مختومة بالمفتاح ⁨%2⁩، ولدى هذه العملية المفتاح ⁨%3⁩. أعطِ كل عمليات Hookline على قاعدة البيانات هذه المفتاح نفسه: اضبط ⁦HOOKLINE_SECRET_KEY⁩ (أو انسخ ملف المفتاح) من جهاز يستخدمه.</translation>
     </message>
 </context>
 <context>

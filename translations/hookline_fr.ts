@@ -1951,6 +1951,14 @@ Livraisons à renvoyer : %3, les plus anciennes d’abord.</translation>
         <source>This window&apos;s attempts: %1 in flight · %2 queued · %3 succeeded · %4 failed · %5 retrying</source>
         <translation>Tentatives de cette fenêtre : %1 en cours · %2 en file · %3 réussies · %4 échouées · %5 en relance</translation>
     </message>
+    <message>
+        <source>Reconnecting to the database %1… (%2) What is on screen is kept; deliveries wait and resume by themselves once it answers.</source>
+        <translation>Reconnexion à la base de données %1… (%2) Ce qui est affiché est conservé ; les livraisons attendent et reprennent d’elles-mêmes dès qu’elle répond.</translation>
+    </message>
+    <message>
+        <source>Reconnecting to the database…</source>
+        <translation>Reconnexion à la base de données…</translation>
+    </message>
 </context>
 <context>
     <name>PayloadEncoder</name>
@@ -3132,6 +3140,18 @@ Envoyez-le ainsi : Authorization: Bearer &lt;jeton&gt;</translation>
     <message>
         <source>Upgrading %1 to schema 12 failed: %2</source>
         <translation>La mise à niveau de %1 vers le schéma 12 a échoué : %2</translation>
+    </message>
+    <message>
+        <source>%1 was changed by someone else at %2 - reload it to see their change, then make yours again.</source>
+        <translation>%1 a été modifié par quelqu’un d’autre à %2 : rechargez-le pour voir sa modification, puis refaites la vôtre.</translation>
+    </message>
+    <message>
+        <source>Check that the PostgreSQL server is running and can be reached from here; Hookline connects again by itself.</source>
+        <translation>Vérifiez que le serveur PostgreSQL fonctionne et est joignable d’ici ; Hookline se reconnecte de lui-même.</translation>
+    </message>
+    <message>
+        <source>The endpoint secrets in %1 are sealed with the key %2, and this process has the key %3. Give every Hookline process on this database the same key: set HOOKLINE_SECRET_KEY (or copy the key file) from a machine that uses it.</source>
+        <translation>Les secrets des points de terminaison de %1 sont scellés avec la clé %2, et ce processus a la clé %3. Donnez la même clé à chaque processus Hookline de cette base : définissez HOOKLINE_SECRET_KEY (ou copiez le fichier de clé) depuis une machine qui l’utilise.</translation>
     </message>
 </context>
 <context>

@@ -119,6 +119,15 @@ MainWindow::MainWindow(AppSettings *settings, Engine *engine, QWidget *parent)
     });
 
     connect(engine, &Engine::storeProblem, this, &MainWindow::showStoreProblem);
+    connect(engine, &Engine::storeUnreachable, this, [this](const QString &why) {
+        m_storeNotice->setText(
+            tr("Reconnecting to the database %1… (%2) What is on screen is kept; deliveries "
+               "wait and resume by themselves once it answers.")
+                .arg(Language::ltr(m_engine->databaseName()), why));
+        m_storeNotice->setAccessibleName(tr("Database problem"));
+        m_storeNotice->show();
+        statusBar()->showMessage(tr("Reconnecting to the database…"));
+    });
     connect(engine, &Engine::storeRecovered, this, [this] {
         m_storeNotice->hide();
         showMessage(tr("The database can be written again; delivery has resumed."));

@@ -1120,8 +1120,15 @@ int Dispatcher::resume(const Store &reader)
     }
     const int n = int(got->first.size());
     claimed(request, got->first, got->second);
-    m_pollTimer.start(kPollMs);
+    m_pollMs = reader.pollIntervalMs();
+    m_pollTimer.start(m_pollMs);
     return n;
+}
+
+void Dispatcher::wake()
+{
+    if (m_reader && !m_stalled && !m_stopping)
+        requestClaim();
 }
 
 void Dispatcher::addWaiting(const Delivery &delivery)
@@ -1329,7 +1336,7 @@ void Dispatcher::onPoll()
         return;
     // Now and then, free what processes on this machine that died left claimed, rather than
     // wait for their leases (a start does this too).
-    if (++m_polls % (kLeaseMs / kPollMs / 2) == 0) {
+    if (++m_polls % qMax(1, kLeaseMs / m_pollMs / 2) == 0) {
         m_writer->submit(
             [](Store &store) {
                 store.releaseDeadOwners(ownerIsDead, QDateTime::currentDateTimeUtc());

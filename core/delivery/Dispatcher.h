@@ -98,6 +98,9 @@ public:
     // (blocking until that commit) and returns how many; later batches come by themselves.
     // `reader` must outlive the dispatcher's use of it.
     int resume(const Store &reader);
+    // Another process queued work or gave some back (a team store's notice): look for due
+    // work now rather than at the next poll.
+    void wake();
     // This process's name in the store's claims.
     QString owner() const { return m_owner; }
     // True while the store cannot record what this dispatcher does (see storeFailing).
@@ -305,6 +308,7 @@ private:
     void claimed(const ClaimRequest &request, const QList<ClaimedDelivery> &claimed,
                  const QStringList &full);
     int m_polls = 0;
+    int m_pollMs = kPollMs; // the store's pollIntervalMs()
     QTimer m_pollTimer;
     QTimer m_renewTimer;
     // Ordered deliveries this dispatcher stored but holds back behind an earlier one, per

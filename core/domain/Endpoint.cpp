@@ -61,5 +61,5 @@ bool operator==(const Endpoint &a, const Endpoint &b)
            a.http2Cleartext == b.http2Cleartext && a.http1Only == b.http1Only &&
            a.maxInFlight == b.maxInFlight && a.ratePerSecond == b.ratePerSecond &&
            a.rateBurst == b.rateBurst && a.orderKey == b.orderKey && a.created == b.created &&
-           a.updated == b.updated;
+           a.updated == b.updated && a.version == b.version;
 }

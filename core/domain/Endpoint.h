@@ -76,6 +76,9 @@ struct Endpoint
     QString orderKey;
     QDateTime created;
     QDateTime updated;
+    // Bumped by every save: a save made from an older version (someone else saved in
+    // between) is refused rather than overwriting their change. 0: not stored yet.
+    qint64 version = 0;
     // Set when the stored secret or header values could not be unsealed (another key, damage):
     // the sentence says what to do. Such an endpoint is not delivered to until they are
     // entered again. Not stored.

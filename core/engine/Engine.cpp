@@ -31,7 +31,28 @@ Engine::Engine(QObject *parent)
     connect(m_receiver.get(), &ReceiverServer::requestCaptured, this, &Engine::requestCaptured);
     connect(m_receiver.get(), &ReceiverServer::connectionRefused, this,
             &Engine::receiverRefusedConnection);
-    connect(&m_poll, &QTimer::timeout, this, [this] {
+    connect(&m_poll, &QTimer::timeout, this, &Engine::checkEndpoints);
+}
+
+void Engine::checkEndpoints()
+{
+    // A shared store's server may have gone: say so (the window keeps what it shows) and
+    // connect again at each look, every 5 s, until it answers.
+    QString why;
+    if (!m_store->checkConnection(&why)) {
+        if (!m_unreachable) {
+            m_unreachable = true;
+            emit storeUnreachable(why);
+        }
+        return;
+    }
+    if (m_unreachable) {
+        m_unreachable = false;
+        if (!m_dispatcher->isStalled())
+            emit storeRecovered();
+        m_dispatcher->wake();
+    }
+    {
         // Endpoints may have been changed by another process (the CLI); keep ours fresh.
         const QList<Endpoint> stored = m_store->endpoints();
         QHash<QString, Endpoint> now, known;
@@ -43,7 +64,7 @@ Engine::Engine(QObject *parent)
             m_dispatcher->setEndpoints(stored);
             emit endpointsChanged();
         }
-    });
+    }
 }
 
 Engine::~Engine()
@@ -78,6 +99,10 @@ bool Engine::open(const QString &location, QString *error)
     if (!m_store)
         return false;
     m_writer = std::make_unique<StoreWriter>(path);
+    // This engine's connections share one name in the notices they send, and skip them.
+    const QString token = Ids::newTimeOrdered();
+    m_store->setAnnounceToken(token);
+    m_writer->setAnnounceToken(token);
     if (!m_writer->start(error)) {
         m_store.reset();
         return false;
@@ -115,6 +140,15 @@ bool Engine::open(const QString &location, QString *error)
     connect(d, &Dispatcher::redeliveryRefused, this, &Engine::redeliveryRefused);
     connect(d, &Dispatcher::deliveryHeld, this, &Engine::deliveryHeld);
     connect(d, &Dispatcher::deliveryTakenElsewhere, this, &Engine::deliveryTakenElsewhere);
+    // Team mode: what other processes change arrives as a notice, within a second.
+    m_store->listen(this, [this](int changes) {
+        if (changes & Store::WorkQueued)
+            m_dispatcher->wake();
+        if (changes & Store::EndpointsChanged)
+            checkEndpoints();
+        if (changes & Store::DeliveriesChanged)
+            emit deliveriesChangedElsewhere();
+    });
     m_search = new DeliverySearch(path, this);
     connect(m_search, &DeliverySearch::finished, this, &Engine::searchFinished);
     return true;
@@ -139,7 +173,7 @@ QString Engine::storeAdvice(const QString &error)
 
 bool Engine::isStoreFailing() const
 {
-    return m_dispatcher && m_dispatcher->isStalled();
+    return m_unreachable || (m_dispatcher && m_dispatcher->isStalled());
 }
 
 void Engine::expireIdempotencyRecords()
@@ -172,7 +206,7 @@ int Engine::resume()
 void Engine::setPollInterval(int ms)
 {
     if (ms > 0)
-        m_poll.start(ms);
+        m_poll.start(qMax(ms, m_store ? m_store->pollIntervalMs() : ms));
     else
         m_poll.stop();
 }

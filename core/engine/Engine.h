@@ -78,8 +78,10 @@ public:
     bool flush(QString *error);
     // What a person can do about a store error (a full disk, a read-only file, a lock).
     static QString storeAdvice(const QString &error);
-    // True between storeProblem() and storeRecovered().
+    // True between storeProblem() or storeUnreachable() and storeRecovered().
     bool isStoreFailing() const;
+    // True between storeUnreachable() and storeRecovered(): nothing can be read either.
+    bool isStoreUnreachable() const { return m_unreachable; }
     // Forgets Idempotency-Key records older than 24 h (on the writer thread).
     void expireIdempotencyRecords();
 
@@ -265,6 +267,9 @@ signals:
     // The store cannot be written: nothing new is accepted or sent until storeRecovered().
     void storeProblem(const QString &error);
     void storeRecovered();
+    // A shared store's server does not answer (why, naming host and port): reads and writes
+    // wait, what is shown stays; storeRecovered() once it answers again.
+    void storeUnreachable(const QString &why);
     // The dispatcher's work, as it happens.
     void deliveriesQueued(const QStringList &deliveryIds);
     void attemptStarted(const Delivery &delivery, const Attempt &attempt);
@@ -276,6 +281,8 @@ signals:
     void deliveryHeld(const Delivery &delivery, const QString &behindDeliveryId);
     // A held delivery of this process was sent by another process on the store.
     void deliveryTakenElsewhere(const QString &deliveryId);
+    // Another process on a shared (PostgreSQL) store queued, sent or changed deliveries.
+    void deliveriesChangedElsewhere();
     // The built-in receiver.
     void requestCaptured(const CapturedRequest &request);
     void receiverRefusedConnection(const QString &reason);
@@ -286,6 +293,7 @@ signals:
 
 private:
     void reloadEndpoints();
+    void checkEndpoints();
     void syncInbox(const Endpoint &endpoint);
 
     std::unique_ptr<Store> m_store;
@@ -299,6 +307,7 @@ private:
     QString payloadTooLarge(qsizetype bytes) const;
     SampleData m_sample;
     QTimer m_poll;
+    bool m_unreachable = false;
     qint64 m_failuresSeen = 0;
     QHash<QString, qint64> m_tokenTouched; // token id -> ms of the last recorded use
 };

@@ -334,7 +334,7 @@ constexpr const char *kEndpointColumns =
     "id, name, url, description, enabled, disabled_reason, all_events, event_types, format, "
     "headers, secret, previous_secret, previous_secret_expires, timeout_ms, retry_schedule, "
     "max_attempts, disable_after_failures, verify_tls, http2_cleartext, created, updated, "
-    "max_in_flight, rate_per_second, rate_burst, http1_only, order_key";
+    "max_in_flight, rate_per_second, rate_burst, http1_only, order_key, version";
 
 Endpoint endpointFrom(const QSqlQuery &q)
 {
@@ -376,6 +376,7 @@ Endpoint endpointFrom(const QSqlQuery &q)
     e.rateBurst = q.value(23).toInt();
     e.http1Only = q.value(24).toBool();
     e.orderKey = q.value(25).toString();
+    e.version = q.value(26).toLongLong();
     return e;
 }
 
@@ -516,6 +517,10 @@ std::unique_ptr<Store> Store::open(const QString &location, QString *error)
 QString Store::advice(const QString &error)
 {
     const QString e = error.toLower();
+    if (e.contains(QLatin1String("postgresql")) || e.contains(QLatin1String("server closed")) ||
+        e.contains(QLatin1String("connection")))
+        return Tr::tr("Check that the PostgreSQL server is running and can be reached from "
+                      "here; Hookline connects again by itself.");
     if (e.contains(QLatin1String("full")))
         return Tr::tr("The disk is full: free some space.");
     if (e.contains(QLatin1String("readonly")) || e.contains(QLatin1String("read-only")))
@@ -555,6 +560,22 @@ std::unique_ptr<Store> Store::openPostgres(std::unique_ptr<Store> store, QString
     }
     if (!store->migrate(error))
         return nullptr;
+    // Every process on a shared store must seal and open endpoint secrets with one key: the
+    // first to open the store names it; a process with another key is refused before it
+    // writes a secret the others cannot read (or fails to read theirs).
+    const QString keyId = SecretBox::forProcess().keyId();
+    const QString storeKey = store->setting(QStringLiteral("secrets.keyId"));
+    if (storeKey.isEmpty()) {
+        store->setSetting(QStringLiteral("secrets.keyId"), keyId);
+    } else if (storeKey != keyId) {
+        if (error)
+            *error = Tr::tr("The endpoint secrets in %1 are sealed with the key %2, and this "
+                            "process has the key %3. Give every Hookline process on this "
+                            "database the same key: set HOOKLINE_SECRET_KEY (or copy the key "
+                            "file) from a machine that uses it.")
+                         .arg(store->m_display, storeKey, keyId);
+        return nullptr;
+    }
     return store;
 }
 
@@ -856,8 +877,95 @@ bool Store::begin()
     m_inTransaction = execDirect(m_pg ? "BEGIN" : "BEGIN IMMEDIATE");
     return m_inTransaction;
 }
+// A notice is "<changes> <sender>": the sender's token lets a process (its engine's
+// connections) skip its own. One per process unless set (two engines in one test process).
+static QString processToken()
+{
+    static const QString token = QUuid::createUuid().toString(QUuid::Id128).left(12);
+    return token;
+}
+
+void Store::setAnnounceToken(const QString &token)
+{
+    m_announceToken = token;
+}
+
+void Store::announce(int changes)
+{
+    if (!m_pg)
+        return;
+    m_announce |= changes;
+    if (!m_inTransaction)
+        sendAnnouncements(); // autocommit: the change is already committed
+}
+
+bool Store::sendAnnouncements()
+{
+    if (!m_announce)
+        return true;
+    QSqlQuery &q = prepared("SELECT pg_notify('hookline', ?)");
+    q.bindValue(0, QStringLiteral("%1 %2")
+                       .arg(m_announce)
+                       .arg(m_announceToken.isEmpty() ? processToken() : m_announceToken));
+    m_announce = 0;
+    const bool ok = q.exec();
+    q.finish();
+    return ok;
+}
+
+bool Store::checkConnection(QString *why)
+{
+    if (!m_pg)
+        return true;
+    {
+        QSqlQuery q(m_db);
+        if (m_db.isOpen() && q.exec(QStringLiteral("SELECT 1")))
+            return true;
+    }
+    m_sqliteStatements.clear(); // prepared on the connection that is gone
+    m_statements.clear();
+    m_inTransaction = false;
+    m_announce = 0;
+    m_db.close();
+    const std::optional<DatabaseUrl> url = DatabaseUrl::parse(m_path, why);
+    if (!url)
+        return false;
+    if (!m_db.open() || !execDirect("SET synchronous_commit = on") ||
+        !execDirect("SET client_min_messages = warning")) {
+        *why = PgConnection::describeFailure(
+            *url, m_db.lastError().isValid() ? m_db.lastError().text() : m_lastError);
+        return false;
+    }
+    if (m_listening)
+        m_db.driver()->subscribeToNotification(QStringLiteral("hookline"));
+    return true;
+}
+
+bool Store::listen(QObject *context, std::function<void(int changes)> onChange)
+{
+    QSqlDriver *driver = m_pg ? m_db.driver() : nullptr;
+    if (!driver || !driver->subscribeToNotification(QStringLiteral("hookline")))
+        return false;
+    m_listening = true;
+    const QString own = m_announceToken.isEmpty() ? processToken() : m_announceToken;
+    QObject::connect(driver, &QSqlDriver::notification, context,
+                     [own, onChange = std::move(onChange)](const QString &name,
+                                                           QSqlDriver::NotificationSource,
+                                                           const QVariant &payload) {
+                         if (name != QLatin1String("hookline"))
+                             return;
+                         const QStringList parts = payload.toString().split(u' ');
+                         if (parts.size() == 2 && parts.at(1) != own)
+                             onChange(parts.at(0).toInt());
+                     });
+    return true;
+}
+
 bool Store::commit()
 {
+    // Queued with the transaction: PostgreSQL delivers the notice only if it commits.
+    if (m_pg && m_inTransaction && m_announce && !sendAnnouncements())
+        return false;
     const bool ok = execDirect("COMMIT");
     m_inTransaction = m_inTransaction && !ok;
     return ok;
@@ -868,6 +976,7 @@ void Store::rollback()
     execDirect("ROLLBACK");
     m_lastError = keep;
     m_inTransaction = false;
+    m_announce = 0; // nothing changed after all
 }
 bool Store::savepoint()
 {
@@ -961,7 +1070,8 @@ QString Store::saveEndpoint(Endpoint *e, const QStringList &knownEventTypes)
         return Tr::tr("The endpoint's secrets could not be encrypted (the system's random "
                       "number generator failed); nothing was saved. Try again.");
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    const bool insert = e->id.isEmpty() || !endpoint(e->id);
+    const std::optional<Endpoint> stored = e->id.isEmpty() ? std::nullopt : endpoint(e->id);
+    const bool insert = !stored;
     if (e->id.isEmpty())
         e->id = newId();
     if (insert && !e->created.isValid())
@@ -970,7 +1080,7 @@ QString Store::saveEndpoint(Endpoint *e, const QStringList &knownEventTypes)
     QSqlQuery q(m_db);
     q.prepare(
         QStringLiteral("INSERT INTO endpoints (%1) VALUES "
-                       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                        "ON CONFLICT(id) DO UPDATE SET name=excluded.name, url=excluded.url, "
                        "description=excluded.description, enabled=excluded.enabled, "
                        "disabled_reason=excluded.disabled_reason, all_events=excluded.all_events, "
@@ -984,37 +1094,36 @@ QString Store::saveEndpoint(Endpoint *e, const QStringList &knownEventTypes)
                        "verify_tls=excluded.verify_tls, http2_cleartext=excluded.http2_cleartext, "
                        "updated=excluded.updated, max_in_flight=excluded.max_in_flight, "
                        "rate_per_second=excluded.rate_per_second, rate_burst=excluded.rate_burst, "
-                       "http1_only=excluded.http1_only")
+                       "http1_only=excluded.http1_only, order_key=excluded.order_key, "
+                       "version=endpoints.version + 1 WHERE endpoints.version = excluded.version")
             .arg(QLatin1String(kEndpointColumns)));
-    for (const QVariant &v : {QVariant(e->id),
-                              text(e->name),
-                              text(e->url),
-                              text(e->description),
-                              QVariant(int(e->enabled)),
-                              text(e->disabledReason),
-                              QVariant(int(e->allEvents)),
-                              QVariant(stringsToJson(e->eventTypes)),
-                              QVariant(payloadFormatName(e->format)),
-                              text(sealedHeaders),
-                              text(sealedSecret),
-                              text(sealedPrevious),
-                              ms(e->previousSecretExpires),
-                              QVariant(e->timeoutMs),
-                              QVariant(intsToJson(e->retry.scheduleSeconds)),
-                              QVariant(e->retry.maxAttempts),
-                              QVariant(e->retry.disableAfterFailures),
-                              QVariant(int(e->verifyTls)),
-                              QVariant(int(e->http2Cleartext)),
-                              ms(e->created),
-                              ms(e->updated),
-                              QVariant(e->maxInFlight),
-                              QVariant(e->ratePerSecond),
-                              QVariant(e->rateBurst),
-                              QVariant(int(e->http1Only)),
-                              text(e->orderKey)})
+    for (const QVariant &v :
+         {QVariant(e->id), text(e->name), text(e->url), text(e->description),
+          QVariant(int(e->enabled)), text(e->disabledReason), QVariant(int(e->allEvents)),
+          QVariant(stringsToJson(e->eventTypes)), QVariant(payloadFormatName(e->format)),
+          text(sealedHeaders), text(sealedSecret), text(sealedPrevious),
+          ms(e->previousSecretExpires), QVariant(e->timeoutMs),
+          QVariant(intsToJson(e->retry.scheduleSeconds)), QVariant(e->retry.maxAttempts),
+          QVariant(e->retry.disableAfterFailures), QVariant(int(e->verifyTls)),
+          QVariant(int(e->http2Cleartext)), ms(e->created), ms(e->updated),
+          QVariant(e->maxInFlight), QVariant(e->ratePerSecond), QVariant(e->rateBurst),
+          QVariant(int(e->http1Only)), text(e->orderKey),
+          // a new endpoint's first version; else the one the edit began from
+          QVariant(insert ? qint64(1) : e->version)})
         q.addBindValue(v);
     if (!q.exec())
         return Tr::tr("Saving the endpoint failed: %1").arg(q.lastError().text());
+    if (q.numRowsAffected() == 0) {
+        // Someone else saved it after this edit began (a version column, not a silent
+        // overwrite of their change).
+        const std::optional<Endpoint> now = endpoint(e->id);
+        const QDateTime when = now ? now->updated : QDateTime();
+        return Tr::tr("%1 was changed by someone else at %2 - reload it to see their change, "
+                      "then make yours again.")
+            .arg(e->name, when.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")));
+    }
+    e->version = insert ? 1 : e->version + 1;
+    announce(EndpointsChanged);
     return {};
 }
 
@@ -1035,7 +1144,10 @@ bool Store::removeEndpoint(const QString &id)
         return false;
     q.prepare(QStringLiteral("DELETE FROM endpoints WHERE id = ?"));
     q.addBindValue(id);
-    return q.exec() && q.numRowsAffected() > 0;
+    const bool removed = q.exec() && q.numRowsAffected() > 0;
+    if (removed)
+        announce(EndpointsChanged | DeliveriesChanged);
+    return removed;
 }
 
 bool Store::setEndpointEnabled(const QString &id, bool enabled, const QString &reason)
@@ -1050,7 +1162,10 @@ bool Store::setEndpointEnabled(const QString &id, bool enabled, const QString &r
     q.addBindValue(QDateTime::currentMSecsSinceEpoch());
     q.addBindValue(int(enabled));
     q.addBindValue(id);
-    return q.exec() && q.numRowsAffected() > 0;
+    const bool changed = q.exec() && q.numRowsAffected() > 0;
+    if (changed)
+        announce(EndpointsChanged);
+    return changed;
 }
 
 int Store::recordEndpointOutcome(const QString &id, bool succeeded)
@@ -1156,6 +1271,7 @@ std::optional<Event> Store::event(const QString &id) const
 bool Store::insertDelivery(const Delivery &d, const Claim &claim)
 {
     const bool claimed = !claim.owner.isEmpty() && !isFinal(d.state);
+    announce(claimed ? DeliveriesChanged : WorkQueued | DeliveriesChanged);
     return statement("INSERT INTO deliveries (id, event_id, event_type, endpoint_id, "
                      "webhook_id, state, attempt_count, created, updated, next_attempt, "
                      "last_status, last_error, last_duration_ms, due_at, claim_owner, order_key) "
@@ -1233,6 +1349,7 @@ bool Store::claimIfFirst(const QStringList &deliveryIds, const Claim &claim, con
 
 bool Store::updateDelivery(const Delivery &d, std::optional<ErrorClass> storedError)
 {
+    announce(DeliveriesChanged);
     if (storedError == d.lastError) {
         // Guarded, so that a caller that is wrong about the row (an earlier write of its
         // outcome failed) changes nothing here and falls through to the full update.
@@ -1761,6 +1878,8 @@ bool Store::renewClaims(const QStringList &deliveryIds, const Claim &claim)
 bool Store::releaseClaims(const QStringList &deliveryIds, const QString &owner,
                           const QDateTime &now)
 {
+    if (!deliveryIds.isEmpty())
+        announce(WorkQueued);
     for (const QString &id : deliveryIds) {
         if (!statement("UPDATE deliveries SET due_at = ?, claim_owner = '' WHERE id = ? AND "
                        "claim_owner = ? AND due_at IS NOT NULL")
@@ -1793,6 +1912,8 @@ int Store::releaseDeadOwners(const std::function<bool(const QString &)> &isDead,
                                        "WHERE due_at IS NOT NULL AND claim_owner = ?");
         if (release.time(now).text(owner).exec(&m_lastError))
             released += int(release.changes());
+        if (release.changes() > 0)
+            announce(WorkQueued);
     }
     return released;
 }
@@ -1863,6 +1984,8 @@ bool Store::requeueRecoverable(const QString &endpointId, const QDateTime &since
         m_lastError = q.lastError().text();
         return false;
     }
+    if (!requeued->isEmpty())
+        announce(WorkQueued | DeliveriesChanged);
     std::sort(requeued->begin(), requeued->end(),
               [](const Delivery &a, const Delivery &b) { return a.seq < b.seq; });
     return true;

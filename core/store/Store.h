@@ -108,6 +108,25 @@ public:
     // transaction only.
     bool setDurableCommits(bool durable);
 
+    // Team mode: what changed, told to the other processes on a shared store when the
+    // transaction that changed it commits (PostgreSQL NOTIFY on the channel "hookline"; on
+    // SQLite nothing: each process looks for due work once a second).
+    enum Change : int { WorkQueued = 1, DeliveriesChanged = 2, EndpointsChanged = 4 };
+    void announce(int changes);
+    // Whose notices this connection sends and skips (default: this process's).
+    void setAnnounceToken(const QString &token);
+    // Calls `onChange` on this connection's thread with what another process announced
+    // (LISTEN; notices a process sends are not given back to the same process). False on
+    // SQLite, where there is nothing to listen to.
+    bool listen(QObject *context, std::function<void(int changes)> onChange);
+    // PostgreSQL: whether the server still answers; if it does not, one attempt to connect
+    // again (statements prepared on the old connection are dropped, LISTEN is renewed).
+    // False with the reason (naming host and port) while it cannot. Always true on SQLite.
+    bool checkConnection(QString *why);
+    // How often a process must look for due work or changed endpoints by itself: 1 s on
+    // SQLite, 5 s on a server that announces changes (a lost notice costs at most that).
+    int pollIntervalMs() const { return m_pg ? 5000 : 1000; }
+
     // BEGIN IMMEDIATE: takes the write lock at once (waiting up to the busy timeout for
     // another process), so a transaction that reads and then claims never fails half-way.
     bool begin();
@@ -269,6 +288,10 @@ private:
     QString m_display;
     bool m_pg = false;
     bool m_inTransaction = false; // between begin() and commit() or rollback()
+    int m_announce = 0;           // Change bits to send with the next commit
+    bool m_listening = false;     // subscribed to the notices (renewed on reconnecting)
+    QString m_announceToken;
+    bool sendAnnouncements();
     QString m_connection;
     QSqlDatabase m_db;
     mutable QString m_lastError;

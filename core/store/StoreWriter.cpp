@@ -224,11 +224,18 @@ std::vector<bool> StoreWriter::runBatch(Store &store, std::deque<Item> &batch)
     const auto attempt = [&](bool isolated) {
         std::vector<bool> results;
         results.reserve(batch.size());
-        if (!store.begin()) {
+        bool began = store.begin();
+        QString unreachable;
+        if (!began && store.isPostgres()) {
+            // A server that restarted dropped the connection: connect again, once per batch.
+            if (store.checkConnection(&unreachable))
+                began = store.begin();
+        }
+        if (!began) {
             // The write lock was not had within the busy timeout (another program holds
             // it), or the file cannot be written: nothing ran, and a second round would
             // only wait as long again.
-            emit writeFailed(store.lastError());
+            emit writeFailed(unreachable.isEmpty() ? store.lastError() : unreachable);
             results.assign(batch.size(), false);
             return results;
         }
@@ -279,6 +286,8 @@ void StoreWriter::run()
     lowerThreadPriority(kWriterNiceSteps);
     QString error;
     std::unique_ptr<Store> store = Store::open(m_path, &error);
+    if (store)
+        store->setAnnounceToken(m_announceToken);
     if (store) {
         // The checkpoint thread's job; the writer steps in only to bound the WAL. Its commits
         // never truncate the file (SQLite's default): after a burst, truncating tens of MiB

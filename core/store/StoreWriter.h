@@ -45,6 +45,8 @@ public:
 
     // Opens the database in the writer thread (running migrations); blocks until done.
     bool start(QString *error);
+    // The token the writer's notices carry (Store::setAnnounceToken); before start().
+    void setAnnounceToken(const QString &token) { m_announceToken = token; }
     // Queues an operation. `done` runs on `context`'s thread after the batch is committed
     // (not at all if context is null or has been destroyed by then - even while the writer
     // is finishing its last batch as the application shuts down).
@@ -96,6 +98,7 @@ private:
     void runCheckpoints();
 
     QString m_path;
+    QString m_announceToken;
     std::unique_ptr<QThread> m_thread;
     std::unique_ptr<QThread> m_checkpointThread;
     QWaitCondition m_checkpointWake;

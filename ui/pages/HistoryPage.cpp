@@ -207,10 +207,12 @@ HistoryPage::HistoryPage(Engine *engine, QWidget *parent)
     };
     connect(engine, &Engine::deliveriesQueued, this, markDirty);
     connect(engine, &Engine::attemptFinished, this, markDirty);
+    connect(engine, &Engine::deliveriesChangedElsewhere, this, markDirty);
     m_refresh = new QTimer(this);
     m_refresh->setInterval(1000);
     connect(m_refresh, &QTimer::timeout, this, [this] {
-        if (m_dirty == 0 || !isVisible())
+        // While the store cannot be read (a shared store's server gone), keep what is shown.
+        if (m_dirty == 0 || !isVisible() || m_engine->isStoreUnreachable())
             return;
         --m_dirty;
         m_model->refresh();

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Team mode on a real PostgreSQL server (issue #19): processes on one store hear of each
+// other's changes within a second through the store's notices (LISTEN/NOTIFY), while none
+// of them polls the database more often than every 5 s.
+#include "PgCluster.h"
+#include "domain/Ids.h"
+#include "engine/Engine.h"
+
+#include <QSignalSpy>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTest>
+
+#include <memory>
+
+class TestTeamMode : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void init();
+    void consolesSeeEachOthersEndpointsWithinASecond();
+    void idleWorkerWakesWhenWorkIsQueued();
+    void lostServerIsReconnected();
+
+private:
+    std::unique_ptr<Engine> open()
+    {
+        auto engine = std::make_unique<Engine>();
+        QString error;
+        if (!engine->open(m_url, &error)) {
+            qWarning("%s", qPrintable(error));
+            return nullptr;
+        }
+        return engine;
+    }
+    std::unique_ptr<PgCluster> m_server;
+    QString m_url;
+};
+
+void TestTeamMode::initTestCase()
+{
+    m_server = std::make_unique<PgCluster>();
+    QString error;
+    QVERIFY2(m_server->start(&error), qPrintable(error));
+}
+
+void TestTeamMode::cleanupTestCase()
+{
+    m_server.reset();
+}
+
+void TestTeamMode::init()
+{
+    static int n = 0;
+    QString error;
+    m_url = m_server->createDatabase(QStringLiteral("team_%1").arg(++n), &error);
+    QVERIFY2(!m_url.isEmpty(), qPrintable(error));
+}
+
+// Two windows on one database: an endpoint added in one is in the other's list within a
+// second, though each looks for changes by itself only every 5 s.
+void TestTeamMode::consolesSeeEachOthersEndpointsWithinASecond()
+{
+    auto first = open();
+    auto second = open();
+    QVERIFY(first && second);
+    first->setPollInterval(1000);
+    second->setPollInterval(1000); // asked for 1 s; a team store holds it to 5 s
+    QTest::qWait(200);
+    QSignalSpy changed(second.get(), &Engine::endpointsChanged);
+    Endpoint e;
+    e.name = QStringLiteral("CRM");
+    e.url = QStringLiteral("http://127.0.0.1:9/hooks");
+    QVERIFY(first->saveEndpoint(&e).isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(second->endpoint(e.id) && changed.count() >= 1, 1000);
+    QCOMPARE(second->endpointName(e.id), QStringLiteral("CRM"));
+
+    // Disabled in the second window: the first hears it too.
+    QSignalSpy back(first.get(), &Engine::endpointsChanged);
+    QVERIFY(second->setEndpointEnabled(e.id, false));
+    QTRY_VERIFY_WITH_TIMEOUT(back.count() >= 1, 1000);
+    QVERIFY(!first->endpoints().first().enabled);
+}
+
+// A worker with nothing to do sends work another process queued at once, not at its next
+// look for due work (5 s on a team store).
+void TestTeamMode::idleWorkerWakesWhenWorkIsQueued()
+{
+    auto worker = open();
+    auto publisher = open();
+    QVERIFY(worker && publisher);
+    QString error;
+    QVERIFY2(worker->startReceiver(0, &error), qPrintable(error));
+    InboxConfig inbox;
+    inbox.name = QStringLiteral("team");
+    QVERIFY(worker->setInbox(inbox).isEmpty());
+    Endpoint e;
+    e.name = QStringLiteral("team");
+    e.url = worker->inboxUrl(QStringLiteral("team")).toString();
+    QVERIFY(worker->saveEndpoint(&e).isEmpty());
+    worker->resume();
+    QTest::qWait(6000);           // past the first polls: the worker is idle
+    publisher->setSending(false); // as 'hookline fire' without --wait
+    QSignalSpy finished(worker.get(), &Engine::deliveryFinished);
+    for (int i = 0; i < 3; ++i) {
+        Event event{Ids::newTimeOrdered(),
+                    QStringLiteral("call.ringing"),
+                    QByteArray("{\"call\":") + QByteArray::number(i) + '}',
+                    QDateTime::currentDateTimeUtc(),
+                    EventOrigin::Test,
+                    {}};
+        QElapsedTimer clock;
+        clock.start();
+        const int before = int(finished.count());
+        QCOMPARE(publisher->publish(event, e.id, AttemptTrigger::Test, &error).size(), 1);
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > before, 1500);
+        QVERIFY2(clock.elapsed() < 1500, qPrintable(QString::number(clock.elapsed())));
+        QTest::qWait(5500 / 3); // idle again between publishes, across a poll
+    }
+    QCOMPARE(worker->inbox(QStringLiteral("team")).name, QStringLiteral("team"));
+}
+
+// The server drops every connection and refuses new ones for a while (a restart, a network
+// cut): the engine says it is reconnecting, keeps trying every 5 s, and once the server
+// answers again it delivers and hears notices as before.
+void TestTeamMode::lostServerIsReconnected()
+{
+    auto worker = open();
+    QVERIFY(worker);
+    QString error;
+    QVERIFY2(worker->startReceiver(0, &error), qPrintable(error));
+    InboxConfig inbox;
+    inbox.name = QStringLiteral("back");
+    QVERIFY(worker->setInbox(inbox).isEmpty());
+    Endpoint e;
+    e.name = QStringLiteral("back");
+    e.url = worker->inboxUrl(QStringLiteral("back")).toString();
+    QVERIFY(worker->saveEndpoint(&e).isEmpty());
+    worker->resume();
+    worker->setPollInterval(1000);
+    QSignalSpy unreachable(worker.get(), &Engine::storeUnreachable);
+    QSignalSpy recovered(worker.get(), &Engine::storeRecovered);
+
+    const QString database = m_url.section(u'/', -1);
+    const auto admin = [&](const QString &sql) {
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), QStringLiteral("admin"));
+        db.setHostName(m_server->host());
+        db.setPort(m_server->port());
+        db.setUserName(m_server->user());
+        db.setPassword(m_server->password());
+        db.setDatabaseName(QStringLiteral("postgres"));
+        bool ok = db.open();
+        if (ok) {
+            QSqlQuery q(db);
+            ok = q.exec(sql);
+            if (!ok)
+                qWarning("%s", qPrintable(q.lastError().text()));
+        }
+        db.close();
+        db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(QStringLiteral("admin"));
+        return ok;
+    };
+    QVERIFY(admin(QStringLiteral("ALTER DATABASE %1 ALLOW_CONNECTIONS false").arg(database)));
+    QVERIFY(admin(QStringLiteral("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE datname = '%1'")
+                      .arg(database)));
+    QTRY_VERIFY_WITH_TIMEOUT(unreachable.count() >= 1, 8000);
+    QVERIFY2(unreachable.first().first().toString().contains(m_server->host()),
+             qPrintable(unreachable.first().first().toString()));
+    QVERIFY(!unreachable.first().first().toString().contains(m_server->password()));
+    QVERIFY(worker->isStoreUnreachable());
+    QCOMPARE(worker->endpointName(e.id), QStringLiteral("back")); // what it had, it keeps
+
+    QVERIFY(admin(QStringLiteral("ALTER DATABASE %1 ALLOW_CONNECTIONS true").arg(database)));
+    QTRY_VERIFY_WITH_TIMEOUT(recovered.count() >= 1, 8000);
+    QVERIFY(!worker->isStoreFailing());
+    auto publisher = open();
+    QVERIFY(publisher);
+    publisher->setSending(false);
+    QSignalSpy finished(worker.get(), &Engine::deliveryFinished);
+    Event event{Ids::newTimeOrdered(), QStringLiteral("call.ringing"),
+                QByteArray("{}"),      QDateTime::currentDateTimeUtc(),
+                EventOrigin::Test,     {}};
+    QCOMPARE(publisher->publish(event, e.id, AttemptTrigger::Test, &error).size(), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(finished.count() >= 1, 2000); // woken by a notice: LISTEN renewed
+}
+
+QTEST_GUILESS_MAIN(TestTeamMode)
+#include "tst_teammode.moc"
