@@ -269,6 +269,9 @@ private:
     bool exec(const QString &sql) const;
     // Claims these due rows for `claim` (cancelling any whose event is gone).
     bool claimRows(const QList<Delivery> &due, const Claim &claim, QList<ClaimedDelivery> *claimed);
+    bool claimRowsOnServer(const QList<Delivery> &due, const Claim &claim,
+                           QList<ClaimedDelivery> *claimed);
+    bool cancelEventless(const QString &deliveryId);
     // A statement prepared once per connection and reused.
     QSqlQuery &prepared(const char *sql);
     // The same for the hot write path (events, deliveries, attempts), on SQLite's own API:

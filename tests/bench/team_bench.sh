@@ -36,7 +36,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-psql_() { PGPASSWORD=hookline-bench-password /usr/lib/postgresql/15/bin/psql -qAt -h 127.0.0.1 -p "$(cat "$work/pg/port")" -U hookline "$@"; }
+psql_() { PGOPTIONS=--client-min-messages=warning PGPASSWORD=hookline-bench-password /usr/lib/postgresql/15/bin/psql -qAt -h 127.0.0.1 -p "$(cat "$work/pg/port")" -U hookline "$@"; }
 # CPU seconds (user + system) of the processes with these pids, from /proc.
 cpu_of() {
     local total=0 pid t
@@ -81,7 +81,7 @@ run_config() {
     local kind=$1 workers=$2 round=$3 s
     s=$(store "$kind" "${kind}_${workers}_$round")
     "$hookline" --database "$s" endpoints add --url "http://127.0.0.1:$port/hook" --name nginx >/dev/null
-    "$hookline" --database "$s" fire call.ringing --count "$n" >/dev/null
+    "$hookline" --database "$s" fire call.ringing --count "$n" >/dev/null 2>&1
     local db0; db0=$(cpu_of $(server_pids))
     local t0; t0=$(date +%s%N)
     local pids=()
@@ -96,7 +96,7 @@ run_config() {
     # Latency: a burst while the workers are idle.
     sleep 6
     local seq; seq=$(max_seq "$s")
-    "$hookline" --database "$s" fire call.ringing --count $((n / 4)) >/dev/null
+    "$hookline" --database "$s" fire call.ringing --count $((n / 4)) >/dev/null 2>&1
     while [ "$(unfinished "$s")" -gt 0 ]; do sleep 0.05; done
     local lat; lat=$(latencies "$s" "$seq")
     kill -TERM "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
