@@ -81,6 +81,14 @@ private:
                args;
     }
     QString addEndpoint(const QString &inbox, const QStringList &extra = {});
+    // The distinct webhook-ids the receiver's inbox got.
+    QSet<QByteArray> webhookIds(const QString &inbox) const
+    {
+        QSet<QByteArray> ids;
+        for (const CapturedRequest &r : m_receiver->requests(inbox))
+            ids.insert(r.header("webhook-id"));
+        return ids;
+    }
 
     std::unique_ptr<QTemporaryDir> m_dir;
     QString m_store; // the database's file or URL
@@ -887,10 +895,7 @@ void TestCli::killNineLosesNothing()
               withDataDir({QStringLiteral("run"), QStringLiteral("--quiet")}));
     QVERIFY(run.waitForStarted());
     auto distinctIds = [&] {
-        QSet<QByteArray> ids;
-        for (const CapturedRequest &r : m_receiver->requests(QStringLiteral("burst")))
-            ids.insert(r.header("webhook-id"));
-        return ids;
+        return webhookIds(QStringLiteral("burst"));
     };
     QVERIFY(QTest::qWaitFor([&] { return distinctIds().size() >= accepted; }, 60000));
     run.terminate();
@@ -956,10 +961,7 @@ void TestCli::workersShareABurstAndSurviveKillNine()
                  120000);
     QVERIFY2(fire.code == 0, fire.err.constData());
     auto distinctIds = [&] {
-        QSet<QByteArray> ids;
-        for (const CapturedRequest &r : m_receiver->requests(QStringLiteral("team")))
-            ids.insert(r.header("webhook-id"));
-        return ids;
+        return webhookIds(QStringLiteral("team"));
     };
     QVERIFY(QTest::qWaitFor(
         [&] {

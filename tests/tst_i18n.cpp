@@ -136,6 +136,7 @@ private slots:
     void noDuplicateMnemonicsOnAPage();
     void errorsAreWordedInTheLanguageShowingThem();
     void codeViewsOpenAtTheirStartInArabic();
+    void databaseNameReadsLeftToRightInArabic();
     void urlsInErrorsStayOnOneLine();
     void englishPluralsReadRight();
 
@@ -555,6 +556,22 @@ void TestI18n::codeViewsOpenAtTheirStartInArabic()
     }
     QVERIFY2(checked >= 2, qPrintable(QString::number(checked)));
     QVERIFY2(cut.isEmpty(), qPrintable(cut.join(QLatin1String(", "))));
+    QVERIFY(Language::install(QStringLiteral("en")));
+}
+
+// Settings names the store as it is written: in an Arabic window the file's path (or the
+// server's URL) is isolated left to right, so "/tmp/…/hookline.sqlite" does not lose its
+// leading "/" to the far end of the line.
+void TestI18n::databaseNameReadsLeftToRightInArabic()
+{
+    QVERIFY(Language::install(QStringLiteral("ar")));
+    Window fixture;
+    fixture.window->showPage(QStringLiteral("settings"));
+    auto *label = fixture.window->findChild<QLabel *>(QStringLiteral("databaseName"));
+    QVERIFY(label);
+    QVERIFY2(label->text().startsWith(QChar(0x2066)) && label->text().endsWith(QChar(0x2069)),
+             qPrintable(label->text()));
+    QVERIFY(label->text().contains(fixture.engine.databaseName()));
     QVERIFY(Language::install(QStringLiteral("en")));
 }
 

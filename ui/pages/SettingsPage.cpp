@@ -36,7 +36,7 @@ SettingsPage::SettingsPage(Engine *engine, AppSettings *settings, QWidget *paren
 
     auto *data = new QGroupBox(tr("Data"), this);
     auto *df = new QFormLayout(data);
-    auto *path = new QLabel(engine->databaseName(), data);
+    auto *path = new QLabel(Language::ltr(engine->databaseName()), data);
     path->setTextInteractionFlags(Qt::TextSelectableByMouse);
     path->setObjectName(QStringLiteral("databaseName"));
     path->setWordWrap(true);
