@@ -37,6 +37,23 @@ private:
         }
         return engine;
     }
+    // The engine delivers (resumed) to an endpoint on its own receiver's inbox `name`.
+    static bool startDelivering(Engine &worker, const QString &name, Endpoint *e)
+    {
+        QString error;
+        if (!worker.startReceiver(0, &error)) {
+            qWarning("%s", qPrintable(error));
+            return false;
+        }
+        InboxConfig inbox;
+        inbox.name = name;
+        e->name = name;
+        e->url = worker.inboxUrl(name).toString();
+        if (!worker.setInbox(inbox).isEmpty() || !worker.saveEndpoint(e).isEmpty())
+            return false;
+        worker.resume();
+        return true;
+    }
     std::unique_ptr<PgCluster> m_server;
     QString m_url;
 };
@@ -93,16 +110,9 @@ void TestTeamMode::idleWorkerWakesWhenWorkIsQueued()
     auto worker = open();
     auto publisher = open();
     QVERIFY(worker && publisher);
-    QString error;
-    QVERIFY2(worker->startReceiver(0, &error), qPrintable(error));
-    InboxConfig inbox;
-    inbox.name = QStringLiteral("team");
-    QVERIFY(worker->setInbox(inbox).isEmpty());
     Endpoint e;
-    e.name = QStringLiteral("team");
-    e.url = worker->inboxUrl(QStringLiteral("team")).toString();
-    QVERIFY(worker->saveEndpoint(&e).isEmpty());
-    worker->resume();
+    QVERIFY(startDelivering(*worker, QStringLiteral("team"), &e));
+    QString error;
     QTest::qWait(6000);           // past the first polls: the worker is idle
     publisher->setSending(false); // as 'hookline fire' without --wait
     QSignalSpy finished(worker.get(), &Engine::deliveryFinished);
@@ -131,16 +141,9 @@ void TestTeamMode::lostServerIsReconnected()
 {
     auto worker = open();
     QVERIFY(worker);
-    QString error;
-    QVERIFY2(worker->startReceiver(0, &error), qPrintable(error));
-    InboxConfig inbox;
-    inbox.name = QStringLiteral("back");
-    QVERIFY(worker->setInbox(inbox).isEmpty());
     Endpoint e;
-    e.name = QStringLiteral("back");
-    e.url = worker->inboxUrl(QStringLiteral("back")).toString();
-    QVERIFY(worker->saveEndpoint(&e).isEmpty());
-    worker->resume();
+    QVERIFY(startDelivering(*worker, QStringLiteral("back"), &e));
+    QString error;
     worker->setPollInterval(1000);
     QSignalSpy unreachable(worker.get(), &Engine::storeUnreachable);
     QSignalSpy recovered(worker.get(), &Engine::storeRecovered);
