@@ -20,6 +20,7 @@
 #include <QNetworkProxy>
 #include <QProcess>
 #include <QScopeGuard>
+#include <QSemaphore>
 #include <QSet>
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -192,6 +193,7 @@ private slots:
     void deadProcessClaimsAreTakenOverAtOnce();
     void liveClaimsOfAnotherProcessAreLeftAlone();
     void fullDiskPausesAttemptsAndLosesNothing();
+    void outcomesSurviveAFailingNeighbourInTheirBatch();
     void redeliveryOfAnotherProcessesWorkIsRefused();
     void workForAnEndpointAddedElsewhereIsSent();
     void secretsAreNotStoredInPlainText();
@@ -1354,9 +1356,38 @@ void TestDispatcher::liveClaimsOfAnotherProcessAreLeftAlone()
 // The store refuses writes while attempts are in flight: their outcomes are kept, no new
 // attempt starts, the failure is announced; once writes work again everything is recorded
 // and sent, each delivery once.
+namespace {
+// The store refuses to record attempts as a full disk makes it: SQLite's file cannot grow
+// (FaultVfs: every write fails), or PostgreSQL answers "No space left on device" (a trigger
+// raising the server's own error, so that the batched outcome statement fails as a whole).
+void refuseOutcomes(const QString &store, const QString &dir, bool refused)
+{
+    if (!TestBackend::onPostgres()) {
+        FaultVfs::setDiskFull(dir, refused);
+        return;
+    }
+    const QString name = QStringLiteral("refuse");
+    {
+        QSqlDatabase db = TestBackend::rawConnection(store, name);
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        if (refused) {
+            QVERIFY(q.exec(QStringLiteral(
+                "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION "
+                "'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; "
+                "END $$ LANGUAGE plpgsql")));
+            QVERIFY(q.exec(QStringLiteral("CREATE TRIGGER refuse BEFORE INSERT ON attempts FOR "
+                                          "EACH STATEMENT EXECUTE FUNCTION refuse()")));
+        } else {
+            QVERIFY(q.exec(QStringLiteral("DROP TRIGGER refuse ON attempts")));
+        }
+    }
+    QSqlDatabase::removeDatabase(name);
+}
+} // namespace
+
 void TestDispatcher::fullDiskPausesAttemptsAndLosesNothing()
 {
-    SQLITE_ONLY();
     InboxConfig config;
     config.delayMs = 400;
     const Endpoint e = f->addEndpoint(QStringLiteral("slow"), config);
@@ -1370,13 +1401,13 @@ void TestDispatcher::fullDiskPausesAttemptsAndLosesNothing()
         ids << f->dispatcher->dispatch(f->event(), e.id, AttemptTrigger::Test);
     f->writer->flush(); // all of them accepted before the disk fills
     QTRY_VERIFY(started.count() >= 1);
-    FaultVfs::setDiskFull(f->dir.path(), true);
+    refuseOutcomes(f->path, f->dir.path(), true);
     QTRY_COMPARE_WITH_TIMEOUT(failing.count(), 1, 10000);
     const int startedWhenFull = int(started.count());
     QTest::qWait(2000);
     QCOMPARE(started.count(), startedWhenFull); // nothing new while outcomes cannot be written
     QVERIFY(f->dispatcher->isStalled());
-    FaultVfs::setDiskFull(f->dir.path(), false);
+    refuseOutcomes(f->path, f->dir.path(), false);
     QTRY_COMPARE_WITH_TIMEOUT(recovered.count(), 1, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), n, 30000);
     f->writer->flush();
@@ -1388,6 +1419,44 @@ void TestDispatcher::fullDiskPausesAttemptsAndLosesNothing()
         QCOMPARE(d.attempts.size(), 1);
         QCOMPARE(seen.value(d.webhookId.toLatin1()), 1);
     }
+}
+
+// Outcomes that arrive while the writer is busy go to the store as one operation. When another
+// operation of its batch fails, the writer runs the batch again, each operation in a savepoint:
+// the outcomes' operation must then record the same outcomes again, not lose them.
+void TestDispatcher::outcomesSurviveAFailingNeighbourInTheirBatch()
+{
+    InboxConfig config;
+    config.delayMs = 300;
+    const Endpoint e = f->addEndpoint(QStringLiteral("slowish"), config);
+    const int n = 8;
+    QSignalSpy started(f->dispatcher.get(), &Dispatcher::attemptStarted);
+    QSignalSpy attempted(f->dispatcher.get(), &Dispatcher::attemptFinished);
+    QStringList ids;
+    for (int i = 0; i < n; ++i)
+        ids << f->dispatcher->dispatch(f->event(), e.id, AttemptTrigger::Test);
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), n, 10000);
+    f->writer->flush();
+    QSemaphore gate;
+    auto release = qScopeGuard([&] { gate.release(); });
+    f->writer->submit([&gate](Store &) {
+        gate.acquire();
+        return true;
+    });
+    QTRY_COMPARE_WITH_TIMEOUT(attempted.count(), n, 10000); // their outcomes wait behind the gate
+    const qint64 failedBefore = f->writer->failedOperations();
+    f->writer->submit([](Store &) { return false; }); // in the same batch as the outcomes
+    release.dismiss();
+    gate.release();
+    f->writer->flush();
+    QCOMPARE(f->writer->failedOperations(), failedBefore + 1);
+    QVERIFY(!f->dispatcher->isStalled());
+    for (const QString &id : std::as_const(ids)) {
+        const Delivery d = *f->store->delivery(id);
+        QCOMPARE(d.state, DeliveryState::Succeeded);
+        QCOMPARE(d.attempts.size(), 1);
+    }
+    QCOMPARE(arrivals(f->receiver, e.name).size(), n);
 }
 
 void TestDispatcher::redeliveryOfAnotherProcessesWorkIsRefused()

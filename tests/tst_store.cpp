@@ -99,6 +99,7 @@ private slots:
     void eventTypes();
     void retentionKeepsUnfinishedWork();
     void outcomeCountsFailures();
+    void attemptsAreRecordedInOneBatch();
     void writerBatchesAndCallsBackAfterCommit();
     void writerIsolatesAFailingOperation();
     void checkpointsRunOffTheWriterThread();
@@ -444,6 +445,99 @@ void TestStore::outcomeCountsFailures()
     QCOMPARE(store->recordEndpointOutcome(e.id, false), 1);
     QVERIFY(store->setEndpointEnabled(e.id, true));
     QCOMPARE(store->recordEndpointOutcome(e.id, false), 1); // enabling resets the run
+}
+
+// What the engine records after a burst of replies (Dispatcher::writeOutcomes): one call for
+// all of them, one statement on PostgreSQL. Same results as row by row: a delivery attempted
+// twice in the batch ends as its last attempt left it, attempts keep their order, counts add up,
+// the endpoint's run of failures ends, and text PostgreSQL cannot hold (U+0000) does not sink
+// the batch.
+void TestStore::attemptsAreRecordedInOneBatch()
+{
+    auto store = open();
+    Endpoint e = sampleEndpoint();
+    QVERIFY(store->saveEndpoint(&e).isEmpty());
+    QCOMPARE(store->recordEndpointOutcome(e.id, false), 1);
+    QCOMPARE(store->recordEndpointOutcome(e.id, false), 2);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    Event event{uuid(), QStringLiteral("call.ringing"), QByteArray("{\"n\":1}"),
+                now,    EventOrigin::Scenario,          QStringLiteral("s-1")};
+    QVERIFY(store->insertEvent(event));
+    Delivery first = sampleDelivery(event.id, e.id, DeliveryState::Pending, now);
+    Delivery second = sampleDelivery(event.id, e.id, DeliveryState::Pending, now);
+    QVERIFY(store->insertDelivery(first));
+    QVERIFY(store->insertDelivery(second));
+
+    const auto attempt = [&](const Delivery &d, int number, int status, qint64 ms) {
+        Attempt a;
+        a.deliveryId = d.id;
+        a.number = number;
+        a.started = now.addMSecs(number * 10);
+        a.durationMs = ms;
+        a.requestUrl = e.url;
+        a.requestHeaders = {{QStringLiteral("webhook-id"), d.webhookId}};
+        a.requestBody = event.payload;
+        a.responseStatus = status;
+        a.responseReason = status == 502 ? QStringLiteral("Bad") + QChar(0) + QStringLiteral("Gate")
+                                         : QStringLiteral("No Content");
+        a.responseBody = QByteArray("\x00\xff\"\\", 4);
+        a.responseBodySize = 4;
+        a.errorClass = status == 502 ? ErrorClass::Http5xx : ErrorClass::None;
+        return a;
+    };
+    const auto after = [&](Delivery d, const Attempt &a, DeliveryState state) {
+        d.state = state;
+        d.attemptCount = a.number;
+        d.updated = a.started.addMSecs(a.durationMs);
+        d.nextAttempt = state == DeliveryState::Retrying ? now.addSecs(30) : QDateTime();
+        d.lastStatus = a.responseStatus;
+        d.lastError = a.errorClass;
+        d.lastDurationMs = int(a.durationMs);
+        return d;
+    };
+    const Attempt retried = attempt(first, 1, 502, 5);
+    const Attempt other = attempt(second, 1, 204, 700);
+    const Attempt last = attempt(first, 2, 204, 20);
+    const QList<Store::RecordedAttempt> batch{
+        {retried, after(first, retried, DeliveryState::Retrying), ErrorClass::None,
+         ActivityOutcome::Retrying},
+        {other, after(second, other, DeliveryState::Succeeded), ErrorClass::None,
+         ActivityOutcome::Succeeded},
+        {last, after(first, last, DeliveryState::Succeeded), ErrorClass::Http5xx,
+         ActivityOutcome::Succeeded},
+    };
+    QVERIFY(store->begin());
+    QVERIFY2(store->recordAttempts(batch, {e.id}), qPrintable(store->lastError()));
+    QVERIFY(store->commit());
+
+    const Delivery d1 = *store->delivery(first.id);
+    QCOMPARE(d1.state, DeliveryState::Succeeded);
+    QCOMPARE(d1.attemptCount, 2);
+    QCOMPARE(d1.lastError, ErrorClass::None);
+    QCOMPARE(d1.attempts.size(), 2);
+    QCOMPARE(d1.attempts.at(0).number, 1);
+    QCOMPARE(d1.attempts.at(1).number, 2);
+    QVERIFY(d1.attempts.at(0).id < d1.attempts.at(1).id);
+    QCOMPARE(
+        QString(d1.attempts.at(0).responseReason).replace(QChar(0), QChar::ReplacementCharacter),
+        QStringLiteral("Bad\uFFFDGate"));
+    QCOMPARE(d1.attempts.at(1).requestBody, event.payload);
+    QCOMPARE(d1.attempts.at(1).responseBody, QByteArray("\x00\xff\"\\", 4));
+    QCOMPARE(d1.attempts.at(0).requestHeaders, retried.requestHeaders);
+    const Delivery d2 = *store->delivery(second.id);
+    QCOMPARE(d2.state, DeliveryState::Succeeded);
+    QCOMPARE(d2.attempts.size(), 1);
+    QCOMPARE(d2.lastDurationMs, 700);
+    QCOMPARE(store->unfinishedDeliveries().size(), 0); // neither is due again
+
+    const EndpointActivity activity =
+        store->endpointActivity(e.id, now.addSecs(-60), now.addSecs(120), 0);
+    QCOMPARE(activity.total.attempts, qint64(3));
+    QCOMPARE(activity.total.succeeded, qint64(2));
+    QCOMPARE(activity.total.retrying, qint64(1));
+    QCOMPARE(activity.total.latencySumMs, qint64(725));
+    QCOMPARE(activity.total.latency[LatencyBuckets::bucketOf(700)], qint64(1));
+    QCOMPARE(store->recordEndpointOutcome(e.id, false), 1); // the run of 2 ended
 }
 
 void TestStore::writerBatchesAndCallsBackAfterCommit()

@@ -171,9 +171,9 @@ int Dispatcher::queuedFor(const QString &endpointId) const
     return it == m_ready.constEnd() ? 0 : int(it->size());
 }
 
-int Dispatcher::readyWindow(const Endpoint &endpoint)
+int Dispatcher::readyWindow(const Endpoint &endpoint) const
 {
-    int window = qBound(16, 2 * endpoint.maxInFlight, 512);
+    int window = qBound(16, 2 * endpoint.maxInFlight, 512) * m_claimAhead;
     if (endpoint.ratePerSecond > 0)
         window =
             qMin(window, int(std::ceil(endpoint.ratePerSecond * 2)) + endpoint.effectiveBurst());
@@ -949,41 +949,85 @@ void Dispatcher::persistOutcome(const Job &job, const Attempt &attempt, ErrorCla
     writeOutcomes({outcome});
 }
 
+bool Dispatcher::recordOutcomes(Store &store, const QList<Outcome> &outcomes,
+                                QList<std::pair<QString, QString>> *disabled)
+{
+    QList<Store::RecordedAttempt> records;
+    records.reserve(outcomes.size());
+    for (const Outcome &o : outcomes) {
+        const ActivityOutcome counted = o.succeeded      ? ActivityOutcome::Succeeded
+                                        : o.finalOutcome ? ActivityOutcome::Failed
+                                                         : ActivityOutcome::Retrying;
+        records.append({o.attempt, o.delivery, o.storedError, counted});
+    }
+    // The runs of failures, in order: successes end their endpoints' runs. Those before the
+    // batch's first failure go with the attempts (one statement on a server); the rest are
+    // applied between the failures, in their order.
+    QStringList endingFirst;
+    qsizetype next = 0;
+    for (; next < outcomes.size(); ++next) {
+        const Outcome &o = outcomes.at(next);
+        if (o.finalOutcome && !o.succeeded)
+            break;
+        if (o.finalOutcome)
+            endingFirst << o.delivery.endpointId;
+    }
+    if (!store.recordAttempts(records, endingFirst))
+        return false;
+    QStringList succeeded;
+    for (; next < outcomes.size(); ++next) {
+        const Outcome &o = outcomes.at(next);
+        if (!o.finalOutcome)
+            continue;
+        if (o.succeeded) {
+            succeeded << o.delivery.endpointId;
+            continue;
+        }
+        if (!store.endFailureRuns(std::exchange(succeeded, {})))
+            return false;
+        const int run = store.recordEndpointOutcome(o.delivery.endpointId, false);
+        // Only a final failure can disable the endpoint.
+        if (!o.disableReason.isEmpty()) {
+            store.setEndpointEnabled(o.delivery.endpointId, false, o.disableReason);
+        } else if (failureRunDisables(run, o.threshold) &&
+                   store.endpoint(o.delivery.endpointId).value_or(Endpoint()).enabled) {
+            // (A test sent to an endpoint already disabled does not disable it again.)
+            const QString why = tr("%n deliveries in a row failed", nullptr, run);
+            store.setEndpointEnabled(o.delivery.endpointId, false, why);
+            disabled->append({o.delivery.endpointId, why});
+        }
+    }
+    return store.endFailureRuns(succeeded);
+}
+
 // Outcome records are Lazy commits: a power cut that loses one only means the attempt is made
 // again (with the same webhook-id), while a sync per attempt would halve the throughput.
+// Outcomes that arrive while the writer is busy wait in m_outcomes and go into its next batch
+// as one operation: one statement each for all of them on a server (a round trip each).
 void Dispatcher::writeOutcomes(const QList<Outcome> &outcomes)
 {
+    {
+        QMutexLocker lock(&m_outcomes->mutex);
+        const bool submitted = !m_outcomes->waiting.isEmpty(); // and not yet taken
+        m_outcomes->waiting += outcomes;
+        if (submitted)
+            return;
+    }
+    // What the operation took, kept for a second run (see StoreWriter) and for the callback.
+    auto taken = std::make_shared<std::optional<QList<Outcome>>>();
     auto disabled = std::make_shared<QList<std::pair<QString, QString>>>();
     m_writer->submit(
-        [outcomes, disabled](Store &store) {
-            disabled->clear(); // the writer may run this again after another write failed
-            for (const Outcome &o : outcomes) {
-                Attempt attempt = o.attempt;
-                const ActivityOutcome counted = o.succeeded      ? ActivityOutcome::Succeeded
-                                                : o.finalOutcome ? ActivityOutcome::Failed
-                                                                 : ActivityOutcome::Retrying;
-                if (!store.insertAttempt(&attempt) ||
-                    !store.updateDelivery(o.delivery, o.storedError) ||
-                    !store.recordActivity(o.delivery.endpointId, attempt, counted))
-                    return false;
-                if (!o.finalOutcome)
-                    continue;
-                const int run = store.recordEndpointOutcome(o.delivery.endpointId, o.succeeded);
-                // Only a final failure can disable the endpoint.
-                if (!o.disableReason.isEmpty()) {
-                    store.setEndpointEnabled(o.delivery.endpointId, false, o.disableReason);
-                } else if (!o.succeeded && failureRunDisables(run, o.threshold) &&
-                           store.endpoint(o.delivery.endpointId).value_or(Endpoint()).enabled) {
-                    // (A test sent to an endpoint already disabled does not disable it again.)
-                    const QString why = tr("%n deliveries in a row failed", nullptr, run);
-                    store.setEndpointEnabled(o.delivery.endpointId, false, why);
-                    disabled->append({o.delivery.endpointId, why});
-                }
+        [queue = m_outcomes, taken, disabled](Store &store) {
+            if (!*taken) {
+                QMutexLocker lock(&queue->mutex);
+                *taken = std::exchange(queue->waiting, {});
             }
-            return true;
+            disabled->clear(); // the writer may run this again after another write failed
+            return recordOutcomes(store, **taken, disabled.get());
         },
         this,
-        [this, outcomes, disabled](bool ok) {
+        [this, taken, disabled](bool ok) {
+            const QList<Outcome> outcomes = taken->value_or(QList<Outcome>());
             if (!ok) {
                 // Not recorded: kept, in order, and written once the store works again. The
                 // deliveries stay claimed meanwhile, so nobody sends them again.
@@ -1099,6 +1143,7 @@ void Dispatcher::cancel(Job &job, const QString &why)
 int Dispatcher::resume(const Store &reader)
 {
     m_reader = &reader;
+    m_claimAhead = reader.isPostgres() ? kServerClaimAhead : 1;
     auto got = std::make_shared<std::pair<QList<ClaimedDelivery>, QStringList>>();
     const Claim claim = lease();
     const qint64 failedBefore = m_writer->failedOperations();
@@ -1227,7 +1272,8 @@ void Dispatcher::requestClaim()
 int Dispatcher::roomFor(const QString &endpointId) const
 {
     const auto ep = m_endpoints.constFind(endpointId);
-    const int window = ep == m_endpoints.constEnd() ? kUnknownEndpointWindow : readyWindow(*ep);
+    const int window =
+        ep == m_endpoints.constEnd() ? kUnknownEndpointWindow * m_claimAhead : readyWindow(*ep);
     const int have = queuedFor(endpointId);
     // Claimed in batches: only once the queue is down to half its window.
     return have <= window / 2 ? window - have : 0;

@@ -28,6 +28,7 @@
 
 #include <QElapsedTimer>
 #include <QHash>
+#include <QMutex>
 #include <QNetworkRequest>
 #include <QObject>
 #include <QPointer>
@@ -151,13 +152,7 @@ signals:
     void idle();
 
 private:
-    struct Job
-    {
-        Delivery delivery;
-        QByteArray payload;
-        AttemptTrigger trigger = AttemptTrigger::Scheduled;
-    };
-    // An attempt's outcome that the store could not take yet.
+    // An attempt's outcome as it goes to the store.
     struct Outcome
     {
         Delivery delivery;
@@ -167,6 +162,12 @@ private:
         bool succeeded = false;
         QString disableReason;
         int threshold = 0;
+    };
+    struct Job
+    {
+        Delivery delivery;
+        QByteArray payload;
+        AttemptTrigger trigger = AttemptTrigger::Scheduled;
     };
     // One QNetworkAccessManager and what it carries. Qt 6.4 opens at most 6 HTTP/1.1
     // connections per host and port in one manager (and runs each manager's sockets on its own
@@ -228,6 +229,10 @@ private:
     void persistOutcome(const Job &job, const Attempt &attempt, ErrorClass storedError,
                         bool finalOutcome, bool succeeded, const QString &disableReason);
     void writeOutcomes(const QList<Outcome> &outcomes);
+    // Records a batch of outcomes (in the writer's thread); *disabled gets the endpoints a
+    // run of failures disabled.
+    static bool recordOutcomes(Store &store, const QList<Outcome> &outcomes,
+                               QList<std::pair<QString, QString>> *disabled);
     Claim lease() const;
     void requestClaim();
     void takeClaimed(const QList<ClaimedDelivery> &claimed, AttemptTrigger trigger);
@@ -277,8 +282,14 @@ private:
     // Whether the endpoint may start an attempt now by its rate limit; if not, *waitMs says
     // when it may.
     bool rateAllows(const Endpoint &endpoint, qint64 *waitMs);
-    // How many claimed deliveries of an endpoint this dispatcher keeps ready at most.
-    static int readyWindow(const Endpoint &endpoint);
+    // How many claimed deliveries of an endpoint this dispatcher keeps ready at most: enough
+    // to keep its attempts going while the next claim is on its way.
+    int readyWindow(const Endpoint &endpoint) const;
+    // On a server a claim is a round trip to another process, not a write in this one: the
+    // window holds this many times more (more held by a process killed with kill -9 until
+    // their leases run out; at most 2,048 per endpoint).
+    static constexpr int kServerClaimAhead = 4;
+    int m_claimAhead = 1;
     QHash<QNetworkReply *, Active> m_active;
     std::multimap<qint64, QString> m_scheduled; // due time (ms) -> delivery id
     QTimer m_retryTimer;
@@ -325,7 +336,15 @@ private:
     // Store failures.
     bool m_stalled = false;
     bool m_probePending = false;
-    QList<Outcome> m_unrecorded;
+    QList<Outcome> m_unrecorded; // outcomes the store could not take yet
+    // Outcomes submitted to the writer that its operation has not taken yet (it takes them
+    // on the writer's thread).
+    struct OutcomeQueue
+    {
+        QMutex mutex;
+        QList<Outcome> waiting;
+    };
+    std::shared_ptr<OutcomeQueue> m_outcomes = std::make_shared<OutcomeQueue>();
     QTimer m_probeTimer;
 
 public:

@@ -19,7 +19,6 @@
 #include <QSet>
 #include <QSqlDriver>
 #include <QSqlError>
-#include <QSqlField>
 #include <QSqlQuery>
 #include <QStandardPaths>
 #include <QUuid>
@@ -1388,20 +1387,25 @@ bool Store::updateDelivery(const Delivery &d, std::optional<ErrorClass> storedEr
         .exec(&m_lastError);
 }
 
+bool Store::sameBodyAsBefore(const Attempt &a)
+{
+    if (a.number <= 1 || a.requestBody.isEmpty())
+        return false;
+    QSqlQuery &previous = prepared(
+        "SELECT request_body FROM attempts WHERE delivery_id = ? AND request_body_same = 0 "
+        "ORDER BY id DESC LIMIT 1");
+    previous.bindValue(0, a.deliveryId);
+    const bool same =
+        previous.exec() && previous.next() && previous.value(0).toByteArray() == a.requestBody;
+    previous.finish();
+    return same;
+}
+
 bool Store::insertAttempt(Attempt *a)
 {
     // A retry usually sends exactly what the attempt before it sent (same event, same format):
     // keep the body once per delivery, not once per attempt.
-    bool same = false;
-    if (a->number > 1 && !a->requestBody.isEmpty()) {
-        QSqlQuery &previous = prepared(
-            "SELECT request_body FROM attempts WHERE delivery_id = ? AND request_body_same = 0 "
-            "ORDER BY id DESC LIMIT 1");
-        previous.bindValue(0, a->deliveryId);
-        same =
-            previous.exec() && previous.next() && previous.value(0).toByteArray() == a->requestBody;
-        previous.finish();
-    }
+    const bool same = sameBodyAsBefore(*a);
 #define HOOKLINE_INSERT_ATTEMPT                                                                    \
     "INSERT INTO attempts (delivery_id, number, trigger, started, duration_ms, request_url, "      \
     "request_headers, request_body, response_status, response_reason, response_headers, "          \
@@ -1431,6 +1435,144 @@ bool Store::insertAttempt(Attempt *a)
     if (ok)
         a->id = insert.insertedId();
     return ok;
+}
+
+bool Store::recordAttempts(const QList<RecordedAttempt> &records, const QStringList &endingRuns)
+{
+    if (m_pg)
+        return recordAttemptsOnServer(records, endingRuns);
+    for (const RecordedAttempt &r : records) {
+        Attempt attempt = r.attempt;
+        if (!insertAttempt(&attempt) || !updateDelivery(r.delivery, r.storedError) ||
+            !recordActivity(r.delivery.endpointId, attempt, r.outcome))
+            return false;
+    }
+    return endFailureRuns(endingRuns);
+}
+
+namespace {
+// Ids as a JSON array, sorted and once each: every process locks their rows in one order.
+QString idsJson(QStringList ids)
+{
+    ids.sort();
+    ids.removeDuplicates();
+    QString json = QStringLiteral("[");
+    for (const QString &id : std::as_const(ids))
+        json += (json.size() > 1 ? QLatin1String(",\"") : QLatin1String("\"")) +
+                JsonText::escapeString(id) + u'"';
+    return json + u']';
+}
+
+constexpr const char *kEndFailureRuns =
+    "UPDATE endpoints SET consecutive_failures = 0 WHERE id IN (SELECT value COLLATE \"C\" "
+    "FROM json_array_elements_text(CAST(? AS json))) AND consecutive_failures <> 0";
+
+// Attempts, their deliveries, the failure runs that end and the activity counts, each from
+// one JSON parameter, in one statement (the data-modifying WITH parts touch other tables than
+// each other, so they need not see each other's rows).
+const char *recordAttemptsSql(const QString &activityUpsert)
+{
+    static const QByteArray sql =
+        QStringLiteral(
+            "WITH a AS (INSERT INTO attempts (delivery_id, number, trigger, started, duration_ms, "
+            "request_url, request_headers, request_body, response_status, response_reason, "
+            "response_headers, response_body, response_body_size, error_class, error_detail, "
+            "request_body_same, protocol) "
+            "SELECT delivery_id, number, trigger, started, duration_ms, request_url, "
+            "request_headers, decode(request_body, 'base64'), response_status, response_reason, "
+            "response_headers, decode(response_body, 'base64'), response_body_size, error_class, "
+            "error_detail, request_body_same, protocol "
+            "FROM json_to_recordset(CAST(? AS json)) AS r(o bigint, delivery_id text, "
+            "number bigint, trigger text, started bigint, duration_ms bigint, request_url text, "
+            "request_headers text, request_body text, response_status bigint, "
+            "response_reason text, response_headers text, response_body text, "
+            "response_body_size bigint, error_class text, error_detail text, "
+            "request_body_same bigint, protocol text) ORDER BY o), "
+            "d AS (UPDATE deliveries AS d SET state = r.state, attempt_count = r.attempt_count, "
+            "updated = r.updated, next_attempt = r.next_attempt, last_status = r.last_status, "
+            "last_error = r.last_error, last_duration_ms = r.last_duration_ms, "
+            "due_at = r.due_at, claim_owner = '' "
+            "FROM json_to_recordset(CAST(? AS json)) AS r(id text, state text, "
+            "attempt_count bigint, updated bigint, next_attempt bigint, last_status bigint, "
+            "last_error text, last_duration_ms bigint, due_at bigint) "
+            "WHERE d.id = r.id COLLATE \"C\"), "
+            "e AS (%1) %2")
+            .arg(QString::fromLatin1(kEndFailureRuns), activityUpsert)
+            .toUtf8();
+    return sql.constData();
+}
+} // namespace
+
+bool Store::recordAttemptsOnServer(const QList<RecordedAttempt> &records,
+                                   const QStringList &endingRuns)
+{
+    if (records.isEmpty())
+        return endFailureRuns(endingRuns);
+    // In the order given, so that attempt ids follow it as they do on SQLite.
+    JsonRows attempts;
+    for (qsizetype i = 0; i < records.size(); ++i) {
+        const Attempt &a = records.at(i).attempt;
+        const bool same = sameBodyAsBefore(a);
+        attempts.row();
+        attempts.integer("o", i)
+            .text("delivery_id", a.deliveryId)
+            .integer("number", a.number)
+            .text("trigger", attemptTriggerName(a.trigger))
+            .time("started", a.started)
+            .integer("duration_ms", a.durationMs)
+            .text("request_url", a.requestUrl)
+            .text("request_headers", headersToJson(a.requestHeaders))
+            .bytes("request_body", same ? QByteArray() : a.requestBody)
+            .integer("response_status", a.responseStatus)
+            .text("response_reason", a.responseReason)
+            .text("response_headers", headersToJson(a.responseHeaders))
+            .bytes("response_body", a.responseBody)
+            .integer("response_body_size", a.responseBodySize)
+            .text("error_class", errorClassName(a.errorClass))
+            .text("error_detail", a.error.encode())
+            .integer("request_body_same", same ? 1 : 0)
+            .text("protocol", a.protocol);
+    }
+    // A delivery attempted twice in the batch takes its last state (an UPDATE … FROM with
+    // two source rows for one target row would apply either).
+    QHash<QString, qsizetype> last;
+    for (qsizetype i = 0; i < records.size(); ++i)
+        last.insert(records.at(i).delivery.id, i);
+    JsonRows deliveries;
+    for (qsizetype i = 0; i < records.size(); ++i) {
+        const Delivery &d = records.at(i).delivery;
+        if (last.value(d.id) != i)
+            continue;
+        deliveries.row();
+        deliveries.text("id", d.id)
+            .text("state", deliveryStateName(d.state))
+            .integer("attempt_count", d.attemptCount)
+            .time("updated", d.updated)
+            .time("next_attempt", d.nextAttempt)
+            .integer("last_status", d.lastStatus)
+            .text("last_error", errorClassName(d.lastError))
+            .integer("last_duration_ms", d.lastDurationMs)
+            .time("due_at", dueAt(d));
+    }
+    announce(DeliveriesChanged);
+    return statement(recordAttemptsSql(activityUpsertSql()))
+        .text(attempts.json())
+        .text(deliveries.json())
+        .text(idsJson(endingRuns))
+        .text(activityRowsJson(records))
+        .exec(&m_lastError);
+}
+
+bool Store::endFailureRuns(const QStringList &endpointIds)
+{
+    if (endpointIds.isEmpty())
+        return true;
+    if (!m_pg) {
+        for (const QString &id : endpointIds)
+            recordEndpointOutcome(id, true);
+        return true;
+    }
+    return statement(kEndFailureRuns).text(idsJson(endpointIds)).exec(&m_lastError);
 }
 
 QList<Attempt> Store::attempts(const QString &deliveryId) const
@@ -1723,6 +1865,8 @@ bool Store::claimDueByEndpoint(const Claim &claim, const QDateTime &now,
 {
     claimed->clear();
     full->clear();
+    if (m_pg)
+        return claimDueOnServer(claim, now, rooms, otherRoom, claimed, full);
     QStringList ids;
     {
         QSqlQuery &q = prepared("SELECT id FROM endpoints");
@@ -1774,6 +1918,78 @@ bool Store::claimDueByEndpoint(const Claim &claim, const QDateTime &now,
     return claimRows(due, claim, claimed);
 }
 
+// claimDueByEndpoint on a server, in one round trip: each endpoint's share of due rows
+// (the same conditions and order), locked FOR UPDATE SKIP LOCKED, claimed, and returned with
+// their payloads.
+bool Store::claimDueOnServer(const Claim &claim, const QDateTime &now,
+                             const QHash<QString, int> &rooms, int otherRoom,
+                             QList<ClaimedDelivery> *claimed, QStringList *full)
+{
+    JsonRows asked;
+    for (auto it = rooms.cbegin(); it != rooms.cend(); ++it) {
+        asked.row();
+        asked.text("id", it.key()).integer("room", it.value());
+    }
+    QSqlQuery &q = prepared(
+        "WITH rooms AS (SELECT e.id, GREATEST(COALESCE(r.room, ?), 0) AS room FROM endpoints AS e "
+        "LEFT JOIN json_to_recordset(CAST(? AS json)) AS r(id text, room bigint) "
+        "ON r.id COLLATE \"C\" = e.id), "
+        "due AS (SELECT x.id, x.due_at, x.seq FROM rooms CROSS JOIN LATERAL "
+        "(SELECT d.id, d.due_at, d.seq FROM deliveries AS d WHERE d.endpoint_id = rooms.id AND "
+        "d.due_at IS NOT NULL AND d.due_at <= ? AND (d.order_key = '' OR NOT EXISTS (SELECT 1 "
+        "FROM deliveries AS p WHERE p.endpoint_id = d.endpoint_id AND p.order_key = d.order_key "
+        "AND p.seq < d.seq AND p.due_at IS NOT NULL AND p.order_key != '')) "
+        "ORDER BY d.due_at, d.seq LIMIT rooms.room FOR UPDATE SKIP LOCKED) AS x) "
+        "UPDATE deliveries AS u SET due_at = ?, claim_owner = ? FROM due WHERE u.id = due.id "
+        "RETURNING u.id, u.event_id, u.event_type, u.endpoint_id, u.webhook_id, u.state, "
+        "u.attempt_count, u.created, u.updated, u.next_attempt, u.last_status, u.last_error, "
+        "u.last_duration_ms, u.seq, u.order_key, "
+        "(SELECT payload FROM events WHERE events.id = u.event_id), due.due_at");
+    q.bindValue(0, otherRoom);
+    q.bindValue(1, asked.json());
+    q.bindValue(2, now.toMSecsSinceEpoch());
+    q.bindValue(3, claim.until.toMSecsSinceEpoch());
+    q.bindValue(4, claim.owner);
+    if (!q.exec()) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    struct Row
+    {
+        ClaimedDelivery claimed;
+        bool eventless = false;
+        qint64 due = 0;
+    };
+    std::vector<Row> rows;
+    QHash<QString, int> counts;
+    while (q.next()) {
+        Row row{
+            {deliveryFrom(q), q.value(15).toByteArray()}, q.isNull(15), q.value(16).toLongLong()};
+        ++counts[row.claimed.delivery.endpointId];
+        rows.push_back(std::move(row));
+    }
+    q.finish();
+    for (auto it = counts.cbegin(); it != counts.cend(); ++it) {
+        if (it.value() >= rooms.value(it.key(), otherRoom))
+            full->append(it.key());
+    }
+    // Oldest due first, as the rows were found (an UPDATE returns them in no set order).
+    std::sort(rows.begin(), rows.end(), [](const Row &a, const Row &b) {
+        return a.due != b.due ? a.due < b.due : a.claimed.delivery.seq < b.claimed.delivery.seq;
+    });
+    for (Row &row : rows) {
+        if (row.eventless) {
+            if (!cancelEventless(row.claimed.delivery.id)) {
+                claimed->clear();
+                return false;
+            }
+            continue;
+        }
+        claimed->append(std::move(row.claimed));
+    }
+    return true;
+}
+
 // A due delivery whose event is gone (nothing removes the event of unfinished work, but a
 // database edited by hand could): nothing to send, so it must not come due again.
 bool Store::cancelEventless(const QString &deliveryId)
@@ -1819,33 +2035,23 @@ bool Store::claimRows(const QList<Delivery> &due, const Claim &claim,
 bool Store::claimRowsOnServer(const QList<Delivery> &due, const Claim &claim,
                               QList<ClaimedDelivery> *claimed)
 {
-    constexpr qsizetype kChunk = 500;
-    QSqlField field(QStringLiteral("id"), QMetaType::fromType<QString>());
-    const auto quoted = [&](const QString &value) {
-        field.setValue(value);
-        return m_db.driver()->formatValue(field);
-    };
+    if (due.isEmpty())
+        return true;
     QHash<QString, QByteArray> payloads;
     {
-        QSet<QString> events;
-        QStringList ids;
-        for (const Delivery &d : due) {
-            if (!events.contains(d.eventId)) {
-                events.insert(d.eventId);
-                ids << quoted(d.eventId);
-            }
+        QStringList events;
+        for (const Delivery &d : due)
+            events << d.eventId;
+        QSqlQuery &q = prepared("SELECT id, payload FROM events WHERE id IN (SELECT value "
+                                "COLLATE \"C\" FROM json_array_elements_text(CAST(? AS json)))");
+        q.bindValue(0, idsJson(events));
+        if (!q.exec()) {
+            m_lastError = q.lastError().text();
+            return false;
         }
-        for (qsizetype i = 0; i < ids.size(); i += kChunk) {
-            QSqlQuery q(m_db);
-            q.setForwardOnly(true);
-            if (!q.exec(QStringLiteral("SELECT id, payload FROM events WHERE id IN (%1)")
-                            .arg(ids.mid(i, kChunk).join(u',')))) {
-                m_lastError = q.lastError().text();
-                return false;
-            }
-            while (q.next())
-                payloads.insert(q.value(0).toString(), q.value(1).toByteArray());
-        }
+        while (q.next())
+            payloads.insert(q.value(0).toString(), q.value(1).toByteArray());
+        q.finish();
     }
     QStringList ids;
     for (const Delivery &d : due) {
@@ -1855,21 +2061,17 @@ bool Store::claimRowsOnServer(const QList<Delivery> &due, const Claim &claim,
                 return false;
             continue;
         }
-        ids << quoted(d.id);
+        ids << d.id;
         claimed->append({d, *payload});
     }
-    for (qsizetype i = 0; i < ids.size(); i += kChunk) {
-        QSqlQuery q(m_db);
-        q.prepare(QStringLiteral("UPDATE deliveries SET due_at = ?, claim_owner = ? WHERE id IN "
-                                 "(%1)")
-                      .arg(ids.mid(i, kChunk).join(u',')));
-        q.addBindValue(claim.until.toMSecsSinceEpoch());
-        q.addBindValue(claim.owner);
-        if (!q.exec()) {
-            m_lastError = q.lastError().text();
-            claimed->clear();
-            return false;
-        }
+    if (!statement("UPDATE deliveries SET due_at = ?, claim_owner = ? WHERE id IN (SELECT value "
+                   "COLLATE \"C\" FROM json_array_elements_text(CAST(? AS json)))")
+             .time(claim.until)
+             .text(claim.owner)
+             .text(idsJson(ids))
+             .exec(&m_lastError)) {
+        claimed->clear();
+        return false;
     }
     return true;
 }

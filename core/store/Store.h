@@ -165,6 +165,23 @@ public:
     bool updateDelivery(const Delivery &delivery,
                         std::optional<ErrorClass> storedError = std::nullopt);
     bool insertAttempt(Attempt *attempt);
+    // One attempt's outcome as the engine records it: the attempt, its delivery's new state
+    // (`storedError` as for updateDelivery) and what it counts as in the activity.
+    struct RecordedAttempt
+    {
+        Attempt attempt;
+        Delivery delivery;
+        std::optional<ErrorClass> storedError;
+        ActivityOutcome outcome = ActivityOutcome::Succeeded;
+    };
+    // Inserts the attempts, updates their deliveries and counts them (recordActivity), in
+    // order, and ends the failure runs of `endingRuns` (as endFailureRuns): row by row on
+    // SQLite; on PostgreSQL, where every statement is a round trip to the server, in one
+    // statement. Run it inside a write transaction.
+    bool recordAttempts(const QList<RecordedAttempt> &records, const QStringList &endingRuns = {});
+    // Final successes: these endpoints' runs of consecutive failures end (what
+    // recordEndpointOutcome(id, true) does for one).
+    bool endFailureRuns(const QStringList &endpointIds);
     std::optional<Delivery> delivery(const QString &id, bool withAttempts = true) const;
     std::optional<Delivery> findDelivery(const QString &idOrPrefix, QString *error) const;
     QList<Attempt> attempts(const QString &deliveryId) const;
@@ -272,6 +289,18 @@ private:
     bool claimRowsOnServer(const QList<Delivery> &due, const Claim &claim,
                            QList<ClaimedDelivery> *claimed);
     bool cancelEventless(const QString &deliveryId);
+    bool claimDueOnServer(const Claim &claim, const QDateTime &now,
+                          const QHash<QString, int> &rooms, int otherRoom,
+                          QList<ClaimedDelivery> *claimed, QStringList *full);
+    // recordAttempts on a server: one statement for all of them.
+    bool recordAttemptsOnServer(const QList<RecordedAttempt> &records,
+                                const QStringList &endingRuns);
+    // Its endpoint_activity part (StoreActivity.cpp): the upsert, which reads one JSON
+    // parameter, and that parameter for these attempts.
+    static QString activityUpsertSql();
+    static QString activityRowsJson(const QList<RecordedAttempt> &records);
+    // Whether a retry's body is what the delivery's previous attempt stored (kept once).
+    bool sameBodyAsBefore(const Attempt &attempt);
     // A statement prepared once per connection and reused.
     QSqlQuery &prepared(const char *sql);
     // The same for the hot write path (events, deliveries, attempts), on SQLite's own API:
@@ -279,6 +308,7 @@ private:
     // every value, and that was a third of the writer thread's time.
     class Statement;
     Statement &statement(const char *sql);
+    class JsonRows; // rows as one JSON parameter, for batches on a server
 
     // Runs SQL that is not a prepared DML statement (transactions, settings) on either backend.
     bool execDirect(const char *sql);

@@ -148,6 +148,80 @@ bool Store::recordActivity(const QString &endpointId, const Attempt &attempt,
         .exec(&m_lastError);
 }
 
+// recordAttemptsOnServer's part: rows of summed counts (activityRowsJson) added to theirs,
+// in key order, so that two processes lock the rows in one order.
+QString Store::activityUpsertSql()
+{
+    QStringList columns{QStringLiteral("attempts"), QStringLiteral("succeeded"),
+                        QStringLiteral("retrying"), QStringLiteral("failed"),
+                        QStringLiteral("latency_ms")};
+    for (int i = 0; i < LatencyBuckets::kCount; ++i)
+        columns << bucketColumn(i);
+    QStringList types;
+    QStringList sums;
+    for (const QString &c : std::as_const(columns)) {
+        types << c + QStringLiteral(" bigint");
+        sums << QStringLiteral("%1 = a.%1 + excluded.%1").arg(c);
+    }
+    const QString list = columns.join(QStringLiteral(", "));
+    return QStringLiteral("INSERT INTO endpoint_activity AS a (endpoint_id, minute, %1) "
+                          "SELECT endpoint_id, minute, %1 FROM json_to_recordset(CAST(? AS "
+                          "json)) AS r(endpoint_id text, minute bigint, %2) "
+                          "ORDER BY endpoint_id COLLATE \"C\", minute "
+                          "ON CONFLICT (endpoint_id, minute) DO UPDATE SET %3")
+        .arg(list, types.join(QStringLiteral(", ")), sums.join(QStringLiteral(", ")));
+}
+
+// The counts summed per endpoint and minute (one statement may not change a row twice).
+QString Store::activityRowsJson(const QList<RecordedAttempt> &records)
+{
+    struct Sum
+    {
+        QString endpointId;
+        qint64 minute = 0;
+        ActivityCounts counts;
+    };
+    std::vector<Sum> sums;
+    QHash<std::pair<QString, qint64>, size_t> index;
+    for (const RecordedAttempt &r : records) {
+        const qint64 duration = qMax<qint64>(r.attempt.durationMs, 0);
+        const qint64 minute = (r.attempt.started.toMSecsSinceEpoch() + duration) / kMinuteMs;
+        const auto key = std::make_pair(r.delivery.endpointId, minute);
+        auto found = index.constFind(key);
+        if (found == index.cend()) {
+            found = index.insert(key, sums.size());
+            sums.push_back({r.delivery.endpointId, minute, {}});
+        }
+        ActivityCounts &c = sums[found.value()].counts;
+        ++c.attempts;
+        c.succeeded += r.outcome == ActivityOutcome::Succeeded ? 1 : 0;
+        c.retrying += r.outcome == ActivityOutcome::Retrying ? 1 : 0;
+        c.failed += r.outcome == ActivityOutcome::Failed ? 1 : 0;
+        c.latencySumMs += duration;
+        ++c.latency[LatencyBuckets::bucketOf(r.attempt.durationMs)];
+    }
+    static const std::array<QByteArray, LatencyBuckets::kCount> names = [] {
+        std::array<QByteArray, LatencyBuckets::kCount> out;
+        for (int i = 0; i < LatencyBuckets::kCount; ++i)
+            out[i] = bucketColumn(i).toLatin1();
+        return out;
+    }();
+    JsonRows rows;
+    for (const Sum &s : sums) {
+        rows.row();
+        rows.text("endpoint_id", s.endpointId)
+            .integer("minute", s.minute)
+            .integer("attempts", s.counts.attempts)
+            .integer("succeeded", s.counts.succeeded)
+            .integer("retrying", s.counts.retrying)
+            .integer("failed", s.counts.failed)
+            .integer("latency_ms", s.counts.latencySumMs);
+        for (int i = 0; i < LatencyBuckets::kCount; ++i)
+            rows.integer(names[i].constData(), s.counts.latency[i]);
+    }
+    return rows.json();
+}
+
 EndpointActivity Store::endpointActivity(const QString &endpointId, const QDateTime &from,
                                          const QDateTime &to, int binMinutes) const
 {

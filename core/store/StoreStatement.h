@@ -9,9 +9,11 @@
 #pragma once
 
 #include "Store.h"
+#include "encoding/JsonText.h"
 
 #include <QByteArray>
 #include <QDateTime>
+#include <QLatin1String>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QString>
@@ -151,4 +153,74 @@ private:
     std::vector<QByteArray> m_keep;
     int m_index = 0;
     qint64 m_changes = 0;
+};
+
+// Rows for one statement on a server, as one JSON parameter that the SQL reads with
+// json_to_recordset(): a batch of any size is one round trip and one prepared statement.
+// Written by hand, as headersToJson is: QJsonDocument costs more than the statement.
+class Store::JsonRows
+{
+public:
+    void row()
+    {
+        if (m_open)
+            m_out += u'}';
+        m_out += m_out.isEmpty() ? QLatin1String("[{") : QLatin1String(",{");
+        m_open = true;
+        m_first = true;
+    }
+    // PostgreSQL's text cannot hold U+0000 (json_to_recordset refuses it): it becomes U+FFFD.
+    JsonRows &text(const char *name, const QString &v)
+    {
+        key(name);
+        m_out += u'"';
+        m_out += JsonText::escapeString(
+            v.contains(QChar(0)) ? QString(v).replace(QChar(0), QChar::ReplacementCharacter) : v);
+        m_out += u'"';
+        return *this;
+    }
+    JsonRows &integer(const char *name, qint64 v)
+    {
+        key(name);
+        m_out += QString::number(v);
+        return *this;
+    }
+    // Milliseconds since the epoch, or null for an invalid time (as Statement::time).
+    JsonRows &time(const char *name, const QDateTime &t)
+    {
+        key(name);
+        m_out += t.isValid() ? QString::number(t.toMSecsSinceEpoch()) : QStringLiteral("null");
+        return *this;
+    }
+    // Base64: the SQL decodes it with decode(…, 'base64').
+    JsonRows &bytes(const char *name, const QByteArray &b)
+    {
+        key(name);
+        m_out += u'"';
+        m_out += QLatin1String(b.toBase64());
+        m_out += u'"';
+        return *this;
+    }
+    bool isEmpty() const { return m_out.isEmpty(); }
+    QString json()
+    {
+        if (m_open)
+            m_out += QLatin1String("}]");
+        m_open = false;
+        return m_out.isEmpty() ? QStringLiteral("[]") : m_out;
+    }
+
+private:
+    void key(const char *name)
+    {
+        if (!m_first)
+            m_out += u',';
+        m_first = false;
+        m_out += u'"';
+        m_out += QLatin1String(name);
+        m_out += QLatin1String("\":");
+    }
+    QString m_out;
+    bool m_open = false;
+    bool m_first = true;
 };
