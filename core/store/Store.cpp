@@ -1464,12 +1464,13 @@ QString idsJson(QStringList ids)
 }
 
 constexpr const char *kEndFailureRuns =
-    "UPDATE endpoints SET consecutive_failures = 0 WHERE id IN (SELECT value COLLATE \"C\" "
-    "FROM json_array_elements_text(CAST(? AS json))) AND consecutive_failures <> 0";
+    "UPDATE endpoints SET consecutive_failures = 0 WHERE id = ANY(ARRAY(SELECT value "
+    "COLLATE \"C\" FROM json_array_elements_text(CAST(? AS json)))) AND consecutive_failures <> 0";
 
 // Attempts, their deliveries, the failure runs that end and the activity counts, each from
 // one JSON parameter, in one statement (the data-modifying WITH parts touch other tables than
-// each other, so they need not see each other's rows).
+// each other, so they need not see each other's rows). Rows are found through `= ANY(ARRAY(…))`
+// index conditions: a join alone lets a generic plan read the whole table.
 const char *recordAttemptsSql(const QString &activityUpsert)
 {
     static const QByteArray sql =
@@ -1488,14 +1489,15 @@ const char *recordAttemptsSql(const QString &activityUpsert)
             "response_reason text, response_headers text, response_body text, "
             "response_body_size bigint, error_class text, error_detail text, "
             "request_body_same bigint, protocol text) ORDER BY o), "
+            "r AS (SELECT * FROM json_to_recordset(CAST(? AS json)) AS r(id text, state text, "
+            "attempt_count bigint, updated bigint, next_attempt bigint, last_status bigint, "
+            "last_error text, last_duration_ms bigint, due_at bigint)), "
             "d AS (UPDATE deliveries AS d SET state = r.state, attempt_count = r.attempt_count, "
             "updated = r.updated, next_attempt = r.next_attempt, last_status = r.last_status, "
             "last_error = r.last_error, last_duration_ms = r.last_duration_ms, "
-            "due_at = r.due_at, claim_owner = '' "
-            "FROM json_to_recordset(CAST(? AS json)) AS r(id text, state text, "
-            "attempt_count bigint, updated bigint, next_attempt bigint, last_status bigint, "
-            "last_error text, last_duration_ms bigint, due_at bigint) "
-            "WHERE d.id = r.id COLLATE \"C\"), "
+            "due_at = r.due_at, claim_owner = '' FROM r "
+            "WHERE d.id = r.id COLLATE \"C\" AND d.id = ANY(ARRAY(SELECT id COLLATE \"C\" FROM "
+            "r))), "
             "e AS (%1) %2")
             .arg(QString::fromLatin1(kEndFailureRuns), activityUpsert)
             .toUtf8();
@@ -1933,23 +1935,23 @@ bool Store::claimDueOnServer(const Claim &claim, const QDateTime &now,
     QSqlQuery &q = prepared(
         "WITH rooms AS (SELECT e.id, GREATEST(COALESCE(r.room, ?), 0) AS room FROM endpoints AS e "
         "LEFT JOIN json_to_recordset(CAST(? AS json)) AS r(id text, room bigint) "
-        "ON r.id COLLATE \"C\" = e.id), "
-        "due AS (SELECT x.id, x.due_at, x.seq FROM rooms CROSS JOIN LATERAL "
-        "(SELECT d.id, d.due_at, d.seq FROM deliveries AS d WHERE d.endpoint_id = rooms.id AND "
+        "ON r.id COLLATE \"C\" = e.id) "
+        "UPDATE deliveries AS u SET due_at = ?, claim_owner = ? WHERE u.id = ANY(ARRAY("
+        "SELECT x.id FROM rooms CROSS JOIN LATERAL "
+        "(SELECT d.id FROM deliveries AS d WHERE d.endpoint_id = rooms.id AND "
         "d.due_at IS NOT NULL AND d.due_at <= ? AND (d.order_key = '' OR NOT EXISTS (SELECT 1 "
         "FROM deliveries AS p WHERE p.endpoint_id = d.endpoint_id AND p.order_key = d.order_key "
         "AND p.seq < d.seq AND p.due_at IS NOT NULL AND p.order_key != '')) "
-        "ORDER BY d.due_at, d.seq LIMIT rooms.room FOR UPDATE SKIP LOCKED) AS x) "
-        "UPDATE deliveries AS u SET due_at = ?, claim_owner = ? FROM due WHERE u.id = due.id "
+        "ORDER BY d.due_at, d.seq LIMIT rooms.room FOR UPDATE SKIP LOCKED) AS x)) "
         "RETURNING u.id, u.event_id, u.event_type, u.endpoint_id, u.webhook_id, u.state, "
         "u.attempt_count, u.created, u.updated, u.next_attempt, u.last_status, u.last_error, "
         "u.last_duration_ms, u.seq, u.order_key, "
-        "(SELECT payload FROM events WHERE events.id = u.event_id), due.due_at");
+        "(SELECT payload FROM events WHERE events.id = u.event_id)");
     q.bindValue(0, otherRoom);
     q.bindValue(1, asked.json());
-    q.bindValue(2, now.toMSecsSinceEpoch());
-    q.bindValue(3, claim.until.toMSecsSinceEpoch());
-    q.bindValue(4, claim.owner);
+    q.bindValue(2, claim.until.toMSecsSinceEpoch());
+    q.bindValue(3, claim.owner);
+    q.bindValue(4, now.toMSecsSinceEpoch());
     if (!q.exec()) {
         m_lastError = q.lastError().text();
         return false;
@@ -1963,8 +1965,8 @@ bool Store::claimDueOnServer(const Claim &claim, const QDateTime &now,
     std::vector<Row> rows;
     QHash<QString, int> counts;
     while (q.next()) {
-        Row row{
-            {deliveryFrom(q), q.value(15).toByteArray()}, q.isNull(15), q.value(16).toLongLong()};
+        const Delivery d = deliveryFrom(q);
+        Row row{{d, q.value(15).toByteArray()}, q.isNull(15), dueAt(d).toMSecsSinceEpoch()};
         ++counts[row.claimed.delivery.endpointId];
         rows.push_back(std::move(row));
     }
@@ -1973,7 +1975,7 @@ bool Store::claimDueOnServer(const Claim &claim, const QDateTime &now,
         if (it.value() >= rooms.value(it.key(), otherRoom))
             full->append(it.key());
     }
-    // Oldest due first, as the rows were found (an UPDATE returns them in no set order).
+    // Oldest due first, as they were found (an UPDATE returns its rows in no set order).
     std::sort(rows.begin(), rows.end(), [](const Row &a, const Row &b) {
         return a.due != b.due ? a.due < b.due : a.claimed.delivery.seq < b.claimed.delivery.seq;
     });
@@ -2042,8 +2044,9 @@ bool Store::claimRowsOnServer(const QList<Delivery> &due, const Claim &claim,
         QStringList events;
         for (const Delivery &d : due)
             events << d.eventId;
-        QSqlQuery &q = prepared("SELECT id, payload FROM events WHERE id IN (SELECT value "
-                                "COLLATE \"C\" FROM json_array_elements_text(CAST(? AS json)))");
+        QSqlQuery &q =
+            prepared("SELECT id, payload FROM events WHERE id = ANY(ARRAY(SELECT "
+                     "value COLLATE \"C\" FROM json_array_elements_text(CAST(? AS json))))");
         q.bindValue(0, idsJson(events));
         if (!q.exec()) {
             m_lastError = q.lastError().text();
@@ -2064,8 +2067,8 @@ bool Store::claimRowsOnServer(const QList<Delivery> &due, const Claim &claim,
         ids << d.id;
         claimed->append({d, *payload});
     }
-    if (!statement("UPDATE deliveries SET due_at = ?, claim_owner = ? WHERE id IN (SELECT value "
-                   "COLLATE \"C\" FROM json_array_elements_text(CAST(? AS json)))")
+    if (!statement("UPDATE deliveries SET due_at = ?, claim_owner = ? WHERE id = ANY(ARRAY("
+                   "SELECT value COLLATE \"C\" FROM json_array_elements_text(CAST(? AS json))))")
              .time(claim.until)
              .text(claim.owner)
              .text(idsJson(ids))
