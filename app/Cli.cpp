@@ -105,6 +105,8 @@ int run(int argc, char **argv)
         return tokensCommand(dataDir, args);
     if (command == QLatin1String("settings"))
         return settingsCommand(dataDir, args);
+    if (command == QLatin1String("store"))
+        return storeCommand(dataDir, args);
     return usageError(msg("Unknown command “%1”.").arg(command));
 }
 

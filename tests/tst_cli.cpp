@@ -9,7 +9,9 @@
 #include "signing/WebhookSigner.h"
 #include "store/Store.h"
 
+#include <QDir>
 #include <QFile>
+#include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -17,11 +19,13 @@
 #include <QNetworkReply>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSet>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QSslCertificate>
 #include <QSslConfiguration>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -65,6 +69,8 @@ private slots:
     void killNineLosesNothing();
     void workersShareABurstAndSurviveKillNine();
     void teamStoreRefusesAnotherSecretKey();
+    void storeCopyMovesEverythingOnce();
+    void storeCopyRefusesAStoreBeingDelivered();
     void tokensCreateListRevoke();
     void serveStartsAndStops();
     void serveKillNineLosesNothingAccepted();
@@ -1050,6 +1056,160 @@ void TestCli::teamStoreRefusesAnotherSecretKey()
              err.constData());
     QVERIFY(!err.contains(TestBackend::server()->password().toUtf8()));
     QCOMPARE(hookline(withDataDir({QStringLiteral("endpoints"), QStringLiteral("list")})).code, 0);
+}
+
+namespace {
+// A store's history as comparable text: one line per delivery, attempts' row ids left out (a
+// copy numbers its rows anew), sorted.
+QStringList historyOf(const QByteArray &jsonLines)
+{
+    QStringList out;
+    for (const QByteArray &line : jsonLines.split('\n')) {
+        if (line.trimmed().isEmpty())
+            continue;
+        QJsonObject d = QJsonDocument::fromJson(line).object();
+        QJsonArray attempts;
+        for (const QJsonValue &a : d.value(QLatin1String("attempts")).toArray()) {
+            QJsonObject o = a.toObject();
+            o.remove(QLatin1String("id"));
+            attempts.append(o);
+        }
+        d.insert(QLatin1String("attempts"), attempts);
+        out << QString::fromUtf8(QJsonDocument(d).toJson(QJsonDocument::Compact));
+    }
+    out.sort();
+    return out;
+}
+} // namespace
+
+// hookline store copy: a SQLite store into this backend's store and from there into another
+// SQLite file - endpoints (secrets too), pending and retrying deliveries, attempts - the same
+// everywhere; a second copy is refused without --merge and adds nothing with it; a copy killed
+// part-way is finished by running it again with --merge.
+void TestCli::storeCopyMovesEverythingOnce()
+{
+    QTcpServer closed; // a loopback port with nothing listening: every attempt is refused
+    QVERIFY(closed.listen(QHostAddress::LocalHost));
+    const quint16 port = closed.serverPort();
+    closed.close();
+    const auto at = [](const QString &store, const QStringList &args) {
+        return QStringList{QStringLiteral("--database"), store} + args;
+    };
+    const auto sqlite = [&](const QString &name) -> QString {
+        QDir(m_dir->path()).mkpath(name);
+        return QStringLiteral("sqlite:") +
+               m_dir->filePath(name + QStringLiteral("/hookline.sqlite"));
+    };
+    const QString source = sqlite(QStringLiteral("source"));
+    // This backend's store, as a URL.
+    const QString here = TestBackend::onPostgres() ? m_store : QStringLiteral("sqlite:") + m_store;
+    Result r = hookline(
+        at(source, {QStringLiteral("endpoints"), QStringLiteral("add"), QStringLiteral("--url"),
+                    QStringLiteral("http://127.0.0.1:%1/hook").arg(port), QStringLiteral("--name"),
+                    QStringLiteral("crm"), QStringLiteral("--secret"), m_secret,
+                    QStringLiteral("--retry-schedule"), QStringLiteral("3600")}));
+    QCOMPARE(r.code, 0);
+    const int n = 1500;
+    r = hookline(at(source, {QStringLiteral("fire"), QStringLiteral("call.ringing"),
+                             QStringLiteral("--count"), QString::number(n)}));
+    QCOMPARE(r.code, 0);
+    r = hookline(at(source, {QStringLiteral("fire"), QStringLiteral("call.answered"),
+                             QStringLiteral("--wait")}));
+    QCOMPARE(r.code, 1); // refused: retrying in an hour, with one attempt recorded
+    const QStringList history = {QStringLiteral("history"), QStringLiteral("--json"),
+                                 QStringLiteral("--limit"), QStringLiteral("5000")};
+    const QStringList expected = historyOf(hookline(at(source, history)).out);
+    QCOMPARE(expected.size(), n + 1);
+    const QByteArray endpoints =
+        hookline(at(source, {QStringLiteral("endpoints"), QStringLiteral("list"),
+                             QStringLiteral("--json")}))
+            .out;
+
+    r = hookline(at(
+        source, {QStringLiteral("store"), QStringLiteral("copy"), QStringLiteral("--to"), here}));
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY2(r.out.contains("Copied 1 endpoints, 0 event types, 1501 deliveries with 1 attempts"),
+             r.out.constData());
+    QCOMPARE(historyOf(hookline(at(here, history)).out), expected);
+    QCOMPARE(hookline(at(here, {QStringLiteral("endpoints"), QStringLiteral("list"),
+                                QStringLiteral("--json")}))
+                 .out,
+             endpoints);
+
+    r = hookline(at(
+        source, {QStringLiteral("store"), QStringLiteral("copy"), QStringLiteral("--to"), here}));
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("is not empty") && r.err.contains("--merge"), r.err.constData());
+    r = hookline(at(source, {QStringLiteral("store"), QStringLiteral("copy"),
+                             QStringLiteral("--to"), here, QStringLiteral("--merge")}));
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains("0 deliveries with 0 attempts; 1502 were there already"),
+             r.out.constData());
+    QCOMPARE(historyOf(hookline(at(here, history)).out), expected);
+
+    // Back out of this backend's store, into a new file, with --from.
+    const QString back = sqlite(QStringLiteral("back"));
+    r = hookline(at(
+        back, {QStringLiteral("store"), QStringLiteral("copy"), QStringLiteral("--from"), here}));
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(historyOf(hookline(at(back, history)).out), expected);
+
+    // Killed part-way (a page is one transaction: no delivery is there without its attempts),
+    // then finished with --merge.
+    const QString cut = sqlite(QStringLiteral("cut"));
+    QProcess copy;
+    copy.start(
+        QStringLiteral(HOOKLINE_BINARY),
+        at(source, {QStringLiteral("store"), QStringLiteral("copy"), QStringLiteral("--to"), cut}));
+    QVERIFY(copy.waitForStarted());
+    QTest::qWait(250);
+    copy.kill();
+    QVERIFY(copy.waitForFinished());
+    r = hookline(at(cut, {QStringLiteral("store"), QStringLiteral("copy"), QStringLiteral("--from"),
+                          source, QStringLiteral("--merge")}));
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(historyOf(hookline(at(cut, history)).out), expected);
+
+    // Bad input: exit 2, naming it.
+    r = hookline(at(source, {QStringLiteral("store"), QStringLiteral("copy"),
+                             QStringLiteral("--to"), QStringLiteral("mysql://db/x")}));
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("mysql"), r.err.constData());
+    r = hookline(at(source, {QStringLiteral("store"), QStringLiteral("copy")}));
+    QCOMPARE(r.code, 2);
+    r = hookline(at(
+        source, {QStringLiteral("store"), QStringLiteral("copy"), QStringLiteral("--to"), source}));
+    QCOMPARE(r.code, 2);
+}
+
+// A store that a process is delivering from right now is not copied: both stores would then
+// send what it holds under its leases.
+void TestCli::storeCopyRefusesAStoreBeingDelivered()
+{
+    InboxConfig slow;
+    slow.name = QStringLiteral("slow");
+    slow.delayMs = 20000;
+    QVERIFY(m_receiver->setInbox(slow).isEmpty());
+    Result r = hookline(withDataDir(
+        {QStringLiteral("endpoints"), QStringLiteral("add"), QStringLiteral("--url"),
+         m_receiver->inboxUrl(slow.name).toString(), QStringLiteral("--name"), slow.name}));
+    QCOMPARE(r.code, 0);
+    r = hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("call.ringing")}));
+    QCOMPARE(r.code, 0);
+    QProcess run;
+    run.start(QStringLiteral(HOOKLINE_BINARY), withDataDir({QStringLiteral("run")}));
+    QVERIFY(run.waitForStarted());
+    auto stop = qScopeGuard([&] {
+        run.kill();
+        run.waitForFinished();
+    });
+    QVERIFY(QTest::qWaitFor([&] { return !m_receiver->requests(slow.name).isEmpty(); }, 20000));
+    QDir(m_dir->path()).mkpath(QStringLiteral("target"));
+    r = hookline(withDataDir(
+        {QStringLiteral("store"), QStringLiteral("copy"), QStringLiteral("--to"),
+         QStringLiteral("sqlite:") + m_dir->filePath(QStringLiteral("target/hookline.sqlite"))}));
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("being sent by a running Hookline"), r.err.constData());
 }
 
 void TestCli::tokensCreateListRevoke()

@@ -3171,6 +3171,36 @@ Send it as: Authorization: Bearer &lt;token&gt;</source>
     </message>
 </context>
 <context>
+    <name>StoreCopy</name>
+    <message>
+        <source>%1 is both the store to copy from and the one to copy to.</source>
+        <translation>⁨%1⁩ هو مخزن المصدر ومخزن الهدف معًا في هذا النسخ.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n delivery(s) in %1 are being sent by a running Hookline (a window, &apos;hookline run&apos; or &apos;hookline serve&apos;). Stop the processes that use %1, then copy: otherwise both stores would send them.</source>
+        <translation>
+            <numerusform>لا توجد عمليات تسليم في ⁨%1⁩ يرسلها Hookline قيد التشغيل.</numerusform>
+            <numerusform>عملية تسليم واحدة في ⁨%1⁩ يرسلها الآن Hookline قيد التشغيل (نافذة أو ‎'hookline run'‎ أو ‎'hookline serve'‎). أوقف العمليات التي تستخدم ⁨%1⁩ ثم انسخ، وإلا فسيرسلها المخزنان كلاهما.</numerusform>
+            <numerusform>عمليتا تسليم في ⁨%1⁩ يرسلهما الآن Hookline قيد التشغيل (نافذة أو ‎'hookline run'‎ أو ‎'hookline serve'‎). أوقف العمليات التي تستخدم ⁨%1⁩ ثم انسخ، وإلا فسيرسلهما المخزنان كلاهما.</numerusform>
+            <numerusform>⁨%n⁩ عمليات تسليم في ⁨%1⁩ يرسلها الآن Hookline قيد التشغيل (نافذة أو ‎'hookline run'‎ أو ‎'hookline serve'‎). أوقف العمليات التي تستخدم ⁨%1⁩ ثم انسخ، وإلا فسيرسلها المخزنان كلاهما.</numerusform>
+            <numerusform>⁨%n⁩ عملية تسليم في ⁨%1⁩ يرسلها الآن Hookline قيد التشغيل (نافذة أو ‎'hookline run'‎ أو ‎'hookline serve'‎). أوقف العمليات التي تستخدم ⁨%1⁩ ثم انسخ، وإلا فسيرسلها المخزنان كلاهما.</numerusform>
+            <numerusform>⁨%n⁩ عملية تسليم في ⁨%1⁩ يرسلها الآن Hookline قيد التشغيل (نافذة أو ‎'hookline run'‎ أو ‎'hookline serve'‎). أوقف العمليات التي تستخدم ⁨%1⁩ ثم انسخ، وإلا فسيرسلها المخزنان كلاهما.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 is not empty (it holds endpoints, events or deliveries). Copy into an empty database, or add --merge to add only what it lacks (that is also how an interrupted copy is finished).</source>
+        <translation>⁨%1⁩ ليس فارغًا (فيه نقاط نهاية أو أحداث أو عمليات تسليم). انسخ إلى قاعدة بيانات فارغة، أو أضف ‎--merge‎ لإضافة ما ينقصه فقط (وبهذا أيضًا تُكمَل عملية نسخ انقطعت).</translation>
+    </message>
+    <message>
+        <source>Event type %1: %2</source>
+        <translation>نوع الحدث ⁨%1⁩: ⁨%2⁩</translation>
+    </message>
+    <message>
+        <source>Endpoint %1 (%2): %3</source>
+        <translation>نقطة النهاية ⁨%1⁩ (⁨%2⁩): ⁨%3⁩</translation>
+    </message>
+</context>
+<context>
     <name>TemplateRenderer</name>
     <message>
         <source>The placeholder that opens at line %1, column %2 is not closed. Write it as {{name}} on one line.</source>

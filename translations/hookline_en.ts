@@ -41,4 +41,14 @@
         </translation>
     </message>
 </context>
+<context>
+    <name>StoreCopy</name>
+    <message numerus="yes">
+        <source>%n delivery(s) in %1 are being sent by a running Hookline (a window, &apos;hookline run&apos; or &apos;hookline serve&apos;). Stop the processes that use %1, then copy: otherwise both stores would send them.</source>
+        <translation>
+            <numerusform>%n delivery in %1 is being sent by a running Hookline (a window, &apos;hookline run&apos; or &apos;hookline serve&apos;). Stop the processes that use %1, then copy: otherwise both stores would send it.</numerusform>
+            <numerusform>%n deliveries in %1 are being sent by a running Hookline (a window, &apos;hookline run&apos; or &apos;hookline serve&apos;). Stop the processes that use %1, then copy: otherwise both stores would send them.</numerusform>
+        </translation>
+    </message>
+</context>
 </TS>

@@ -3155,6 +3155,32 @@ Envoyez-le ainsi : Authorization: Bearer &lt;jeton&gt;</translation>
     </message>
 </context>
 <context>
+    <name>StoreCopy</name>
+    <message>
+        <source>%1 is both the store to copy from and the one to copy to.</source>
+        <translation>%1 est à la fois le stockage source et le stockage cible de la copie.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n delivery(s) in %1 are being sent by a running Hookline (a window, &apos;hookline run&apos; or &apos;hookline serve&apos;). Stop the processes that use %1, then copy: otherwise both stores would send them.</source>
+        <translation>
+            <numerusform>%n livraison de %1 est en cours d’envoi par un Hookline en marche (une fenêtre, « hookline run » ou « hookline serve »). Arrêtez les processus qui utilisent %1, puis copiez : sinon les deux stockages l’enverraient.</numerusform>
+            <numerusform>%n livraisons de %1 sont en cours d’envoi par un Hookline en marche (une fenêtre, « hookline run » ou « hookline serve »). Arrêtez les processus qui utilisent %1, puis copiez : sinon les deux stockages les enverraient.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 is not empty (it holds endpoints, events or deliveries). Copy into an empty database, or add --merge to add only what it lacks (that is also how an interrupted copy is finished).</source>
+        <translation>%1 n’est pas vide (il contient des points de terminaison, des événements ou des livraisons). Copiez vers une base vide, ou ajoutez --merge pour n’ajouter que ce qui lui manque (c’est aussi ainsi qu’on termine une copie interrompue).</translation>
+    </message>
+    <message>
+        <source>Event type %1: %2</source>
+        <translation>Type d’événement %1 : %2</translation>
+    </message>
+    <message>
+        <source>Endpoint %1 (%2): %3</source>
+        <translation>Point de terminaison %1 (%2) : %3</translation>
+    </message>
+</context>
+<context>
     <name>TemplateRenderer</name>
     <message>
         <source>The placeholder that opens at line %1, column %2 is not closed. Write it as {{name}} on one line.</source>

@@ -21,5 +21,6 @@ int receiveCommand(const QStringList &args);
 int serveCommand(const QString &dataDir, const QStringList &args);
 int tokensCommand(const QString &dataDir, QStringList args);
 int settingsCommand(const QString &dataDir, QStringList args);
+int storeCommand(const QString &dataDir, QStringList args);
 
 } // namespace Cli

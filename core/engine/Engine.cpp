@@ -88,13 +88,33 @@ bool Engine::checkStore(const QString &url, QString *error)
     return Store::open(url, error) != nullptr;
 }
 
-bool Engine::open(const QString &location, QString *error)
+namespace {
+// What open() opens for a location: a database URL, else the store in a data directory.
+QString storePath(const QString &location)
 {
     QString path = location;
     if (path.isEmpty())
         path = qEnvironmentVariable("HOOKLINE_DATABASE");
-    if (!Store::isDatabaseUrl(path))
-        path = Store::defaultPath(location);
+    return Store::isDatabaseUrl(path) ? path : Store::defaultPath(location);
+}
+} // namespace
+
+StoreCopyResult Engine::copyStore(const QString &from, const QString &to, bool merge,
+                                  const std::function<void(qint64, qint64)> &progress,
+                                  StoreCopyCounts *counts, QString *error)
+{
+    std::unique_ptr<Store> source = Store::open(storePath(from), error);
+    if (!source)
+        return StoreCopyResult::Failed;
+    std::unique_ptr<Store> target = Store::open(storePath(to), error);
+    if (!target)
+        return StoreCopyResult::Failed;
+    return ::copyStore(*source, *target, merge, progress, counts, error);
+}
+
+bool Engine::open(const QString &location, QString *error)
+{
+    const QString path = storePath(location);
     m_store = Store::open(path, error);
     if (!m_store)
         return false;

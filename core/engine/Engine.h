@@ -21,6 +21,7 @@
 #include "domain/Event.h"
 #include "domain/Inbox.h"
 #include "export/DeliveryExport.h"
+#include "store/StoreCopy.h"
 
 #include <QObject>
 #include <QTimer>
@@ -61,6 +62,11 @@ public:
     // Opens the store at a database URL once (creating its schema if it is new) and closes it
     // again: false with what went wrong (server, password, schema) in *error.
     static bool checkStore(const QString &url, QString *error);
+    // Copies one store into another (store/StoreCopy.h): `from` and `to` as open() takes them
+    // (a database URL, or a data directory; empty: the default store).
+    static StoreCopyResult copyStore(const QString &from, const QString &to, bool merge,
+                                     const std::function<void(qint64 done, qint64 total)> &progress,
+                                     StoreCopyCounts *counts, QString *error);
 
     Store &store() const { return *m_store; }
     StoreWriter &writer() const { return *m_writer; }

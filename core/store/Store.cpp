@@ -1193,14 +1193,8 @@ int Store::recordEndpointOutcome(const QString &id, bool succeeded)
 EventCatalog Store::catalog() const
 {
     EventCatalog catalog;
-    QSqlQuery q(m_db);
-    q.exec(QStringLiteral(
-        "SELECT id, display_name, description, template FROM event_types ORDER BY position, id"));
-    while (q.next()) {
-        EventType t{q.value(0).toString(), q.value(1).toString(), q.value(2).toString(),
-                    q.value(3).toString(), false};
+    for (const EventType &t : savedEventTypes())
         catalog.upsert(t); // keeps built-in flags for edited built-ins
-    }
     return catalog;
 }
 
@@ -1616,6 +1610,82 @@ QList<Attempt> Store::attempts(const QString &deliveryId) const
         a.protocol = q.value(17).toString();
         out.append(a);
     }
+    return out;
+}
+
+qint64 Store::contentCount() const
+{
+    QSqlQuery q(m_db);
+    if (!q.exec(QStringLiteral("SELECT (SELECT COUNT(*) FROM endpoints) + (SELECT COUNT(*) FROM "
+                               "events) + (SELECT COUNT(*) FROM deliveries)")) ||
+        !q.next()) {
+        m_lastError = q.lastError().text();
+        return -1;
+    }
+    return q.value(0).toLongLong();
+}
+
+qint64 Store::liveClaims(const QDateTime &now) const
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("SELECT COUNT(*) FROM deliveries WHERE claim_owner != '' AND "
+                             "due_at IS NOT NULL AND due_at > ?"));
+    q.addBindValue(now.toMSecsSinceEpoch());
+    if (!q.exec() || !q.next()) {
+        m_lastError = q.lastError().text();
+        return -1;
+    }
+    return q.value(0).toLongLong();
+}
+
+bool Store::deliveriesAfter(qint64 seq, int limit, QList<Delivery> *out) const
+{
+    out->clear();
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT %1 FROM deliveries WHERE seq > ? ORDER BY seq LIMIT ?")
+                  .arg(QLatin1String(kDeliveryColumns)));
+    q.addBindValue(seq);
+    q.addBindValue(limit);
+    if (!q.exec()) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    while (q.next())
+        out->append(deliveryFrom(q));
+    return true;
+}
+
+bool Store::hasDelivery(const QString &id) const
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("SELECT 1 FROM deliveries WHERE id = ?"));
+    q.addBindValue(id);
+    return q.exec() && q.next();
+}
+
+bool Store::setEndpointUpdated(const QString &id, const QDateTime &updated)
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("UPDATE endpoints SET updated = ? WHERE id = ?"));
+    q.addBindValue(updated.toMSecsSinceEpoch());
+    q.addBindValue(id);
+    if (!q.exec()) {
+        m_lastError = q.lastError().text();
+        return false;
+    }
+    return true;
+}
+
+QList<EventType> Store::savedEventTypes() const
+{
+    QList<EventType> out;
+    QSqlQuery q(m_db);
+    q.exec(QStringLiteral(
+        "SELECT id, display_name, description, template FROM event_types ORDER BY position, id"));
+    while (q.next())
+        out.append({q.value(0).toString(), q.value(1).toString(), q.value(2).toString(),
+                    q.value(3).toString(), false});
     return out;
 }
 

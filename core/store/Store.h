@@ -276,6 +276,21 @@ public:
     // attempts and events no delivery refers to. Returns how many deliveries went.
     qint64 applyRetention(const RetentionPolicy &policy, const QDateTime &now);
 
+    // For moving a store (store/StoreCopy.cpp).
+    // How many endpoints, events and deliveries it holds (0 for a new store).
+    qint64 contentCount() const;
+    // Unfinished deliveries under a lease that has not run out: some process is sending them.
+    qint64 liveClaims(const QDateTime &now) const;
+    // Deliveries after `seq`, in seq order, without their attempts.
+    bool deliveriesAfter(qint64 seq, int limit, QList<Delivery> *out) const;
+    bool hasDelivery(const QString &id) const;
+    // An endpoint's last change as its source had it (saveEndpoint stamps the time of saving).
+    bool setEndpointUpdated(const QString &id, const QDateTime &updated);
+    // The event types saved in this store (custom ones and edited built-ins).
+    QList<EventType> savedEventTypes() const;
+    // Adds the activity counts of `source` that this store has no row for (StoreActivity.cpp).
+    bool copyActivityFrom(const Store &source);
+
 private:
     Store() = default;
     bool migrate(QString *error);

@@ -264,6 +264,39 @@ EndpointActivity Store::endpointActivity(const QString &endpointId, const QDateT
     return out;
 }
 
+bool Store::copyActivityFrom(const Store &source)
+{
+    QStringList columns{QStringLiteral("endpoint_id"), QStringLiteral("minute"),
+                        QStringLiteral("attempts"),    QStringLiteral("succeeded"),
+                        QStringLiteral("retrying"),    QStringLiteral("failed"),
+                        QStringLiteral("latency_ms")};
+    for (int i = 0; i < LatencyBuckets::kCount; ++i)
+        columns << bucketColumn(i);
+    QSqlQuery read(source.m_db);
+    read.setForwardOnly(true);
+    if (!read.exec(QStringLiteral("SELECT %1 FROM endpoint_activity ORDER BY endpoint_id, minute")
+                       .arg(columns.join(QStringLiteral(", "))))) {
+        m_lastError = read.lastError().text();
+        return false;
+    }
+    QSqlQuery write(m_db);
+    write.prepare(
+        QStringLiteral("INSERT INTO endpoint_activity (%1) VALUES (%2) "
+                       "ON CONFLICT (endpoint_id, minute) DO NOTHING")
+            .arg(columns.join(QStringLiteral(", ")),
+                 QStringList(columns.size(), QStringLiteral("?")).join(QStringLiteral(", "))));
+    while (read.next()) {
+        write.bindValue(0, read.value(0).toString());
+        for (int i = 1; i < columns.size(); ++i)
+            write.bindValue(i, read.value(i).toLongLong());
+        if (!write.exec()) {
+            m_lastError = write.lastError().text();
+            return false;
+        }
+    }
+    return true;
+}
+
 bool Store::pruneActivity(const QDateTime &now)
 {
     QSqlQuery q(m_db);
