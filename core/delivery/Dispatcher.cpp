@@ -1003,7 +1003,7 @@ bool Dispatcher::recordOutcomes(Store &store, const QList<Outcome> &outcomes,
 // Outcome records are Lazy commits: a power cut that loses one only means the attempt is made
 // again (with the same webhook-id), while a sync per attempt would halve the throughput.
 // Outcomes that arrive while the writer is busy wait in m_outcomes and go into its next batch
-// as one operation: one statement each for all of them on a server (a round trip each).
+// as one operation: one statement for all of them on a server (Store::recordAttempts).
 void Dispatcher::writeOutcomes(const QList<Outcome> &outcomes)
 {
     {
