@@ -181,6 +181,7 @@ private slots:
     void orderedKeysGoInParallel();
     void orderedDeliveryWaitsForAnotherProcess();
     void manualRedeliverKeepsWebhookId();
+    void redeliveringWorkInHandSendsItOnce();
     void retryFailedSince();
     void resumeAfterCrash();
     void unreachableEndpointIsCancelled();
@@ -190,6 +191,7 @@ private slots:
     void configuredProxiesStillApply();
     void cleartextHttp2UsesPriorKnowledge();
     void twoEnginesOnOneStoreNeverSendTwice();
+    void workStoredBeforeResumingIsSentOnce();
     void deadProcessClaimsAreTakenOverAtOnce();
     void liveClaimsOfAnotherProcessAreLeftAlone();
     void fullDiskPausesAttemptsAndLosesNothing();
@@ -1026,6 +1028,29 @@ void TestDispatcher::manualRedeliverKeepsWebhookId()
     QVERIFY(error.contains(QStringLiteral("nope")));
 }
 
+// "Send again" on a delivery that this process holds ready (behind the endpoint's limit): the
+// store hands it over (the claim is this process's own), but it is on its way already.
+void TestDispatcher::redeliveringWorkInHandSendsItOnce()
+{
+    InboxConfig inbox;
+    inbox.delayMs = 400;
+    const Endpoint e =
+        f->addEndpoint(QStringLiteral("inhand"), inbox, [](Endpoint &e) { e.maxInFlight = 2; });
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    for (int i = 0; i < 2; ++i)
+        QCOMPARE(f->dispatcher->dispatch(f->event(), e.id).size(), 1);
+    const QStringList waiting = f->dispatcher->dispatch(f->event(), e.id);
+    QCOMPARE(waiting.size(), 1);
+    QTRY_COMPARE(f->receiver.requests(e.name).size(), 2); // two in flight, the third ready
+    f->writer->flush();
+    QString error;
+    QVERIFY2(f->dispatcher->redeliver(*f->store, waiting.first(), &error), qPrintable(error));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 5000);
+    QTest::qWait(1000);
+    QCOMPARE(finished.count(), 3);
+    QCOMPARE(f->receiver.requests(e.name).size(), 3);
+}
+
 void TestDispatcher::retryFailedSince()
 {
     InboxConfig inbox;
@@ -1331,6 +1356,25 @@ void TestDispatcher::twoEnginesOnOneStoreNeverSendTwice()
     succeeded.state = DeliveryState::Succeeded;
     QCOMPARE(f->store->countDeliveries(succeeded), n);
     second.shutdown(1000);
+}
+
+// Published while not sending (a window before its first resume): stored unclaimed. The
+// resume claims them before the publish's own answer comes back, which must not make them
+// ready a second time (each would go out twice).
+void TestDispatcher::workStoredBeforeResumingIsSentOnce()
+{
+    const Endpoint e = f->addEndpoint(QStringLiteral("resumed"));
+    const QStringList ids = queue(e, 4); // fewer than the endpoint's limit: all go at once
+    QSignalSpy finished(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    QSignalSpy started(f->dispatcher.get(), &Dispatcher::attemptStarted);
+    QCOMPARE(f->dispatcher->resume(*f->store), 4);
+    QTRY_COMPARE(finished.count(), 4);
+    QTest::qWait(300);
+    QCOMPARE(started.count(), 4);
+    const QHash<QByteArray, int> seen = arrivals(f->receiver, e.name);
+    QCOMPARE(seen.size(), 4);
+    for (auto it = seen.cbegin(); it != seen.cend(); ++it)
+        QVERIFY2(it.value() == 1, it.key().constData());
 }
 
 // Claims left by a process on this machine that no longer exists are released by the next

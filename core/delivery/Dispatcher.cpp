@@ -388,7 +388,7 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
             return true;
         },
         this,
-        [this, deliveries, refused, held, done = hooks.done](bool ok) {
+        [this, deliveries, refused, held, claim, done = hooks.done](bool ok) {
             if (ok && *refused) {
                 // Published before (the same Idempotency-Key): nothing was stored or sent.
                 for (const Delivery &d : deliveries)
@@ -410,7 +410,10 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
                         if (m_jobs.remove(stored.id) > 0)
                             addWaiting(stored);
                         emit deliveryHeld(stored, *behind);
-                    } else if (m_jobs.contains(stored.id)) {
+                    } else if (!claim.owner.isEmpty()) {
+                        // Ours to send (stored claimed by this process). Stored unclaimed, it
+                        // is whichever process's claim takes it - this one's too, perhaps
+                        // before this answer: not made ready here.
                         makeReady(stored.id);
                     }
                     continue;
@@ -433,7 +436,11 @@ QStringList Dispatcher::dispatch(const Event &event, const QString &onlyEndpoint
 
 void Dispatcher::makeReady(const QString &deliveryId)
 {
-    const QString endpointId = m_jobs.value(deliveryId).delivery.endpointId;
+    const auto job = m_jobs.find(deliveryId);
+    if (job == m_jobs.end() || job->ready || job->sending)
+        return; // gone, or on its way already
+    job->ready = true;
+    const QString endpointId = job->delivery.endpointId;
     m_ready[endpointId].push_back(deliveryId);
     if (!m_endpointRing.contains(endpointId))
         m_endpointRing.append(endpointId);
@@ -508,6 +515,7 @@ void Dispatcher::pump()
             --m_readyCount;
             auto job = m_jobs.find(id);
             if (job != m_jobs.end()) {
+                job->ready = false;
                 start(*job);
                 progress = true;
             }
@@ -726,6 +734,7 @@ void Dispatcher::start(Job &job)
     connect(reply, &QNetworkReply::readyRead, this, [this, reply] { onReadyRead(reply); });
     connect(reply, &QNetworkReply::finished, this, [this, reply] { onFinished(reply); });
     m_active.insert(reply, active);
+    job.sending = true;
     ++m_inFlightPerEndpoint[endpoint.id];
     ++m_counters.started;
 
@@ -860,6 +869,7 @@ void Dispatcher::onFinished(QNetworkReply *reply)
             m_inFlightPerEndpoint.remove(active.endpointId);
         return;
     }
+    job->sending = false;
     finishAttempt(active, *job);
 }
 
@@ -1469,6 +1479,9 @@ bool Dispatcher::redeliver(const Store &store, const QString &deliveryId, QStrin
                     break;
                 }
             }
+            const auto inHand = m_jobs.constFind(deliveryId);
+            if (inHand != m_jobs.constEnd() && (inHand->ready || inHand->sending))
+                return; // on its way already (claimed here meanwhile): not twice
             m_jobs.insert(deliveryId,
                           Job{(*claimed)->delivery, (*claimed)->payload, AttemptTrigger::Manual});
             makeReady(deliveryId);

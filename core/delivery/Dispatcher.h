@@ -168,6 +168,11 @@ private:
         Delivery delivery;
         QByteArray payload;
         AttemptTrigger trigger = AttemptTrigger::Scheduled;
+        // In a ready queue, or an attempt in flight: makeReady() leaves such a job alone, so
+        // that two routes to the same delivery (a claim and the publish that stored it, a
+        // redelivery of work in hand) never send it twice.
+        bool ready = false;
+        bool sending = false;
     };
     // One QNetworkAccessManager and what it carries. Qt 6.4 opens at most 6 HTTP/1.1
     // connections per host and port in one manager (and runs each manager's sockets on its own
