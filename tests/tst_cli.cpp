@@ -70,6 +70,7 @@ private slots:
     void workersShareABurstAndSurviveKillNine();
     void teamStoreRefusesAnotherSecretKey();
     void storeCopyMovesEverythingOnce();
+    void concurrencyLimitHoldsAcrossWorkers();
     void storeCopyRefusesAStoreBeingDelivered();
     void tokensCreateListRevoke();
     void serveStartsAndStops();
@@ -1180,6 +1181,56 @@ void TestCli::storeCopyMovesEverythingOnce()
     r = hookline(at(
         source, {QStringLiteral("store"), QStringLiteral("copy"), QStringLiteral("--to"), source}));
     QCOMPARE(r.code, 2);
+}
+
+// On a shared store an endpoint's "at most N at once" holds for all the processes that deliver
+// together, not for each of them: three workers, a limit of 3, a receiver that answers after
+// 100 ms - never more than 3 requests open at the receiver (without shared slots: up to 9).
+void TestCli::concurrencyLimitHoldsAcrossWorkers()
+{
+    if (!TestBackend::onPostgres())
+        QSKIP("a shared (PostgreSQL) store: on SQLite the limit holds per process");
+    InboxConfig slow;
+    slow.name = QStringLiteral("slow");
+    slow.delayMs = 100;
+    QVERIFY(m_receiver->setInbox(slow).isEmpty());
+    Result r = hookline(
+        withDataDir({QStringLiteral("endpoints"), QStringLiteral("add"), QStringLiteral("--url"),
+                     m_receiver->inboxUrl(slow.name).toString(), QStringLiteral("--name"),
+                     slow.name, QStringLiteral("--max-in-flight"), QStringLiteral("3")}));
+    QCOMPARE(r.code, 0);
+    const int n = 150; // more than one worker keeps ready: each claims some
+    r = hookline(withDataDir({QStringLiteral("fire"), QStringLiteral("call.ringing"),
+                              QStringLiteral("--count"), QString::number(n)}));
+    QCOMPARE(r.code, 0);
+    std::vector<std::unique_ptr<QProcess>> workers;
+    auto stop = qScopeGuard([&] {
+        for (auto &w : workers) {
+            w->kill();
+            w->waitForFinished();
+        }
+    });
+    for (int i = 0; i < 3; ++i) {
+        workers.push_back(std::make_unique<QProcess>());
+        workers.back()->start(QStringLiteral(HOOKLINE_BINARY),
+                              withDataDir({QStringLiteral("run"), QStringLiteral("--quiet")}));
+        QVERIFY(workers.back()->waitForStarted());
+    }
+    QVERIFY(QTest::qWaitFor([&] { return webhookIds(slow.name).size() == n; }, 60000));
+    // A request is open from its arrival until the receiver answers it, 100 ms later; the
+    // next one in its slot can only come after the answer.
+    QList<qint64> arrivals;
+    for (const CapturedRequest &c : m_receiver->requests(slow.name))
+        arrivals << c.received.toMSecsSinceEpoch();
+    int most = 0;
+    for (qint64 t : std::as_const(arrivals)) {
+        int open = 0;
+        for (qint64 u : std::as_const(arrivals))
+            open += u <= t && t < u + slow.delayMs ? 1 : 0;
+        most = qMax(most, open);
+    }
+    QVERIFY2(most <= 3, qPrintable(QStringLiteral("%1 requests open at once").arg(most)));
+    QCOMPARE(int(arrivals.size()), n); // each once
 }
 
 // A store that a process is delivering from right now is not copied: both stores would then

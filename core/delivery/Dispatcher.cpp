@@ -94,6 +94,10 @@ Dispatcher::Dispatcher(StoreWriter *writer, QObject *parent)
     m_deadlineTimer.setSingleShot(true);
     m_deadlineTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_deadlineTimer, &QTimer::timeout, this, &Dispatcher::onDeadline);
+    m_sharedLimits = Store::isServerLocation(writer->path());
+    m_slotCheck.setSingleShot(true);
+    m_slotCheck.setTimerType(Qt::CoarseTimer);
+    connect(&m_slotCheck, &QTimer::timeout, this, [this] { syncSlots(true); });
 
     const qint64 pid = QCoreApplication::applicationPid();
     m_owner = QStringLiteral("%1/%2/%3/%4")
@@ -263,6 +267,16 @@ void Dispatcher::upsertEndpoint(const Endpoint &endpoint)
 {
     m_endpoints.insert(endpoint.id, endpoint);
     m_targets.remove(endpoint.id);
+}
+
+// Work claimed from the store may be for an endpoint another process added since this one last
+// read the endpoints.
+void Dispatcher::learnEndpoint(const QString &id)
+{
+    if (!m_reader)
+        return;
+    if (const std::optional<Endpoint> added = m_reader->endpoint(id))
+        upsertEndpoint(*added);
 }
 
 void Dispatcher::removeEndpoint(const QString &id)
@@ -496,10 +510,14 @@ void Dispatcher::pump()
                 m_endpointRing.removeAt(i);
                 continue;
             }
-            const auto ep = m_endpoints.constFind(endpointId);
-            // An endpoint this process has not read yet goes one at a time until start()
-            // has read it.
-            const int limit = ep == m_endpoints.constEnd() ? 1 : ep->maxInFlight;
+            auto ep = m_endpoints.constFind(endpointId);
+            if (ep == m_endpoints.constEnd() && m_sharedLimits) {
+                // Added by another process: its limit is shared, so it is read before the
+                // first attempt rather than by it.
+                learnEndpoint(endpointId);
+                ep = m_endpoints.constFind(endpointId);
+            }
+            const int limit = limitFor(endpointId);
             qint64 wait = 0;
             if (m_inFlightPerEndpoint.value(endpointId) >= limit || !addressReady(endpointId) ||
                 (ep != m_endpoints.constEnd() && !rateAllows(*ep, &wait))) {
@@ -508,23 +526,98 @@ void Dispatcher::pump()
                 ++i;
                 continue;
             }
-            if (ep != m_endpoints.constEnd() && ep->ratePerSecond > 0)
-                m_buckets[endpointId].tokens -= 1;
             const QString id = queue->front();
             queue->pop_front();
             --m_readyCount;
             auto job = m_jobs.find(id);
             if (job != m_jobs.end()) {
+                if (ep != m_endpoints.constEnd() && ep->ratePerSecond > 0)
+                    m_buckets[endpointId].tokens -= 1;
                 job->ready = false;
                 start(*job);
-                progress = true;
             }
+            progress = true; // (an id whose job has gone is dropped, and the next one tried)
             ++i;
         }
     }
     if (rateWait != std::numeric_limits<qint64>::max() &&
         (!m_rateTimer.isActive() || m_rateTimer.remainingTime() > rateWait))
         m_rateTimer.start(int(qMin<qint64>(rateWait, std::numeric_limits<int>::max())));
+    syncSlots();
+}
+
+// On a server store an endpoint's attempts at once are shared by every process (slots, see
+// Store::holdSlots). The wish for an endpoint: a slot for each attempt in flight and each ready
+// delivery, up to the limit and to this process's fair share; never fewer than are in use.
+int Dispatcher::limitFor(const QString &endpointId) const
+{
+    const auto ep = m_endpoints.constFind(endpointId);
+    // An endpoint that is not known (removed: start() cancels its work) goes one at a time.
+    if (ep == m_endpoints.constEnd())
+        return 1;
+    if (!m_sharedLimits)
+        return ep->maxInFlight;
+    const SlotGrant grant = m_slots.value(endpointId);
+    return qMin(ep->maxInFlight, qMin(grant.held, grant.share));
+}
+
+QHash<QString, SlotWish> Dispatcher::slotWishes(bool all) const
+{
+    QHash<QString, SlotWish> wishes;
+    for (auto it = m_endpoints.cbegin(); it != m_endpoints.cend(); ++it) {
+        const int busy = m_inFlightPerEndpoint.value(it.key());
+        const auto grant = m_slots.constFind(it.key());
+        int want = qMin(busy + queuedFor(it.key()), it->maxInFlight);
+        if (grant != m_slots.constEnd())
+            want = qMin(want, grant->share);
+        const int held = grant == m_slots.constEnd() ? 0 : grant->held;
+        if (want != held || (all && held > 0))
+            wishes.insert(it.key(), SlotWish{want, it->maxInFlight, busy});
+    }
+    for (auto it = m_slots.cbegin(); it != m_slots.cend(); ++it) {
+        if (!m_endpoints.contains(it.key())) // removed meanwhile: given back
+            wishes.insert(it.key(), SlotWish{0, it->held, m_inFlightPerEndpoint.value(it.key())});
+    }
+    return wishes;
+}
+
+// Asks for the slots the work in hand needs and gives back the rest: at the end of each pump
+// (when something changed) and every kSlotCheckMs while any are held or wanted (to learn a new
+// fair share, or take up slots that others gave back).
+void Dispatcher::syncSlots(bool all)
+{
+    if (!m_sharedLimits || m_slotsPending || m_stalled || m_stopping)
+        return;
+    const QHash<QString, SlotWish> wishes = slotWishes(all);
+    if (wishes.isEmpty())
+        return;
+    bool givesBack = false;
+    for (auto it = wishes.cbegin(); it != wishes.cend(); ++it)
+        givesBack = givesBack || it->want < m_slots.value(it.key()).held;
+    // A wish for more that was just refused (others hold the slots) waits for the timer, not
+    // asked again in a loop; giving back is never held up.
+    if (!all && !givesBack && wishes == m_slotsAsked)
+        return;
+    m_slotsPending = true;
+    m_slotsAsked = wishes;
+    auto granted = std::make_shared<QHash<QString, SlotGrant>>();
+    m_writer->submit(
+        [wishes, granted](Store &store) { return store.holdSlots(wishes, granted.get()); }, this,
+        [this, granted](bool ok) {
+            m_slotsPending = false;
+            if (!ok)
+                return; // the store is failing: claims and outcomes say so
+            for (auto it = granted->cbegin(); it != granted->cend(); ++it) {
+                if (it->held > 0)
+                    m_slots.insert(it.key(), *it);
+                else
+                    m_slots.remove(it.key());
+            }
+            if (!m_slots.isEmpty() || !slotWishes().isEmpty())
+                m_slotCheck.start(kSlotCheckMs);
+            pump();
+        },
+        StoreWriter::Commit::Lazy);
 }
 
 // With an egress policy, an endpoint named by host name waits until this dispatcher has
@@ -573,13 +666,9 @@ bool Dispatcher::addressReady(const QString &endpointId)
 void Dispatcher::start(Job &job)
 {
     auto ep = m_endpoints.constFind(job.delivery.endpointId);
-    if (ep == m_endpoints.constEnd() && m_reader) {
-        // Work claimed from the store may be for an endpoint another process added since
-        // this one last read the endpoints.
-        if (const std::optional<Endpoint> added = m_reader->endpoint(job.delivery.endpointId)) {
-            upsertEndpoint(*added);
-            ep = m_endpoints.constFind(added->id);
-        }
+    if (ep == m_endpoints.constEnd()) {
+        learnEndpoint(job.delivery.endpointId);
+        ep = m_endpoints.constFind(job.delivery.endpointId);
     }
     if (ep == m_endpoints.constEnd()) {
         cancel(job, tr("The endpoint was removed."));

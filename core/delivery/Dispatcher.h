@@ -295,6 +295,21 @@ private:
     // their leases run out; at most 2,048 per endpoint).
     static constexpr int kServerClaimAhead = 4;
     int m_claimAhead = 1;
+    // On a server store an endpoint's attempts at once are shared by every process that
+    // delivers (Store::holdSlots): this process starts an attempt only in a slot it holds, and
+    // no more than its fair share among the processes that have work for the endpoint.
+    bool m_sharedLimits = false;
+    QHash<QString, SlotGrant> m_slots; // endpoint id -> slots held and the share
+    bool m_slotsPending = false;
+    QHash<QString, SlotWish> m_slotsAsked; // the last wishes asked for
+    QTimer m_slotCheck;
+    // How soon slots that were refused are asked for again, and how often a holder learns its
+    // share anew (a new process with work for the endpoint gets its part within this).
+    static constexpr int kSlotCheckMs = 250;
+    int limitFor(const QString &endpointId) const;
+    void learnEndpoint(const QString &id);
+    void syncSlots(bool all = false);
+    QHash<QString, SlotWish> slotWishes(bool all = false) const;
     QHash<QNetworkReply *, Active> m_active;
     std::multimap<qint64, QString> m_scheduled; // due time (ms) -> delivery id
     QTimer m_retryTimer;

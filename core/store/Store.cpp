@@ -914,6 +914,101 @@ bool Store::sendAnnouncements()
     return ok;
 }
 
+bool Store::holdSlots(const QHash<QString, SlotWish> &wishes, QHash<QString, SlotGrant> *granted)
+{
+    granted->clear();
+    const auto ints = [](const QList<int> &list) {
+        QStringList parts;
+        for (int i : list)
+            parts << QString::number(i);
+        return QStringLiteral("{%1}").arg(parts.join(u','));
+    };
+    for (auto it = wishes.cbegin(); it != wishes.cend(); ++it) {
+        const int limit = qMax(0, it->limit);
+        const int busy = qBound(0, it->busy, limit);
+        const int want = qBound(0, it->want, limit);
+        if (!m_pg) {
+            granted->insert(it.key(), SlotGrant{want, limit});
+            continue;
+        }
+        const bool hasWork = want > 0 || busy > 0;
+        if (hasWork != m_wanting.contains(it.key())) {
+            QSqlQuery &say =
+                prepared(hasWork ? "SELECT pg_advisory_lock_shared(hashtext(?), -1)"
+                                 : "SELECT pg_advisory_unlock_shared(hashtext(?), -1)");
+            say.bindValue(0, it.key());
+            if (!say.exec()) {
+                m_lastError = say.lastError().text();
+                return false;
+            }
+            say.finish();
+            if (hasWork)
+                m_wanting.insert(it.key());
+            else
+                m_wanting.remove(it.key());
+        }
+        int share = limit;
+        if (hasWork) {
+            // pg_locks shows an advisory lock on (a, b) as classid = a's bits as an oid,
+            // objid = b's, objsubid = 2 (two int4 keys).
+            QSqlQuery &count = prepared(
+                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND "
+                "granted AND objid = 4294967295 AND classid = CAST((CAST(hashtext(?) AS bigint) "
+                "+ 4294967296) % 4294967296 AS oid) AND database = (SELECT oid FROM pg_database "
+                "WHERE datname = current_database())");
+            count.bindValue(0, it.key());
+            if (!count.exec() || !count.next()) {
+                m_lastError = count.lastError().text();
+                return false;
+            }
+            const int others = qMax(1, count.value(0).toInt());
+            count.finish();
+            share = (limit + others - 1) / others;
+        }
+        const int target = qMax(busy, qMin(want, share));
+        QList<int> &mine = m_slots[it.key()];
+        if (target > mine.size()) {
+            // Free slots below the limit, first come first served (one that another
+            // connection holds is skipped, not waited for).
+            // (OFFSET 0 keeps the planner from testing a slot's lock before the "not mine"
+            // condition: advisory locks are reentrant, a slot locked twice is not freed by one
+            // unlock.)
+            QSqlQuery &take = prepared(
+                "SELECT i FROM (SELECT i FROM generate_series(0, ? - 1) AS i WHERE NOT (i = "
+                "ANY(CAST(? AS int[]))) OFFSET 0) AS free WHERE pg_try_advisory_lock(hashtext(?), "
+                "i) LIMIT ?");
+            take.bindValue(0, limit);
+            take.bindValue(1, ints(mine));
+            take.bindValue(2, it.key());
+            take.bindValue(3, target - int(mine.size()));
+            if (!take.exec()) {
+                m_lastError = take.lastError().text();
+                return false;
+            }
+            while (take.next())
+                mine << take.value(0).toInt();
+            take.finish();
+        } else if (target < mine.size()) {
+            std::sort(mine.begin(), mine.end());
+            const QList<int> spare = mine.mid(target);
+            QSqlQuery &give = prepared(
+                "SELECT pg_advisory_unlock(hashtext(?), i) FROM unnest(CAST(? AS int[])) AS i");
+            give.bindValue(0, it.key());
+            give.bindValue(1, ints(spare));
+            if (!give.exec()) {
+                m_lastError = give.lastError().text();
+                return false;
+            }
+            give.finish();
+            mine.resize(target);
+        }
+        granted->insert(it.key(), SlotGrant{int(mine.size()), share});
+        if (mine.isEmpty())
+            m_slots.remove(it.key());
+    }
+    return true;
+}
+
 bool Store::checkConnection(QString *why)
 {
     if (!m_pg)
@@ -925,6 +1020,8 @@ bool Store::checkConnection(QString *why)
     }
     m_sqliteStatements.clear(); // prepared on the connection that is gone
     m_statements.clear();
+    m_slots.clear(); // its locks went with it
+    m_wanting.clear();
     m_inTransaction = false;
     m_announce = 0;
     m_db.close();

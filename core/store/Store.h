@@ -29,6 +29,7 @@
 #include "domain/Event.h"
 
 #include <QHash>
+#include <QSet>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QString>
@@ -43,6 +44,24 @@ struct Claim
 {
     QString owner;
     QDateTime until;
+};
+
+// Store::holdSlots: what a process asks of an endpoint's shared slots, and what it got.
+struct SlotWish
+{
+    int want = 0;  // slots it could use now (in flight and ready)
+    int limit = 0; // the endpoint's attempts at once
+    int busy = 0;  // slots in use: never given back
+    bool operator==(const SlotWish &o) const
+    {
+        return want == o.want && limit == o.limit && busy == o.busy;
+    }
+};
+
+struct SlotGrant
+{
+    int held = 0;
+    int share = 0; // of the limit, among the processes with work for the endpoint
 };
 
 // A claimed delivery with what is needed to send it.
@@ -123,6 +142,16 @@ public:
     // again (statements prepared on the old connection are dropped, LISTEN is renewed).
     // False with the reason (naming host and port) while it cannot. Always true on SQLite.
     bool checkConnection(QString *why);
+    // An endpoint's attempts at once, shared by every process on a server store: slot i of an
+    // endpoint is a session advisory lock of this connection on (hashtext(id), i), which the
+    // server drops with the connection (a killed process's slots are free at once). A
+    // connection with work for the endpoint (a wish for slots, or slots in use) says so with a
+    // shared lock on (hashtext(id), -1); its fair share is the limit divided among those
+    // (rounded up). holdSlots takes or gives back slots so that this connection holds
+    // max(busy, min(want, share)) of them - fewer if others hold the rest - and never gives
+    // back one in use. On SQLite every wish is granted (limits hold per process there).
+    bool holdSlots(const QHash<QString, SlotWish> &wishes, QHash<QString, SlotGrant> *granted);
+
     // How often a process must look for due work or changed endpoints by itself: 1 s on
     // SQLite, 5 s on a server that announces changes (a lost notice costs at most that).
     int pollIntervalMs() const { return m_pg ? 5000 : 1000; }
@@ -339,6 +368,8 @@ private:
     int m_announce = 0;           // Change bits to send with the next commit
     bool m_listening = false;     // subscribed to the notices (renewed on reconnecting)
     QString m_announceToken;
+    QHash<QString, QList<int>> m_slots; // holdSlots: the endpoint's slots this connection holds
+    QSet<QString> m_wanting;            // endpoints this connection wants slots of
     bool sendAnnouncements();
     QString m_connection;
     QSqlDatabase m_db;

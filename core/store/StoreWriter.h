@@ -43,6 +43,7 @@ public:
     explicit StoreWriter(const QString &path, QObject *parent = nullptr);
     ~StoreWriter() override; // commits what is queued, then stops the thread
 
+    QString path() const { return m_path; }
     // Opens the database in the writer thread (running migrations); blocks until done.
     bool start(QString *error);
     // The token the writer's notices carry (Store::setAnnounceToken); before start().
