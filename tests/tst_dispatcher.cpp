@@ -193,6 +193,7 @@ private slots:
     void twoEnginesOnOneStoreNeverSendTwice();
     void workStoredBeforeResumingIsSentOnce();
     void endpointLimitIsSharedFairlyByEngines();
+    void endpointRateIsSharedByEngines();
     void deadProcessClaimsAreTakenOverAtOnce();
     void liveClaimsOfAnotherProcessAreLeftAlone();
     void fullDiskPausesAttemptsAndLosesNothing();
@@ -1419,6 +1420,51 @@ void TestDispatcher::endpointLimitIsSharedFairlyByEngines()
     // 40 rounds of 100 ms at 4 at once: 4 s; slots left idle would show as rounds lost.
     QVERIFY2(took < 8000, qPrintable(QString::number(took)));
     QCOMPARE(arrivals(f->receiver, e.name).size(), n);
+    second.shutdown(1000);
+}
+
+// The rate too: two engines with work for an endpoint limited to 20 a second each send at
+// their part of it (40 a second together without sharing).
+void TestDispatcher::endpointRateIsSharedByEngines()
+{
+    if (!TestBackend::onPostgres())
+        QSKIP("a shared (PostgreSQL) store: on SQLite the rate holds per process");
+    const Endpoint e = f->addEndpoint(QStringLiteral("metered"), {}, [](Endpoint &e) {
+        e.ratePerSecond = 20;
+        e.rateBurst = 1;
+    });
+    const int n = 80; // each engine claims up to 41 (two seconds' worth and the burst)
+    QCOMPARE(queue(e, n).size(), n);
+    QString error;
+    auto store2 = Store::open(f->path, &error);
+    QVERIFY2(store2, qPrintable(error));
+    StoreWriter writer2(f->path);
+    QVERIFY(writer2.start(&error));
+    Dispatcher second(&writer2);
+    second.upsertEndpoint(e);
+    QSignalSpy firstDone(f->dispatcher.get(), &Dispatcher::deliveryFinished);
+    QSignalSpy secondDone(&second, &Dispatcher::deliveryFinished);
+    f->dispatcher->resume(*f->store);
+    second.resume(*store2);
+    QTRY_COMPARE_WITH_TIMEOUT(firstDone.count() + secondDone.count(), n, 30000);
+    QVERIFY(firstDone.count() > 0);
+    QVERIFY(secondDone.count() > 0);
+    const QList<CapturedRequest> got = f->receiver.requests(e.name);
+    QCOMPARE(got.size(), n);
+    const double seconds = got.first().received.msecsTo(got.last().received) / 1000.0;
+    const double rate = (n - 1) / seconds;
+    QVERIFY2(rate >= 15 && rate <= 24, qPrintable(QStringLiteral("%1 a second").arg(rate)));
+    // Any one second holds 20, and what a change of share lets through before both engines
+    // have learnt it (a quarter of a second at the whole rate each).
+    int most = 0;
+    for (qsizetype i = 0; i < got.size(); ++i) {
+        int inSecond = 0;
+        for (qsizetype j = i;
+             j < got.size() && got.at(i).received.msecsTo(got.at(j).received) < 1000; ++j)
+            ++inSecond;
+        most = qMax(most, inSecond);
+    }
+    QVERIFY2(most <= 27, qPrintable(QStringLiteral("%1 in one second").arg(most)));
     second.shutdown(1000);
 }
 

@@ -188,17 +188,20 @@ bool Dispatcher::rateAllows(const Endpoint &endpoint, qint64 *waitMs)
 {
     if (endpoint.ratePerSecond <= 0)
         return true;
+    // On a server store the rate is shared like the slots: each process with work for the
+    // endpoint refills at its part (learnt with the slots, so within kSlotCheckMs of a change).
+    const int sharers = m_sharedLimits ? qMax(1, m_slots.value(endpoint.id).sharers) : 1;
+    const double rate = endpoint.ratePerSecond / sharers;
+    const double burst = qMax(1.0, double(endpoint.effectiveBurst()) / sharers);
     const qint64 now = m_clock.elapsed();
     auto it = m_buckets.find(endpoint.id);
     if (it == m_buckets.end())
         it = m_buckets.insert(endpoint.id, Bucket{0, now});
-    const double burst = endpoint.effectiveBurst();
-    it->tokens =
-        qMin(burst, it->tokens + double(now - it->refilled) * endpoint.ratePerSecond / 1000);
+    it->tokens = qMin(burst, it->tokens + double(now - it->refilled) * rate / 1000);
     it->refilled = now;
     if (it->tokens >= 1)
         return true;
-    *waitMs = qMax<qint64>(1, qint64(std::ceil((1 - it->tokens) * 1000 / endpoint.ratePerSecond)));
+    *waitMs = qMax<qint64>(1, qint64(std::ceil((1 - it->tokens) * 1000 / rate)));
     return false;
 }
 
@@ -571,6 +574,11 @@ QHash<QString, SlotWish> Dispatcher::slotWishes(bool all) const
         if (grant != m_slots.constEnd())
             want = qMin(want, grant->share);
         const int held = grant == m_slots.constEnd() ? 0 : grant->held;
+        // Alone with work for the endpoint, slots stay held while any is in hand: giving them
+        // back each time the ready queue dips between two claims only to ask again costs a
+        // round trip each way. (Another process that wants them is seen at the next check.)
+        if (want > 0 && want < held && grant->sharers <= 1)
+            want = held;
         if (want != held || (all && held > 0))
             wishes.insert(it.key(), SlotWish{want, it->maxInFlight, busy});
     }

@@ -928,7 +928,7 @@ bool Store::holdSlots(const QHash<QString, SlotWish> &wishes, QHash<QString, Slo
         const int busy = qBound(0, it->busy, limit);
         const int want = qBound(0, it->want, limit);
         if (!m_pg) {
-            granted->insert(it.key(), SlotGrant{want, limit});
+            granted->insert(it.key(), SlotGrant{want, limit, 1});
             continue;
         }
         const bool hasWork = want > 0 || busy > 0;
@@ -948,6 +948,7 @@ bool Store::holdSlots(const QHash<QString, SlotWish> &wishes, QHash<QString, Slo
                 m_wanting.remove(it.key());
         }
         int share = limit;
+        int sharers = 1;
         if (hasWork) {
             // pg_locks shows an advisory lock on (a, b) as classid = a's bits as an oid,
             // objid = b's, objsubid = 2 (two int4 keys).
@@ -961,9 +962,9 @@ bool Store::holdSlots(const QHash<QString, SlotWish> &wishes, QHash<QString, Slo
                 m_lastError = count.lastError().text();
                 return false;
             }
-            const int others = qMax(1, count.value(0).toInt());
+            sharers = qMax(1, count.value(0).toInt());
             count.finish();
-            share = (limit + others - 1) / others;
+            share = (limit + sharers - 1) / sharers;
         }
         const int target = qMax(busy, qMin(want, share));
         QList<int> &mine = m_slots[it.key()];
@@ -1002,7 +1003,7 @@ bool Store::holdSlots(const QHash<QString, SlotWish> &wishes, QHash<QString, Slo
             give.finish();
             mine.resize(target);
         }
-        granted->insert(it.key(), SlotGrant{int(mine.size()), share});
+        granted->insert(it.key(), SlotGrant{int(mine.size()), share, sharers});
         if (mine.isEmpty())
             m_slots.remove(it.key());
     }

@@ -61,7 +61,8 @@ struct SlotWish
 struct SlotGrant
 {
     int held = 0;
-    int share = 0; // of the limit, among the processes with work for the endpoint
+    int share = 0;   // of the limit, among the processes with work for the endpoint
+    int sharers = 1; // those processes (this one among them), for a part of the rate
 };
 
 // A claimed delivery with what is needed to send it.
