@@ -10,6 +10,7 @@
 #include "delivery/Dispatcher.h"
 #include "dialogs/AboutDialog.h"
 #include "dialogs/EndpointDialog.h"
+#include "domain/Ids.h"
 #include "engine/Engine.h"
 #include "models/EndpointsModel.h"
 #include "models/HistoryModel.h"
@@ -117,6 +118,7 @@ private slots:
     void hintsReadInLightAndDarkPalettes();
     void eachLocalEndpointHasItsOwnInbox();
     void testEventShowsInLiveAndHistory();
+    void liveShowsWhatAnotherProcessSends();
     void modelsPassTheModelTester();
     void liveModelIsBoundedAndCoalesced();
     void storeFailureIsShownUntilItClears();
@@ -968,6 +970,41 @@ void TestMainWindow::resendIsSyncedAndRefusedOnAFullDisk()
         QVERIFY(kept);
         QCOMPARE(kept->state, DeliveryState::Pending);
     }
+}
+
+// A `hookline run` (here a second engine) delivering from the window's store: its attempts show
+// in the window's Live page at the window's next look for changes, once each.
+void TestMainWindow::liveShowsWhatAnotherProcessSends()
+{
+    auto w = window();
+    auto *endpoints = w->page<EndpointsPage>();
+    endpoints->addLocalTestEndpoint();
+    QCOMPARE(m_engine->endpoints().size(), 1);
+    const Endpoint e = m_engine->endpoints().first();
+    w->showPage(QStringLiteral("live"));
+    auto *live = w->page<LivePage>();
+    m_engine->setPollInterval(1000);
+
+    Engine worker;
+    QString error;
+    QVERIFY2(worker.open(m_dir->path(), &error), qPrintable(error));
+    worker.resume();
+    QSignalSpy sent(&worker, &Engine::attemptFinished);
+    for (int i = 0; i < 2; ++i) {
+        Event event{Ids::newTimeOrdered(), QStringLiteral("call.ringing"),
+                    QByteArray("{}"),      QDateTime::currentDateTimeUtc(),
+                    EventOrigin::Test,     {}};
+        QCOMPARE(worker.publish(event, e.id, AttemptTrigger::Test, &error).size(), 1);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(sent.count(), 2, 10000);
+    worker.writer().flush();
+    QTRY_COMPARE_WITH_TIMEOUT((live->flushNow(), live->view()->model()->rowCount()), 2, 3000);
+    for (int row = 0; row < 2; ++row)
+        QCOMPARE(live->view()->model()->index(row, LiveModel::Status).data().toString(),
+                 QStringLiteral("200"));
+    QTest::qWait(2500); // looks again: nothing shown twice
+    live->flushNow();
+    QCOMPARE(live->view()->model()->rowCount(), 2);
 }
 
 void TestMainWindow::testEventShowsInLiveAndHistory()

@@ -25,6 +25,7 @@ private slots:
     void consolesSeeEachOthersEndpointsWithinASecond();
     void idleWorkerWakesWhenWorkIsQueued();
     void lostServerIsReconnected();
+    void liveShowsOtherProcessesAttempts();
 
 private:
     std::unique_ptr<Engine> open()
@@ -195,4 +196,66 @@ void TestTeamMode::lostServerIsReconnected()
 }
 
 QTEST_GUILESS_MAIN(TestTeamMode)
+// A window's Live page shows what a worker elsewhere sends, within a second of its recording
+// (the worker's notice), each attempt once; the window's own attempts are not shown twice.
+void TestTeamMode::liveShowsOtherProcessesAttempts()
+{
+    auto console = open();
+    auto worker = open();
+    QVERIFY(console && worker);
+    Endpoint e;
+    QVERIFY(startDelivering(*worker, QStringLiteral("live"), &e));
+    console->watchAttemptsElsewhere();
+    QSignalSpy elsewhere(console.get(), &Engine::attemptRecordedElsewhere);
+    QSignalSpy finished(worker.get(), &Engine::deliveryFinished);
+    QString error;
+    QStringList sent;
+    for (int i = 0; i < 3; ++i) {
+        Event event{Ids::newTimeOrdered(),
+                    QStringLiteral("call.ringing"),
+                    QByteArray("{\"call\":") + QByteArray::number(i) + '}',
+                    QDateTime::currentDateTimeUtc(),
+                    EventOrigin::Test,
+                    {}};
+        sent << worker->publish(event, e.id, AttemptTrigger::Test, &error);
+    }
+    QCOMPARE(sent.size(), 3);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 5000);
+    QElapsedTimer clock;
+    clock.start();
+    QTRY_COMPARE_WITH_TIMEOUT(elsewhere.count(), 3, 1000);
+    QStringList shown;
+    for (const QList<QVariant> &args : std::as_const(elsewhere)) {
+        const auto d = args.at(0).value<Delivery>();
+        const auto a = args.at(1).value<Attempt>();
+        QCOMPARE(a.deliveryId, d.id);
+        QCOMPARE(a.responseStatus, 200);
+        QCOMPARE(d.endpointId, e.id);
+        shown << d.id;
+    }
+    shown.sort();
+    sent.sort();
+    QCOMPARE(shown, sent);
+
+    // The window sends one itself: shown by its own signals, not again as news when the
+    // worker's next notice makes it look.
+    console->resume();
+    QSignalSpy own(console.get(), &Engine::attemptFinished);
+    Event mine{Ids::newTimeOrdered(), QStringLiteral("call.ended"),
+               QByteArray("{}"),      QDateTime::currentDateTimeUtc(),
+               EventOrigin::Test,     {}};
+    QCOMPARE(console->publish(mine, e.id, AttemptTrigger::Test, &error).size(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(own.count(), 1, 5000);
+    QTest::qWait(300);
+    Event theirs{Ids::newTimeOrdered(), QStringLiteral("call.ended"),
+                 QByteArray("{}"),      QDateTime::currentDateTimeUtc(),
+                 EventOrigin::Test,     {}};
+    const QStringList last = worker->publish(theirs, e.id, AttemptTrigger::Test, &error);
+    QCOMPARE(last.size(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(elsewhere.count(), 4, 3000);
+    QTest::qWait(1000);
+    QCOMPARE(elsewhere.count(), 4);
+    QCOMPARE(elsewhere.last().at(0).value<Delivery>().id, last.first());
+}
+
 #include "tst_teammode.moc"

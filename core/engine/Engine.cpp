@@ -32,6 +32,9 @@ Engine::Engine(QObject *parent)
     connect(m_receiver.get(), &ReceiverServer::connectionRefused, this,
             &Engine::receiverRefusedConnection);
     connect(&m_poll, &QTimer::timeout, this, &Engine::checkEndpoints);
+    m_attemptLook.setSingleShot(true);
+    m_attemptLook.setInterval(kAttemptLookMs);
+    connect(&m_attemptLook, &QTimer::timeout, this, &Engine::lookForAttemptsElsewhere);
 }
 
 void Engine::checkEndpoints()
@@ -65,6 +68,7 @@ void Engine::checkEndpoints()
             emit endpointsChanged();
         }
     }
+    lookForAttemptsElsewhere();
 }
 
 Engine::~Engine()
@@ -166,8 +170,23 @@ bool Engine::open(const QString &location, QString *error)
             m_dispatcher->wake();
         if (changes & Store::EndpointsChanged)
             checkEndpoints();
-        if (changes & Store::DeliveriesChanged)
+        if (changes & Store::DeliveriesChanged) {
             emit deliveriesChangedElsewhere();
+            // A busy team sends many notices a second: Live looks a few times a second.
+            if (m_watchingAttempts && !m_attemptLook.isActive())
+                m_attemptLook.start();
+        }
+    });
+    connect(d, &Dispatcher::attemptFinished, this, [this](const Delivery &, const Attempt &a) {
+        if (!m_watchingAttempts)
+            return;
+        const QString key = a.deliveryId + u'#' + QString::number(a.number);
+        m_ownAttempts.insert(key);
+        m_ownAttemptOrder.push_back(key);
+        if (m_ownAttemptOrder.size() > kOwnAttemptsKept) {
+            m_ownAttempts.remove(m_ownAttemptOrder.front());
+            m_ownAttemptOrder.pop_front();
+        }
     });
     m_search = new DeliverySearch(path, this);
     connect(m_search, &DeliverySearch::finished, this, &Engine::searchFinished);
@@ -229,6 +248,41 @@ void Engine::setPollInterval(int ms)
         m_poll.start(qMax(ms, m_store ? m_store->pollIntervalMs() : ms));
     else
         m_poll.stop();
+}
+
+void Engine::watchAttemptsElsewhere()
+{
+    if (m_watchingAttempts || !m_store)
+        return;
+    m_watchingAttempts = true;
+    m_attemptsSeenUpTo = m_store->lastAttemptId();
+    // What is there already is history, not news.
+    const qint64 from = qMax<qint64>(0, m_attemptsSeenUpTo - kAttemptOverlap);
+    for (const Store::AttemptKey &k : m_store->attemptKeysAfter(from, kAttemptOverlap))
+        m_attemptsSeen.insert(k.id);
+}
+
+void Engine::lookForAttemptsElsewhere()
+{
+    if (!m_watchingAttempts || m_unreachable || !m_store)
+        return;
+    const qint64 from = qMax<qint64>(0, m_attemptsSeenUpTo - kAttemptOverlap);
+    // The newest first: when others send faster than Live can show, the oldest are skipped.
+    const QList<Store::AttemptKey> keys = m_store->attemptKeysAfter(from, kAttemptsPerLook);
+    QList<qint64> news;
+    for (const Store::AttemptKey &k : keys) {
+        if (m_attemptsSeen.contains(k.id))
+            continue;
+        m_attemptsSeen.insert(k.id);
+        if (!m_ownAttempts.contains(k.deliveryId + u'#' + QString::number(k.number)))
+            news << k.id;
+    }
+    if (!keys.isEmpty())
+        m_attemptsSeenUpTo = qMax(m_attemptsSeenUpTo, keys.last().id);
+    const qint64 floor = m_attemptsSeenUpTo - kAttemptOverlap;
+    m_attemptsSeen.removeIf([floor](qint64 id) { return id <= floor; });
+    for (const auto &[delivery, attempt] : m_store->recordedAttempts(news))
+        emit attemptRecordedElsewhere(delivery, attempt);
 }
 
 void Engine::reloadEndpoints()

@@ -24,8 +24,11 @@
 #include "store/StoreCopy.h"
 
 #include <QObject>
+#include <QSet>
 #include <QTimer>
+
 #include <QUrl>
+#include <deque>
 
 #include <atomic>
 #include <functional>
@@ -79,6 +82,8 @@ public:
     int resume();
     // Every `ms` picks up endpoint changes made by other processes. 0 stops.
     void setPollInterval(int ms);
+    // The Live page: report the attempts other processes record from now on.
+    void watchAttemptsElsewhere();
     // Blocks until every write submitted so far is committed and synced. False, with the
     // store's reason, when any of them failed since the last call.
     bool flush(QString *error);
@@ -289,6 +294,9 @@ signals:
     void deliveryTakenElsewhere(const QString &deliveryId);
     // Another process on a shared (PostgreSQL) store queued, sent or changed deliveries.
     void deliveriesChangedElsewhere();
+    // An attempt another process on the store recorded (watchAttemptsElsewhere()): on its
+    // notice on a server (within a second), at the next look for changes on SQLite.
+    void attemptRecordedElsewhere(const Delivery &delivery, const Attempt &attempt);
     // The built-in receiver.
     void requestCaptured(const CapturedRequest &request);
     void receiverRefusedConnection(const QString &reason);
@@ -316,4 +324,19 @@ private:
     bool m_unreachable = false;
     qint64 m_failuresSeen = 0;
     QHash<QString, qint64> m_tokenTouched; // token id -> ms of the last recorded use
+    // watchAttemptsElsewhere(): attempt ids are handed out when a row is inserted, so one
+    // that commits late can have a smaller id than one already seen: each look goes back
+    // kAttemptOverlap ids and skips those it saw. This process's own attempts (known by
+    // delivery and number; it shows them as they happen) are skipped too.
+    void lookForAttemptsElsewhere();
+    bool m_watchingAttempts = false;
+    qint64 m_attemptsSeenUpTo = 0;
+    QSet<qint64> m_attemptsSeen; // ids above m_attemptsSeenUpTo - kAttemptOverlap
+    QSet<QString> m_ownAttempts; // "delivery#number" of recent attempts of this process
+    std::deque<QString> m_ownAttemptOrder;
+    QTimer m_attemptLook; // after a notice
+    static constexpr int kAttemptLookMs = 250;
+    static constexpr int kAttemptOverlap = 256;
+    static constexpr int kOwnAttemptsKept = 20000;
+    static constexpr int kAttemptsPerLook = 500;
 };

@@ -1711,6 +1711,84 @@ QList<Attempt> Store::attempts(const QString &deliveryId) const
     return out;
 }
 
+QList<Store::AttemptKey> Store::attemptKeysAfter(qint64 afterId, int limit) const
+{
+    QList<AttemptKey> keys;
+    QSqlQuery q(m_db);
+    q.prepare(
+        QStringLiteral("SELECT id, delivery_id, number FROM attempts WHERE id > ? ORDER BY id "
+                       "DESC LIMIT ?"));
+    q.addBindValue(afterId);
+    q.addBindValue(limit);
+    if (!q.exec()) {
+        m_lastError = q.lastError().text();
+        return keys;
+    }
+    while (q.next())
+        keys.prepend({q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toInt()});
+    return keys;
+}
+
+qint64 Store::lastAttemptId() const
+{
+    QSqlQuery q(m_db);
+    if (!q.exec(QStringLiteral("SELECT MAX(id) FROM attempts")) || !q.next())
+        return 0;
+    return q.value(0).toLongLong();
+}
+
+QList<std::pair<Delivery, Attempt>> Store::recordedAttempts(const QList<qint64> &ids) const
+{
+    QList<std::pair<Delivery, Attempt>> out;
+    if (ids.isEmpty())
+        return out;
+    QStringList list;
+    for (qint64 id : ids)
+        list << QString::number(id);
+    // (The ids are numbers this process read: written into the statement, one per look.)
+    QSqlQuery q(m_db);
+    if (!q.exec(
+            QStringLiteral(
+                "SELECT a.id, a.delivery_id, a.number, a.trigger, a.started, a.duration_ms, "
+                "a.request_url, a.response_status, a.response_reason, a.error_class, a.error_text, "
+                "a.protocol, a.error_detail, d.event_id, d.event_type, d.endpoint_id, "
+                "d.webhook_id, "
+                "d.state, d.attempt_count, d.order_key FROM attempts AS a JOIN deliveries AS d ON "
+                "d.id = a.delivery_id WHERE a.id IN (%1) ORDER BY a.id")
+                .arg(list.join(u',')))) {
+        m_lastError = q.lastError().text();
+        return out;
+    }
+    while (q.next()) {
+        Attempt a;
+        a.id = q.value(0).toLongLong();
+        a.deliveryId = q.value(1).toString();
+        a.number = q.value(2).toInt();
+        attemptTriggerFromName(q.value(3).toString(), &a.trigger);
+        a.started = fromMs(q.value(4));
+        a.durationMs = q.value(5).toLongLong();
+        a.requestUrl = q.value(6).toString();
+        a.responseStatus = q.value(7).toInt();
+        a.responseReason = q.value(8).toString();
+        errorClassFromName(q.value(9).toString(), &a.errorClass);
+        const QString detail = q.value(12).toString();
+        a.error = detail.isEmpty() ? AttemptError::words(q.value(10).toString())
+                                   : AttemptError::decode(detail);
+        a.protocol = q.value(11).toString();
+        Delivery d;
+        d.id = a.deliveryId;
+        d.eventId = q.value(13).toString();
+        d.eventType = q.value(14).toString();
+        d.endpointId = q.value(15).toString();
+        d.webhookId = q.value(16).toString();
+        deliveryStateFromName(q.value(17).toString(), &d.state);
+        d.attemptCount = q.value(18).toInt();
+        d.orderKey = q.value(19).toString();
+        out.append({d, a});
+    }
+    return out;
+}
+
 qint64 Store::contentCount() const
 {
     QSqlQuery q(m_db);

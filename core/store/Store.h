@@ -215,6 +215,19 @@ public:
     std::optional<Delivery> delivery(const QString &id, bool withAttempts = true) const;
     std::optional<Delivery> findDelivery(const QString &idOrPrefix, QString *error) const;
     QList<Attempt> attempts(const QString &deliveryId) const;
+    // The Live page's view of other processes: the newest `limit` attempts with an id above
+    // `afterId`, in id order - each its delivery id and number only, so that the caller can
+    // skip its own before reading the rest with recordedAttempts().
+    struct AttemptKey
+    {
+        qint64 id = 0;
+        QString deliveryId;
+        int number = 0;
+    };
+    QList<AttemptKey> attemptKeysAfter(qint64 afterId, int limit) const;
+    qint64 lastAttemptId() const;
+    // Recorded attempts (no bodies or headers), each with what Live shows of its delivery.
+    QList<std::pair<Delivery, Attempt>> recordedAttempts(const QList<qint64> &ids) const;
     // Newest first.
     QList<Delivery> deliveries(const DeliveryQuery &query) const;
     qint64 countDeliveries(const DeliveryQuery &query) const;

@@ -130,6 +130,9 @@ LivePage::LivePage(Engine *engine, QWidget *parent)
     connect(engine, &Engine::attemptStarted, m_model, &LiveModel::attemptStarted);
     connect(engine, &Engine::attemptFinished, m_model, &LiveModel::attemptFinished);
     connect(engine, &Engine::deliveryHeld, m_model, &LiveModel::deliveryHeld);
+    // What other processes on the store (a `hookline run`, another window) send shows too.
+    connect(engine, &Engine::attemptRecordedElsewhere, m_model, &LiveModel::attemptFinished);
+    engine->watchAttemptsElsewhere();
     // A few updates a second, however fast deliveries come.
     m_flush = new QTimer(this);
     m_flush->setInterval(200);
