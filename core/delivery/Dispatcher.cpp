@@ -1223,6 +1223,9 @@ void Dispatcher::recovered()
     m_stalled = false;
     m_probeTimer.stop();
     emit storeRecovered();
+    // Slots held on a connection that went away went with it: what is held is asked anew.
+    if (m_sharedLimits && !m_slots.isEmpty())
+        m_slotCheck.start(0);
     pump();
     checkIdle();
 }

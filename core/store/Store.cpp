@@ -1669,43 +1669,59 @@ bool Store::endFailureRuns(const QStringList &endpointIds)
     return statement(kEndFailureRuns).text(idsJson(endpointIds)).exec(&m_lastError);
 }
 
+namespace {
+// An attempt's columns that every reader wants, first in its SELECT (kAttemptSummaryColumns
+// of them, in this order); what follows is the reader's own.
+#define HOOKLINE_ATTEMPT_SUMMARY                                                                   \
+    "a.id, a.delivery_id, a.number, a.trigger, a.started, a.duration_ms, a.request_url, "          \
+    "a.response_status, a.response_reason, a.error_class, a.error_text, a.protocol, "              \
+    "a.error_detail"
+constexpr int kAttemptSummaryColumns = 13;
+
+Attempt attemptSummaryFrom(const QSqlQuery &q)
+{
+    Attempt a;
+    a.id = q.value(0).toLongLong();
+    a.deliveryId = q.value(1).toString();
+    a.number = q.value(2).toInt();
+    attemptTriggerFromName(q.value(3).toString(), &a.trigger);
+    a.started = fromMs(q.value(4));
+    a.durationMs = q.value(5).toLongLong();
+    a.requestUrl = q.value(6).toString();
+    a.responseStatus = q.value(7).toInt();
+    a.responseReason = q.value(8).toString();
+    errorClassFromName(q.value(9).toString(), &a.errorClass);
+    const QString detail = q.value(12).toString();
+    a.error = detail.isEmpty() ? AttemptError::words(q.value(10).toString())
+                               : AttemptError::decode(detail);
+    a.protocol = q.value(11).toString();
+    return a;
+}
+} // namespace
+
 QList<Attempt> Store::attempts(const QString &deliveryId) const
 {
     QList<Attempt> out;
     QSqlQuery q(m_db);
-    q.prepare(QStringLiteral(
-        "SELECT id, delivery_id, number, trigger, started, duration_ms, request_url, "
-        "request_headers, request_body, response_status, response_reason, response_headers, "
-        "response_body, response_body_size, error_class, error_text, request_body_same, "
-        "protocol, error_detail FROM attempts WHERE delivery_id = ? ORDER BY id"));
+    q.prepare(QStringLiteral("SELECT " HOOKLINE_ATTEMPT_SUMMARY ", a.request_headers, "
+                             "a.request_body, a.response_headers, a.response_body, "
+                             "a.response_body_size, a.request_body_same FROM attempts AS a "
+                             "WHERE a.delivery_id = ? ORDER BY a.id"));
     q.addBindValue(deliveryId);
     q.exec();
     QByteArray lastOwnBody;
+    constexpr int own = kAttemptSummaryColumns;
     while (q.next()) {
-        Attempt a;
-        a.id = q.value(0).toLongLong();
-        a.deliveryId = q.value(1).toString();
-        a.number = q.value(2).toInt();
-        attemptTriggerFromName(q.value(3).toString(), &a.trigger);
-        a.started = fromMs(q.value(4));
-        a.durationMs = q.value(5).toLongLong();
-        a.requestUrl = q.value(6).toString();
-        a.requestHeaders = headersFromJson(q.value(7).toString());
-        a.requestBody = q.value(8).toByteArray();
-        if (q.value(16).toInt() == 1)
+        Attempt a = attemptSummaryFrom(q);
+        a.requestHeaders = headersFromJson(q.value(own).toString());
+        a.requestBody = q.value(own + 1).toByteArray();
+        if (q.value(own + 5).toInt() == 1)
             a.requestBody = lastOwnBody;
         else
             lastOwnBody = a.requestBody;
-        a.responseStatus = q.value(9).toInt();
-        a.responseReason = q.value(10).toString();
-        a.responseHeaders = headersFromJson(q.value(11).toString());
-        a.responseBody = q.value(12).toByteArray();
-        a.responseBodySize = q.value(13).toLongLong();
-        errorClassFromName(q.value(14).toString(), &a.errorClass);
-        const QString detail = q.value(18).toString();
-        a.error = detail.isEmpty() ? AttemptError::words(q.value(15).toString())
-                                   : AttemptError::decode(detail);
-        a.protocol = q.value(17).toString();
+        a.responseHeaders = headersFromJson(q.value(own + 2).toString());
+        a.responseBody = q.value(own + 3).toByteArray();
+        a.responseBodySize = q.value(own + 4).toLongLong();
         out.append(a);
     }
     return out;
@@ -1747,47 +1763,32 @@ QList<std::pair<Delivery, Attempt>> Store::recordedAttempts(const QList<qint64> 
         list << QString::number(id);
     // (The ids are numbers this process read: written into the statement, one per look.)
     QSqlQuery q(m_db);
-    if (!q.exec(
-            QStringLiteral(
-                "SELECT a.id, a.delivery_id, a.number, a.trigger, a.started, a.duration_ms, "
-                "a.request_url, a.response_status, a.response_reason, a.error_class, a.error_text, "
-                "a.protocol, a.error_detail, d.event_id, d.event_type, d.endpoint_id, "
-                "d.webhook_id, "
-                "d.state, d.attempt_count, d.order_key FROM attempts AS a JOIN deliveries AS d ON "
-                "d.id = a.delivery_id WHERE a.id IN (%1) ORDER BY a.id")
-                .arg(list.join(u',')))) {
+    if (!q.exec(QStringLiteral("SELECT " HOOKLINE_ATTEMPT_SUMMARY
+                               ", d.event_id, d.event_type, d.endpoint_id, d.webhook_id, "
+                               "d.state, d.attempt_count, d.order_key FROM attempts AS a JOIN "
+                               "deliveries AS d ON d.id = a.delivery_id WHERE a.id IN (%1) "
+                               "ORDER BY a.id")
+                    .arg(list.join(u',')))) {
         m_lastError = q.lastError().text();
         return out;
     }
+    constexpr int own = kAttemptSummaryColumns;
     while (q.next()) {
-        Attempt a;
-        a.id = q.value(0).toLongLong();
-        a.deliveryId = q.value(1).toString();
-        a.number = q.value(2).toInt();
-        attemptTriggerFromName(q.value(3).toString(), &a.trigger);
-        a.started = fromMs(q.value(4));
-        a.durationMs = q.value(5).toLongLong();
-        a.requestUrl = q.value(6).toString();
-        a.responseStatus = q.value(7).toInt();
-        a.responseReason = q.value(8).toString();
-        errorClassFromName(q.value(9).toString(), &a.errorClass);
-        const QString detail = q.value(12).toString();
-        a.error = detail.isEmpty() ? AttemptError::words(q.value(10).toString())
-                                   : AttemptError::decode(detail);
-        a.protocol = q.value(11).toString();
+        const Attempt a = attemptSummaryFrom(q);
         Delivery d;
         d.id = a.deliveryId;
-        d.eventId = q.value(13).toString();
-        d.eventType = q.value(14).toString();
-        d.endpointId = q.value(15).toString();
-        d.webhookId = q.value(16).toString();
-        deliveryStateFromName(q.value(17).toString(), &d.state);
-        d.attemptCount = q.value(18).toInt();
-        d.orderKey = q.value(19).toString();
+        d.eventId = q.value(own).toString();
+        d.eventType = q.value(own + 1).toString();
+        d.endpointId = q.value(own + 2).toString();
+        d.webhookId = q.value(own + 3).toString();
+        deliveryStateFromName(q.value(own + 4).toString(), &d.state);
+        d.attemptCount = q.value(own + 5).toInt();
+        d.orderKey = q.value(own + 6).toString();
         out.append({d, a});
     }
     return out;
 }
+#undef HOOKLINE_ATTEMPT_SUMMARY
 
 qint64 Store::contentCount() const
 {
