@@ -1002,6 +1002,12 @@ void TestMainWindow::liveShowsWhatAnotherProcessSends()
     for (int row = 0; row < 2; ++row)
         QCOMPARE(live->view()->model()->index(row, LiveModel::Status).data().toString(),
                  QStringLiteral("200"));
+    // Selected, it shows what the worker sent and got back (read from the store).
+    live->view()->selectRow(0);
+    live->view()->setCurrentIndex(live->view()->model()->index(0, 0));
+    QVERIFY(live->details()->requestText().contains(QStringLiteral("webhook-signature: v1,")));
+    QVERIFY(live->details()->requestText().contains(QStringLiteral("webhook-id: msg_")));
+    QVERIFY(live->details()->responseText().startsWith(QStringLiteral("HTTP 200")));
     QTest::qWait(2500); // looks again: nothing shown twice
     live->flushNow();
     QCOMPARE(live->view()->model()->rowCount(), 2);

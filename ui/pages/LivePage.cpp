@@ -203,5 +203,19 @@ void LivePage::showSelected()
         m_details->clear();
         return;
     }
-    m_details->showAttempt(m_model->deliveryAt(current.row()), m_model->attemptAt(current.row()));
+    const Delivery delivery = m_model->deliveryAt(current.row());
+    const Attempt attempt = m_model->attemptAt(current.row());
+    // Another process's attempt is listed from its summary: what it sent and got back is read
+    // from the store when it is looked at.
+    if (attempt.id > 0 && attempt.requestHeaders.isEmpty()) {
+        if (const std::optional<Delivery> stored = m_engine->delivery(delivery.id)) {
+            for (const Attempt &a : stored->attempts) {
+                if (a.id == attempt.id) {
+                    m_details->showAttempt(*stored, a);
+                    return;
+                }
+            }
+        }
+    }
+    m_details->showAttempt(delivery, attempt);
 }
